@@ -1,0 +1,76 @@
+//! One logical session whose fields live in several named sessions, each with its own cookie
+//! and backend.
+//!
+//! A handler sees a single [`Session`]; the [configuration](config) decides that `csrf_token`
+//! lives in a signed cookie, that `user_id` and `user_data` live in SQLite (or memory, or a store
+//! of your own) behind an id cookie, and that every other field lives in a third cookie. It is the
+//! Rust successor of the Python package flask-session-plus, without its bugs: every routing mode
+//! saves and clears, ids are strict, lifetimes are enforced on the server, and a store that fails
+//! gives an error response instead of a silent loss.
+//!
+//! # Quick start
+//!
+//! ```no_run
+//! use axum::{routing::get, Router};
+//! use session_plus::{Config, Session, SessionManager};
+//!
+//! async fn handler(session: Session) -> Result<String, session_plus::session::Error> {
+//!     let visits: u64 = session.get("visits").await?.unwrap_or(0) + 1;
+//!     session.insert("visits", visits).await?;
+//!     Ok(format!("visit {visits}; user {:?}", session.get::<String>("user_id").await?))
+//! }
+//!
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! let config = Config::from_toml_str(r#"
+//!     secret_keys = ["env:SESSION_SECRET"]
+//!
+//!     [[session]]
+//!     cookie_name = "csrf"
+//!     session_fields = ["csrf_token"]
+//!
+//!     [[session]]
+//!     cookie_name = "session"
+//!     session_type = "sqlite"
+//!     session_fields = ["user_id", "user_data"]
+//!     path = "sessions.db"
+//!
+//!     [[session]]
+//!     cookie_name = "data"
+//!     session_fields = "auto"
+//! "#)?;
+//! let manager = SessionManager::new(config).await?;
+//! let app = Router::new().route("/", get(handler)).layer(manager.layer());
+//! let listener = tokio::net::TcpListener::bind("127.0.0.1:3000").await?;
+//! axum::serve(listener, app).await?;
+//! # Ok(()) }
+//! ```
+//!
+//! # Features
+//!
+//! | Name | Description | Default |
+//! |---|---|---|
+//! | `axum` | the [`Session`] extractor and error responses for axum | yes |
+//! | `codec-private` | encrypted cookie sessions (`encrypt = true`, XChaCha20-Poly1305) | no |
+//! | `store-sqlite` | the SQLite store (`session_type = "sqlite"`) | no |
+//!
+//! The memory store and signed cookies are always available.
+//!
+//! # Security
+#![doc = include_str!("docs/security.md")]
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+pub mod adapter;
+pub mod clock;
+pub mod codec;
+pub mod config;
+mod cookies;
+mod manager;
+pub mod middleware;
+pub mod routing;
+pub mod session;
+pub mod store;
+
+pub use config::{Config, ConfigError, FieldSelector, SessionConfig, SessionType};
+pub use manager::{SessionManager, SessionManagerBuilder};
+pub use middleware::SessionManagerLayer;
+pub use session::Session;

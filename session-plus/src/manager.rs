@@ -1,0 +1,312 @@
+//! [`SessionManager`]: the validated configuration with its keys, stores and routing, built once
+//! at start-up and shared by every request.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::{Arc, Weak};
+use std::time::Duration;
+
+use http::HeaderMap;
+
+use crate::clock::{Clock, SystemClock};
+use crate::codec::{CookieCodec, Key, KeyRing};
+use crate::config::{Config, ConfigError, SessionConfig, SessionType};
+use crate::cookies;
+use crate::routing::Routing;
+use crate::session::{Id, Session};
+use crate::store::{MemoryStore, SessionStore};
+use crate::SessionManagerLayer;
+
+/// Everything a request needs to run its sessions; cheap to clone.
+///
+/// ```
+/// use session_plus::{Config, SessionConfig, SessionManager, SessionType};
+/// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+/// let config = Config::new().with_session(SessionConfig::new("session").with_type(SessionType::Memory));
+/// let manager = SessionManager::new(config).await?;
+/// let layer = manager.layer(); // add it to an axum Router with `.layer(layer)`
+/// # let _ = layer;
+/// # Ok::<(), session_plus::ConfigError>(())
+/// # }).unwrap();
+/// ```
+#[derive(Clone)]
+pub struct SessionManager {
+    inner: Arc<ManagerInner>,
+}
+
+pub(crate) struct ManagerInner {
+    pub(crate) sessions: Vec<SessionSpec>,
+    pub(crate) by_name: HashMap<String, usize>,
+    pub(crate) routing: Routing,
+    pub(crate) clock: Arc<dyn Clock>,
+}
+
+/// One configured session with its backend.
+pub(crate) struct SessionSpec {
+    pub(crate) config: SessionConfig,
+    pub(crate) backend: Backend,
+    /// Signs id cookies, with `use_signer`.
+    pub(crate) id_signer: Option<CookieCodec>,
+}
+
+pub(crate) enum Backend {
+    Cookie(CookieCodec),
+    Store(Arc<dyn SessionStore>),
+}
+
+impl SessionSpec {
+    /// The store key of an id: `key_prefix:id`.
+    pub(crate) fn key(&self, id: &Id) -> String {
+        format!("{}:{}", self.config.key_prefix, id.as_str())
+    }
+}
+
+impl SessionManager {
+    /// Validates `config`, resolves its keys, opens its stores and starts their purge tasks.
+    ///
+    /// # Errors
+    /// Any [`Config::validate`] error, an unset `env:` key, a store that cannot be opened, or a
+    /// `session_type` this build does not include (the error names the feature to enable).
+    pub async fn new(config: Config) -> Result<Self, ConfigError> {
+        Self::builder(config).build().await
+    }
+
+    /// A builder, to inject stores, a clock, or to turn purge tasks off.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use session_plus::{Config, SessionConfig, SessionManager, SessionType};
+    /// use session_plus::{clock::ManualClock, store::MemoryStore};
+    /// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+    /// let config = Config::new().with_session(SessionConfig::new("session").with_type(SessionType::Custom));
+    /// let manager = SessionManager::builder(config)
+    ///     .with_store("session", Arc::new(MemoryStore::new()))
+    ///     .with_clock(ManualClock::new(1_700_000_000))
+    ///     .build()
+    ///     .await?;
+    /// # let _ = manager;
+    /// # Ok::<(), session_plus::ConfigError>(())
+    /// # }).unwrap();
+    /// ```
+    pub fn builder(config: Config) -> SessionManagerBuilder {
+        SessionManagerBuilder { config, stores: HashMap::new(), clock: Arc::new(SystemClock), purge: true }
+    }
+
+    /// The tower layer that gives each request its [`Session`].
+    pub fn layer(&self) -> SessionManagerLayer {
+        SessionManagerLayer::new(self.clone())
+    }
+
+    /// Which session owns which field.
+    pub fn routing(&self) -> &Routing {
+        &self.inner.routing
+    }
+
+    /// The configuration of each session, in order.
+    pub fn sessions(&self) -> impl Iterator<Item = &SessionConfig> {
+        self.inner.sessions.iter().map(|s| &s.config)
+    }
+
+    /// A session for a request carrying these `Cookie` headers (`None`: no cookies). The
+    /// middleware calls this; it is public for tests and other frameworks.
+    pub fn session_for_cookies(&self, headers: Option<&HeaderMap>) -> Session {
+        let values = match headers {
+            Some(headers) => {
+                cookies::request_values(headers, self.inner.sessions.iter().map(|s| s.config.cookie_name.as_str()))
+            }
+            None => vec![None; self.inner.sessions.len()],
+        };
+        Session::new(self.inner.clone(), values)
+    }
+
+    /// Removes expired records from every server-side store now; returns how many went.
+    ///
+    /// # Errors
+    /// The first store that fails.
+    pub async fn purge_expired(&self) -> Result<u64, crate::store::Error> {
+        let now = self.inner.clock.now();
+        let mut total = 0;
+        for spec in &self.inner.sessions {
+            if let Backend::Store(store) = &spec.backend {
+                total += store.purge_expired(now).await?;
+            }
+        }
+        Ok(total)
+    }
+}
+
+impl fmt::Debug for SessionManager {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let sessions: Vec<(&str, SessionType)> =
+            self.inner.sessions.iter().map(|s| (s.config.cookie_name(), s.config.session_type())).collect();
+        f.debug_struct("SessionManager").field("sessions", &sessions).finish_non_exhaustive()
+    }
+}
+
+/// Builds a [`SessionManager`] with injected stores or clock.
+#[derive(Debug)]
+pub struct SessionManagerBuilder {
+    config: Config,
+    stores: HashMap<String, Arc<dyn SessionStore>>,
+    clock: Arc<dyn Clock>,
+    purge: bool,
+}
+
+impl SessionManagerBuilder {
+    /// Uses `store` for the session named `cookie_name`, whatever its `session_type`.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use session_plus::{Config, SessionConfig, SessionManager, store::MemoryStore};
+    /// let builder = SessionManager::builder(Config::new().with_session(SessionConfig::new("s")))
+    ///     .with_store("s", Arc::new(MemoryStore::new()));
+    /// # let _ = builder;
+    /// ```
+    pub fn with_store(mut self, cookie_name: impl Into<String>, store: Arc<dyn SessionStore>) -> Self {
+        self.stores.insert(cookie_name.into(), store);
+        self
+    }
+
+    /// Reads time from `clock` instead of the system clock.
+    ///
+    /// ```
+    /// use session_plus::{Config, SessionManager, clock::ManualClock};
+    /// let builder = SessionManager::builder(Config::new()).with_clock(ManualClock::new(0));
+    /// # let _ = builder;
+    /// ```
+    pub fn with_clock(mut self, clock: impl Clock) -> Self {
+        self.clock = Arc::new(clock);
+        self
+    }
+
+    /// Starts no purge task (call [`SessionManager::purge_expired`] yourself).
+    ///
+    /// ```
+    /// use session_plus::{Config, SessionManager};
+    /// let builder = SessionManager::builder(Config::new()).without_purge_tasks();
+    /// # let _ = builder;
+    /// ```
+    pub fn without_purge_tasks(mut self) -> Self {
+        self.purge = false;
+        self
+    }
+
+    /// Builds the manager.
+    ///
+    /// # Errors
+    /// As [`SessionManager::new`].
+    pub async fn build(mut self) -> Result<SessionManager, ConfigError> {
+        self.config.validate()?;
+        let keys = self
+            .config
+            .secret_keys()
+            .iter()
+            .map(|secret| secret.resolve().map(|bytes| Key::derive(&bytes)))
+            .collect::<Result<Vec<_>, _>>()?;
+        let ring = KeyRing::new(keys);
+        let mut sessions = Vec::new();
+        for config in self.config.sessions() {
+            let name = config.cookie_name();
+            let backend = match self.stores.remove(name) {
+                Some(store) => Backend::Store(store),
+                None => open_backend(config, ring.as_ref()).await?,
+            };
+            // `validate` refuses a session that signs without a key, so `ring` is set here.
+            let id_signer = if config.use_signer { ring.clone().map(CookieCodec::signed) } else { None };
+            sessions.push(SessionSpec { config: config.clone(), backend, id_signer });
+        }
+        if let Some(name) = self.stores.keys().next() {
+            return Err(ConfigError::new(name, "cookie_name", "a store was given for a session that is not configured"));
+        }
+        if self.purge {
+            for spec in &sessions {
+                if let Backend::Store(store) = &spec.backend {
+                    if !store.expires_natively() {
+                        spawn_purge(Arc::downgrade(store), self.clock.clone(), spec.config.purge_interval);
+                    }
+                }
+            }
+        }
+        let by_name = sessions.iter().enumerate().map(|(i, s)| (s.config.cookie_name.clone(), i)).collect();
+        let routing = Routing::new(self.config.sessions());
+        Ok(SessionManager { inner: Arc::new(ManagerInner { sessions, by_name, routing, clock: self.clock }) })
+    }
+}
+
+async fn open_backend(config: &SessionConfig, ring: Option<&KeyRing>) -> Result<Backend, ConfigError> {
+    let name = config.cookie_name();
+    match config.session_type() {
+        SessionType::SecureCookie => {
+            let ring = ring.cloned().ok_or_else(|| ConfigError::new(name, "secret_keys", "no secret key"))?;
+            if config.encrypt {
+                private_codec(name, ring)
+            } else {
+                Ok(Backend::Cookie(CookieCodec::signed(ring)))
+            }
+        }
+        SessionType::Memory => Ok(Backend::Store(Arc::new(MemoryStore::new()))),
+        SessionType::Sqlite => open_sqlite(config).await,
+        SessionType::Custom => {
+            Err(ConfigError::new(name, "session_type", "a custom session needs a store from SessionManagerBuilder::with_store"))
+        }
+        other => Err(ConfigError::new(
+            name,
+            "session_type",
+            format!("`{other}` is not available in this version of session-plus; use memory, sqlite or secure_cookie"),
+        )),
+    }
+}
+
+#[cfg(feature = "codec-private")]
+fn private_codec(_: &str, ring: KeyRing) -> Result<Backend, ConfigError> {
+    Ok(Backend::Cookie(CookieCodec::private(ring)))
+}
+
+#[cfg(not(feature = "codec-private"))]
+fn private_codec(name: &str, _: KeyRing) -> Result<Backend, ConfigError> {
+    Err(ConfigError::new(name, "encrypt", "encrypted cookies need the `codec-private` feature of session-plus"))
+}
+
+#[cfg(feature = "store-sqlite")]
+async fn open_sqlite(config: &SessionConfig) -> Result<Backend, ConfigError> {
+    use crate::store::SqliteStore;
+    let name = config.cookie_name();
+    let (key, target) = match (&config.url, &config.path) {
+        (Some(url), _) => ("url", url.as_str()),
+        (None, Some(path)) => ("path", path.as_str()),
+        // `validate` insists on one of them.
+        (None, None) => return Err(ConfigError::new(name, "path", "a sqlite session needs `path` or `url`")),
+    };
+    let mut store = SqliteStore::open(target)
+        .await
+        .map_err(|e| ConfigError::new(name, key, format!("cannot open the SQLite database: {e}")))?;
+    if let Some(table) = &config.table {
+        store = store.with_table_name(table).map_err(|e| ConfigError::new(name, "table", e))?;
+    }
+    store.migrate().await.map_err(|e| ConfigError::new(name, key, format!("cannot create the sessions table: {e}")))?;
+    Ok(Backend::Store(Arc::new(store)))
+}
+
+#[cfg(not(feature = "store-sqlite"))]
+async fn open_sqlite(config: &SessionConfig) -> Result<Backend, ConfigError> {
+    Err(ConfigError::new(config.cookie_name(), "session_type", "sqlite needs the `store-sqlite` feature of session-plus"))
+}
+
+/// Purges `store` every `interval` until the manager (and so the store) is dropped; an error is
+/// logged and the task carries on.
+fn spawn_purge(store: Weak<dyn SessionStore>, clock: Arc<dyn Clock>, interval: Duration) {
+    tokio::spawn(async move {
+        let mut ticks = tokio::time::interval(interval);
+        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        ticks.tick().await; // the first tick is immediate
+        loop {
+            ticks.tick().await;
+            let Some(store) = store.upgrade() else { break };
+            match store.purge_expired(clock.now()).await {
+                Ok(0) => {}
+                Ok(purged) => tracing::debug!(backend = store.backend_name(), purged, "purged expired sessions"),
+                Err(error) => tracing::warn!(backend = store.backend_name(), %error, "purging expired sessions failed; will retry"),
+            }
+        }
+    });
+}

@@ -1,0 +1,353 @@
+//! The [`Session`] handle: one logical session over several named sessions.
+//!
+//! A handler sees one set of fields; [routing](crate::routing) decides which named session holds
+//! each. Sessions load lazily: the first use of a field loads the sessions that own it (several at
+//! once, concurrently), and a session whose fields are not used is never loaded. Changes are
+//! tracked per field and saved by the middleware once the handler has answered.
+//!
+//! ```
+//! use session_plus::{Config, Session, SessionConfig, SessionManager, SessionType};
+//! # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+//! let config = Config::new()
+//!     .with_secret_key("a literal key for development, at least 32 bytes long")
+//!     .with_session(SessionConfig::new("csrf").with_fields(["csrf_token"]))
+//!     .with_session(SessionConfig::new("session").with_type(SessionType::Memory));
+//! let manager = SessionManager::new(config).await?;
+//! let session: Session = manager.session_for_cookies(None);
+//! session.insert("user_id", 42).await?;
+//! assert_eq!(session.get::<u32>("user_id").await?, Some(42));
+//! assert_eq!(session.get::<String>("csrf_token").await?, None);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! # }).unwrap();
+//! ```
+
+mod record;
+mod state;
+
+use std::collections::BTreeSet;
+use std::fmt;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use futures_util::future::try_join_all;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use serde_json::{Map, Value};
+use tokio::sync::{Mutex, MutexGuard};
+
+use crate::manager::ManagerInner;
+pub use record::{Id, Record, Update, ID_BYTES, ID_LEN};
+pub(crate) use state::{Failure, SubSession};
+
+/// A request's session. Cheap to clone; clones share the same state.
+///
+/// Obtained with the axum extractor (feature `axum`) or from the request's extensions, where the
+/// [`SessionManagerLayer`](crate::SessionManagerLayer) puts it.
+#[derive(Clone)]
+pub struct Session {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    manager: Arc<ManagerInner>,
+    subs: Box<[Mutex<SubSession>]>,
+    accessed: AtomicBool,
+}
+
+impl Session {
+    pub(crate) fn new(manager: Arc<ManagerInner>, cookies: Vec<Option<String>>) -> Self {
+        let subs = cookies.into_iter().map(|value| Mutex::new(SubSession::new(value))).collect();
+        Self { inner: Arc::new(Inner { manager, subs, accessed: AtomicBool::new(false) }) }
+    }
+
+    /// The value of `field`, or `None` when it is not set (or no session owns it).
+    ///
+    /// A mirrored field is read from the first owner, in configuration order, that holds it.
+    ///
+    /// # Errors
+    /// A store failed to load ([`Error::Load`]), or the value is not a `T` ([`Error::Deserialize`]).
+    pub async fn get<T: DeserializeOwned>(&self, field: &str) -> Result<Option<T>> {
+        match self.get_value(field).await? {
+            Some(value) => serde_json::from_value(value)
+                .map(Some)
+                .map_err(|source| Error::Deserialize { field: field.to_owned(), source }),
+            None => Ok(None),
+        }
+    }
+
+    /// The raw JSON value of `field`.
+    ///
+    /// # Errors
+    /// A store failed to load.
+    pub async fn get_value(&self, field: &str) -> Result<Option<Value>> {
+        for &index in self.inner.manager.routing.owners(field) {
+            let sub = self.loaded(index).await?;
+            if let Some(value) = sub.fields.get(field) {
+                return Ok(Some(value.clone()));
+            }
+        }
+        Ok(None)
+    }
+
+    /// Sets `field` to `value` in every session that owns it.
+    ///
+    /// # Errors
+    /// No session owns the field ([`Error::UnownedField`]), the value does not serialize, or a store
+    /// failed to load.
+    pub async fn insert(&self, field: &str, value: impl Serialize) -> Result<()> {
+        let value = serde_json::to_value(value).map_err(Error::Serialize)?;
+        self.insert_value(field, value).await
+    }
+
+    /// Sets `field` to a raw JSON value.
+    ///
+    /// # Errors
+    /// As [`Session::insert`].
+    pub async fn insert_value(&self, field: &str, value: Value) -> Result<()> {
+        let owners = self.owners_for_write(field)?;
+        self.load_all(owners).await?;
+        for &index in owners {
+            let mut sub = self.loaded(index).await?;
+            sub.fields.insert(field.to_owned(), value.clone());
+            sub.changed.insert(field.to_owned());
+        }
+        Ok(())
+    }
+
+    /// Removes `field` from every session that owns it, returning its value.
+    ///
+    /// # Errors
+    /// As [`Session::insert`].
+    pub async fn remove<T: DeserializeOwned>(&self, field: &str) -> Result<Option<T>> {
+        let removed = self.remove_value(field).await?;
+        match removed {
+            Some(value) => serde_json::from_value(value)
+                .map(Some)
+                .map_err(|source| Error::Deserialize { field: field.to_owned(), source }),
+            None => Ok(None),
+        }
+    }
+
+    /// Removes `field`, returning its raw JSON value.
+    ///
+    /// # Errors
+    /// As [`Session::insert`].
+    pub async fn remove_value(&self, field: &str) -> Result<Option<Value>> {
+        let owners = self.owners_for_write(field)?;
+        self.load_all(owners).await?;
+        let mut removed = None;
+        for &index in owners {
+            let mut sub = self.loaded(index).await?;
+            if let Some(value) = sub.fields.remove(field) {
+                sub.changed.insert(field.to_owned());
+                removed.get_or_insert(value);
+            }
+        }
+        Ok(removed)
+    }
+
+    /// Whether `field` is set.
+    ///
+    /// # Errors
+    /// A store failed to load.
+    pub async fn contains(&self, field: &str) -> Result<bool> {
+        Ok(self.get_value(field).await?.is_some())
+    }
+
+    /// Every field of every session, loading all of them concurrently. A field a session holds
+    /// but no longer owns (after a configuration change) is left out.
+    ///
+    /// # Errors
+    /// A store failed to load.
+    pub async fn fields(&self) -> Result<Map<String, Value>> {
+        let all: Vec<usize> = (0..self.inner.subs.len()).collect();
+        self.load_all(&all).await?;
+        let mut fields = Map::new();
+        for index in all {
+            let sub = self.loaded(index).await?;
+            for (field, value) in &sub.fields {
+                if self.inner.manager.routing.owns(index, field) && !fields.contains_key(field) {
+                    fields.insert(field.clone(), value.clone());
+                }
+            }
+        }
+        Ok(fields)
+    }
+
+    /// Whether no session holds any field.
+    ///
+    /// # Errors
+    /// A store failed to load.
+    pub async fn is_empty(&self) -> Result<bool> {
+        Ok(self.fields().await?.is_empty())
+    }
+
+    /// Empties every session: server records are deleted and every session cookie expired when the
+    /// response is sent (logout). Loads nothing.
+    pub async fn clear(&self) {
+        self.inner.accessed.store(true, Ordering::Relaxed);
+        for (index, sub) in self.inner.subs.iter().enumerate() {
+            let spec = &self.inner.manager.sessions[index];
+            sub.lock().await.clear(spec);
+        }
+    }
+
+    /// Makes the session named `cookie_name` permanent (longer server lifetime, a persistent
+    /// cookie) or not.
+    ///
+    /// # Errors
+    /// No session has that name ([`Error::UnknownSession`]), or its store failed to load.
+    pub async fn set_permanent(&self, cookie_name: &str, permanent: bool) -> Result<()> {
+        let index = *self
+            .inner
+            .manager
+            .by_name
+            .get(cookie_name)
+            .ok_or_else(|| Error::UnknownSession(cookie_name.to_owned()))?;
+        let mut sub = self.loaded(index).await?;
+        if sub.permanent != permanent {
+            sub.permanent = permanent;
+            sub.permanent_changed = true;
+        }
+        Ok(())
+    }
+
+    /// Whether the session named `cookie_name` is permanent.
+    ///
+    /// # Errors
+    /// As [`Session::set_permanent`].
+    pub async fn is_permanent(&self, cookie_name: &str) -> Result<bool> {
+        let index = *self
+            .inner
+            .manager
+            .by_name
+            .get(cookie_name)
+            .ok_or_else(|| Error::UnknownSession(cookie_name.to_owned()))?;
+        Ok(self.loaded(index).await?.permanent)
+    }
+
+    /// Gives every session a new id (and every cookie session a fresh cookie), keeping the data:
+    /// call it on login and on any change of privilege. The new records are written before the
+    /// old ones are deleted, when the response is sent.
+    ///
+    /// # Errors
+    /// A store failed to load.
+    pub async fn regenerate(&self) -> Result<()> {
+        let all: Vec<usize> = (0..self.inner.subs.len()).collect();
+        self.load_all(&all).await?;
+        for index in all {
+            self.loaded(index).await?.regenerate = true;
+        }
+        Ok(())
+    }
+
+    /// The names of the sessions that own `field`, in configuration order.
+    pub fn owners(&self, field: &str) -> Vec<&str> {
+        self.inner.manager.routing.owner_names(field).collect()
+    }
+
+    /// Whether any session was read or changed during this request (then `Vary: Cookie` is sent).
+    pub fn was_accessed(&self) -> bool {
+        self.inner.accessed.load(Ordering::Relaxed)
+    }
+
+    /// Saves every changed session, concurrently; returns the `Set-Cookie` values to send.
+    pub(crate) async fn finalize(&self) -> std::result::Result<Vec<String>, Failure> {
+        let manager = &self.inner.manager;
+        let now = manager.clock.now();
+        let saves = self.inner.subs.iter().enumerate().map(|(index, sub)| async move {
+            sub.lock().await.finalize(&manager.sessions[index], now).await
+        });
+        let outcomes = futures_util::future::join_all(saves).await;
+        let mut cookies = Vec::new();
+        for outcome in outcomes {
+            if let Some(cookie) = outcome? {
+                cookies.push(cookie);
+            }
+        }
+        Ok(cookies)
+    }
+
+    fn owners_for_write(&self, field: &str) -> Result<&[usize]> {
+        let owners = self.inner.manager.routing.owners(field);
+        if owners.is_empty() {
+            return Err(Error::UnownedField(field.to_owned()));
+        }
+        Ok(owners)
+    }
+
+    /// Locks session `index`, loading it first if needed.
+    async fn loaded(&self, index: usize) -> Result<MutexGuard<'_, SubSession>> {
+        self.inner.accessed.store(true, Ordering::Relaxed);
+        let mut sub = self.inner.subs[index].lock().await;
+        let manager = &self.inner.manager;
+        sub.load(&manager.sessions[index], manager.clock.now()).await?;
+        Ok(sub)
+    }
+
+    /// Loads these sessions concurrently, holding one lock at a time per future.
+    async fn load_all(&self, indexes: &[usize]) -> Result<()> {
+        if indexes.len() > 1 {
+            try_join_all(indexes.iter().map(|&index| async move { self.loaded(index).await.map(drop) })).await?;
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Debug for Session {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Field values may be secret; show only the session names.
+        let names: BTreeSet<&str> = self.inner.manager.by_name.keys().map(String::as_str).collect();
+        f.debug_struct("Session").field("sessions", &names).finish_non_exhaustive()
+    }
+}
+
+/// The result of a [`Session`] operation.
+pub type Result<T> = std::result::Result<T, Error>;
+
+/// What can go wrong with a [`Session`] operation.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// A write to a field that no session owns: fix the configuration's `session_fields`.
+    #[error("no session owns the field `{0}`; list it in some session's session_fields")]
+    UnownedField(String),
+    /// No session has this cookie name.
+    #[error("no session is named `{0}`")]
+    UnknownSession(String),
+    /// The store of a session could not load it.
+    #[error("the store of session `{session}` is unavailable")]
+    Load {
+        /// The session's cookie name.
+        session: String,
+        /// The HTTP status the configuration gives this failure.
+        status: u16,
+    },
+    /// A value could not be turned into JSON.
+    #[error("the value does not serialize to JSON: {0}")]
+    Serialize(#[source] serde_json::Error),
+    /// A stored value is not of the type asked for.
+    #[error("the field `{field}` holds a value of another type: {source}")]
+    Deserialize {
+        /// The field.
+        field: String,
+        /// What serde said.
+        #[source]
+        source: serde_json::Error,
+    },
+}
+
+impl Error {
+    /// The HTTP status this error should produce.
+    ///
+    /// ```
+    /// let err = session_plus::session::Error::UnownedField("x".into());
+    /// assert_eq!(err.status(), 500);
+    /// ```
+    pub fn status(&self) -> u16 {
+        match self {
+            Self::Load { status, .. } => *status,
+            _ => 500,
+        }
+    }
+}

@@ -1,0 +1,149 @@
+//! Session ids and the records server-side stores keep.
+
+use std::fmt;
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
+use base64::Engine;
+use serde_json::{Map, Value};
+
+/// Bytes of randomness in an id: 256 bits, from the operating system's CSPRNG.
+pub const ID_BYTES: usize = 32;
+/// Length of an id's text: 32 bytes in unpadded URL-safe base64.
+pub const ID_LEN: usize = 43;
+
+/// A session id: 256 random bits, written as 43 URL-safe base64 characters.
+///
+/// `Debug` hides the value so ids do not end up in logs.
+///
+/// ```
+/// use session_plus::session::Id;
+/// let id = Id::random().expect("the OS has randomness");
+/// assert_eq!(id.as_str().len(), 43);
+/// assert_eq!(Id::parse(id.as_str()), Some(id.clone()));
+/// assert_eq!(Id::parse("admin"), None);
+/// assert_eq!(format!("{id:?}"), "Id(..)");
+/// ```
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct Id(String);
+
+impl Id {
+    /// A fresh id from the operating system's CSPRNG.
+    ///
+    /// # Errors
+    /// The operating system gives no randomness (then no session can be created safely).
+    pub fn random() -> Result<Self, getrandom::Error> {
+        let mut bytes = [0u8; ID_BYTES];
+        getrandom::fill(&mut bytes)?;
+        Ok(Self(B64.encode(bytes)))
+    }
+
+    /// Checks the shape of untrusted text: exactly 43 characters of URL-safe base64 that decode
+    /// to 32 bytes canonically. Nothing else is ever sent to a store.
+    pub fn parse(text: &str) -> Option<Self> {
+        if text.len() != ID_LEN || !text.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') {
+            return None;
+        }
+        // Canonical decoding rejects non-zero trailing bits, so each id has one spelling.
+        match B64.decode(text) {
+            Ok(bytes) if bytes.len() == ID_BYTES => Some(Self(text.to_owned())),
+            _ => None,
+        }
+    }
+
+    /// The id's text, as it goes in the cookie.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Id {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Id(..)")
+    }
+}
+
+/// What a server-side store keeps under a session's key.
+///
+/// ```
+/// let record = session_plus::session::Record { created_at: 10, expires_at: 20, ..Default::default() };
+/// assert!(record.fields.is_empty());
+/// ```
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Record {
+    /// The session's fields.
+    pub fields: Map<String, Value>,
+    /// When the session was created (Unix seconds): the absolute lifetime counts from here.
+    pub created_at: i64,
+    /// When the record expires (Unix seconds) unless written again.
+    pub expires_at: i64,
+    /// Whether the session was made permanent.
+    pub permanent: bool,
+}
+
+/// The changes one request makes to an existing record: only the fields it changed.
+///
+/// ```
+/// let update = session_plus::session::Update { expires_at: 99, ..Default::default() };
+/// assert!(update.set.is_empty() && update.remove.is_empty());
+/// ```
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Update {
+    /// Fields written, with their new values.
+    pub set: Map<String, Value>,
+    /// Fields removed.
+    pub remove: Vec<String>,
+    /// The new expiry (Unix seconds).
+    pub expires_at: i64,
+    /// The new permanence.
+    pub permanent: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashSet;
+
+    #[test]
+    fn ids_are_unique_and_well_formed() {
+        let mut seen = HashSet::new();
+        for _ in 0..100_000 {
+            let id = Id::random().unwrap();
+            assert_eq!(Id::parse(id.as_str()).as_ref(), Some(&id));
+            assert!(seen.insert(id));
+        }
+    }
+
+    #[test]
+    fn ids_look_random_per_position() {
+        // Each of the 42 full positions takes each of the 64 symbols about equally often.
+        const N: usize = 64_000;
+        let alphabet = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+        let mut counts = vec![[0u32; 64]; 42];
+        for _ in 0..N {
+            let id = Id::random().unwrap();
+            for (pos, b) in id.as_str().bytes().take(42).enumerate() {
+                let sym = alphabet.iter().position(|&a| a == b).unwrap();
+                counts[pos][sym] += 1;
+            }
+        }
+        let expected = N as f64 / 64.0;
+        for (pos, row) in counts.iter().enumerate() {
+            let chi2: f64 = row.iter().map(|&c| (c as f64 - expected).powi(2) / expected).sum();
+            // 63 degrees of freedom: p = 1e-6 at about 125; a sound generator stays far below.
+            assert!(chi2 < 125.0, "position {pos}: chi-square {chi2}");
+        }
+    }
+
+    #[test]
+    fn hostile_ids_are_rejected() {
+        let long = "a".repeat(10_000);
+        let ok = Id::random().unwrap();
+        let mut crlf = ok.as_str().to_owned();
+        crlf.replace_range(0..2, "\r\n");
+        // 32 bytes leave 2 spare bits in the last character; 'B' (value 1) sets one of them.
+        let non_canonical = format!("{}B", &ok.as_str()[..42]);
+        for bad in ["admin", "../x", "*", "", &long, "é".repeat(43).as_str(), &crlf, &non_canonical] {
+            assert_eq!(Id::parse(bad), None, "{bad:?}");
+        }
+    }
+}

@@ -1,0 +1,359 @@
+//! One named session during one request: lazy load, change tracking, expiry, and the save.
+//!
+//! Every lifetime rule of the crate lives here:
+//! - a cookie session is valid while `now - issued_at <= lifetime` and its issue time is not in the
+//!   future; a server record while `now < expires_at`; both while `now - created_at <= absolute`;
+//! - a used, non-empty session is written again (sliding its expiry) once its last write is
+//!   `refresh_interval` old, never on every request, and never when the request did not use it;
+//! - an id the server did not issue, or whose record expired, is never reused: new data gets a
+//!   fresh id and the client's id gets no record.
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use serde_json::{Map, Value};
+
+use super::{Error, Id, Record, Update};
+use crate::codec::{CookieCodec, CookieContents};
+use crate::cookies;
+use crate::manager::{Backend, SessionSpec};
+use crate::store::SessionStore;
+
+/// Seconds a cookie's issue time may lie in the future (clock skew between servers).
+const MAX_CLOCK_SKEW: i64 = 5;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum LoadState {
+    NotLoaded,
+    Loaded,
+    Failed,
+}
+
+/// The state of one named session within one request.
+#[derive(Debug)]
+pub(crate) struct SubSession {
+    /// The cookie's value as the client sent it.
+    request_value: Option<String>,
+    state: LoadState,
+    /// The id of the valid record this request found (server-side sessions).
+    id: Option<Id>,
+    /// An id whose record had expired: deleted on save.
+    expired_id: Option<Id>,
+    /// A valid session was found (record or cookie).
+    existed: bool,
+    pub(crate) fields: Map<String, Value>,
+    /// Fields set or removed by this request.
+    pub(crate) changed: BTreeSet<String>,
+    cleared: bool,
+    pub(crate) regenerate: bool,
+    pub(crate) permanent: bool,
+    pub(crate) permanent_changed: bool,
+    created_at: i64,
+    /// Cookie sessions: the issue time. Server sessions: the record's expiry.
+    stamp: i64,
+    /// Which key verified the cookie (0 = newest).
+    key_index: usize,
+}
+
+/// A session that could not be loaded or saved: the response becomes an error.
+#[derive(Debug, Clone)]
+pub(crate) struct Failure {
+    pub(crate) status: u16,
+    pub(crate) message: String,
+}
+
+impl SubSession {
+    pub(crate) fn new(request_value: Option<String>) -> Self {
+        Self {
+            request_value,
+            state: LoadState::NotLoaded,
+            id: None,
+            expired_id: None,
+            existed: false,
+            fields: Map::new(),
+            changed: BTreeSet::new(),
+            cleared: false,
+            regenerate: false,
+            permanent: false,
+            permanent_changed: false,
+            created_at: 0,
+            stamp: 0,
+            key_index: 0,
+        }
+    }
+
+    /// Loads the session once; later calls return at once (or repeat the failure).
+    pub(crate) async fn load(&mut self, spec: &SessionSpec, now: i64) -> Result<(), Error> {
+        match self.state {
+            LoadState::Loaded => return Ok(()),
+            LoadState::Failed => return Err(load_error(spec)),
+            LoadState::NotLoaded => {}
+        }
+        match &spec.backend {
+            Backend::Cookie(codec) => self.load_cookie(spec, codec, now),
+            Backend::Store(store) => {
+                if let Err(error) = self.load_record(spec, store, now).await {
+                    tracing::error!(
+                        session = %spec.config.cookie_name,
+                        backend = store.backend_name(),
+                        %error,
+                        "session store failed to load"
+                    );
+                    self.state = LoadState::Failed;
+                    return Err(load_error(spec));
+                }
+            }
+        }
+        self.state = LoadState::Loaded;
+        Ok(())
+    }
+
+    fn load_cookie(&mut self, spec: &SessionSpec, codec: &CookieCodec, now: i64) {
+        let Some(value) = &self.request_value else { return };
+        let name = &spec.config.cookie_name;
+        match codec.decode(name, value) {
+            Ok(decoded) => {
+                let c = decoded.contents;
+                let idle_ok = now - c.issued_at <= spec.config.lifetime(c.permanent);
+                let not_future = c.issued_at <= now + MAX_CLOCK_SKEW;
+                if idle_ok && not_future && within_absolute(spec, c.created_at, now) {
+                    self.fields = c.fields;
+                    self.created_at = c.created_at;
+                    self.stamp = c.issued_at;
+                    self.permanent = c.permanent;
+                    self.key_index = decoded.key_index;
+                    self.existed = true;
+                } else {
+                    tracing::debug!(session = %name, "expired session cookie ignored");
+                }
+            }
+            Err(error) => tracing::debug!(session = %name, kind = ?error.kind(), "invalid session cookie ignored"),
+        }
+    }
+
+    async fn load_record(
+        &mut self,
+        spec: &SessionSpec,
+        store: &Arc<dyn SessionStore>,
+        now: i64,
+    ) -> Result<(), crate::store::Error> {
+        let Some(id) = self.request_id(spec) else { return Ok(()) };
+        let Some(record) = store.load(&spec.key(&id)).await? else { return Ok(()) };
+        if now < record.expires_at && within_absolute(spec, record.created_at, now) {
+            self.fields = record.fields;
+            self.created_at = record.created_at;
+            self.stamp = record.expires_at;
+            self.permanent = record.permanent;
+            self.id = Some(id);
+            self.existed = true;
+        } else {
+            self.expired_id = Some(id);
+        }
+        Ok(())
+    }
+
+    /// The id in the request's cookie, if it is well-formed (and signed, with `use_signer`).
+    fn request_id(&self, spec: &SessionSpec) -> Option<Id> {
+        let value = self.request_value.as_deref()?;
+        let text = match &spec.id_signer {
+            Some(signer) => signer.verify_id(&spec.config.cookie_name, value)?,
+            None => value,
+        };
+        let id = Id::parse(text);
+        if id.is_none() {
+            tracing::debug!(session = %spec.config.cookie_name, "malformed session id ignored");
+        }
+        id
+    }
+
+    /// Empties the session without loading it; the save deletes the record and the cookie.
+    pub(crate) fn clear(&mut self, spec: &SessionSpec) {
+        if self.state == LoadState::NotLoaded {
+            if matches!(spec.backend, Backend::Store(_)) {
+                // Only a well-formed id is ever sent to the store, here for deletion.
+                self.id = self.request_id(spec);
+            }
+            self.state = LoadState::Loaded;
+        }
+        self.fields.clear();
+        self.changed.clear();
+        self.cleared = true;
+    }
+
+    /// Saves what changed; returns the `Set-Cookie` value to send, if any.
+    pub(crate) async fn finalize(&mut self, spec: &SessionSpec, now: i64) -> Result<Option<String>, Failure> {
+        let config = &spec.config;
+        if self.state == LoadState::Failed {
+            return Err(Failure {
+                status: config.load_error_status,
+                message: format!("session `{}` is unavailable", config.cookie_name),
+            });
+        }
+        let cookie = match &spec.backend {
+            Backend::Cookie(codec) => self.finalize_cookie(spec, codec, now)?,
+            Backend::Store(store) => self.finalize_store(spec, store, now).await.map_err(|error| {
+                tracing::error!(
+                    session = %config.cookie_name,
+                    backend = store.backend_name(),
+                    %error,
+                    "session store failed to save"
+                );
+                Failure {
+                    status: config.save_error_status,
+                    message: format!("session `{}` could not be saved", config.cookie_name),
+                }
+            })?,
+        };
+        cookie.map(|cookie| cookies::checked(config, cookie)).transpose()
+    }
+
+    fn finalize_cookie(&mut self, spec: &SessionSpec, codec: &CookieCodec, now: i64) -> Result<Option<String>, Failure> {
+        let config = &spec.config;
+        if self.state == LoadState::NotLoaded {
+            // Refreshing needs the issue time, which only a verified cookie tells; no I/O involved.
+            if !(config.refresh_on_request && self.request_value.is_some()) {
+                return Ok(None);
+            }
+            self.load_cookie(spec, codec, now);
+            self.state = LoadState::Loaded;
+        }
+        if self.fields.is_empty() {
+            // Emptied, expired or invalid: expire the client's cookie, if it sent one.
+            return Ok(self.request_value.as_ref().map(|_| cookies::removal(config)));
+        }
+        let refresh_due = config.refresh_on_request && now - self.stamp >= config.refresh_secs(self.permanent);
+        let rewrite = !self.existed
+            || !self.changed.is_empty()
+            || self.cleared
+            || self.regenerate
+            || self.permanent_changed
+            || self.key_index > 0
+            || refresh_due;
+        if !rewrite {
+            return Ok(None);
+        }
+        let fresh = self.cleared || !self.existed;
+        let contents = CookieContents {
+            fields: std::mem::take(&mut self.fields),
+            issued_at: now,
+            created_at: if fresh { now } else { self.created_at },
+            permanent: self.permanent,
+        };
+        let encoded = codec.encode(&config.cookie_name, &contents);
+        self.fields = contents.fields;
+        let value = encoded.map_err(|error| {
+            tracing::error!(session = %config.cookie_name, %error, "session cookie could not be encoded");
+            Failure {
+                status: config.save_error_status,
+                message: format!("session `{}` does not fit in a cookie: {error}", config.cookie_name),
+            }
+        })?;
+        Ok(Some(cookies::set(config, &value, config.cookie_max_age_secs(self.permanent))))
+    }
+
+    async fn finalize_store(
+        &mut self,
+        spec: &SessionSpec,
+        store: &Arc<dyn SessionStore>,
+        now: i64,
+    ) -> Result<Option<String>, crate::store::Error> {
+        let config = &spec.config;
+        match self.state {
+            // Not used by this request, or failed to load (the response is already an error).
+            LoadState::NotLoaded | LoadState::Failed => return Ok(None),
+            LoadState::Loaded => {}
+        }
+        if let Some(expired) = self.expired_id.take() {
+            store.delete(&spec.key(&expired)).await?;
+        }
+        let empty = self.fields.is_empty();
+        let dirty = !self.changed.is_empty();
+        let lifetime = config.lifetime(self.permanent);
+        let cookie = match self.id.clone() {
+            Some(old) if empty => {
+                if dirty || self.cleared {
+                    store.delete(&spec.key(&old)).await?;
+                    Some(cookies::removal(config))
+                } else {
+                    None
+                }
+            }
+            Some(old) if self.cleared || self.regenerate => {
+                let created = if self.cleared { now } else { self.created_at };
+                let new = self.create(spec, store, self.fields.clone(), created, now).await?;
+                store.delete(&spec.key(&old)).await?;
+                Some(self.id_cookie(spec, &new))
+            }
+            Some(old) => {
+                let last_write = self.stamp - lifetime;
+                let refresh_due = config.refresh_on_request && now - last_write >= config.refresh_secs(self.permanent);
+                if !(dirty || self.permanent_changed || refresh_due) {
+                    return Ok(None);
+                }
+                let mut update = Update { expires_at: now + lifetime, permanent: self.permanent, ..Update::default() };
+                for field in &self.changed {
+                    match self.fields.get(field) {
+                        Some(value) => drop(update.set.insert(field.clone(), value.clone())),
+                        None => update.remove.push(field.clone()),
+                    }
+                }
+                if store.update(&spec.key(&old), &update).await? {
+                    let slide = config.cookie_max_age_secs(self.permanent).is_some();
+                    (self.permanent_changed || slide).then(|| self.id_cookie(spec, &old))
+                } else if update.set.is_empty() {
+                    // Deleted meanwhile (a logout elsewhere): that deletion wins.
+                    Some(cookies::removal(config))
+                } else {
+                    // Never resurrect a deleted id, nor the data loaded before it was deleted:
+                    // only what this request wrote starts a new session.
+                    let new = self.create(spec, store, update.set, now, now).await?;
+                    Some(self.id_cookie(spec, &new))
+                }
+            }
+            None if !empty => {
+                let new = self.create(spec, store, self.fields.clone(), now, now).await?;
+                Some(self.id_cookie(spec, &new))
+            }
+            None => (self.request_value.is_some() && (dirty || self.cleared)).then(|| cookies::removal(config)),
+        };
+        Ok(cookie)
+    }
+
+    /// Creates a record under a fresh id, never over an existing one.
+    async fn create(
+        &self,
+        spec: &SessionSpec,
+        store: &Arc<dyn SessionStore>,
+        fields: Map<String, Value>,
+        created_at: i64,
+        now: i64,
+    ) -> Result<Id, crate::store::Error> {
+        let record =
+            Record { fields, created_at, expires_at: now + spec.config.lifetime(self.permanent), permanent: self.permanent };
+        // A collision of 256-bit random ids does not happen; the loop only makes it harmless.
+        for _ in 0..3 {
+            let id = Id::random().map_err(|e| crate::store::Error::Backend(Box::new(e)))?;
+            if store.create(&spec.key(&id), &record).await? {
+                return Ok(id);
+            }
+        }
+        Err(crate::store::Error::Backend("could not find a free session id".into()))
+    }
+
+    fn id_cookie(&self, spec: &SessionSpec, id: &Id) -> String {
+        let config = &spec.config;
+        let value = match &spec.id_signer {
+            Some(signer) => signer.sign_id(&config.cookie_name, id.as_str()),
+            None => id.as_str().to_owned(),
+        };
+        cookies::set(config, &value, config.cookie_max_age_secs(self.permanent))
+    }
+}
+
+fn within_absolute(spec: &SessionSpec, created_at: i64, now: i64) -> bool {
+    spec.config.absolute_secs().is_none_or(|absolute| now - created_at <= absolute)
+}
+
+fn load_error(spec: &SessionSpec) -> Error {
+    Error::Load { session: spec.config.cookie_name.clone(), status: spec.config.load_error_status }
+}

@@ -1,0 +1,85 @@
+//! The store trait: where server-side sessions keep their records.
+//!
+//! A [`SessionStore`] knows nothing of cookies, ids or frameworks: it keeps [`Record`]s under
+//! string keys (`key_prefix:id`), writes only the fields a request changed, and never creates a
+//! record over another. Time is passed in, so expiry can be tested with an injected clock.
+//!
+//! | store | feature | expiry |
+//! |---|---|---|
+//! | [`MemoryStore`] | always | purge task |
+//! | `SqliteStore` | `store-sqlite` | indexed `expires_at`, purge task |
+
+mod memory;
+#[cfg(feature = "store-sqlite")]
+mod sqlite;
+
+use std::fmt;
+
+use async_trait::async_trait;
+
+pub use crate::session::{Record, Update};
+pub use memory::MemoryStore;
+#[cfg(feature = "store-sqlite")]
+#[cfg_attr(docsrs, doc(cfg(feature = "store-sqlite")))]
+pub use sqlite::SqliteStore;
+
+/// A store's result.
+pub type Result<T> = std::result::Result<T, Error>;
+
+/// A backend that keeps session records.
+///
+/// ```
+/// use session_plus::store::{MemoryStore, Record, SessionStore, Update};
+/// # tokio_test_block(async {
+/// let store = MemoryStore::new();
+/// let record = Record { created_at: 0, expires_at: 100, ..Default::default() };
+/// assert!(store.create("session:k", &record).await?);
+/// assert!(!store.create("session:k", &record).await?, "never overwrites");
+/// let mut update = Update { expires_at: 200, ..Default::default() };
+/// update.set.insert("user_id".into(), 42.into());
+/// assert!(store.update("session:k", &update).await?);
+/// assert_eq!(store.load("session:k").await?.unwrap().fields["user_id"], 42);
+/// # Ok::<(), session_plus::store::Error>(())
+/// # });
+/// # fn tokio_test_block<F: std::future::Future>(f: F) -> F::Output {
+/// #     tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(f)
+/// # }
+/// ```
+#[async_trait]
+pub trait SessionStore: Send + Sync + fmt::Debug + 'static {
+    /// The record under `key`, if any. May return an expired record: the caller judges expiry.
+    async fn load(&self, key: &str) -> Result<Option<Record>>;
+
+    /// Inserts `record` under `key` unless a record is there: `Ok(false)` when one is.
+    async fn create(&self, key: &str, record: &Record) -> Result<bool>;
+
+    /// Applies `update` to the record under `key`, touching only the fields it names, as one
+    /// atomic step: `Ok(false)` when there is no record (it is never re-created).
+    async fn update(&self, key: &str, update: &Update) -> Result<bool>;
+
+    /// Removes the record under `key`, if any.
+    async fn delete(&self, key: &str) -> Result<()>;
+
+    /// Removes every record that expired at or before `now`, returning how many.
+    async fn purge_expired(&self, now: i64) -> Result<u64>;
+
+    /// Whether the store drops expired records by itself, so no purge task is needed.
+    fn expires_natively(&self) -> bool {
+        false
+    }
+
+    /// A short name for logs and errors, such as `"sqlite"`.
+    fn backend_name(&self) -> &'static str;
+}
+
+/// A store failure: the backend's own error, kept as the source.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The backend failed (connection, query, I/O).
+    #[error("session store backend failed: {0}")]
+    Backend(#[source] Box<dyn std::error::Error + Send + Sync>),
+    /// A stored record could not be read.
+    #[error("session store holds a record it cannot decode: {0}")]
+    Decode(#[source] Box<dyn std::error::Error + Send + Sync>),
+}
