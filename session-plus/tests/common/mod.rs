@@ -1,0 +1,355 @@
+//! Test harness: a real server on 127.0.0.1, a client that keeps cookies, a store wrapper that
+//! counts calls and injects faults, and the conformance suite every store runs.
+#![allow(dead_code, unreachable_pub, missing_docs)]
+
+pub mod suite;
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use axum::extract::Path;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde_json::{Map, Value};
+use session_plus::clock::ManualClock;
+use session_plus::store::{self, Record, SessionStore, Update};
+use session_plus::{session, Config, Session, SessionManager};
+
+pub const SECRET: &str = "a test secret that is at least thirty-two bytes";
+pub const T0: i64 = 1_700_000_000;
+
+/// The routes every test app serves.
+pub fn routes() -> Router {
+    Router::new()
+        .route("/get/{field}", get(get_field))
+        .route("/set/{field}", post(set_field))
+        .route("/remove/{field}", post(remove_field))
+        .route("/clear", post(clear))
+        .route("/regenerate", post(regenerate))
+        .route("/permanent/{name}/{on}", post(permanent))
+        .route("/fields", get(fields))
+        .route("/nothing", get(|| async { "nothing" }))
+}
+
+async fn get_field(session: Session, Path(field): Path<String>) -> Result<Json<Value>, session::Error> {
+    Ok(Json(session.get_value(&field).await?.unwrap_or(Value::Null)))
+}
+
+async fn set_field(session: Session, Path(field): Path<String>, body: String) -> Result<&'static str, session::Error> {
+    let value = serde_json::from_str(&body).unwrap_or(Value::String(body));
+    session.insert_value(&field, value).await?;
+    Ok("ok")
+}
+
+async fn remove_field(session: Session, Path(field): Path<String>) -> Result<Json<Value>, session::Error> {
+    Ok(Json(session.remove_value(&field).await?.unwrap_or(Value::Null)))
+}
+
+async fn clear(session: Session) -> &'static str {
+    session.clear().await;
+    "cleared"
+}
+
+async fn regenerate(session: Session) -> Result<&'static str, session::Error> {
+    session.regenerate().await?;
+    Ok("regenerated")
+}
+
+async fn permanent(session: Session, Path((name, on)): Path<(String, bool)>) -> Result<&'static str, session::Error> {
+    session.set_permanent(&name, on).await?;
+    Ok("ok")
+}
+
+async fn fields(session: Session) -> Result<Json<Map<String, Value>>, session::Error> {
+    Ok(Json(session.fields().await?))
+}
+
+/// Serves `manager` with the test routes on an ephemeral loopback port.
+pub async fn serve(manager: &SessionManager) -> SocketAddr {
+    serve_router(routes().layer(manager.layer())).await
+}
+
+pub async fn serve_router(router: Router) -> SocketAddr {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    addr
+}
+
+/// Builds a manager over `config` with `store` for the session named "session" and a manual clock.
+pub async fn manager(config: Config, store: Arc<dyn SessionStore>, clock: &ManualClock) -> SessionManager {
+    SessionManager::builder(config)
+        .with_store("session", store)
+        .with_clock(clock.clone())
+        .without_purge_tasks()
+        .build()
+        .await
+        .expect("valid test configuration")
+}
+
+/// A response, with what the tests look at.
+#[derive(Debug)]
+pub struct Reply {
+    pub status: u16,
+    pub set_cookies: Vec<String>,
+    pub vary_cookie: bool,
+    pub body: String,
+}
+
+impl Reply {
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.body))
+    }
+
+    pub fn set_cookie(&self, name: &str) -> Option<&str> {
+        self.set_cookies.iter().find(|c| c.starts_with(&format!("{name}="))).map(String::as_str)
+    }
+
+    pub fn set_cookie_names(&self) -> Vec<String> {
+        let mut names: Vec<String> =
+            self.set_cookies.iter().map(|c| c.split('=').next().unwrap_or_default().to_owned()).collect();
+        names.sort();
+        names
+    }
+}
+
+/// An HTTP client over TCP with a cookie jar the tests can read and tamper with.
+#[derive(Debug, Clone)]
+pub struct Client {
+    http: reqwest::Client,
+    base: String,
+    pub jar: BTreeMap<String, String>,
+}
+
+impl Client {
+    pub fn new(addr: SocketAddr) -> Self {
+        Self { http: reqwest::Client::new(), base: format!("http://{addr}"), jar: BTreeMap::new() }
+    }
+
+    pub fn cookie(&self, name: &str) -> Option<String> {
+        self.jar.get(name).cloned()
+    }
+
+    pub async fn get(&mut self, path: &str) -> Reply {
+        let request = self.http.get(format!("{}{path}", self.base));
+        self.send(request).await
+    }
+
+    pub async fn post(&mut self, path: &str, body: impl Into<String>) -> Reply {
+        let request = self.http.post(format!("{}{path}", self.base)).body(body.into());
+        self.send(request).await
+    }
+
+    /// Sends without updating the jar (to replay old cookies, or race requests).
+    pub async fn post_detached(&self, path: &str, body: impl Into<String>) -> Reply {
+        let request = self.http.post(format!("{}{path}", self.base)).body(body.into());
+        self.clone().send(request).await
+    }
+
+    async fn send(&mut self, mut request: reqwest::RequestBuilder) -> Reply {
+        if !self.jar.is_empty() {
+            let header: Vec<String> = self.jar.iter().map(|(k, v)| format!("{k}={v}")).collect();
+            request = request.header("cookie", header.join("; "));
+        }
+        let response = request.send().await.expect("the test server answers");
+        let status = response.status().as_u16();
+        let set_cookies: Vec<String> = response
+            .headers()
+            .get_all("set-cookie")
+            .iter()
+            .map(|v| v.to_str().unwrap().to_owned())
+            .collect();
+        let vary_cookie = response.headers().get_all("vary").iter().any(|v| v.to_str().unwrap().contains("Cookie"));
+        for cookie in &set_cookies {
+            let (pair, attributes) = cookie.split_once(';').unwrap_or((cookie, ""));
+            let (name, value) = pair.split_once('=').unwrap();
+            if attributes.contains("Max-Age=0") {
+                self.jar.remove(name);
+            } else {
+                self.jar.insert(name.to_owned(), value.to_owned());
+            }
+        }
+        let body = response.text().await.unwrap();
+        Reply { status, set_cookies, vary_cookie, body }
+    }
+}
+
+/// Wraps a store: counts calls, injects failures, and can make loads meet at a barrier.
+#[derive(Debug)]
+pub struct Probe {
+    pub inner: Arc<dyn SessionStore>,
+    pub loads: AtomicUsize,
+    pub writes: AtomicUsize,
+    pub fail_load: AtomicBool,
+    pub fail_save: AtomicBool,
+    pub load_barrier: Option<Arc<tokio::sync::Barrier>>,
+    /// The writes, in order: "create", "update", "delete".
+    pub ops: Mutex<Vec<&'static str>>,
+}
+
+impl Probe {
+    pub fn new(inner: Arc<dyn SessionStore>) -> Arc<Self> {
+        Arc::new(Self::plain(inner))
+    }
+
+    pub fn plain(inner: Arc<dyn SessionStore>) -> Self {
+        Self {
+            inner,
+            loads: AtomicUsize::new(0),
+            writes: AtomicUsize::new(0),
+            fail_load: AtomicBool::new(false),
+            fail_save: AtomicBool::new(false),
+            load_barrier: None,
+            ops: Mutex::new(Vec::new()),
+        }
+    }
+
+    pub fn calls(&self) -> usize {
+        self.loads.load(Ordering::SeqCst) + self.writes.load(Ordering::SeqCst)
+    }
+
+    pub fn reset(&self) {
+        self.loads.store(0, Ordering::SeqCst);
+        self.writes.store(0, Ordering::SeqCst);
+        self.ops.lock().unwrap().clear();
+    }
+
+    fn write(&self, op: &'static str) -> store::Result<()> {
+        self.writes.fetch_add(1, Ordering::SeqCst);
+        self.ops.lock().unwrap().push(op);
+        if self.fail_save.load(Ordering::SeqCst) {
+            return Err(store::Error::Backend("injected save failure".into()));
+        }
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl SessionStore for Probe {
+    async fn load(&self, key: &str) -> store::Result<Option<Record>> {
+        self.loads.fetch_add(1, Ordering::SeqCst);
+        if self.fail_load.load(Ordering::SeqCst) {
+            return Err(store::Error::Backend("injected load failure".into()));
+        }
+        if let Some(barrier) = &self.load_barrier {
+            // Both loads must be in flight at once to pass; one at a time never meets.
+            tokio::time::timeout(Duration::from_secs(5), barrier.wait())
+                .await
+                .map_err(|_| store::Error::Backend("loads did not run concurrently".into()))?;
+        }
+        self.inner.load(key).await
+    }
+
+    async fn create(&self, key: &str, record: &Record) -> store::Result<bool> {
+        self.write("create")?;
+        self.inner.create(key, record).await
+    }
+
+    async fn update(&self, key: &str, update: &Update) -> store::Result<bool> {
+        self.write("update")?;
+        self.inner.update(key, update).await
+    }
+
+    async fn delete(&self, key: &str) -> store::Result<()> {
+        self.write("delete")?;
+        self.inner.delete(key).await
+    }
+
+    async fn purge_expired(&self, now: i64) -> store::Result<u64> {
+        self.inner.purge_expired(now).await
+    }
+
+    fn backend_name(&self) -> &'static str {
+        self.inner.backend_name()
+    }
+}
+
+/// Everything logged by any test of this binary, to check that no id or cookie value leaks.
+pub fn captured_logs() -> String {
+    String::from_utf8_lossy(&log_buffer().lock().unwrap()).into_owned()
+}
+
+fn log_buffer() -> &'static Arc<Mutex<Vec<u8>>> {
+    static BUFFER: OnceLock<Arc<Mutex<Vec<u8>>>> = OnceLock::new();
+    BUFFER.get_or_init(|| Arc::new(Mutex::new(Vec::new())))
+}
+
+#[derive(Clone)]
+struct BufferWriter;
+
+impl std::io::Write for BufferWriter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        log_buffer().lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Installs the capturing subscriber once per test binary (debug level, so nothing is hidden).
+pub fn capture_logs() {
+    static ONCE: OnceLock<()> = OnceLock::new();
+    ONCE.get_or_init(|| {
+        let subscriber = tracing_subscriber::fmt()
+            .with_max_level(tracing::Level::DEBUG)
+            .with_writer(|| BufferWriter)
+            .with_ansi(false)
+            .finish();
+        let _ = tracing::subscriber::set_global_default(subscriber);
+    });
+}
+
+/// A fresh SQLite file path under the system's temporary directory.
+pub fn temp_db_path() -> String {
+    let id = session_plus::session::Id::random().unwrap();
+    std::env::temp_dir().join(format!("session-plus-{}.db", &id.as_str()[..16])).display().to_string()
+}
+
+/// Runs the whole conformance suite once for a store: one line per store in `tests/stores.rs`.
+#[macro_export]
+macro_rules! store_suite {
+    ($name:ident, $make:expr) => {
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+            use super::common::suite;
+
+            async fn make() -> Arc<dyn SessionStore> {
+                $make.await
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn routing_round_trip() { suite::routing_round_trip(make().await).await }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn lazy_loading_and_round_trips() { suite::lazy_loading_and_round_trips(make().await).await }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn strict_ids() { suite::strict_ids(make().await).await }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn malformed_ids_never_reach_the_store() { suite::malformed_ids_never_reach_the_store(make().await).await }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn regeneration() { suite::regeneration(make().await).await }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn idle_expiry_and_refresh() { suite::idle_expiry_and_refresh(make().await).await }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn absolute_expiry() { suite::absolute_expiry(make().await).await }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn permanence() { suite::permanence(make().await).await }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn clear_logs_out_everywhere() { suite::clear_logs_out_everywhere(make().await).await }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn concurrent_different_fields_survive() { suite::concurrent_different_fields_survive(make().await).await }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn faults_give_errors_and_recover() { suite::faults_give_errors_and_recover(make().await).await }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn empty_visitors_cost_nothing() { suite::empty_visitors_cost_nothing(make().await).await }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn store_contract() { suite::store_contract(make().await).await }
+        }
+    };
+}
