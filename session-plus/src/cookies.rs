@@ -20,9 +20,13 @@ pub(crate) fn request_values<'a>(
     let names: Vec<&str> = names.collect();
     let mut values = vec![None; names.len()];
     for header in headers.get_all(COOKIE) {
-        let Ok(header) = header.to_str() else { continue };
+        let Ok(header) = header.to_str() else {
+            continue;
+        };
         for pair in header.split(';') {
-            let Some((name, value)) = pair.trim().split_once('=') else { continue };
+            let Some((name, value)) = pair.trim().split_once('=') else {
+                continue;
+            };
             if let Some(index) = names.iter().position(|n| *n == name) {
                 let value = value.trim_matches('"');
                 values[index].get_or_insert_with(|| value.to_owned());
@@ -98,11 +102,22 @@ mod tests {
 
     #[test]
     fn attributes_and_removal() {
-        let config = SessionConfig::new("s").with_domain("example.com").with_secure(true).with_cookie_path("/app");
+        let config = SessionConfig::new("s")
+            .with_domain("example.com")
+            .with_secure(true)
+            .with_cookie_path("/app");
         let set = set(&config, "v", Some(60));
-        assert_eq!(set, "s=v; HttpOnly; SameSite=Lax; Secure; Path=/app; Domain=example.com; Max-Age=60");
+        assert_eq!(
+            set,
+            "s=v; HttpOnly; SameSite=Lax; Secure; Path=/app; Domain=example.com; Max-Age=60"
+        );
         let removal = removal(&config);
-        assert!(removal.starts_with("s=; HttpOnly; SameSite=Lax; Secure; Path=/app; Domain=example.com; Max-Age=0"), "{removal}");
+        assert!(
+            removal.starts_with(
+                "s=; HttpOnly; SameSite=Lax; Secure; Path=/app; Domain=example.com; Max-Age=0"
+            ),
+            "{removal}"
+        );
     }
 
     #[test]

@@ -39,6 +39,8 @@ pub(crate) struct ManagerInner {
     pub(crate) by_name: HashMap<String, usize>,
     pub(crate) routing: Routing,
     pub(crate) clock: Arc<dyn Clock>,
+    /// Purge tasks run while this lives, that is while the manager does.
+    _alive: Arc<()>,
 }
 
 /// One configured session with its backend.
@@ -89,7 +91,12 @@ impl SessionManager {
     /// # }).unwrap();
     /// ```
     pub fn builder(config: Config) -> SessionManagerBuilder {
-        SessionManagerBuilder { config, stores: HashMap::new(), clock: Arc::new(SystemClock), purge: true }
+        SessionManagerBuilder {
+            config,
+            stores: HashMap::new(),
+            clock: Arc::new(SystemClock),
+            purge: true,
+        }
     }
 
     /// The tower layer that gives each request its [`Session`].
@@ -111,9 +118,13 @@ impl SessionManager {
     /// middleware calls this; it is public for tests and other frameworks.
     pub fn session_for_cookies(&self, headers: Option<&HeaderMap>) -> Session {
         let values = match headers {
-            Some(headers) => {
-                cookies::request_values(headers, self.inner.sessions.iter().map(|s| s.config.cookie_name.as_str()))
-            }
+            Some(headers) => cookies::request_values(
+                headers,
+                self.inner
+                    .sessions
+                    .iter()
+                    .map(|s| s.config.cookie_name.as_str()),
+            ),
             None => vec![None; self.inner.sessions.len()],
         };
         Session::new(self.inner.clone(), values)
@@ -137,9 +148,15 @@ impl SessionManager {
 
 impl fmt::Debug for SessionManager {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let sessions: Vec<(&str, SessionType)> =
-            self.inner.sessions.iter().map(|s| (s.config.cookie_name(), s.config.session_type())).collect();
-        f.debug_struct("SessionManager").field("sessions", &sessions).finish_non_exhaustive()
+        let sessions: Vec<(&str, SessionType)> = self
+            .inner
+            .sessions
+            .iter()
+            .map(|s| (s.config.cookie_name(), s.config.session_type()))
+            .collect();
+        f.debug_struct("SessionManager")
+            .field("sessions", &sessions)
+            .finish_non_exhaustive()
     }
 }
 
@@ -162,7 +179,11 @@ impl SessionManagerBuilder {
     ///     .with_store("s", Arc::new(MemoryStore::new()));
     /// # let _ = builder;
     /// ```
-    pub fn with_store(mut self, cookie_name: impl Into<String>, store: Arc<dyn SessionStore>) -> Self {
+    pub fn with_store(
+        mut self,
+        cookie_name: impl Into<String>,
+        store: Arc<dyn SessionStore>,
+    ) -> Self {
         self.stores.insert(cookie_name.into(), store);
         self
     }
@@ -212,28 +233,62 @@ impl SessionManagerBuilder {
                 None => open_backend(config, ring.as_ref()).await?,
             };
             // `validate` refuses a session that signs without a key, so `ring` is set here.
-            let id_signer = if config.use_signer { ring.clone().map(CookieCodec::signed) } else { None };
-            sessions.push(SessionSpec { config: config.clone(), backend, id_signer });
+            let id_signer = if config.use_signer {
+                ring.clone().map(CookieCodec::signed)
+            } else {
+                None
+            };
+            sessions.push(SessionSpec {
+                config: config.clone(),
+                backend,
+                id_signer,
+            });
         }
         if let Some(name) = self.stores.keys().next() {
-            return Err(ConfigError::new(name, "cookie_name", "a store was given for a session that is not configured"));
+            return Err(ConfigError::new(
+                name,
+                "cookie_name",
+                "a store was given for a session that is not configured",
+            ));
         }
+        let alive = Arc::new(());
         if self.purge {
             for spec in &sessions {
                 if let Backend::Store(store) = &spec.backend {
                     if !store.expires_natively() {
-                        spawn_purge(Arc::downgrade(store), self.clock.clone(), spec.config.purge_interval);
+                        let (store, clock) = (store.clone(), self.clock.clone());
+                        spawn_purge(
+                            store,
+                            Arc::downgrade(&alive),
+                            clock,
+                            spec.config.purge_interval,
+                        );
                     }
                 }
             }
         }
-        let by_name = sessions.iter().enumerate().map(|(i, s)| (s.config.cookie_name.clone(), i)).collect();
+        let by_name = sessions
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (s.config.cookie_name.clone(), i))
+            .collect();
         let routing = Routing::new(self.config.sessions());
-        Ok(SessionManager { inner: Arc::new(ManagerInner { sessions, by_name, routing, clock: self.clock }) })
+        Ok(SessionManager {
+            inner: Arc::new(ManagerInner {
+                sessions,
+                by_name,
+                routing,
+                clock: self.clock,
+                _alive: alive,
+            }),
+        })
     }
 }
 
-async fn open_backend(config: &SessionConfig, ring: Option<&KeyRing>) -> Result<Backend, ConfigError> {
+async fn open_backend(
+    config: &SessionConfig,
+    ring: Option<&KeyRing>,
+) -> Result<Backend, ConfigError> {
     let name = config.cookie_name();
     match config.session_type() {
         SessionType::SecureCookie => {
@@ -264,7 +319,11 @@ fn private_codec(_: &str, ring: KeyRing) -> Result<Backend, ConfigError> {
 
 #[cfg(not(feature = "codec-private"))]
 fn private_codec(name: &str, _: KeyRing) -> Result<Backend, ConfigError> {
-    Err(ConfigError::new(name, "encrypt", "encrypted cookies need the `codec-private` feature of session-plus"))
+    Err(ConfigError::new(
+        name,
+        "encrypt",
+        "encrypted cookies need the `codec-private` feature of session-plus",
+    ))
 }
 
 #[cfg(feature = "store-sqlite")]
@@ -275,37 +334,64 @@ async fn open_sqlite(config: &SessionConfig) -> Result<Backend, ConfigError> {
         (Some(url), _) => ("url", url.as_str()),
         (None, Some(path)) => ("path", path.as_str()),
         // `validate` insists on one of them.
-        (None, None) => return Err(ConfigError::new(name, "path", "a sqlite session needs `path` or `url`")),
+        (None, None) => {
+            return Err(ConfigError::new(
+                name,
+                "path",
+                "a sqlite session needs `path` or `url`",
+            ))
+        }
     };
-    let mut store = SqliteStore::open(target)
-        .await
-        .map_err(|e| ConfigError::new(name, key, format!("cannot open the SQLite database: {e}")))?;
+    let mut store = SqliteStore::open(target).await.map_err(|e| {
+        ConfigError::new(name, key, format!("cannot open the SQLite database: {e}"))
+    })?;
     if let Some(table) = &config.table {
-        store = store.with_table_name(table).map_err(|e| ConfigError::new(name, "table", e))?;
+        store = store
+            .with_table_name(table)
+            .map_err(|e| ConfigError::new(name, "table", e))?;
     }
-    store.migrate().await.map_err(|e| ConfigError::new(name, key, format!("cannot create the sessions table: {e}")))?;
+    store.migrate().await.map_err(|e| {
+        ConfigError::new(name, key, format!("cannot create the sessions table: {e}"))
+    })?;
     Ok(Backend::Store(Arc::new(store)))
 }
 
 #[cfg(not(feature = "store-sqlite"))]
 async fn open_sqlite(config: &SessionConfig) -> Result<Backend, ConfigError> {
-    Err(ConfigError::new(config.cookie_name(), "session_type", "sqlite needs the `store-sqlite` feature of session-plus"))
+    Err(ConfigError::new(
+        config.cookie_name(),
+        "session_type",
+        "sqlite needs the `store-sqlite` feature of session-plus",
+    ))
 }
 
-/// Purges `store` every `interval` until the manager (and so the store) is dropped; an error is
-/// logged and the task carries on.
-fn spawn_purge(store: Weak<dyn SessionStore>, clock: Arc<dyn Clock>, interval: Duration) {
+/// Purges `store` every `interval` until the manager is dropped; an error is logged and the task
+/// carries on.
+fn spawn_purge(
+    store: Arc<dyn SessionStore>,
+    alive: Weak<()>,
+    clock: Arc<dyn Clock>,
+    interval: Duration,
+) {
     tokio::spawn(async move {
         let mut ticks = tokio::time::interval(interval);
         ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         ticks.tick().await; // the first tick is immediate
         loop {
             ticks.tick().await;
-            let Some(store) = store.upgrade() else { break };
+            if alive.strong_count() == 0 {
+                break;
+            }
             match store.purge_expired(clock.now()).await {
                 Ok(0) => {}
-                Ok(purged) => tracing::debug!(backend = store.backend_name(), purged, "purged expired sessions"),
-                Err(error) => tracing::warn!(backend = store.backend_name(), %error, "purging expired sessions failed; will retry"),
+                Ok(purged) => tracing::debug!(
+                    backend = store.backend_name(),
+                    purged,
+                    "purged expired sessions"
+                ),
+                Err(error) => {
+                    tracing::warn!(backend = store.backend_name(), %error, "purging expired sessions failed; will retry")
+                }
             }
         }
     });

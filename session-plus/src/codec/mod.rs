@@ -2,7 +2,7 @@
 //!
 //! A cookie carries a body: the issue time and the creation time (big-endian Unix seconds), a
 //! flags byte (bit 0: permanent) and the fields as JSON. The body is either signed
-//! ([HMAC-SHA256](signed), readable by the client) or encrypted
+//! (HMAC-SHA256, readable by the client) or encrypted
 //! (XChaCha20-Poly1305, feature `codec-private`); both bind the cookie name, so a value copied
 //! into another cookie is rejected. Keys come from a [`KeyRing`]: the newest signs, all verify.
 //!
@@ -60,7 +60,12 @@ impl CookieContents {
     /// assert_eq!((c.issued_at, c.created_at), (5, 5));
     /// ```
     pub fn new(now: i64) -> Self {
-        Self { fields: Map::new(), issued_at: now, created_at: now, permanent: false }
+        Self {
+            fields: Map::new(),
+            issued_at: now,
+            created_at: now,
+            permanent: false,
+        }
     }
 }
 
@@ -89,7 +94,10 @@ impl CookieCodec {
     /// # let _ = codec;
     /// ```
     pub fn signed(ring: KeyRing) -> Self {
-        Self { ring, encrypt: false }
+        Self {
+            ring,
+            encrypt: false,
+        }
     }
 
     /// Encrypted cookies: integrity and secrecy.
@@ -102,7 +110,10 @@ impl CookieCodec {
     #[cfg(feature = "codec-private")]
     #[cfg_attr(docsrs, doc(cfg(feature = "codec-private")))]
     pub fn private(ring: KeyRing) -> Self {
-        Self { ring, encrypt: true }
+        Self {
+            ring,
+            encrypt: true,
+        }
     }
 
     /// Encodes `contents` as the value of cookie `name`.
@@ -112,7 +123,11 @@ impl CookieCodec {
     /// [`ErrorKind::Rng`] when the OS gives no randomness for a nonce.
     pub fn encode(&self, name: &str, contents: &CookieContents) -> Result<String, Error> {
         let body = encode_body(contents);
-        let value = if self.encrypt { self.seal_private(name, &body)? } else { signed::seal(&self.ring, name, &body) };
+        let value = if self.encrypt {
+            self.seal_private(name, &body)?
+        } else {
+            signed::seal(&self.ring, name, &body)
+        };
         if value.len() > MAX_COOKIE_LEN {
             return Err(Error::new(ErrorKind::TooLarge));
         }
@@ -128,9 +143,15 @@ impl CookieCodec {
         if value.len() > MAX_COOKIE_LEN {
             return Err(Error::new(ErrorKind::TooLarge));
         }
-        let (body, key_index) =
-            if self.encrypt { self.open_private(name, value)? } else { signed::open(&self.ring, name, value)? };
-        Ok(Decoded { contents: decode_body(&body)?, key_index })
+        let (body, key_index) = if self.encrypt {
+            self.open_private(name, value)?
+        } else {
+            signed::open(&self.ring, name, value)?
+        };
+        Ok(Decoded {
+            contents: decode_body(&body)?,
+            key_index,
+        })
     }
 
     /// Signs a session id for an id cookie (`use_signer`), binding the cookie name.
@@ -182,7 +203,11 @@ fn encode_body(contents: &CookieContents) -> Vec<u8> {
     let mut body = Vec::with_capacity(HEADER_LEN + 64);
     body.extend_from_slice(&contents.issued_at.to_be_bytes());
     body.extend_from_slice(&contents.created_at.to_be_bytes());
-    body.push(if contents.permanent { FLAG_PERMANENT } else { 0 });
+    body.push(if contents.permanent {
+        FLAG_PERMANENT
+    } else {
+        0
+    });
     // Writing a `Map<String, Value>` into a Vec cannot fail: keys are strings and a Vec grows.
     serde_json::to_writer(&mut body, &contents.fields).expect("a JSON map always serializes");
     body
@@ -197,8 +222,14 @@ fn decode_body(body: &[u8]) -> Result<CookieContents, Error> {
         bytes.copy_from_slice(&body[at..at + 8]);
         i64::from_be_bytes(bytes)
     };
-    let fields = serde_json::from_slice(&body[HEADER_LEN..]).map_err(|_| Error::new(ErrorKind::Malformed))?;
-    Ok(CookieContents { fields, issued_at: time(0), created_at: time(8), permanent: body[16] & FLAG_PERMANENT != 0 })
+    let fields = serde_json::from_slice(&body[HEADER_LEN..])
+        .map_err(|_| Error::new(ErrorKind::Malformed))?;
+    Ok(CookieContents {
+        fields,
+        issued_at: time(0),
+        created_at: time(8),
+        permanent: body[16] & FLAG_PERMANENT != 0,
+    })
 }
 
 /// Why a cookie could not be encoded or decoded; deliberately says nothing more.
@@ -242,7 +273,9 @@ impl Error {
 
 impl fmt::Debug for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("codec::Error").field("kind", &self.kind).finish()
+        f.debug_struct("codec::Error")
+            .field("kind", &self.kind)
+            .finish()
     }
 }
 
@@ -269,7 +302,12 @@ mod tests {
     }
 
     fn sample() -> CookieContents {
-        let mut c = CookieContents { issued_at: 1_700_000_100, created_at: 1_700_000_000, permanent: true, ..Default::default() };
+        let mut c = CookieContents {
+            issued_at: 1_700_000_100,
+            created_at: 1_700_000_000,
+            permanent: true,
+            ..Default::default()
+        };
         c.fields.insert("csrf_token".into(), "s3cr3t-token".into());
         c.fields.insert("n".into(), 42.into());
         c
@@ -287,7 +325,13 @@ mod tests {
         for codec in codecs(&[b"k1k1k1k1k1k1k1k1k1k1k1k1k1k1k1k1"]) {
             let value = codec.encode("csrf", &sample()).unwrap();
             let decoded = codec.decode("csrf", &value).unwrap();
-            assert_eq!(decoded, Decoded { contents: sample(), key_index: 0 });
+            assert_eq!(
+                decoded,
+                Decoded {
+                    contents: sample(),
+                    key_index: 0
+                }
+            );
         }
     }
 
@@ -304,10 +348,16 @@ mod tests {
                     let mut changed = bytes.to_vec();
                     changed[i] = replacement;
                     let changed = String::from_utf8(changed).unwrap();
-                    assert!(codec.decode("csrf", &changed).is_err(), "byte {i} -> {replacement}");
+                    assert!(
+                        codec.decode("csrf", &changed).is_err(),
+                        "byte {i} -> {replacement}"
+                    );
                 }
                 // Truncations too.
-                assert!(codec.decode("csrf", &value[..i]).is_err(), "truncated at {i}");
+                assert!(
+                    codec.decode("csrf", &value[..i]).is_err(),
+                    "truncated at {i}"
+                );
             }
         }
     }
@@ -319,15 +369,24 @@ mod tests {
             .zip(codecs(&[b"k2k2k2k2k2k2k2k2k2k2k2k2k2k2k2k2"]))
         {
             let value = codec.encode("csrf", &sample()).unwrap();
-            assert_eq!(codec.decode("data", &value).unwrap_err().kind(), ErrorKind::Invalid);
-            assert_eq!(other.decode("csrf", &value).unwrap_err().kind(), ErrorKind::Invalid);
+            assert_eq!(
+                codec.decode("data", &value).unwrap_err().kind(),
+                ErrorKind::Invalid
+            );
+            assert_eq!(
+                other.decode("csrf", &value).unwrap_err().kind(),
+                ErrorKind::Invalid
+            );
         }
     }
 
     #[test]
     fn rotation_accepts_old_keys_and_reports_them() {
         let old = codecs(&[b"old-old-old-old-old-old-old-old-"]);
-        let rotated = codecs(&[b"new-new-new-new-new-new-new-new-", b"old-old-old-old-old-old-old-old-"]);
+        let rotated = codecs(&[
+            b"new-new-new-new-new-new-new-new-",
+            b"old-old-old-old-old-old-old-old-",
+        ]);
         for (old, rotated) in old.into_iter().zip(rotated) {
             let value = old.encode("s", &sample()).unwrap();
             assert_eq!(rotated.decode("s", &value).unwrap().key_index, 1);
@@ -342,8 +401,14 @@ mod tests {
         for codec in codecs(&[b"k1k1k1k1k1k1k1k1k1k1k1k1k1k1k1k1"]) {
             let mut big = sample();
             big.fields.insert("blob".into(), "x".repeat(4000).into());
-            assert_eq!(codec.encode("s", &big).unwrap_err().kind(), ErrorKind::TooLarge);
-            assert_eq!(codec.decode("s", &"1".repeat(5000)).unwrap_err().kind(), ErrorKind::TooLarge);
+            assert_eq!(
+                codec.encode("s", &big).unwrap_err().kind(),
+                ErrorKind::TooLarge
+            );
+            assert_eq!(
+                codec.decode("s", &"1".repeat(5000)).unwrap_err().kind(),
+                ErrorKind::TooLarge
+            );
         }
     }
 
@@ -355,7 +420,9 @@ mod tests {
         let mut seen = std::collections::HashSet::new();
         for _ in 0..20_000 {
             let value = codec.encode("s", &sample()).unwrap();
-            let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(&value[2..]).unwrap();
+            let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .decode(&value[2..])
+                .unwrap();
             assert!(!raw.windows(12).any(|w| w == b"s3cr3t-token"));
             assert!(seen.insert(raw[..24].to_vec()), "nonce repeated");
         }

@@ -56,8 +56,17 @@ struct Inner {
 
 impl Session {
     pub(crate) fn new(manager: Arc<ManagerInner>, cookies: Vec<Option<String>>) -> Self {
-        let subs = cookies.into_iter().map(|value| Mutex::new(SubSession::new(value))).collect();
-        Self { inner: Arc::new(Inner { manager, subs, accessed: AtomicBool::new(false) }) }
+        let subs = cookies
+            .into_iter()
+            .map(|value| Mutex::new(SubSession::new(value)))
+            .collect();
+        Self {
+            inner: Arc::new(Inner {
+                manager,
+                subs,
+                accessed: AtomicBool::new(false),
+            }),
+        }
     }
 
     /// The value of `field`, or `None` when it is not set (or no session owns it).
@@ -68,9 +77,14 @@ impl Session {
     /// A store failed to load ([`Error::Load`]), or the value is not a `T` ([`Error::Deserialize`]).
     pub async fn get<T: DeserializeOwned>(&self, field: &str) -> Result<Option<T>> {
         match self.get_value(field).await? {
-            Some(value) => serde_json::from_value(value)
-                .map(Some)
-                .map_err(|source| Error::Deserialize { field: field.to_owned(), source }),
+            Some(value) => {
+                serde_json::from_value(value)
+                    .map(Some)
+                    .map_err(|source| Error::Deserialize {
+                        field: field.to_owned(),
+                        source,
+                    })
+            }
             None => Ok(None),
         }
     }
@@ -121,9 +135,14 @@ impl Session {
     pub async fn remove<T: DeserializeOwned>(&self, field: &str) -> Result<Option<T>> {
         let removed = self.remove_value(field).await?;
         match removed {
-            Some(value) => serde_json::from_value(value)
-                .map(Some)
-                .map_err(|source| Error::Deserialize { field: field.to_owned(), source }),
+            Some(value) => {
+                serde_json::from_value(value)
+                    .map(Some)
+                    .map_err(|source| Error::Deserialize {
+                        field: field.to_owned(),
+                        source,
+                    })
+            }
             None => Ok(None),
         }
     }
@@ -255,9 +274,17 @@ impl Session {
     pub(crate) async fn finalize(&self) -> std::result::Result<Vec<String>, Failure> {
         let manager = &self.inner.manager;
         let now = manager.clock.now();
-        let saves = self.inner.subs.iter().enumerate().map(|(index, sub)| async move {
-            sub.lock().await.finalize(&manager.sessions[index], now).await
-        });
+        let saves = self
+            .inner
+            .subs
+            .iter()
+            .enumerate()
+            .map(|(index, sub)| async move {
+                sub.lock()
+                    .await
+                    .finalize(&manager.sessions[index], now)
+                    .await
+            });
         let outcomes = futures_util::future::join_all(saves).await;
         let mut cookies = Vec::new();
         for outcome in outcomes {
@@ -281,14 +308,20 @@ impl Session {
         self.inner.accessed.store(true, Ordering::Relaxed);
         let mut sub = self.inner.subs[index].lock().await;
         let manager = &self.inner.manager;
-        sub.load(&manager.sessions[index], manager.clock.now()).await?;
+        sub.load(&manager.sessions[index], manager.clock.now())
+            .await?;
         Ok(sub)
     }
 
     /// Loads these sessions concurrently, holding one lock at a time per future.
     async fn load_all(&self, indexes: &[usize]) -> Result<()> {
         if indexes.len() > 1 {
-            try_join_all(indexes.iter().map(|&index| async move { self.loaded(index).await.map(drop) })).await?;
+            try_join_all(
+                indexes
+                    .iter()
+                    .map(|&index| async move { self.loaded(index).await.map(drop) }),
+            )
+            .await?;
         }
         Ok(())
     }
@@ -297,8 +330,16 @@ impl Session {
 impl fmt::Debug for Session {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         // Field values may be secret; show only the session names.
-        let names: BTreeSet<&str> = self.inner.manager.by_name.keys().map(String::as_str).collect();
-        f.debug_struct("Session").field("sessions", &names).finish_non_exhaustive()
+        let names: BTreeSet<&str> = self
+            .inner
+            .manager
+            .by_name
+            .keys()
+            .map(String::as_str)
+            .collect();
+        f.debug_struct("Session")
+            .field("sessions", &names)
+            .finish_non_exhaustive()
     }
 }
 

@@ -109,7 +109,9 @@ impl SubSession {
     }
 
     fn load_cookie(&mut self, spec: &SessionSpec, codec: &CookieCodec, now: i64) {
-        let Some(value) = &self.request_value else { return };
+        let Some(value) = &self.request_value else {
+            return;
+        };
         let name = &spec.config.cookie_name;
         match codec.decode(name, value) {
             Ok(decoded) => {
@@ -127,7 +129,9 @@ impl SubSession {
                     tracing::debug!(session = %name, "expired session cookie ignored");
                 }
             }
-            Err(error) => tracing::debug!(session = %name, kind = ?error.kind(), "invalid session cookie ignored"),
+            Err(error) => {
+                tracing::debug!(session = %name, kind = ?error.kind(), "invalid session cookie ignored")
+            }
         }
     }
 
@@ -137,8 +141,12 @@ impl SubSession {
         store: &Arc<dyn SessionStore>,
         now: i64,
     ) -> Result<(), crate::store::Error> {
-        let Some(id) = self.request_id(spec) else { return Ok(()) };
-        let Some(record) = store.load(&spec.key(&id)).await? else { return Ok(()) };
+        let Some(id) = self.request_id(spec) else {
+            return Ok(());
+        };
+        let Some(record) = store.load(&spec.key(&id)).await? else {
+            return Ok(());
+        };
         if now < record.expires_at && within_absolute(spec, record.created_at, now) {
             self.fields = record.fields;
             self.created_at = record.created_at;
@@ -181,7 +189,11 @@ impl SubSession {
     }
 
     /// Saves what changed; returns the `Set-Cookie` value to send, if any.
-    pub(crate) async fn finalize(&mut self, spec: &SessionSpec, now: i64) -> Result<Option<String>, Failure> {
+    pub(crate) async fn finalize(
+        &mut self,
+        spec: &SessionSpec,
+        now: i64,
+    ) -> Result<Option<String>, Failure> {
         let config = &spec.config;
         if self.state == LoadState::Failed {
             return Err(Failure {
@@ -191,23 +203,34 @@ impl SubSession {
         }
         let cookie = match &spec.backend {
             Backend::Cookie(codec) => self.finalize_cookie(spec, codec, now)?,
-            Backend::Store(store) => self.finalize_store(spec, store, now).await.map_err(|error| {
-                tracing::error!(
-                    session = %config.cookie_name,
-                    backend = store.backend_name(),
-                    %error,
-                    "session store failed to save"
-                );
-                Failure {
-                    status: config.save_error_status,
-                    message: format!("session `{}` could not be saved", config.cookie_name),
-                }
-            })?,
+            Backend::Store(store) => {
+                self.finalize_store(spec, store, now)
+                    .await
+                    .map_err(|error| {
+                        tracing::error!(
+                            session = %config.cookie_name,
+                            backend = store.backend_name(),
+                            %error,
+                            "session store failed to save"
+                        );
+                        Failure {
+                            status: config.save_error_status,
+                            message: format!("session `{}` could not be saved", config.cookie_name),
+                        }
+                    })?
+            }
         };
-        cookie.map(|cookie| cookies::checked(config, cookie)).transpose()
+        cookie
+            .map(|cookie| cookies::checked(config, cookie))
+            .transpose()
     }
 
-    fn finalize_cookie(&mut self, spec: &SessionSpec, codec: &CookieCodec, now: i64) -> Result<Option<String>, Failure> {
+    fn finalize_cookie(
+        &mut self,
+        spec: &SessionSpec,
+        codec: &CookieCodec,
+        now: i64,
+    ) -> Result<Option<String>, Failure> {
         let config = &spec.config;
         if self.state == LoadState::NotLoaded {
             // Refreshing needs the issue time, which only a verified cookie tells; no I/O involved.
@@ -219,9 +242,13 @@ impl SubSession {
         }
         if self.fields.is_empty() {
             // Emptied, expired or invalid: expire the client's cookie, if it sent one.
-            return Ok(self.request_value.as_ref().map(|_| cookies::removal(config)));
+            return Ok(self
+                .request_value
+                .as_ref()
+                .map(|_| cookies::removal(config)));
         }
-        let refresh_due = config.refresh_on_request && now - self.stamp >= config.refresh_secs(self.permanent);
+        let refresh_due =
+            config.refresh_on_request && now - self.stamp >= config.refresh_secs(self.permanent);
         let rewrite = !self.existed
             || !self.changed.is_empty()
             || self.cleared
@@ -248,7 +275,11 @@ impl SubSession {
                 message: format!("session `{}` does not fit in a cookie: {error}", config.cookie_name),
             }
         })?;
-        Ok(Some(cookies::set(config, &value, config.cookie_max_age_secs(self.permanent))))
+        Ok(Some(cookies::set(
+            config,
+            &value,
+            config.cookie_max_age_secs(self.permanent),
+        )))
     }
 
     async fn finalize_store(
@@ -280,17 +311,24 @@ impl SubSession {
             }
             Some(old) if self.cleared || self.regenerate => {
                 let created = if self.cleared { now } else { self.created_at };
-                let new = self.create(spec, store, self.fields.clone(), created, now).await?;
+                let new = self
+                    .create(spec, store, self.fields.clone(), created, now)
+                    .await?;
                 store.delete(&spec.key(&old)).await?;
                 Some(self.id_cookie(spec, &new))
             }
             Some(old) => {
                 let last_write = self.stamp - lifetime;
-                let refresh_due = config.refresh_on_request && now - last_write >= config.refresh_secs(self.permanent);
+                let refresh_due = config.refresh_on_request
+                    && now - last_write >= config.refresh_secs(self.permanent);
                 if !(dirty || self.permanent_changed || refresh_due) {
                     return Ok(None);
                 }
-                let mut update = Update { expires_at: now + lifetime, permanent: self.permanent, ..Update::default() };
+                let mut update = Update {
+                    expires_at: now + lifetime,
+                    permanent: self.permanent,
+                    ..Update::default()
+                };
                 for field in &self.changed {
                     match self.fields.get(field) {
                         Some(value) => drop(update.set.insert(field.clone(), value.clone())),
@@ -311,10 +349,13 @@ impl SubSession {
                 }
             }
             None if !empty => {
-                let new = self.create(spec, store, self.fields.clone(), now, now).await?;
+                let new = self
+                    .create(spec, store, self.fields.clone(), now, now)
+                    .await?;
                 Some(self.id_cookie(spec, &new))
             }
-            None => (self.request_value.is_some() && (dirty || self.cleared)).then(|| cookies::removal(config)),
+            None => (self.request_value.is_some() && (dirty || self.cleared))
+                .then(|| cookies::removal(config)),
         };
         Ok(cookie)
     }
@@ -328,8 +369,12 @@ impl SubSession {
         created_at: i64,
         now: i64,
     ) -> Result<Id, crate::store::Error> {
-        let record =
-            Record { fields, created_at, expires_at: now + spec.config.lifetime(self.permanent), permanent: self.permanent };
+        let record = Record {
+            fields,
+            created_at,
+            expires_at: now + spec.config.lifetime(self.permanent),
+            permanent: self.permanent,
+        };
         // A collision of 256-bit random ids does not happen; the loop only makes it harmless.
         for _ in 0..3 {
             let id = Id::random().map_err(|e| crate::store::Error::Backend(Box::new(e)))?;
@@ -337,7 +382,9 @@ impl SubSession {
                 return Ok(id);
             }
         }
-        Err(crate::store::Error::Backend("could not find a free session id".into()))
+        Err(crate::store::Error::Backend(
+            "could not find a free session id".into(),
+        ))
     }
 
     fn id_cookie(&self, spec: &SessionSpec, id: &Id) -> String {
@@ -351,9 +398,14 @@ impl SubSession {
 }
 
 fn within_absolute(spec: &SessionSpec, created_at: i64, now: i64) -> bool {
-    spec.config.absolute_secs().is_none_or(|absolute| now - created_at <= absolute)
+    spec.config
+        .absolute_secs()
+        .is_none_or(|absolute| now - created_at <= absolute)
 }
 
 fn load_error(spec: &SessionSpec) -> Error {
-    Error::Load { session: spec.config.cookie_name.clone(), status: spec.config.load_error_status }
+    Error::Load {
+        session: spec.config.cookie_name.clone(),
+        status: spec.config.load_error_status,
+    }
 }

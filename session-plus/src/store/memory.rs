@@ -58,7 +58,9 @@ impl SessionStore for MemoryStore {
 
     async fn update(&self, key: &str, update: &Update) -> Result<bool> {
         let mut records = self.lock();
-        let Some(record) = records.get_mut(key) else { return Ok(false) };
+        let Some(record) = records.get_mut(key) else {
+            return Ok(false);
+        };
         for (field, value) in &update.set {
             record.fields.insert(field.clone(), value.clone());
         }

@@ -35,18 +35,32 @@ pub fn routes() -> Router {
         .route("/nothing", get(|| async { "nothing" }))
 }
 
-async fn get_field(session: Session, Path(field): Path<String>) -> Result<Json<Value>, session::Error> {
-    Ok(Json(session.get_value(&field).await?.unwrap_or(Value::Null)))
+async fn get_field(
+    session: Session,
+    Path(field): Path<String>,
+) -> Result<Json<Value>, session::Error> {
+    Ok(Json(
+        session.get_value(&field).await?.unwrap_or(Value::Null),
+    ))
 }
 
-async fn set_field(session: Session, Path(field): Path<String>, body: String) -> Result<&'static str, session::Error> {
+async fn set_field(
+    session: Session,
+    Path(field): Path<String>,
+    body: String,
+) -> Result<&'static str, session::Error> {
     let value = serde_json::from_str(&body).unwrap_or(Value::String(body));
     session.insert_value(&field, value).await?;
     Ok("ok")
 }
 
-async fn remove_field(session: Session, Path(field): Path<String>) -> Result<Json<Value>, session::Error> {
-    Ok(Json(session.remove_value(&field).await?.unwrap_or(Value::Null)))
+async fn remove_field(
+    session: Session,
+    Path(field): Path<String>,
+) -> Result<Json<Value>, session::Error> {
+    Ok(Json(
+        session.remove_value(&field).await?.unwrap_or(Value::Null),
+    ))
 }
 
 async fn clear(session: Session) -> &'static str {
@@ -59,7 +73,10 @@ async fn regenerate(session: Session) -> Result<&'static str, session::Error> {
     Ok("regenerated")
 }
 
-async fn permanent(session: Session, Path((name, on)): Path<(String, bool)>) -> Result<&'static str, session::Error> {
+async fn permanent(
+    session: Session,
+    Path((name, on)): Path<(String, bool)>,
+) -> Result<&'static str, session::Error> {
     session.set_permanent(&name, on).await?;
     Ok("ok")
 }
@@ -81,7 +98,11 @@ pub async fn serve_router(router: Router) -> SocketAddr {
 }
 
 /// Builds a manager over `config` with `store` for the session named "session" and a manual clock.
-pub async fn manager(config: Config, store: Arc<dyn SessionStore>, clock: &ManualClock) -> SessionManager {
+pub async fn manager(
+    config: Config,
+    store: Arc<dyn SessionStore>,
+    clock: &ManualClock,
+) -> SessionManager {
     SessionManager::builder(config)
         .with_store("session", store)
         .with_clock(clock.clone())
@@ -106,12 +127,18 @@ impl Reply {
     }
 
     pub fn set_cookie(&self, name: &str) -> Option<&str> {
-        self.set_cookies.iter().find(|c| c.starts_with(&format!("{name}="))).map(String::as_str)
+        self.set_cookies
+            .iter()
+            .find(|c| c.starts_with(&format!("{name}=")))
+            .map(String::as_str)
     }
 
     pub fn set_cookie_names(&self) -> Vec<String> {
-        let mut names: Vec<String> =
-            self.set_cookies.iter().map(|c| c.split('=').next().unwrap_or_default().to_owned()).collect();
+        let mut names: Vec<String> = self
+            .set_cookies
+            .iter()
+            .map(|c| c.split('=').next().unwrap_or_default().to_owned())
+            .collect();
         names.sort();
         names
     }
@@ -127,7 +154,11 @@ pub struct Client {
 
 impl Client {
     pub fn new(addr: SocketAddr) -> Self {
-        Self { http: reqwest::Client::new(), base: format!("http://{addr}"), jar: BTreeMap::new() }
+        Self {
+            http: reqwest::Client::new(),
+            base: format!("http://{addr}"),
+            jar: BTreeMap::new(),
+        }
     }
 
     pub fn cookie(&self, name: &str) -> Option<String> {
@@ -140,13 +171,19 @@ impl Client {
     }
 
     pub async fn post(&mut self, path: &str, body: impl Into<String>) -> Reply {
-        let request = self.http.post(format!("{}{path}", self.base)).body(body.into());
+        let request = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .body(body.into());
         self.send(request).await
     }
 
     /// Sends without updating the jar (to replay old cookies, or race requests).
     pub async fn post_detached(&self, path: &str, body: impl Into<String>) -> Reply {
-        let request = self.http.post(format!("{}{path}", self.base)).body(body.into());
+        let request = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .body(body.into());
         self.clone().send(request).await
     }
 
@@ -163,7 +200,11 @@ impl Client {
             .iter()
             .map(|v| v.to_str().unwrap().to_owned())
             .collect();
-        let vary_cookie = response.headers().get_all("vary").iter().any(|v| v.to_str().unwrap().contains("Cookie"));
+        let vary_cookie = response
+            .headers()
+            .get_all("vary")
+            .iter()
+            .any(|v| v.to_str().unwrap().contains("Cookie"));
         for cookie in &set_cookies {
             let (pair, attributes) = cookie.split_once(';').unwrap_or((cookie, ""));
             let (name, value) = pair.split_once('=').unwrap();
@@ -174,7 +215,12 @@ impl Client {
             }
         }
         let body = response.text().await.unwrap();
-        Reply { status, set_cookies, vary_cookie, body }
+        Reply {
+            status,
+            set_cookies,
+            vary_cookie,
+            body,
+        }
     }
 }
 
@@ -308,7 +354,10 @@ pub fn capture_logs() {
 /// A fresh SQLite file path under the system's temporary directory.
 pub fn temp_db_path() -> String {
     let id = session_plus::session::Id::random().unwrap();
-    std::env::temp_dir().join(format!("session-plus-{}.db", &id.as_str()[..16])).display().to_string()
+    std::env::temp_dir()
+        .join(format!("session-plus-{}.db", &id.as_str()[..16]))
+        .display()
+        .to_string()
 }
 
 /// Runs the whole conformance suite once for a store: one line per store in `tests/stores.rs`.
@@ -316,40 +365,66 @@ pub fn temp_db_path() -> String {
 macro_rules! store_suite {
     ($name:ident, $make:expr) => {
         mod $name {
+            use super::common::suite;
             #[allow(unused_imports)]
             use super::*;
-            use super::common::suite;
 
             async fn make() -> Arc<dyn SessionStore> {
                 $make.await
             }
 
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn routing_round_trip() { suite::routing_round_trip(make().await).await }
+            async fn routing_round_trip() {
+                suite::routing_round_trip(make().await).await
+            }
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn lazy_loading_and_round_trips() { suite::lazy_loading_and_round_trips(make().await).await }
+            async fn lazy_loading_and_round_trips() {
+                suite::lazy_loading_and_round_trips(make().await).await
+            }
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn strict_ids() { suite::strict_ids(make().await).await }
+            async fn strict_ids() {
+                suite::strict_ids(make().await).await
+            }
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn malformed_ids_never_reach_the_store() { suite::malformed_ids_never_reach_the_store(make().await).await }
+            async fn malformed_ids_never_reach_the_store() {
+                suite::malformed_ids_never_reach_the_store(make().await).await
+            }
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn regeneration() { suite::regeneration(make().await).await }
+            async fn regeneration() {
+                suite::regeneration(make().await).await
+            }
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn idle_expiry_and_refresh() { suite::idle_expiry_and_refresh(make().await).await }
+            async fn idle_expiry_and_refresh() {
+                suite::idle_expiry_and_refresh(make().await).await
+            }
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn absolute_expiry() { suite::absolute_expiry(make().await).await }
+            async fn absolute_expiry() {
+                suite::absolute_expiry(make().await).await
+            }
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn permanence() { suite::permanence(make().await).await }
+            async fn permanence() {
+                suite::permanence(make().await).await
+            }
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn clear_logs_out_everywhere() { suite::clear_logs_out_everywhere(make().await).await }
+            async fn clear_logs_out_everywhere() {
+                suite::clear_logs_out_everywhere(make().await).await
+            }
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn concurrent_different_fields_survive() { suite::concurrent_different_fields_survive(make().await).await }
+            async fn concurrent_different_fields_survive() {
+                suite::concurrent_different_fields_survive(make().await).await
+            }
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn faults_give_errors_and_recover() { suite::faults_give_errors_and_recover(make().await).await }
+            async fn faults_give_errors_and_recover() {
+                suite::faults_give_errors_and_recover(make().await).await
+            }
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn empty_visitors_cost_nothing() { suite::empty_visitors_cost_nothing(make().await).await }
+            async fn empty_visitors_cost_nothing() {
+                suite::empty_visitors_cost_nothing(make().await).await
+            }
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn store_contract() { suite::store_contract(make().await).await }
+            async fn store_contract() {
+                suite::store_contract(make().await).await
+            }
         }
     };
 }

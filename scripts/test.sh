@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# The whole test suite: lints, every test, docs, and each feature alone.
+# Starts the servers the tests need when they are not running, and stops what it started.
+# The SQLite tests need no server: SQLite is compiled in.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+log() { printf '\n== %s\n' "$*"; }
+
+started=()
+cleanup() {
+  for pid in "${started[@]}"; do kill "$pid" 2>/dev/null || true; done
+}
+trap cleanup EXIT
+
+if ! command -v cargo >/dev/null 2>&1; then
+  echo "cargo is required: install Rust from your distribution or rustup" >&2
+  exit 1
+fi
+
+log "format"
+cargo fmt --all -- --check
+
+log "clippy (all targets, all features)"
+cargo clippy --workspace --all-targets --all-features -- -D warnings
+
+log "each feature alone"
+for features in "" "axum" "codec-private" "store-sqlite"; do
+  echo "-- session-plus with no default features${features:+ + $features}"
+  cargo check -q -p session-plus --no-default-features ${features:+--features "$features"}
+done
+
+log "docs"
+RUSTDOCFLAGS="-D warnings" cargo doc -q --no-deps --workspace --all-features
+
+log "tests"
+cargo test --workspace --all-features
