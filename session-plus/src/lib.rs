@@ -74,3 +74,8 @@ pub use config::{Config, ConfigError, FieldSelector, SessionConfig, SessionType}
 pub use manager::{SessionManager, SessionManagerBuilder};
 pub use middleware::SessionManagerLayer;
 pub use session::Session;
+
+/// The README's examples, compiled as doctests so they cannot rot.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+struct ReadmeDoctests;
