@@ -1,17 +1,14 @@
 #!/usr/bin/env bash
 # The whole test suite: lints, every test, docs, and each feature alone.
-# Starts the servers the tests need when they are not running, and stops what it started.
-# The SQLite tests need no server: SQLite is compiled in.
+# Starts the servers the tests need when they are not running (scripts/services.sh), and stops
+# what it started. The SQLite tests need no server: SQLite is compiled in.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 log() { printf '\n== %s\n' "$*"; }
 
-started=()
-cleanup() {
-  for pid in "${started[@]}"; do kill "$pid" 2>/dev/null || true; done
-}
-trap cleanup EXIT
+source scripts/services.sh
+trap stop_services EXIT
 
 if ! command -v cargo >/dev/null 2>&1; then
   echo "cargo is required: install Rust from your distribution or rustup" >&2
@@ -25,13 +22,19 @@ log "clippy (all targets, all features)"
 cargo clippy --workspace --all-targets --all-features -- -D warnings
 
 log "each feature alone"
-for features in "" "axum" "codec-private" "store-sqlite"; do
+for features in "" "axum" "codec-private" "store-sqlite" "store-redis" "store-postgres" "store-mysql"; do
   echo "-- session-plus with no default features${features:+ + $features}"
   cargo check -q -p session-plus --no-default-features ${features:+--features "$features"}
 done
 
 log "docs"
 RUSTDOCFLAGS="-D warnings" cargo doc -q --no-deps --workspace --all-features
+
+log "servers"
+ensure_redis
+ensure_redis_cluster
+ensure_postgres
+ensure_mariadb
 
 log "tests"
 cargo test --workspace --all-features

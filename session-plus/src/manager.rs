@@ -14,7 +14,7 @@ use crate::config::{Config, ConfigError, SessionConfig, SessionType};
 use crate::cookies;
 use crate::routing::Routing;
 use crate::session::{Id, Session};
-use crate::store::{MemoryStore, SessionStore};
+use crate::store::SessionStore;
 use crate::SessionManagerLayer;
 
 /// Everything a request needs to run its sessions; cheap to clone.
@@ -285,10 +285,7 @@ impl SessionManagerBuilder {
     }
 }
 
-async fn open_backend(
-    config: &SessionConfig,
-    ring: Option<&KeyRing>,
-) -> Result<Backend, ConfigError> {
+async fn open_backend(config: &SessionConfig, ring: Option<&KeyRing>) -> Result<Backend, ConfigError> {
     let name = config.cookie_name();
     match config.session_type() {
         SessionType::SecureCookie => {
@@ -299,16 +296,7 @@ async fn open_backend(
                 Ok(Backend::Cookie(CookieCodec::signed(ring)))
             }
         }
-        SessionType::Memory => Ok(Backend::Store(Arc::new(MemoryStore::new()))),
-        SessionType::Sqlite => open_sqlite(config).await,
-        SessionType::Custom => {
-            Err(ConfigError::new(name, "session_type", "a custom session needs a store from SessionManagerBuilder::with_store"))
-        }
-        other => Err(ConfigError::new(
-            name,
-            "session_type",
-            format!("`{other}` is not available in this version of session-plus; use memory, sqlite or secure_cookie"),
-        )),
+        _ => crate::store::open(config).await.map(Backend::Store),
     }
 }
 
@@ -319,50 +307,7 @@ fn private_codec(_: &str, ring: KeyRing) -> Result<Backend, ConfigError> {
 
 #[cfg(not(feature = "codec-private"))]
 fn private_codec(name: &str, _: KeyRing) -> Result<Backend, ConfigError> {
-    Err(ConfigError::new(
-        name,
-        "encrypt",
-        "encrypted cookies need the `codec-private` feature of session-plus",
-    ))
-}
-
-#[cfg(feature = "store-sqlite")]
-async fn open_sqlite(config: &SessionConfig) -> Result<Backend, ConfigError> {
-    use crate::store::SqliteStore;
-    let name = config.cookie_name();
-    let (key, target) = match (&config.url, &config.path) {
-        (Some(url), _) => ("url", url.as_str()),
-        (None, Some(path)) => ("path", path.as_str()),
-        // `validate` insists on one of them.
-        (None, None) => {
-            return Err(ConfigError::new(
-                name,
-                "path",
-                "a sqlite session needs `path` or `url`",
-            ))
-        }
-    };
-    let mut store = SqliteStore::open(target).await.map_err(|e| {
-        ConfigError::new(name, key, format!("cannot open the SQLite database: {e}"))
-    })?;
-    if let Some(table) = &config.table {
-        store = store
-            .with_table_name(table)
-            .map_err(|e| ConfigError::new(name, "table", e))?;
-    }
-    store.migrate().await.map_err(|e| {
-        ConfigError::new(name, key, format!("cannot create the sessions table: {e}"))
-    })?;
-    Ok(Backend::Store(Arc::new(store)))
-}
-
-#[cfg(not(feature = "store-sqlite"))]
-async fn open_sqlite(config: &SessionConfig) -> Result<Backend, ConfigError> {
-    Err(ConfigError::new(
-        config.cookie_name(),
-        "session_type",
-        "sqlite needs the `store-sqlite` feature of session-plus",
-    ))
+    Err(ConfigError::new(name, "encrypt", "encrypted cookies need the `codec-private` feature of session-plus"))
 }
 
 /// Purges `store` every `interval` until the manager is dropped; an error is logged and the task

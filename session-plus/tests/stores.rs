@@ -18,3 +18,32 @@ store_suite!(sqlite, async {
     store.migrate().await.unwrap();
     Arc::new(store) as Arc<dyn SessionStore>
 });
+
+#[cfg(feature = "store-redis")]
+fn redis_url() -> String {
+    std::env::var("SESSION_PLUS_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379/0".into())
+}
+
+#[cfg(feature = "store-redis")]
+store_suite!(redis, async {
+    let store = session_plus::store::RedisStore::connect(&redis_url())
+        .await
+        .unwrap();
+    Arc::new(store) as Arc<dyn SessionStore>
+});
+
+#[cfg(feature = "store-redis")]
+store_suite!(redis_cluster, async {
+    let url = std::env::var("SESSION_PLUS_REDIS_CLUSTER_URL")
+        .unwrap_or_else(|_| "redis+cluster://127.0.0.1:7101,127.0.0.1:7102,127.0.0.1:7103".into());
+    let nodes: Vec<String> = url
+        .trim_start_matches("redis+cluster://")
+        .split(',')
+        .map(|node| format!("redis://{node}"))
+        .collect();
+    let nodes: Vec<&str> = nodes.iter().map(String::as_str).collect();
+    let store = session_plus::store::RedisStore::connect_cluster(&nodes)
+        .await
+        .unwrap();
+    Arc::new(store) as Arc<dyn SessionStore>
+});

@@ -8,17 +8,37 @@
 //! |---|---|---|
 //! | [`MemoryStore`] | always | purge task |
 //! | `SqliteStore` | `store-sqlite` | indexed `expires_at`, purge task |
+//! | `PostgresStore` | `store-postgres` | indexed `expires_at`, purge task |
+//! | `MySqlStore` | `store-mysql` | indexed `expires_at`, purge task |
+//! | `RedisStore` (standalone and Cluster) | `store-redis` | `PEXPIREAT` |
 
 mod memory;
+#[cfg(feature = "store-mysql")]
+mod mysql;
+#[cfg(feature = "store-postgres")]
+mod postgres;
+#[cfg(feature = "store-redis")]
+mod redis;
 #[cfg(feature = "store-sqlite")]
 mod sqlite;
 
 use std::fmt;
+use std::sync::Arc;
 
 use async_trait::async_trait;
 
+use crate::config::{ConfigError, SessionConfig, SessionType};
 pub use crate::session::{Record, Update};
 pub use memory::MemoryStore;
+#[cfg(feature = "store-mysql")]
+#[cfg_attr(docsrs, doc(cfg(feature = "store-mysql")))]
+pub use mysql::MySqlStore;
+#[cfg(feature = "store-postgres")]
+#[cfg_attr(docsrs, doc(cfg(feature = "store-postgres")))]
+pub use postgres::PostgresStore;
+#[cfg(feature = "store-redis")]
+#[cfg_attr(docsrs, doc(cfg(feature = "store-redis")))]
+pub use self::redis::RedisStore;
 #[cfg(feature = "store-sqlite")]
 #[cfg_attr(docsrs, doc(cfg(feature = "store-sqlite")))]
 pub use sqlite::SqliteStore;
@@ -82,4 +102,42 @@ pub enum Error {
     /// A stored record could not be read.
     #[error("session store holds a record it cannot decode: {0}")]
     Decode(#[source] Box<dyn std::error::Error + Send + Sync>),
+}
+
+/// Opens the store a session's configuration describes (every `session_type` but
+/// `secure_cookie` and `custom`), creating its schema where it has one.
+pub(crate) async fn open(config: &SessionConfig) -> std::result::Result<Arc<dyn SessionStore>, ConfigError> {
+    let session_type = config.session_type();
+    match session_type {
+        SessionType::Memory => Ok(Arc::new(MemoryStore::new())),
+        #[cfg(feature = "store-sqlite")]
+        SessionType::Sqlite => sqlite::open(config).await,
+        #[cfg(feature = "store-postgres")]
+        SessionType::Postgres => postgres::open(config).await,
+        #[cfg(feature = "store-mysql")]
+        SessionType::Mysql => mysql::open(config).await,
+        #[cfg(feature = "store-redis")]
+        SessionType::Redis => self::redis::open(config).await,
+        SessionType::Custom => Err(ConfigError::new(
+            config.cookie_name(),
+            "session_type",
+            "a custom session needs a store from SessionManagerBuilder::with_store",
+        )),
+        _ => {
+            let feature = match session_type {
+                SessionType::Sqlite => "store-sqlite",
+                SessionType::Postgres => "store-postgres",
+                SessionType::Mysql => "store-mysql",
+                SessionType::Redis => "store-redis",
+                SessionType::Memcache => "store-memcached",
+                SessionType::Mongodb => "store-mongodb",
+                _ => "store-firestore",
+            };
+            Err(ConfigError::new(
+                config.cookie_name(),
+                "session_type",
+                format!("`{session_type}` needs session-plus built with the `{feature}` feature"),
+            ))
+        }
+    }
 }

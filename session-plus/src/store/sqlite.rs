@@ -15,6 +15,7 @@ use sqlx::sqlite::{
 use sqlx::Row;
 
 use super::{Error, Record, Result, SessionStore, Update};
+use crate::config::{ConfigError, SessionConfig};
 
 /// A SQLite-backed store.
 ///
@@ -201,6 +202,25 @@ impl SessionStore for SqliteStore {
     fn backend_name(&self) -> &'static str {
         "sqlite"
     }
+}
+
+/// Opens the store a `sqlite` session's configuration describes, creating its table.
+pub(crate) async fn open(config: &SessionConfig) -> std::result::Result<std::sync::Arc<dyn SessionStore>, ConfigError> {
+    let name = config.cookie_name();
+    let (key, target) = match (&config.url, &config.path) {
+        (Some(url), _) => ("url", url.as_str()),
+        (None, Some(path)) => ("path", path.as_str()),
+        // `Config::validate` insists on one of them.
+        (None, None) => return Err(ConfigError::new(name, "path", "a sqlite session needs `path` or `url`")),
+    };
+    let mut store = SqliteStore::open(target)
+        .await
+        .map_err(|e| ConfigError::new(name, key, format!("cannot open the SQLite database: {e}")))?;
+    if let Some(table) = &config.table {
+        store = store.with_table_name(table).map_err(|e| ConfigError::new(name, "table", e))?;
+    }
+    store.migrate().await.map_err(|e| ConfigError::new(name, key, format!("cannot create the sessions table: {e}")))?;
+    Ok(std::sync::Arc::new(store))
 }
 
 /// The merge patch for `json_patch`: each set field as its JSON text (a string, so the patch

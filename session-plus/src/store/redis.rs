@@ -1,0 +1,265 @@
+//! [`RedisStore`]: one Redis hash per session, standalone or on a Redis Cluster.
+//!
+//! Each session is the hash `key_prefix:id`: every field is the hash field `f:<name>` holding the
+//! value's JSON text, beside `m:created`, `m:expires` and `m:permanent`. A whole session is one key,
+//! so on a Cluster it sits on one slot. A load is one `HGETALL`; a save is one Lua script that
+//! writes the changed fields, deletes the removed ones and sets `PEXPIREAT`, atomically, only if
+//! the key exists (or, for a new session, only if it does not). Redis drops expired sessions
+//! itself, so no purge task runs.
+//!
+//! Connections reconnect by themselves: when Redis comes back after an outage, the same store
+//! works again without a restart.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use redis::aio::{ConnectionLike, ConnectionManager, ConnectionManagerConfig};
+use redis::cluster::ClusterClient;
+use redis::cluster_async::ClusterConnection;
+use redis::{Cmd, Pipeline, RedisFuture, Script, Value as RedisValue};
+use serde_json::{Map, Value};
+
+use super::{Error, Record, Result, SessionStore, Update};
+use crate::config::{ConfigError, SessionConfig};
+
+const FIELD: &str = "f:";
+const CREATED: &str = "m:created";
+const EXPIRES: &str = "m:expires";
+const PERMANENT: &str = "m:permanent";
+
+/// Creates the hash unless the key exists. KEYS[1]; ARGV: expiry in ms, then field/value pairs.
+const CREATE: &str = r"
+if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+redis.call('HSET', KEYS[1], unpack(ARGV, 2))
+redis.call('PEXPIREAT', KEYS[1], ARGV[1])
+return 1";
+
+/// Updates the hash only if the key exists. ARGV: expiry in ms, the number N of set arguments,
+/// N field/value arguments, then the fields to delete.
+const UPDATE: &str = r"
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+local n = tonumber(ARGV[2])
+if n > 0 then redis.call('HSET', KEYS[1], unpack(ARGV, 3, 2 + n)) end
+if #ARGV > 2 + n then redis.call('HDEL', KEYS[1], unpack(ARGV, 3 + n)) end
+redis.call('PEXPIREAT', KEYS[1], ARGV[1])
+return 1";
+
+/// A Redis-backed store.
+///
+/// ```no_run
+/// use session_plus::store::RedisStore;
+/// # async fn run() -> Result<(), session_plus::store::Error> {
+/// let standalone = RedisStore::connect("redis://127.0.0.1:6379/0").await?;
+/// let cluster = RedisStore::connect_cluster(&["redis://127.0.0.1:7000", "redis://127.0.0.1:7001"]).await?;
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct RedisStore {
+    connection: Connection,
+    create: Arc<Script>,
+    update: Arc<Script>,
+}
+
+#[derive(Clone)]
+enum Connection {
+    Standalone(ConnectionManager),
+    Cluster(ClusterConnection),
+}
+
+impl RedisStore {
+    /// Connects to a standalone Redis at `url` (`redis://host:port/db`).
+    ///
+    /// # Errors
+    /// The URL is invalid or the server does not answer.
+    pub async fn connect(url: &str) -> Result<Self> {
+        let client = redis::Client::open(url).map_err(backend)?;
+        let config = ConnectionManagerConfig::new()
+            .set_connection_timeout(Some(Duration::from_secs(2)))
+            .set_response_timeout(Some(Duration::from_secs(2)))
+            .set_number_of_retries(1);
+        let manager = ConnectionManager::new_with_config(client, config).await.map_err(backend)?;
+        Ok(Self::with_connection(Connection::Standalone(manager)))
+    }
+
+    /// Connects to a Redis Cluster through any of its `nodes` (`redis://host:port` each).
+    ///
+    /// # Errors
+    /// A URL is invalid or no node answers.
+    pub async fn connect_cluster(nodes: &[&str]) -> Result<Self> {
+        let client = ClusterClient::builder(nodes.iter().copied())
+            .connection_timeout(Duration::from_secs(2))
+            .response_timeout(Duration::from_secs(2))
+            .retries(1)
+            .build()
+            .map_err(backend)?;
+        let connection = client.get_async_connection().await.map_err(backend)?;
+        Ok(Self::with_connection(Connection::Cluster(connection)))
+    }
+
+    fn with_connection(connection: Connection) -> Self {
+        Self { connection, create: Arc::new(Script::new(CREATE)), update: Arc::new(Script::new(UPDATE)) }
+    }
+
+    async fn run_script(&self, script: &Script, key: &str, args: Vec<Vec<u8>>) -> Result<bool> {
+        let mut invocation = script.key(key);
+        for arg in args {
+            invocation.arg(arg);
+        }
+        let mut connection = self.connection.clone();
+        let done: i64 = invocation.invoke_async(&mut connection).await.map_err(backend)?;
+        Ok(done == 1)
+    }
+}
+
+impl std::fmt::Debug for RedisStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let kind = match self.connection {
+            Connection::Standalone(_) => "standalone",
+            Connection::Cluster(_) => "cluster",
+        };
+        f.debug_struct("RedisStore").field("connection", &kind).finish_non_exhaustive()
+    }
+}
+
+impl ConnectionLike for Connection {
+    fn req_packed_command<'a>(&'a mut self, cmd: &'a Cmd) -> RedisFuture<'a, RedisValue> {
+        match self {
+            Self::Standalone(c) => c.req_packed_command(cmd),
+            Self::Cluster(c) => c.req_packed_command(cmd),
+        }
+    }
+
+    fn req_packed_commands<'a>(
+        &'a mut self,
+        cmd: &'a Pipeline,
+        offset: usize,
+        count: usize,
+    ) -> RedisFuture<'a, Vec<RedisValue>> {
+        match self {
+            Self::Standalone(c) => c.req_packed_commands(cmd, offset, count),
+            Self::Cluster(c) => c.req_packed_commands(cmd, offset, count),
+        }
+    }
+
+    fn get_db(&self) -> i64 {
+        match self {
+            Self::Standalone(c) => c.get_db(),
+            Self::Cluster(c) => c.get_db(),
+        }
+    }
+}
+
+#[async_trait]
+impl SessionStore for RedisStore {
+    async fn load(&self, key: &str) -> Result<Option<Record>> {
+        let mut connection = self.connection.clone();
+        let hash: HashMap<String, String> =
+            redis::cmd("HGETALL").arg(key).query_async(&mut connection).await.map_err(backend)?;
+        if hash.is_empty() {
+            return Ok(None);
+        }
+        let mut record = Record::default();
+        for (name, text) in hash {
+            if let Some(field) = name.strip_prefix(FIELD) {
+                record.fields.insert(field.to_owned(), serde_json::from_str(&text).map_err(decode)?);
+            } else {
+                match name.as_str() {
+                    CREATED => record.created_at = text.parse().map_err(decode)?,
+                    EXPIRES => record.expires_at = text.parse().map_err(decode)?,
+                    PERMANENT => record.permanent = text == "1",
+                    _ => {} // written by a newer version: ignored, kept
+                }
+            }
+        }
+        Ok(Some(record))
+    }
+
+    async fn create(&self, key: &str, record: &Record) -> Result<bool> {
+        let mut args = vec![expiry_ms(record.expires_at)];
+        push_meta(&mut args, Some(record.created_at), record.expires_at, record.permanent);
+        push_fields(&mut args, &record.fields);
+        self.run_script(&self.create, key, args).await
+    }
+
+    async fn update(&self, key: &str, update: &Update) -> Result<bool> {
+        let mut set = Vec::new();
+        push_meta(&mut set, None, update.expires_at, update.permanent);
+        push_fields(&mut set, &update.set);
+        let mut args = Vec::with_capacity(2 + set.len() + update.remove.len());
+        args.push(expiry_ms(update.expires_at));
+        args.push(set.len().to_string().into_bytes());
+        args.extend(set);
+        args.extend(update.remove.iter().map(|field| format!("{FIELD}{field}").into_bytes()));
+        self.run_script(&self.update, key, args).await
+    }
+
+    async fn delete(&self, key: &str) -> Result<()> {
+        let mut connection = self.connection.clone();
+        let _: i64 = redis::cmd("DEL").arg(key).query_async(&mut connection).await.map_err(backend)?;
+        Ok(())
+    }
+
+    async fn purge_expired(&self, _now: i64) -> Result<u64> {
+        Ok(0) // Redis expires keys itself (PEXPIREAT).
+    }
+
+    fn expires_natively(&self) -> bool {
+        true
+    }
+
+    fn backend_name(&self) -> &'static str {
+        match self.connection {
+            Connection::Standalone(_) => "redis",
+            Connection::Cluster(_) => "redis-cluster",
+        }
+    }
+}
+
+/// Opens the store a `redis` session's configuration describes: `url` is `redis://host:port/db`,
+/// or `redis+cluster://host1:port1,host2:port2,...` for a Cluster.
+pub(crate) async fn open(config: &SessionConfig) -> std::result::Result<Arc<dyn SessionStore>, ConfigError> {
+    let name = config.cookie_name();
+    let Some(url) = &config.url else { return Err(ConfigError::new(name, "url", "a redis session needs `url`")) };
+    let store = match url.strip_prefix("redis+cluster://") {
+        Some(nodes) => {
+            let nodes: Vec<String> = nodes.split(',').map(|node| format!("redis://{}", node.trim())).collect();
+            let nodes: Vec<&str> = nodes.iter().map(String::as_str).collect();
+            RedisStore::connect_cluster(&nodes).await
+        }
+        None => RedisStore::connect(url).await,
+    };
+    let store = store.map_err(|e| ConfigError::new(name, "url", format!("cannot connect to Redis: {e}")))?;
+    Ok(Arc::new(store))
+}
+
+fn push_meta(args: &mut Vec<Vec<u8>>, created_at: Option<i64>, expires_at: i64, permanent: bool) {
+    if let Some(created_at) = created_at {
+        args.push(CREATED.into());
+        args.push(created_at.to_string().into_bytes());
+    }
+    args.push(EXPIRES.into());
+    args.push(expires_at.to_string().into_bytes());
+    args.push(PERMANENT.into());
+    args.push(if permanent { b"1".to_vec() } else { b"0".to_vec() });
+}
+
+fn push_fields(args: &mut Vec<Vec<u8>>, fields: &Map<String, Value>) {
+    for (field, value) in fields {
+        args.push(format!("{FIELD}{field}").into_bytes());
+        args.push(value.to_string().into_bytes());
+    }
+}
+
+fn expiry_ms(expires_at: i64) -> Vec<u8> {
+    expires_at.saturating_mul(1000).to_string().into_bytes()
+}
+
+fn backend(error: redis::RedisError) -> Error {
+    Error::Backend(Box::new(error))
+}
+
+fn decode(error: impl std::error::Error + Send + Sync + 'static) -> Error {
+    Error::Decode(Box::new(error))
+}

@@ -1,0 +1,238 @@
+//! Redis-only behaviour: native expiry, round trips counted by the server, an outage and
+//! recovery of a real redis-server, and two app instances sharing one Redis.
+#![cfg(feature = "store-redis")]
+
+mod common;
+
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use common::{serve, Client, SECRET};
+use serde_json::{json, Value};
+use session_plus::clock::{Clock, SystemClock};
+use session_plus::session::Id;
+use session_plus::store::{Record, RedisStore, SessionStore};
+use session_plus::{Config, SessionManager};
+
+/// A redis-server of this test's own, on a free port, so it can be stopped without disturbing
+/// other tests.
+struct OwnRedis {
+    port: u16,
+    child: Option<Child>,
+}
+
+impl OwnRedis {
+    fn start() -> Self {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let mut redis = Self { port, child: None };
+        redis.restart();
+        redis
+    }
+
+    fn restart(&mut self) {
+        let child = Command::new("redis-server")
+            .args([
+                "--port",
+                &self.port.to_string(),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ])
+            .stdout(Stdio::null())
+            .spawn()
+            .expect("redis-server is installed (scripts/test.sh installs it)");
+        self.child = Some(child);
+        for _ in 0..100 {
+            if std::net::TcpStream::connect(("127.0.0.1", self.port)).is_ok() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        panic!("redis-server did not start");
+    }
+
+    fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            child.kill().unwrap();
+            child.wait().unwrap();
+        }
+    }
+
+    fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}/0", self.port)
+    }
+
+    async fn stats(&self) -> (u64, u64) {
+        let client = redis::Client::open(self.url()).unwrap();
+        let mut connection = client.get_multiplexed_async_connection().await.unwrap();
+        let info: String = redis::cmd("INFO")
+            .arg("commandstats")
+            .query_async(&mut connection)
+            .await
+            .unwrap();
+        let calls = |command: &str| {
+            info.lines()
+                .find(|line| line.starts_with(&format!("cmdstat_{command}:")))
+                .and_then(|line| line.split("calls=").nth(1))
+                .and_then(|rest| rest.split(',').next())
+                .map_or(0, |n| n.parse().unwrap())
+        };
+        (
+            calls("hgetall"),
+            calls("evalsha") + calls("eval") + calls("del"),
+        )
+    }
+}
+
+impl Drop for OwnRedis {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+fn config(url: &str) -> Config {
+    Config::from_toml_str(&format!(
+        r#"
+        secret_keys = ["{SECRET}"]
+        [[session]]
+        cookie_name = "csrf"
+        session_fields = ["csrf_token"]
+        [[session]]
+        cookie_name = "session"
+        session_type = "redis"
+        url = "{url}"
+        session_fields = "auto"
+        "#
+    ))
+    .unwrap()
+}
+
+#[tokio::test]
+async fn redis_drops_expired_sessions_itself() {
+    let url = std::env::var("SESSION_PLUS_REDIS_URL")
+        .unwrap_or_else(|_| "redis://127.0.0.1:6379/0".into());
+    let store = RedisStore::connect(&url).await.unwrap();
+    let key = format!("session:{}", Id::random().unwrap().as_str());
+    let now = SystemClock.now();
+    let record = Record {
+        created_at: now,
+        expires_at: now + 1,
+        ..Record::default()
+    };
+    assert!(store.create(&key, &record).await.unwrap());
+    assert!(store.load(&key).await.unwrap().is_some());
+    tokio::time::sleep(Duration::from_millis(2_100)).await;
+    let client = redis::Client::open(url).unwrap();
+    let mut connection = client.get_multiplexed_async_connection().await.unwrap();
+    let exists: i64 = redis::cmd("EXISTS")
+        .arg(&key)
+        .query_async(&mut connection)
+        .await
+        .unwrap();
+    assert_eq!(exists, 0, "the key is gone from Redis itself");
+}
+
+#[tokio::test]
+async fn round_trips_counted_by_the_server() {
+    let redis = OwnRedis::start();
+    let manager = SessionManager::new(config(&redis.url())).await.unwrap();
+    let mut client = Client::new(serve(&manager).await);
+    client.post("/set/user_id", "1").await;
+    client.post("/set/csrf_token", "\"t\"").await;
+    // Warm the script cache so EVALSHA is not followed by an EVAL.
+    client.post("/set/user_id", "2").await;
+
+    let before = redis.stats().await;
+    client.get("/get/csrf_token").await;
+    assert_eq!(
+        redis.stats().await,
+        before,
+        "a request that does not use Redis costs nothing"
+    );
+
+    client.get("/get/user_id").await;
+    let after_read = redis.stats().await;
+    assert_eq!(
+        (after_read.0 - before.0, after_read.1 - before.1),
+        (1, 0),
+        "a read is one HGETALL"
+    );
+
+    client.post("/set/user_id", "3").await;
+    let after_write = redis.stats().await;
+    assert_eq!(
+        (after_write.0 - after_read.0, after_write.1 - after_read.1),
+        (1, 1),
+        "a read and a write are one HGETALL and one EVALSHA"
+    );
+}
+
+#[tokio::test]
+async fn an_outage_gives_503_and_the_same_instance_recovers() {
+    let mut redis = OwnRedis::start();
+    let manager = SessionManager::new(config(&redis.url())).await.unwrap();
+    let mut client = Client::new(serve(&manager).await);
+    client.post("/set/user_id", "1").await;
+    client.post("/set/csrf_token", "\"t\"").await;
+
+    redis.stop();
+    for _ in 0..3 {
+        let reply = client.get("/get/user_id").await;
+        assert_eq!(reply.status, 503);
+        assert!(reply.set_cookies.is_empty());
+        assert_eq!(client.post("/set/user_id", "2").await.status, 503);
+    }
+    assert_eq!(
+        client.get("/get/csrf_token").await.json(),
+        json!("t"),
+        "cookie sessions keep working"
+    );
+
+    redis.restart(); // an empty Redis: the session is gone, the app must not be
+    let mut recovered = false;
+    for _ in 0..50 {
+        if client.get("/get/user_id").await.status == 200 {
+            recovered = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(
+        recovered,
+        "the same instance works again once Redis is back"
+    );
+    assert_eq!(client.get("/get/user_id").await.json(), Value::Null);
+    assert_eq!(client.post("/set/user_id", "3").await.status, 200);
+    assert_eq!(client.get("/get/user_id").await.json(), json!(3));
+}
+
+#[tokio::test]
+async fn two_instances_share_one_redis() {
+    let url = std::env::var("SESSION_PLUS_REDIS_URL")
+        .unwrap_or_else(|_| "redis://127.0.0.1:6379/0".into());
+    let a = SessionManager::new(config(&url)).await.unwrap();
+    let b = SessionManager::new(config(&url)).await.unwrap();
+    let (addr_a, addr_b) = (serve(&a).await, serve(&b).await);
+    let mut on_a = Client::new(addr_a);
+    on_a.post("/set/user_id", "\"alice\"").await;
+    let mut on_b = Client::new(addr_b);
+    on_b.jar = on_a.jar.clone();
+    assert_eq!(
+        on_b.get("/get/user_id").await.json(),
+        json!("alice"),
+        "a login on A is seen on B"
+    );
+    on_b.post("/clear", "").await;
+    assert_eq!(
+        on_a.get("/get/user_id").await.json(),
+        Value::Null,
+        "a logout on B is seen on A"
+    );
+}
