@@ -5,6 +5,7 @@ REDIS_URL=${SESSION_PLUS_REDIS_URL:-redis://127.0.0.1:6379/0}
 CLUSTER_PORTS=(7101 7102 7103)
 export SESSION_PLUS_REDIS_URL=$REDIS_URL
 export SESSION_PLUS_REDIS_CLUSTER_URL=${SESSION_PLUS_REDIS_CLUSTER_URL:-redis+cluster://127.0.0.1:7101,127.0.0.1:7102,127.0.0.1:7103}
+export SESSION_PLUS_MEMCACHED_URL=${SESSION_PLUS_MEMCACHED_URL:-memcache://127.0.0.1:11211?timeout=2}
 export SESSION_PLUS_POSTGRES_URL=${SESSION_PLUS_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/test}
 export SESSION_PLUS_MYSQL_URL=${SESSION_PLUS_MYSQL_URL:-mysql://root@127.0.0.1:3306/test}
 
@@ -79,4 +80,13 @@ ensure_mariadb() {
   stop_commands+=("start-stop-daemon --stop --oknodo --exec /usr/sbin/mariadbd")
   wait_for 60 "MariaDB" mariadb -uroot -h127.0.0.1 -e 'select 1'
   mariadb -uroot -h127.0.0.1 -e 'CREATE DATABASE IF NOT EXISTS test'
+}
+
+ensure_memcached() {
+  apt_install memcached memcached
+  if (exec 3<>/dev/tcp/127.0.0.1/11211) 2>/dev/null; then return 0; fi
+  echo "starting memcached on 127.0.0.1:11211"
+  memcached -l 127.0.0.1 -p 11211 -U 0 -u root -m 64 >/dev/null 2>&1 &
+  started+=($!)
+  wait_for 10 "memcached" bash -c 'exec 3<>/dev/tcp/127.0.0.1/11211'
 }

@@ -22,7 +22,7 @@ log "clippy (all targets, all features)"
 cargo clippy --workspace --all-targets --all-features -- -D warnings
 
 log "each feature alone"
-for features in "" "axum" "codec-private" "store-sqlite" "store-redis" "store-postgres" "store-mysql"; do
+for features in "" "axum" "codec-private" "store-sqlite" "store-redis" "store-memcached" "store-postgres" "store-mysql"; do
   echo "-- session-plus with no default features${features:+ + $features}"
   cargo check -q -p session-plus --no-default-features ${features:+--features "$features"}
 done
@@ -33,6 +33,7 @@ RUSTDOCFLAGS="-D warnings" cargo doc -q --no-deps --workspace --all-features
 log "servers"
 ensure_redis
 ensure_redis_cluster
+ensure_memcached
 ensure_postgres
 ensure_mariadb
 

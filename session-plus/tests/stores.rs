@@ -47,3 +47,11 @@ store_suite!(redis_cluster, async {
         .unwrap();
     Arc::new(store) as Arc<dyn SessionStore>
 });
+
+#[cfg(feature = "store-memcached")]
+store_suite!(memcached, async {
+    let url = std::env::var("SESSION_PLUS_MEMCACHED_URL")
+        .unwrap_or_else(|_| "memcache://127.0.0.1:11211?timeout=2".into());
+    let store = session_plus::store::MemcachedStore::connect(&[&url]).await.unwrap();
+    Arc::new(store) as Arc<dyn SessionStore>
+});

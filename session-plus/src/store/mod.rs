@@ -11,7 +11,10 @@
 //! | `PostgresStore` | `store-postgres` | indexed `expires_at`, purge task |
 //! | `MySqlStore` | `store-mysql` | indexed `expires_at`, purge task |
 //! | `RedisStore` (standalone and Cluster) | `store-redis` | `PEXPIREAT` |
+//! | `MemcachedStore` | `store-memcached` | absolute exptime |
 
+#[cfg(feature = "store-memcached")]
+mod memcached;
 mod memory;
 #[cfg(feature = "store-mysql")]
 mod mysql;
@@ -29,6 +32,9 @@ use async_trait::async_trait;
 
 use crate::config::{ConfigError, SessionConfig, SessionType};
 pub use crate::session::{Record, Update};
+#[cfg(feature = "store-memcached")]
+#[cfg_attr(docsrs, doc(cfg(feature = "store-memcached")))]
+pub use memcached::MemcachedStore;
 pub use memory::MemoryStore;
 #[cfg(feature = "store-mysql")]
 #[cfg_attr(docsrs, doc(cfg(feature = "store-mysql")))]
@@ -118,6 +124,8 @@ pub(crate) async fn open(config: &SessionConfig) -> std::result::Result<Arc<dyn 
         SessionType::Mysql => mysql::open(config).await,
         #[cfg(feature = "store-redis")]
         SessionType::Redis => self::redis::open(config).await,
+        #[cfg(feature = "store-memcached")]
+        SessionType::Memcache => memcached::open(config).await,
         SessionType::Custom => Err(ConfigError::new(
             config.cookie_name(),
             "session_type",

@@ -1,0 +1,187 @@
+//! [`MemcachedStore`]: one Memcached item per session, updated by compare-and-swap.
+//!
+//! The item `key_prefix:id` holds `{"c": created, "e": expires, "p": permanent, "f": {fields}}`.
+//! Memcached cannot change part of an item, so an update reads the item with its CAS token,
+//! applies only the request's changes and writes it back with `cas`; when another request wrote
+//! in between, it reads again and retries, so concurrent changes to different fields all survive.
+//! A new session is stored with `add`, which never overwrites. The expiry is passed as an absolute
+//! Unix time (Memcached reads any exptime over 30 days that way), so Memcached drops expired
+//! sessions itself.
+//!
+//! The client, the `memcache` crate, is blocking: each call runs on tokio's blocking pool.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use memcache::{Client, CommandError, MemcacheError};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use super::{Error, Record, Result, SessionStore, Update};
+use crate::config::{ConfigError, SessionConfig};
+
+/// How many times an update re-reads after losing a compare-and-swap race.
+const CAS_ATTEMPTS: usize = 32;
+
+/// A Memcached-backed store.
+///
+/// ```no_run
+/// use session_plus::store::MemcachedStore;
+/// # async fn run() -> Result<(), session_plus::store::Error> {
+/// let store = MemcachedStore::connect(&["memcache://127.0.0.1:11211?timeout=2"]).await?;
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct MemcachedStore {
+    client: Arc<Client>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct Item {
+    #[serde(rename = "c")]
+    created_at: i64,
+    #[serde(rename = "e")]
+    expires_at: i64,
+    #[serde(rename = "p")]
+    permanent: bool,
+    #[serde(rename = "f")]
+    fields: Map<String, Value>,
+}
+
+impl MemcachedStore {
+    /// Connects to one or more servers (`memcache://host:port?timeout=2`; the binary protocol).
+    ///
+    /// # Errors
+    /// A URL is invalid or a server does not answer.
+    pub async fn connect(servers: &[&str]) -> Result<Self> {
+        let servers: Vec<String> = servers.iter().map(|s| (*s).to_owned()).collect();
+        let client = blocking(move || Client::connect(servers)).await?;
+        Ok(Self { client: Arc::new(client) })
+    }
+
+    async fn call<T: Send + 'static>(
+        &self,
+        op: impl FnOnce(&Client) -> std::result::Result<T, MemcacheError> + Send + 'static,
+    ) -> Result<T> {
+        let client = self.client.clone();
+        blocking(move || op(&client)).await
+    }
+}
+
+impl std::fmt::Debug for MemcachedStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MemcachedStore").finish_non_exhaustive()
+    }
+}
+
+#[async_trait]
+impl SessionStore for MemcachedStore {
+    async fn load(&self, key: &str) -> Result<Option<Record>> {
+        let key = key.to_owned();
+        let bytes: Option<Vec<u8>> = self.call(move |c| c.get(&key)).await?;
+        let Some(bytes) = bytes else { return Ok(None) };
+        let item: Item = serde_json::from_slice(&bytes).map_err(|e| Error::Decode(Box::new(e)))?;
+        Ok(Some(Record {
+            fields: item.fields,
+            created_at: item.created_at,
+            expires_at: item.expires_at,
+            permanent: item.permanent,
+        }))
+    }
+
+    async fn create(&self, key: &str, record: &Record) -> Result<bool> {
+        let item = Item {
+            created_at: record.created_at,
+            expires_at: record.expires_at,
+            permanent: record.permanent,
+            fields: record.fields.clone(),
+        };
+        let bytes = encode(&item);
+        let (key, exptime) = (key.to_owned(), exptime(record.expires_at));
+        self.call(move |c| match c.add(&key, bytes.as_slice(), exptime) {
+            Ok(()) => Ok(true),
+            Err(MemcacheError::CommandError(CommandError::KeyExists)) => Ok(false),
+            Err(error) => Err(error),
+        })
+        .await
+    }
+
+    async fn update(&self, key: &str, update: &Update) -> Result<bool> {
+        for _ in 0..CAS_ATTEMPTS {
+            let owned = key.to_owned();
+            let current: Option<(Vec<u8>, u32, Option<u64>)> = self.call(move |c| c.get(&owned)).await?;
+            let Some((bytes, _flags, Some(cas))) = current else { return Ok(false) };
+            let mut item: Item = serde_json::from_slice(&bytes).map_err(|e| Error::Decode(Box::new(e)))?;
+            for (field, value) in &update.set {
+                item.fields.insert(field.clone(), value.clone());
+            }
+            for field in &update.remove {
+                item.fields.remove(field);
+            }
+            item.expires_at = update.expires_at;
+            item.permanent = update.permanent;
+            let bytes = encode(&item);
+            let (owned, exptime) = (key.to_owned(), exptime(update.expires_at));
+            let swapped = self
+                .call(move |c| match c.cas(&owned, bytes.as_slice(), exptime, cas) {
+                    Err(MemcacheError::CommandError(CommandError::KeyExists | CommandError::KeyNotFound)) => Ok(false),
+                    other => other,
+                })
+                .await?;
+            if swapped {
+                return Ok(true);
+            }
+            // Another request wrote first (or the item went): read again.
+        }
+        Err(Error::Backend("too much contention on one session: compare-and-swap kept failing".into()))
+    }
+
+    async fn delete(&self, key: &str) -> Result<()> {
+        let key = key.to_owned();
+        self.call(move |c| c.delete(&key)).await.map(drop)
+    }
+
+    async fn purge_expired(&self, _now: i64) -> Result<u64> {
+        Ok(0) // Memcached drops expired items itself.
+    }
+
+    fn expires_natively(&self) -> bool {
+        true
+    }
+
+    fn backend_name(&self) -> &'static str {
+        "memcached"
+    }
+}
+
+/// Opens the store a `memcache` session's configuration describes: `url` is one server
+/// (`memcache://host:port`) or several separated by commas.
+pub(crate) async fn open(config: &SessionConfig) -> std::result::Result<Arc<dyn SessionStore>, ConfigError> {
+    let name = config.cookie_name();
+    let Some(url) = &config.url else { return Err(ConfigError::new(name, "url", "a memcache session needs `url`")) };
+    let servers: Vec<&str> = url.split(',').map(str::trim).collect();
+    let store = MemcachedStore::connect(&servers)
+        .await
+        .map_err(|e| ConfigError::new(name, "url", format!("cannot connect to Memcached: {e}")))?;
+    Ok(Arc::new(store))
+}
+
+fn encode(item: &Item) -> Vec<u8> {
+    // A struct of numbers, a bool and a JSON map always serializes.
+    serde_json::to_vec(item).expect("a session item always serializes")
+}
+
+/// An absolute Unix time: Memcached reads every exptime over 30 days as one. A time that is
+/// already past becomes 1 (1970), which expires the item at once.
+fn exptime(expires_at: i64) -> u32 {
+    u32::try_from(expires_at.max(1)).unwrap_or(u32::MAX)
+}
+
+async fn blocking<T: Send + 'static>(
+    op: impl FnOnce() -> std::result::Result<T, MemcacheError> + Send + 'static,
+) -> Result<T> {
+    match tokio::task::spawn_blocking(op).await {
+        Ok(result) => result.map_err(|e| Error::Backend(Box::new(e))),
+        Err(join) => Err(Error::Backend(Box::new(join))),
+    }
+}
