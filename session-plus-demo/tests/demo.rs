@@ -61,7 +61,22 @@ fn token(html: &str) -> String {
 
 #[tokio::test]
 async fn login_logout_and_the_session_api() {
-    let demo = start(&[]);
+    login_flow(start(&[])).await;
+}
+
+/// The same flow with every shipped configuration: each store in place of SQLite.
+#[tokio::test]
+async fn every_example_config_runs_unchanged() {
+    let configs = concat!(env!("CARGO_MANIFEST_DIR"), "/configs");
+    let mut names: Vec<_> = std::fs::read_dir(configs).unwrap().map(|e| e.unwrap().path()).collect();
+    names.sort();
+    assert_eq!(names.len(), 7);
+    for path in names {
+        login_flow(start(&["--config", path.to_str().unwrap()])).await;
+    }
+}
+
+async fn login_flow(demo: Demo) {
     let client = reqwest::Client::builder()
         .cookie_store(true)
         .build()

@@ -19,12 +19,7 @@ use session_plus::{Config, FieldSelector, SessionConfig, SessionManager, Session
 const OTHER_SECRET: &str = "another test secret, also thirty-two bytes or more";
 
 async fn build(config: Config, clock: &ManualClock) -> SessionManager {
-    SessionManager::builder(config)
-        .with_clock(clock.clone())
-        .without_purge_tasks()
-        .build()
-        .await
-        .unwrap()
+    SessionManager::builder(config).with_clock(clock.clone()).without_purge_tasks().build().await.unwrap()
 }
 
 fn cookie_config(secrets: &[&str]) -> Config {
@@ -32,13 +27,11 @@ fn cookie_config(secrets: &[&str]) -> Config {
     for secret in secrets {
         config = config.with_secret_key(*secret);
     }
-    config
-        .with_session(SessionConfig::new("csrf").with_fields(["csrf_token"]))
-        .with_session(
-            SessionConfig::new("data")
-                .with_field_selector(FieldSelector::Auto)
-                .with_absolute_lifetime(Duration::from_secs(10 * 86_400)),
-        )
+    config.with_session(SessionConfig::new("csrf").with_fields(["csrf_token"])).with_session(
+        SessionConfig::new("data")
+            .with_field_selector(FieldSelector::Auto)
+            .with_absolute_lifetime(Duration::from_secs(10 * 86_400)),
+    )
 }
 
 #[tokio::test]
@@ -62,30 +55,20 @@ async fn seed_toml_on_sqlite_survives_a_restart() {
         session_fields = "auto"
         "#
     );
-    let manager = SessionManager::new(Config::from_toml_str(&toml).unwrap())
-        .await
-        .unwrap();
+    let manager = SessionManager::new(Config::from_toml_str(&toml).unwrap()).await.unwrap();
     let mut client = Client::new(serve(&manager).await);
     client.post("/set/user_id", "\"alice\"").await;
     client.post("/set/csrf_token", "\"t\"").await;
     client.post("/set/theme", "\"dark\"").await;
-    assert_eq!(
-        client.jar.keys().collect::<Vec<_>>(),
-        ["csrf", "data", "session"]
-    );
+    assert_eq!(client.jar.keys().collect::<Vec<_>>(), ["csrf", "data", "session"]);
     drop(manager);
 
     // A new process on the same file: the server-side session is still there.
-    let manager = SessionManager::new(Config::from_toml_str(&toml).unwrap())
-        .await
-        .unwrap();
+    let manager = SessionManager::new(Config::from_toml_str(&toml).unwrap()).await.unwrap();
     let jar = client.jar.clone();
     let mut client = Client::new(serve(&manager).await);
     client.jar = jar;
-    assert_eq!(
-        client.get("/fields").await.json(),
-        json!({"csrf_token": "t", "theme": "dark", "user_id": "alice"})
-    );
+    assert_eq!(client.get("/fields").await.json(), json!({"csrf_token": "t", "theme": "dark", "user_id": "alice"}));
 }
 
 #[tokio::test]
@@ -105,14 +88,7 @@ async fn tampered_truncated_renamed_or_foreign_cookies_are_empty_sessions() {
         c.post("/set/csrf_token", "\"t\"").await;
         c.cookie("csrf").unwrap()
     };
-    for bad in [
-        flipped,
-        good[..good.len() - 3].to_owned(),
-        foreign,
-        "garbage".into(),
-        "1..".into(),
-        String::new(),
-    ] {
+    for bad in [flipped, good[..good.len() - 3].to_owned(), foreign, "garbage".into(), "1..".into(), String::new()] {
         let mut c = client.clone();
         c.jar.insert("csrf".into(), bad.clone());
         let reply = c.get("/get/csrf_token").await;
@@ -138,11 +114,7 @@ async fn cookie_lifetimes_are_enforced_under_the_signature() {
     assert!(client.get("/get/csrf_token").await.set_cookies.is_empty());
     clock.set(T0 + 8_640);
     let reply = client.get("/nothing").await;
-    assert_eq!(
-        reply.set_cookie_names(),
-        ["csrf"],
-        "refresh happens even when the request did not read it"
-    );
+    assert_eq!(reply.set_cookie_names(), ["csrf"], "refresh happens even when the request did not read it");
     assert_ne!(client.cookie("csrf").unwrap(), first);
 
     // The old cookie is valid for exactly its idle lifetime from its issue time.
@@ -153,10 +125,7 @@ async fn cookie_lifetimes_are_enforced_under_the_signature() {
     clock.set(T0 + 86_401);
     let reply = old.get("/get/csrf_token").await;
     assert_eq!(reply.json(), Value::Null);
-    assert!(
-        reply.set_cookie("csrf").unwrap().contains("Max-Age=0"),
-        "an expired cookie is removed"
-    );
+    assert!(reply.set_cookie("csrf").unwrap().contains("Max-Age=0"), "an expired cookie is removed");
 
     // A cookie issued in the future is refused.
     let future = build(cookie_config(&[SECRET]), &ManualClock::new(T0 + 1_000_000)).await;
@@ -172,11 +141,7 @@ async fn cookie_lifetimes_are_enforced_under_the_signature() {
     active.post("/set/theme", "\"dark\"").await;
     for day in 1..=10 {
         clock.set(T0 + day * 86_400 - 100);
-        assert_eq!(
-            active.get("/get/theme").await.json(),
-            json!("dark"),
-            "day {day}"
-        );
+        assert_eq!(active.get("/get/theme").await.json(), json!("dark"), "day {day}");
     }
     clock.set(T0 + 10 * 86_400 + 1);
     assert_eq!(active.get("/get/theme").await.json(), Value::Null);
@@ -195,17 +160,10 @@ async fn key_rotation_accepts_old_keys_and_reissues() {
     c.jar = client.jar.clone();
     let reply = c.get("/get/csrf_token").await;
     assert_eq!(reply.json(), json!("t"));
-    assert_eq!(
-        reply.set_cookie_names(),
-        ["csrf"],
-        "re-issued under the newest key at once"
-    );
+    assert_eq!(reply.set_cookie_names(), ["csrf"], "re-issued under the newest key at once");
     let new_cookie = c.cookie("csrf").unwrap();
     assert_ne!(new_cookie, old_cookie);
-    assert!(
-        c.get("/get/csrf_token").await.set_cookies.is_empty(),
-        "and then left alone"
-    );
+    assert!(c.get("/get/csrf_token").await.set_cookies.is_empty(), "and then left alone");
 
     // Once the old key is dropped, only re-issued cookies work.
     let newest_only = build(cookie_config(&[SECRET]), &clock).await;
@@ -219,27 +177,17 @@ async fn key_rotation_accepts_old_keys_and_reissues() {
 #[tokio::test]
 async fn encrypted_cookies_hide_their_fields() {
     let clock = ManualClock::new(T0);
-    let config = Config::new().with_secret_key(SECRET).with_session(
-        SessionConfig::new("vault")
-            .with_encryption(true)
-            .with_fields(["secret"]),
-    );
+    let config = Config::new()
+        .with_secret_key(SECRET)
+        .with_session(SessionConfig::new("vault").with_encryption(true).with_fields(["secret"]));
     let manager = build(config, &clock).await;
     let mut client = Client::new(serve(&manager).await);
     client.post("/set/secret", "\"the-plaintext-value\"").await;
     let value = client.cookie("vault").unwrap();
     assert!(value.starts_with("2."));
-    let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(&value[2..])
-        .unwrap();
-    assert!(
-        !raw.windows(5).any(|w| w == b"plain"),
-        "plaintext visible in the cookie"
-    );
-    assert_eq!(
-        client.get("/get/secret").await.json(),
-        json!("the-plaintext-value")
-    );
+    let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(&value[2..]).unwrap();
+    assert!(!raw.windows(5).any(|w| w == b"plain"), "plaintext visible in the cookie");
+    assert_eq!(client.get("/get/secret").await.json(), json!("the-plaintext-value"));
 }
 
 #[tokio::test]
@@ -248,40 +196,25 @@ async fn a_cookie_over_4096_bytes_is_an_error_not_a_silent_loss() {
     let manager = build(cookie_config(&[SECRET]), &clock).await;
     let mut client = Client::new(serve(&manager).await);
     client.post("/set/theme", "\"dark\"").await;
-    let reply = client
-        .post("/set/blob", format!("\"{}\"", "x".repeat(5000)))
-        .await;
+    let reply = client.post("/set/blob", format!("\"{}\"", "x".repeat(5000))).await;
     assert_eq!(reply.status, 500);
-    assert!(
-        reply.body.contains("data") && reply.body.contains("cookie"),
-        "{}",
-        reply.body
-    );
+    assert!(reply.body.contains("data") && reply.body.contains("cookie"), "{}", reply.body);
     assert!(reply.set_cookies.is_empty());
-    assert_eq!(
-        client.get("/get/theme").await.json(),
-        json!("dark"),
-        "the previous cookie still stands"
-    );
+    assert_eq!(client.get("/get/theme").await.json(), json!("dark"), "the previous cookie still stands");
 }
 
 #[tokio::test]
 async fn a_write_to_an_unowned_field_is_an_error() {
     let clock = ManualClock::new(T0);
-    let config = Config::new()
-        .with_secret_key(SECRET)
-        .with_session(SessionConfig::new("csrf").with_fields(["csrf_token"]));
+    let config =
+        Config::new().with_secret_key(SECRET).with_session(SessionConfig::new("csrf").with_fields(["csrf_token"]));
     let manager = build(config, &clock).await;
     let mut client = Client::new(serve(&manager).await);
     let reply = client.post("/set/user_id", "1").await;
     assert_eq!(reply.status, 500);
     assert!(reply.body.contains("`user_id`"), "{}", reply.body);
     assert!(reply.set_cookies.is_empty());
-    assert_eq!(
-        client.get("/get/user_id").await.json(),
-        Value::Null,
-        "reading it is fine"
-    );
+    assert_eq!(client.get("/get/user_id").await.json(), Value::Null, "reading it is fine");
 }
 
 /// Every routing mode saves and clears (the seed never did for `[]` and "auto").
@@ -289,33 +222,19 @@ async fn a_write_to_an_unowned_field_is_an_error() {
 async fn every_routing_mode_saves_and_clears() {
     let modes: Vec<(&str, SessionType, FieldSelector)> = vec![
         ("all-cookie", SessionType::SecureCookie, FieldSelector::All),
-        (
-            "auto-cookie",
-            SessionType::SecureCookie,
-            FieldSelector::Auto,
-        ),
+        ("auto-cookie", SessionType::SecureCookie, FieldSelector::Auto),
         ("all-store", SessionType::Memory, FieldSelector::All),
         ("auto-store", SessionType::Memory, FieldSelector::Auto),
-        (
-            "list-store",
-            SessionType::Memory,
-            FieldSelector::List(["x".to_owned()].into()),
-        ),
+        ("list-store", SessionType::Memory, FieldSelector::List(["x".to_owned()].into())),
         (
             "exclude-store",
             SessionType::Memory,
-            FieldSelector::IncludeExclude {
-                include: BTreeSet::new(),
-                exclude: ["csrf_token".to_owned()].into(),
-            },
+            FieldSelector::IncludeExclude { include: BTreeSet::new(), exclude: ["csrf_token".to_owned()].into() },
         ),
         (
             "include-cookie",
             SessionType::SecureCookie,
-            FieldSelector::IncludeExclude {
-                include: ["x".to_owned()].into(),
-                exclude: BTreeSet::new(),
-            },
+            FieldSelector::IncludeExclude { include: ["x".to_owned()].into(), exclude: BTreeSet::new() },
         ),
     ];
     for (name, session_type, selector) in modes {
@@ -323,42 +242,21 @@ async fn every_routing_mode_saves_and_clears() {
         let config = Config::new()
             .with_secret_key(SECRET)
             .with_session(SessionConfig::new("csrf").with_fields(["csrf_token"]))
-            .with_session(
-                SessionConfig::new(name)
-                    .with_type(session_type)
-                    .with_field_selector(selector),
-            );
+            .with_session(SessionConfig::new(name).with_type(session_type).with_field_selector(selector));
         let manager = build(config, &clock).await;
         let mut client = Client::new(serve(&manager).await);
         let reply = client.post("/set/x", "1").await;
         assert!(reply.set_cookie(name).is_some(), "{name}: saved");
         assert_eq!(client.get("/get/x").await.json(), json!(1), "{name}");
         client.post("/set/x", "2").await;
-        assert_eq!(
-            client.get("/get/x").await.json(),
-            json!(2),
-            "{name}: changed"
-        );
+        assert_eq!(client.get("/get/x").await.json(), json!(2), "{name}: changed");
         let before = client.clone();
         let reply = client.post("/clear", "").await;
-        assert!(
-            reply
-                .set_cookie(name)
-                .is_some_and(|c| c.contains("Max-Age=0")),
-            "{name}: cookie expired"
-        );
-        assert_eq!(
-            client.get("/get/x").await.json(),
-            Value::Null,
-            "{name}: cleared"
-        );
+        assert!(reply.set_cookie(name).is_some_and(|c| c.contains("Max-Age=0")), "{name}: cookie expired");
+        assert_eq!(client.get("/get/x").await.json(), Value::Null, "{name}: cleared");
         if session_type.is_server_side() {
             let mut replay = before;
-            assert_eq!(
-                replay.get("/get/x").await.json(),
-                Value::Null,
-                "{name}: logout is server-side"
-            );
+            assert_eq!(replay.get("/get/x").await.json(), Value::Null, "{name}: logout is server-side");
         }
     }
 }
@@ -367,24 +265,11 @@ async fn every_routing_mode_saves_and_clears() {
 async fn mirrored_fields_go_to_every_owner_and_owners_load_concurrently() {
     let barrier = Arc::new(tokio::sync::Barrier::new(2));
     let stores: Vec<Arc<Probe>> = (0..2)
-        .map(|_| {
-            Arc::new(Probe {
-                load_barrier: Some(barrier.clone()),
-                ..Probe::plain(Arc::new(MemoryStore::new()))
-            })
-        })
+        .map(|_| Arc::new(Probe { load_barrier: Some(barrier.clone()), ..Probe::plain(Arc::new(MemoryStore::new())) }))
         .collect();
     let config = Config::new()
-        .with_session(
-            SessionConfig::new("a")
-                .with_type(SessionType::Custom)
-                .with_fields(["x", "only_a"]),
-        )
-        .with_session(
-            SessionConfig::new("b")
-                .with_type(SessionType::Custom)
-                .with_fields(["x", "only_b"]),
-        );
+        .with_session(SessionConfig::new("a").with_type(SessionType::Custom).with_fields(["x", "only_a"]))
+        .with_session(SessionConfig::new("b").with_type(SessionType::Custom).with_fields(["x", "only_b"]));
     let manager = SessionManager::builder(config)
         .with_store("a", stores[0].clone())
         .with_store("b", stores[1].clone())
@@ -411,11 +296,9 @@ async fn mirrored_fields_go_to_every_owner_and_owners_load_concurrently() {
 async fn signed_ids_reject_forgeries_before_the_store() {
     let probe = Probe::new(Arc::new(MemoryStore::new()));
     let clock = ManualClock::new(T0);
-    let config = Config::new().with_secret_key(SECRET).with_session(
-        SessionConfig::new("session")
-            .with_type(SessionType::Custom)
-            .with_signer(true),
-    );
+    let config = Config::new()
+        .with_secret_key(SECRET)
+        .with_session(SessionConfig::new("session").with_type(SessionType::Custom).with_signer(true));
     let manager = common::manager(config, probe.clone(), &clock).await;
     let mut client = Client::new(serve(&manager).await);
     client.post("/set/user_id", "1").await;
@@ -426,17 +309,11 @@ async fn signed_ids_reject_forgeries_before_the_store() {
 
     probe.reset();
     let mut forged = client.clone();
-    forged
-        .jar
-        .insert("session".into(), format!("{id}.{}", "A".repeat(43)));
+    forged.jar.insert("session".into(), format!("{id}.{}", "A".repeat(43)));
     assert_eq!(forged.get("/get/user_id").await.json(), Value::Null);
     forged.jar.insert("session".into(), id.to_owned());
     assert_eq!(forged.get("/get/user_id").await.json(), Value::Null);
-    assert_eq!(
-        probe.calls(),
-        0,
-        "unsigned or forged ids never reach the store"
-    );
+    assert_eq!(probe.calls(), 0, "unsigned or forged ids never reach the store");
 }
 
 #[tokio::test]
@@ -453,24 +330,14 @@ async fn cookie_attributes_on_every_path() {
     let mut client = Client::new(serve(&manager).await);
     let created = client.post("/set/x", "1").await.set_cookies;
     let id = client.cookie("__Host-s").unwrap();
-    assert_eq!(
-        created,
-        [format!(
-            "__Host-s={id}; HttpOnly; SameSite=Strict; Secure; Path=/; Max-Age=600"
-        )]
-    );
+    assert_eq!(created, [format!("__Host-s={id}; HttpOnly; SameSite=Strict; Secure; Path=/; Max-Age=600")]);
     clock.advance(Duration::from_secs(8_640));
     let refreshed = client.get("/get/x").await.set_cookies;
-    assert_eq!(
-        refreshed, created,
-        "refresh re-sends the same attributes to slide Max-Age"
-    );
+    assert_eq!(refreshed, created, "refresh re-sends the same attributes to slide Max-Age");
     let removed = client.post("/clear", "").await.set_cookies;
     assert_eq!(removed.len(), 1);
     assert!(
-        removed[0].starts_with(
-            "__Host-s=; HttpOnly; SameSite=Strict; Secure; Path=/; Max-Age=0; Expires="
-        ),
+        removed[0].starts_with("__Host-s=; HttpOnly; SameSite=Strict; Secure; Path=/; Max-Age=0; Expires="),
         "{removed:?}"
     );
 }
@@ -512,20 +379,11 @@ async fn the_purge_task_survives_errors_and_bounds_memory() {
     let store = Arc::new(FlakyPurge::default());
     let clock = ManualClock::new(T0);
     for i in 0..1_000 {
-        let record = Record {
-            created_at: T0,
-            expires_at: T0 + 10,
-            ..Record::default()
-        };
-        store
-            .create(&format!("session:{i}"), &record)
-            .await
-            .unwrap();
+        let record = Record { created_at: T0, expires_at: T0 + 10, ..Record::default() };
+        store.create(&format!("session:{i}"), &record).await.unwrap();
     }
     let config = Config::new().with_session(
-        SessionConfig::new("session")
-            .with_type(SessionType::Custom)
-            .with_purge_interval(Duration::from_secs(60)),
+        SessionConfig::new("session").with_type(SessionType::Custom).with_purge_interval(Duration::from_secs(60)),
     );
     let manager = SessionManager::builder(config)
         .with_store("session", store.clone())
@@ -535,10 +393,7 @@ async fn the_purge_task_survives_errors_and_bounds_memory() {
         .unwrap();
     clock.set(T0 + 11);
     tokio::time::sleep(Duration::from_secs(60 * 4 + 1)).await;
-    assert!(
-        store.purges.load(Ordering::SeqCst) >= 3,
-        "the task went on after failures"
-    );
+    assert!(store.purges.load(Ordering::SeqCst) >= 3, "the task went on after failures");
     assert_eq!(store.inner.len(), 0, "expired records are gone");
 
     // Dropping the manager ends the task.

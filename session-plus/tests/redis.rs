@@ -23,11 +23,7 @@ struct OwnRedis {
 
 impl OwnRedis {
     fn start() -> Self {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
         let mut redis = Self { port, child: None };
         redis.restart();
         redis
@@ -35,16 +31,7 @@ impl OwnRedis {
 
     fn restart(&mut self) {
         let child = Command::new("redis-server")
-            .args([
-                "--port",
-                &self.port.to_string(),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-            ])
+            .args(["--port", &self.port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
             .stdout(Stdio::null())
             .spawn()
             .expect("redis-server is installed (scripts/test.sh installs it)");
@@ -72,11 +59,7 @@ impl OwnRedis {
     async fn stats(&self) -> (u64, u64) {
         let client = redis::Client::open(self.url()).unwrap();
         let mut connection = client.get_multiplexed_async_connection().await.unwrap();
-        let info: String = redis::cmd("INFO")
-            .arg("commandstats")
-            .query_async(&mut connection)
-            .await
-            .unwrap();
+        let info: String = redis::cmd("INFO").arg("commandstats").query_async(&mut connection).await.unwrap();
         let calls = |command: &str| {
             info.lines()
                 .find(|line| line.starts_with(&format!("cmdstat_{command}:")))
@@ -84,10 +67,7 @@ impl OwnRedis {
                 .and_then(|rest| rest.split(',').next())
                 .map_or(0, |n| n.parse().unwrap())
         };
-        (
-            calls("hgetall"),
-            calls("evalsha") + calls("eval") + calls("del"),
-        )
+        (calls("hgetall"), calls("evalsha") + calls("eval") + calls("del"))
     }
 }
 
@@ -116,26 +96,17 @@ fn config(url: &str) -> Config {
 
 #[tokio::test]
 async fn redis_drops_expired_sessions_itself() {
-    let url = std::env::var("SESSION_PLUS_REDIS_URL")
-        .unwrap_or_else(|_| "redis://127.0.0.1:6379/0".into());
+    let url = std::env::var("SESSION_PLUS_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379/0".into());
     let store = RedisStore::connect(&url).await.unwrap();
     let key = format!("session:{}", Id::random().unwrap().as_str());
     let now = SystemClock.now();
-    let record = Record {
-        created_at: now,
-        expires_at: now + 1,
-        ..Record::default()
-    };
+    let record = Record { created_at: now, expires_at: now + 1, ..Record::default() };
     assert!(store.create(&key, &record).await.unwrap());
     assert!(store.load(&key).await.unwrap().is_some());
     tokio::time::sleep(Duration::from_millis(2_100)).await;
     let client = redis::Client::open(url).unwrap();
     let mut connection = client.get_multiplexed_async_connection().await.unwrap();
-    let exists: i64 = redis::cmd("EXISTS")
-        .arg(&key)
-        .query_async(&mut connection)
-        .await
-        .unwrap();
+    let exists: i64 = redis::cmd("EXISTS").arg(&key).query_async(&mut connection).await.unwrap();
     assert_eq!(exists, 0, "the key is gone from Redis itself");
 }
 
@@ -151,19 +122,11 @@ async fn round_trips_counted_by_the_server() {
 
     let before = redis.stats().await;
     client.get("/get/csrf_token").await;
-    assert_eq!(
-        redis.stats().await,
-        before,
-        "a request that does not use Redis costs nothing"
-    );
+    assert_eq!(redis.stats().await, before, "a request that does not use Redis costs nothing");
 
     client.get("/get/user_id").await;
     let after_read = redis.stats().await;
-    assert_eq!(
-        (after_read.0 - before.0, after_read.1 - before.1),
-        (1, 0),
-        "a read is one HGETALL"
-    );
+    assert_eq!((after_read.0 - before.0, after_read.1 - before.1), (1, 0), "a read is one HGETALL");
 
     client.post("/set/user_id", "3").await;
     let after_write = redis.stats().await;
@@ -189,11 +152,7 @@ async fn an_outage_gives_503_and_the_same_instance_recovers() {
         assert!(reply.set_cookies.is_empty());
         assert_eq!(client.post("/set/user_id", "2").await.status, 503);
     }
-    assert_eq!(
-        client.get("/get/csrf_token").await.json(),
-        json!("t"),
-        "cookie sessions keep working"
-    );
+    assert_eq!(client.get("/get/csrf_token").await.json(), json!("t"), "cookie sessions keep working");
 
     redis.restart(); // an empty Redis: the session is gone, the app must not be
     let mut recovered = false;
@@ -204,10 +163,7 @@ async fn an_outage_gives_503_and_the_same_instance_recovers() {
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    assert!(
-        recovered,
-        "the same instance works again once Redis is back"
-    );
+    assert!(recovered, "the same instance works again once Redis is back");
     assert_eq!(client.get("/get/user_id").await.json(), Value::Null);
     assert_eq!(client.post("/set/user_id", "3").await.status, 200);
     assert_eq!(client.get("/get/user_id").await.json(), json!(3));
@@ -215,8 +171,7 @@ async fn an_outage_gives_503_and_the_same_instance_recovers() {
 
 #[tokio::test]
 async fn two_instances_share_one_redis() {
-    let url = std::env::var("SESSION_PLUS_REDIS_URL")
-        .unwrap_or_else(|_| "redis://127.0.0.1:6379/0".into());
+    let url = std::env::var("SESSION_PLUS_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379/0".into());
     let a = SessionManager::new(config(&url)).await.unwrap();
     let b = SessionManager::new(config(&url)).await.unwrap();
     let (addr_a, addr_b) = (serve(&a).await, serve(&b).await);
@@ -224,15 +179,7 @@ async fn two_instances_share_one_redis() {
     on_a.post("/set/user_id", "\"alice\"").await;
     let mut on_b = Client::new(addr_b);
     on_b.jar = on_a.jar.clone();
-    assert_eq!(
-        on_b.get("/get/user_id").await.json(),
-        json!("alice"),
-        "a login on A is seen on B"
-    );
+    assert_eq!(on_b.get("/get/user_id").await.json(), json!("alice"), "a login on A is seen on B");
     on_b.post("/clear", "").await;
-    assert_eq!(
-        on_a.get("/get/user_id").await.json(),
-        Value::Null,
-        "a logout on B is seen on A"
-    );
+    assert_eq!(on_a.get("/get/user_id").await.json(), Value::Null, "a logout on B is seen on A");
 }

@@ -6,15 +6,11 @@ use std::sync::Arc;
 
 use session_plus::store::{MemoryStore, SessionStore};
 
-store_suite!(memory, async {
-    Arc::new(MemoryStore::new()) as Arc<dyn SessionStore>
-});
+store_suite!(memory, async { Arc::new(MemoryStore::new()) as Arc<dyn SessionStore> });
 
 #[cfg(feature = "store-sqlite")]
 store_suite!(sqlite, async {
-    let store = session_plus::store::SqliteStore::open(&common::temp_db_path())
-        .await
-        .unwrap();
+    let store = session_plus::store::SqliteStore::open(&common::temp_db_path()).await.unwrap();
     store.migrate().await.unwrap();
     Arc::new(store) as Arc<dyn SessionStore>
 });
@@ -26,9 +22,7 @@ fn redis_url() -> String {
 
 #[cfg(feature = "store-redis")]
 store_suite!(redis, async {
-    let store = session_plus::store::RedisStore::connect(&redis_url())
-        .await
-        .unwrap();
+    let store = session_plus::store::RedisStore::connect(&redis_url()).await.unwrap();
     Arc::new(store) as Arc<dyn SessionStore>
 });
 
@@ -36,22 +30,14 @@ store_suite!(redis, async {
 store_suite!(redis_cluster, async {
     let url = std::env::var("SESSION_PLUS_REDIS_CLUSTER_URL")
         .unwrap_or_else(|_| "redis+cluster://127.0.0.1:7101,127.0.0.1:7102,127.0.0.1:7103".into());
-    let nodes: Vec<String> = url
-        .trim_start_matches("redis+cluster://")
-        .split(',')
-        .map(|node| format!("redis://{node}"))
-        .collect();
-    let nodes: Vec<&str> = nodes.iter().map(String::as_str).collect();
-    let store = session_plus::store::RedisStore::connect_cluster(&nodes)
-        .await
-        .unwrap();
+    let store = session_plus::store::RedisStore::connect_url(&url).await.unwrap();
     Arc::new(store) as Arc<dyn SessionStore>
 });
 
 #[cfg(feature = "store-memcached")]
 store_suite!(memcached, async {
-    let url = std::env::var("SESSION_PLUS_MEMCACHED_URL")
-        .unwrap_or_else(|_| "memcache://127.0.0.1:11211?timeout=2".into());
+    let url =
+        std::env::var("SESSION_PLUS_MEMCACHED_URL").unwrap_or_else(|_| "memcache://127.0.0.1:11211?timeout=2".into());
     let store = session_plus::store::MemcachedStore::connect(&[&url]).await.unwrap();
     Arc::new(store) as Arc<dyn SessionStore>
 });

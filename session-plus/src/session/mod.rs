@@ -76,17 +76,7 @@ impl Session {
     /// # Errors
     /// A store failed to load ([`Error::Load`]), or the value is not a `T` ([`Error::Deserialize`]).
     pub async fn get<T: DeserializeOwned>(&self, field: &str) -> Result<Option<T>> {
-        match self.get_value(field).await? {
-            Some(value) => {
-                serde_json::from_value(value)
-                    .map(Some)
-                    .map_err(|source| Error::Deserialize {
-                        field: field.to_owned(),
-                        source,
-                    })
-            }
-            None => Ok(None),
-        }
+        decode(field, self.get_value(field).await?)
     }
 
     /// The raw JSON value of `field`.
@@ -133,18 +123,7 @@ impl Session {
     /// # Errors
     /// As [`Session::insert`].
     pub async fn remove<T: DeserializeOwned>(&self, field: &str) -> Result<Option<T>> {
-        let removed = self.remove_value(field).await?;
-        match removed {
-            Some(value) => {
-                serde_json::from_value(value)
-                    .map(Some)
-                    .map_err(|source| Error::Deserialize {
-                        field: field.to_owned(),
-                        source,
-                    })
-            }
-            None => Ok(None),
-        }
+        decode(field, self.remove_value(field).await?)
     }
 
     /// Removes `field`, returning its raw JSON value.
@@ -341,6 +320,10 @@ impl fmt::Debug for Session {
             .field("sessions", &names)
             .finish_non_exhaustive()
     }
+}
+
+fn decode<T: DeserializeOwned>(field: &str, value: Option<Value>) -> Result<Option<T>> {
+    value.map(serde_json::from_value).transpose().map_err(|source| Error::Deserialize { field: field.to_owned(), source })
 }
 
 /// The result of a [`Session`] operation.

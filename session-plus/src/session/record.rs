@@ -102,6 +102,29 @@ pub struct Update {
     pub permanent: bool,
 }
 
+impl Update {
+    /// Applies the update to `record`, for stores that rewrite whole records.
+    ///
+    /// ```
+    /// use session_plus::session::{Record, Update};
+    /// let mut record = Record::default();
+    /// let mut update = Update { expires_at: 9, ..Update::default() };
+    /// update.set.insert("a".into(), 1.into());
+    /// update.apply_to(&mut record);
+    /// assert_eq!((record.fields["a"].as_i64(), record.expires_at), (Some(1), 9));
+    /// ```
+    pub fn apply_to(&self, record: &mut Record) {
+        for (field, value) in &self.set {
+            record.fields.insert(field.clone(), value.clone());
+        }
+        for field in &self.remove {
+            record.fields.remove(field);
+        }
+        record.expires_at = self.expires_at;
+        record.permanent = self.permanent;
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

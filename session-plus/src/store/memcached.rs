@@ -11,6 +11,7 @@
 //! The client, the `memcache` crate, is blocking: each call runs on tokio's blocking pool.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use async_trait::async_trait;
 use memcache::{Client, CommandError, MemcacheError};
@@ -21,7 +22,7 @@ use super::{Error, Record, Result, SessionStore, Update};
 use crate::config::{ConfigError, SessionConfig};
 
 /// How many times an update re-reads after losing a compare-and-swap race.
-const CAS_ATTEMPTS: usize = 32;
+const CAS_ATTEMPTS: usize = 64;
 
 /// A Memcached-backed store.
 ///
@@ -36,7 +37,8 @@ pub struct MemcachedStore {
     client: Arc<Client>,
 }
 
-#[derive(Serialize, Deserialize)]
+/// The stored item: a [`Record`] under short names.
+#[derive(Deserialize)]
 struct Item {
     #[serde(rename = "c")]
     created_at: i64,
@@ -46,6 +48,26 @@ struct Item {
     permanent: bool,
     #[serde(rename = "f")]
     fields: Map<String, Value>,
+}
+
+impl Item {
+    fn decode(bytes: &[u8]) -> Result<Record> {
+        let item: Self = serde_json::from_slice(bytes).map_err(|e| Error::Decode(Box::new(e)))?;
+        Ok(Record { fields: item.fields, created_at: item.created_at, expires_at: item.expires_at, permanent: item.permanent })
+    }
+
+    fn encode(record: &Record) -> Vec<u8> {
+        #[derive(Serialize)]
+        struct ItemRef<'a> {
+            c: i64,
+            e: i64,
+            p: bool,
+            f: &'a Map<String, Value>,
+        }
+        let item = ItemRef { c: record.created_at, e: record.expires_at, p: record.permanent, f: &record.fields };
+        // Numbers, a bool and a JSON map always serialize.
+        serde_json::to_vec(&item).expect("a session item always serializes")
+    }
 }
 
 impl MemcachedStore {
@@ -79,25 +101,11 @@ impl SessionStore for MemcachedStore {
     async fn load(&self, key: &str) -> Result<Option<Record>> {
         let key = key.to_owned();
         let bytes: Option<Vec<u8>> = self.call(move |c| c.get(&key)).await?;
-        let Some(bytes) = bytes else { return Ok(None) };
-        let item: Item = serde_json::from_slice(&bytes).map_err(|e| Error::Decode(Box::new(e)))?;
-        Ok(Some(Record {
-            fields: item.fields,
-            created_at: item.created_at,
-            expires_at: item.expires_at,
-            permanent: item.permanent,
-        }))
+        bytes.map(|bytes| Item::decode(&bytes)).transpose()
     }
 
     async fn create(&self, key: &str, record: &Record) -> Result<bool> {
-        let item = Item {
-            created_at: record.created_at,
-            expires_at: record.expires_at,
-            permanent: record.permanent,
-            fields: record.fields.clone(),
-        };
-        let bytes = encode(&item);
-        let (key, exptime) = (key.to_owned(), exptime(record.expires_at));
+        let (key, bytes, exptime) = (key.to_owned(), Item::encode(record), exptime(record.expires_at));
         self.call(move |c| match c.add(&key, bytes.as_slice(), exptime) {
             Ok(()) => Ok(true),
             Err(MemcacheError::CommandError(CommandError::KeyExists)) => Ok(false),
@@ -107,21 +115,13 @@ impl SessionStore for MemcachedStore {
     }
 
     async fn update(&self, key: &str, update: &Update) -> Result<bool> {
-        for _ in 0..CAS_ATTEMPTS {
+        for attempt in 0..CAS_ATTEMPTS {
             let owned = key.to_owned();
             let current: Option<(Vec<u8>, u32, Option<u64>)> = self.call(move |c| c.get(&owned)).await?;
             let Some((bytes, _flags, Some(cas))) = current else { return Ok(false) };
-            let mut item: Item = serde_json::from_slice(&bytes).map_err(|e| Error::Decode(Box::new(e)))?;
-            for (field, value) in &update.set {
-                item.fields.insert(field.clone(), value.clone());
-            }
-            for field in &update.remove {
-                item.fields.remove(field);
-            }
-            item.expires_at = update.expires_at;
-            item.permanent = update.permanent;
-            let bytes = encode(&item);
-            let (owned, exptime) = (key.to_owned(), exptime(update.expires_at));
+            let mut record = Item::decode(&bytes)?;
+            update.apply_to(&mut record);
+            let (owned, bytes, exptime) = (key.to_owned(), Item::encode(&record), exptime(update.expires_at));
             let swapped = self
                 .call(move |c| match c.cas(&owned, bytes.as_slice(), exptime, cas) {
                     Err(MemcacheError::CommandError(CommandError::KeyExists | CommandError::KeyNotFound)) => Ok(false),
@@ -131,7 +131,8 @@ impl SessionStore for MemcachedStore {
             if swapped {
                 return Ok(true);
             }
-            // Another request wrote first (or the item went): read again.
+            // Another request wrote first (or the item went): back off a random while, read again.
+            tokio::time::sleep(backoff(attempt)).await;
         }
         Err(Error::Backend("too much contention on one session: compare-and-swap kept failing".into()))
     }
@@ -166,9 +167,12 @@ pub(crate) async fn open(config: &SessionConfig) -> std::result::Result<Arc<dyn 
     Ok(Arc::new(store))
 }
 
-fn encode(item: &Item) -> Vec<u8> {
-    // A struct of numbers, a bool and a JSON map always serializes.
-    serde_json::to_vec(item).expect("a session item always serializes")
+/// Up to 2^attempt milliseconds (at most 64), picked at random so racing writers spread out.
+fn backoff(attempt: usize) -> Duration {
+    let mut byte = [0u8; 2];
+    let random = if getrandom::fill(&mut byte).is_ok() { u64::from(u16::from_le_bytes(byte)) } else { 0 };
+    let ceiling = 1u64 << attempt.min(6);
+    Duration::from_micros(random % (ceiling * 1000))
 }
 
 /// An absolute Unix time: Memcached reads every exptime over 30 days as one. A time that is

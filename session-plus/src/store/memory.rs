@@ -61,14 +61,7 @@ impl SessionStore for MemoryStore {
         let Some(record) = records.get_mut(key) else {
             return Ok(false);
         };
-        for (field, value) in &update.set {
-            record.fields.insert(field.clone(), value.clone());
-        }
-        for field in &update.remove {
-            record.fields.remove(field);
-        }
-        record.expires_at = update.expires_at;
-        record.permanent = update.permanent;
+        update.apply_to(record);
         Ok(true)
     }
 

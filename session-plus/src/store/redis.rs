@@ -98,6 +98,22 @@ impl RedisStore {
         Ok(Self::with_connection(Connection::Cluster(connection)))
     }
 
+    /// Connects by URL: `redis://host:port/db` for a standalone server, or
+    /// `redis+cluster://host1:port1,host2:port2,...` for a Cluster.
+    ///
+    /// # Errors
+    /// As [`RedisStore::connect`] and [`RedisStore::connect_cluster`].
+    pub async fn connect_url(url: &str) -> Result<Self> {
+        match url.strip_prefix("redis+cluster://") {
+            Some(nodes) => {
+                let nodes: Vec<String> = nodes.split(',').map(|node| format!("redis://{}", node.trim())).collect();
+                let nodes: Vec<&str> = nodes.iter().map(String::as_str).collect();
+                Self::connect_cluster(&nodes).await
+            }
+            None => Self::connect(url).await,
+        }
+    }
+
     fn with_connection(connection: Connection) -> Self {
         Self { connection, create: Arc::new(Script::new(CREATE)), update: Arc::new(Script::new(UPDATE)) }
     }
@@ -222,14 +238,7 @@ impl SessionStore for RedisStore {
 pub(crate) async fn open(config: &SessionConfig) -> std::result::Result<Arc<dyn SessionStore>, ConfigError> {
     let name = config.cookie_name();
     let Some(url) = &config.url else { return Err(ConfigError::new(name, "url", "a redis session needs `url`")) };
-    let store = match url.strip_prefix("redis+cluster://") {
-        Some(nodes) => {
-            let nodes: Vec<String> = nodes.split(',').map(|node| format!("redis://{}", node.trim())).collect();
-            let nodes: Vec<&str> = nodes.iter().map(String::as_str).collect();
-            RedisStore::connect_cluster(&nodes).await
-        }
-        None => RedisStore::connect(url).await,
-    };
+    let store = RedisStore::connect_url(url).await;
     let store = store.map_err(|e| ConfigError::new(name, "url", format!("cannot connect to Redis: {e}")))?;
     Ok(Arc::new(store))
 }

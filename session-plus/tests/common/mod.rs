@@ -35,32 +35,18 @@ pub fn routes() -> Router {
         .route("/nothing", get(|| async { "nothing" }))
 }
 
-async fn get_field(
-    session: Session,
-    Path(field): Path<String>,
-) -> Result<Json<Value>, session::Error> {
-    Ok(Json(
-        session.get_value(&field).await?.unwrap_or(Value::Null),
-    ))
+async fn get_field(session: Session, Path(field): Path<String>) -> Result<Json<Value>, session::Error> {
+    Ok(Json(session.get_value(&field).await?.unwrap_or(Value::Null)))
 }
 
-async fn set_field(
-    session: Session,
-    Path(field): Path<String>,
-    body: String,
-) -> Result<&'static str, session::Error> {
+async fn set_field(session: Session, Path(field): Path<String>, body: String) -> Result<&'static str, session::Error> {
     let value = serde_json::from_str(&body).unwrap_or(Value::String(body));
     session.insert_value(&field, value).await?;
     Ok("ok")
 }
 
-async fn remove_field(
-    session: Session,
-    Path(field): Path<String>,
-) -> Result<Json<Value>, session::Error> {
-    Ok(Json(
-        session.remove_value(&field).await?.unwrap_or(Value::Null),
-    ))
+async fn remove_field(session: Session, Path(field): Path<String>) -> Result<Json<Value>, session::Error> {
+    Ok(Json(session.remove_value(&field).await?.unwrap_or(Value::Null)))
 }
 
 async fn clear(session: Session) -> &'static str {
@@ -73,10 +59,7 @@ async fn regenerate(session: Session) -> Result<&'static str, session::Error> {
     Ok("regenerated")
 }
 
-async fn permanent(
-    session: Session,
-    Path((name, on)): Path<(String, bool)>,
-) -> Result<&'static str, session::Error> {
+async fn permanent(session: Session, Path((name, on)): Path<(String, bool)>) -> Result<&'static str, session::Error> {
     session.set_permanent(&name, on).await?;
     Ok("ok")
 }
@@ -98,11 +81,7 @@ pub async fn serve_router(router: Router) -> SocketAddr {
 }
 
 /// Builds a manager over `config` with `store` for the session named "session" and a manual clock.
-pub async fn manager(
-    config: Config,
-    store: Arc<dyn SessionStore>,
-    clock: &ManualClock,
-) -> SessionManager {
+pub async fn manager(config: Config, store: Arc<dyn SessionStore>, clock: &ManualClock) -> SessionManager {
     SessionManager::builder(config)
         .with_store("session", store)
         .with_clock(clock.clone())
@@ -127,18 +106,12 @@ impl Reply {
     }
 
     pub fn set_cookie(&self, name: &str) -> Option<&str> {
-        self.set_cookies
-            .iter()
-            .find(|c| c.starts_with(&format!("{name}=")))
-            .map(String::as_str)
+        self.set_cookies.iter().find(|c| c.starts_with(&format!("{name}="))).map(String::as_str)
     }
 
     pub fn set_cookie_names(&self) -> Vec<String> {
-        let mut names: Vec<String> = self
-            .set_cookies
-            .iter()
-            .map(|c| c.split('=').next().unwrap_or_default().to_owned())
-            .collect();
+        let mut names: Vec<String> =
+            self.set_cookies.iter().map(|c| c.split('=').next().unwrap_or_default().to_owned()).collect();
         names.sort();
         names
     }
@@ -154,11 +127,7 @@ pub struct Client {
 
 impl Client {
     pub fn new(addr: SocketAddr) -> Self {
-        Self {
-            http: reqwest::Client::new(),
-            base: format!("http://{addr}"),
-            jar: BTreeMap::new(),
-        }
+        Self { http: reqwest::Client::new(), base: format!("http://{addr}"), jar: BTreeMap::new() }
     }
 
     pub fn cookie(&self, name: &str) -> Option<String> {
@@ -171,19 +140,13 @@ impl Client {
     }
 
     pub async fn post(&mut self, path: &str, body: impl Into<String>) -> Reply {
-        let request = self
-            .http
-            .post(format!("{}{path}", self.base))
-            .body(body.into());
+        let request = self.http.post(format!("{}{path}", self.base)).body(body.into());
         self.send(request).await
     }
 
     /// Sends without updating the jar (to replay old cookies, or race requests).
     pub async fn post_detached(&self, path: &str, body: impl Into<String>) -> Reply {
-        let request = self
-            .http
-            .post(format!("{}{path}", self.base))
-            .body(body.into());
+        let request = self.http.post(format!("{}{path}", self.base)).body(body.into());
         self.clone().send(request).await
     }
 
@@ -194,17 +157,9 @@ impl Client {
         }
         let response = request.send().await.expect("the test server answers");
         let status = response.status().as_u16();
-        let set_cookies: Vec<String> = response
-            .headers()
-            .get_all("set-cookie")
-            .iter()
-            .map(|v| v.to_str().unwrap().to_owned())
-            .collect();
-        let vary_cookie = response
-            .headers()
-            .get_all("vary")
-            .iter()
-            .any(|v| v.to_str().unwrap().contains("Cookie"));
+        let set_cookies: Vec<String> =
+            response.headers().get_all("set-cookie").iter().map(|v| v.to_str().unwrap().to_owned()).collect();
+        let vary_cookie = response.headers().get_all("vary").iter().any(|v| v.to_str().unwrap().contains("Cookie"));
         for cookie in &set_cookies {
             let (pair, attributes) = cookie.split_once(';').unwrap_or((cookie, ""));
             let (name, value) = pair.split_once('=').unwrap();
@@ -215,12 +170,7 @@ impl Client {
             }
         }
         let body = response.text().await.unwrap();
-        Reply {
-            status,
-            set_cookies,
-            vary_cookie,
-            body,
-        }
+        Reply { status, set_cookies, vary_cookie, body }
     }
 }
 
@@ -354,10 +304,7 @@ pub fn capture_logs() {
 /// A fresh SQLite file path under the system's temporary directory.
 pub fn temp_db_path() -> String {
     let id = session_plus::session::Id::random().unwrap();
-    std::env::temp_dir()
-        .join(format!("session-plus-{}.db", &id.as_str()[..16]))
-        .display()
-        .to_string()
+    std::env::temp_dir().join(format!("session-plus-{}.db", &id.as_str()[..16])).display().to_string()
 }
 
 /// Runs the whole conformance suite once for a store: one line per store in `tests/stores.rs`.

@@ -51,81 +51,32 @@ pub fn config(tweak: impl FnOnce(SessionConfig) -> SessionConfig) -> Config {
         .with_session(SessionConfig::new("data").with_fields(["theme", "lang"]))
 }
 
-pub async fn setup(
-    store: Arc<dyn SessionStore>,
-    tweak: impl FnOnce(SessionConfig) -> SessionConfig,
-) -> Ctx {
+pub async fn setup(store: Arc<dyn SessionStore>, tweak: impl FnOnce(SessionConfig) -> SessionConfig) -> Ctx {
     capture_logs();
     let probe = Probe::new(store.clone());
     let t0 = SystemClock.now();
     let clock = ManualClock::new(t0);
     let manager = manager(config(tweak), probe.clone(), &clock).await;
     let addr = serve(&manager).await;
-    Ctx {
-        store,
-        probe,
-        clock,
-        manager,
-        client: Client::new(addr),
-        t0,
-    }
+    Ctx { store, probe, clock, manager, client: Client::new(addr), t0 }
 }
 
 pub async fn routing_round_trip(store: Arc<dyn SessionStore>) {
     let mut ctx = setup(store, |s| s).await;
-    assert_eq!(
-        ctx.client
-            .post("/set/user_id", "42")
-            .await
-            .set_cookie_names(),
-        ["session"]
-    );
-    assert_eq!(
-        ctx.client
-            .post("/set/csrf_token", "\"tok\"")
-            .await
-            .set_cookie_names(),
-        ["csrf"]
-    );
-    assert_eq!(
-        ctx.client
-            .post("/set/theme", "\"dark\"")
-            .await
-            .set_cookie_names(),
-        ["data"]
-    );
+    assert_eq!(ctx.client.post("/set/user_id", "42").await.set_cookie_names(), ["session"]);
+    assert_eq!(ctx.client.post("/set/csrf_token", "\"tok\"").await.set_cookie_names(), ["csrf"]);
+    assert_eq!(ctx.client.post("/set/theme", "\"dark\"").await.set_cookie_names(), ["data"]);
     let record = ctx.record(&ctx.id()).await.expect("a record");
-    assert_eq!(
-        Value::Object(record.fields),
-        json!({"user_id": 42}),
-        "only the store's fields go to the store"
-    );
-    assert_eq!(
-        ctx.client.get("/fields").await.json(),
-        json!({"csrf_token": "tok", "theme": "dark", "user_id": 42})
-    );
+    assert_eq!(Value::Object(record.fields), json!({"user_id": 42}), "only the store's fields go to the store");
+    assert_eq!(ctx.client.get("/fields").await.json(), json!({"csrf_token": "tok", "theme": "dark", "user_id": 42}));
 
     // Nested values are replaced whole, never merged.
-    ctx.client
-        .post("/set/user_data", r#"{"a": {"b": 1}, "list": [1, 2]}"#)
-        .await;
-    ctx.client
-        .post("/set/user_data", r#"{"a": {"c": 2}}"#)
-        .await;
-    assert_eq!(
-        ctx.client.get("/get/user_data").await.json(),
-        json!({"a": {"c": 2}})
-    );
+    ctx.client.post("/set/user_data", r#"{"a": {"b": 1}, "list": [1, 2]}"#).await;
+    ctx.client.post("/set/user_data", r#"{"a": {"c": 2}}"#).await;
+    assert_eq!(ctx.client.get("/get/user_data").await.json(), json!({"a": {"c": 2}}));
     // JSON null is a value like any other.
     ctx.client.post("/set/nothing_here", "null").await;
-    assert_eq!(
-        ctx.record(&ctx.id())
-            .await
-            .unwrap()
-            .fields
-            .get("nothing_here"),
-        Some(&Value::Null)
-    );
+    assert_eq!(ctx.record(&ctx.id()).await.unwrap().fields.get("nothing_here"), Some(&Value::Null));
 
     // Removing the last field of a cookie session expires its cookie.
     let reply = ctx.client.post("/remove/theme", "").await;
@@ -144,30 +95,14 @@ pub async fn lazy_loading_and_round_trips(store: Arc<dyn SessionStore>) {
     // Only the csrf cookie is used: the store is never contacted.
     assert_eq!(ctx.client.get("/get/csrf_token").await.json(), json!("t"));
     assert_eq!(ctx.client.get("/nothing").await.body, "nothing");
-    assert_eq!(
-        ctx.probe.calls(),
-        0,
-        "a request that does not use the store must not touch it"
-    );
+    assert_eq!(ctx.probe.calls(), 0, "a request that does not use the store must not touch it");
 
     // A read costs one round trip; a read and a write, two.
     assert_eq!(ctx.client.get("/get/user_id").await.json(), json!(1));
-    assert_eq!(
-        (
-            ctx.probe.loads.load(Ordering::SeqCst),
-            ctx.probe.writes.load(Ordering::SeqCst)
-        ),
-        (1, 0)
-    );
+    assert_eq!((ctx.probe.loads.load(Ordering::SeqCst), ctx.probe.writes.load(Ordering::SeqCst)), (1, 0));
     ctx.probe.reset();
     ctx.client.post("/set/user_id", "2").await;
-    assert_eq!(
-        (
-            ctx.probe.loads.load(Ordering::SeqCst),
-            ctx.probe.writes.load(Ordering::SeqCst)
-        ),
-        (1, 1)
-    );
+    assert_eq!((ctx.probe.loads.load(Ordering::SeqCst), ctx.probe.writes.load(Ordering::SeqCst)), (1, 1));
 }
 
 pub async fn strict_ids(store: Arc<dyn SessionStore>) {
@@ -195,16 +130,7 @@ pub async fn malformed_ids_never_reach_the_store(store: Arc<dyn SessionStore>) {
     let long = "a".repeat(10_000);
     let valid = Id::random().unwrap().as_str().to_owned();
     let non_ascii = format!("{}é", &valid[..41]);
-    for bad in [
-        "admin",
-        "sessionadmin",
-        "../x",
-        "*",
-        "%0d%0a",
-        "",
-        long.as_str(),
-        non_ascii.as_str(),
-    ] {
+    for bad in ["admin", "sessionadmin", "../x", "*", "%0d%0a", "", long.as_str(), non_ascii.as_str()] {
         ctx.probe.reset();
         ctx.client.jar.clear();
         ctx.client.jar.insert("session".into(), bad.to_owned());
@@ -213,11 +139,7 @@ pub async fn malformed_ids_never_reach_the_store(store: Arc<dyn SessionStore>) {
         assert_eq!(ctx.probe.calls(), 0, "id {bad:?} reached the store");
         let reply = ctx.client.post("/set/user_id", "1").await;
         assert_eq!(reply.status, 200);
-        assert_eq!(
-            ctx.probe.loads.load(Ordering::SeqCst),
-            0,
-            "id {bad:?} was looked up"
-        );
+        assert_eq!(ctx.probe.loads.load(Ordering::SeqCst), 0, "id {bad:?} was looked up");
         assert!(Id::parse(&ctx.id()).is_some());
     }
 }
@@ -235,30 +157,15 @@ pub async fn regeneration(store: Arc<dyn SessionStore>) {
     assert_eq!(reply.status, 200);
     let new_id = ctx.id();
     assert_ne!(new_id, old_id);
-    assert_ne!(
-        ctx.client.cookie("csrf").unwrap(),
-        old_csrf,
-        "cookie sessions are re-issued too"
-    );
-    assert_eq!(
-        *ctx.probe.ops.lock().unwrap(),
-        ["create", "delete"],
-        "new record first, then the old one goes"
-    );
+    assert_ne!(ctx.client.cookie("csrf").unwrap(), old_csrf, "cookie sessions are re-issued too");
+    assert_eq!(*ctx.probe.ops.lock().unwrap(), ["create", "delete"], "new record first, then the old one goes");
     assert!(ctx.record(&old_id).await.is_none());
     assert_eq!(ctx.record(&new_id).await.unwrap().fields["user_id"], 1);
-    assert_eq!(
-        ctx.client.get("/fields").await.json(),
-        json!({"csrf_token": "t", "user_id": 1})
-    );
+    assert_eq!(ctx.client.get("/fields").await.json(), json!({"csrf_token": "t", "user_id": 1}));
 
     let mut replay = ctx.client.clone();
     replay.jar.insert("session".into(), old_id);
-    assert_eq!(
-        replay.get("/get/user_id").await.json(),
-        Value::Null,
-        "the old id is anonymous"
-    );
+    assert_eq!(replay.get("/get/user_id").await.json(), Value::Null, "the old id is anonymous");
 }
 
 pub async fn idle_expiry_and_refresh(store: Arc<dyn SessionStore>) {
@@ -266,20 +173,13 @@ pub async fn idle_expiry_and_refresh(store: Arc<dyn SessionStore>) {
     let t0 = ctx.t0;
     ctx.client.post("/set/user_id", "1").await;
     let id = ctx.id();
-    assert_eq!(
-        ctx.record(&id).await.unwrap().expires_at,
-        t0 + LIFETIME as i64
-    );
+    assert_eq!(ctx.record(&id).await.unwrap().expires_at, t0 + LIFETIME as i64);
 
     // Used soon after a write: no write at all.
     ctx.clock.advance(Duration::from_secs(100));
     ctx.probe.reset();
     assert_eq!(ctx.client.get("/get/user_id").await.json(), json!(1));
-    assert_eq!(
-        ctx.probe.writes.load(Ordering::SeqCst),
-        0,
-        "refresh must not write on every request"
-    );
+    assert_eq!(ctx.probe.writes.load(Ordering::SeqCst), 0, "refresh must not write on every request");
 
     // Used just before expiry: still valid, and the expiry slides.
     ctx.clock.set(t0 + LIFETIME as i64 - 1);
@@ -292,10 +192,7 @@ pub async fn idle_expiry_and_refresh(store: Arc<dyn SessionStore>) {
     assert_eq!(ctx.client.get("/get/user_id").await.json(), Value::Null);
     ctx.client.post("/set/user_id", "2").await;
     assert_ne!(ctx.id(), id);
-    assert!(
-        ctx.record(&id).await.is_none(),
-        "the expired record is deleted, not reused"
-    );
+    assert!(ctx.record(&id).await.is_none(), "the expired record is deleted, not reused");
 }
 
 pub async fn absolute_expiry(store: Arc<dyn SessionStore>) {
@@ -309,19 +206,10 @@ pub async fn absolute_expiry(store: Arc<dyn SessionStore>) {
     ctx.client.post("/set/user_id", "1").await;
     for step in 1..=3 {
         ctx.clock.set(t0 + 30 * step);
-        assert_eq!(
-            ctx.client.get("/get/user_id").await.json(),
-            json!(1),
-            "at +{}",
-            30 * step
-        );
+        assert_eq!(ctx.client.get("/get/user_id").await.json(), json!(1), "at +{}", 30 * step);
     }
     ctx.clock.set(t0 + 101);
-    assert_eq!(
-        ctx.client.get("/get/user_id").await.json(),
-        Value::Null,
-        "past the absolute lifetime"
-    );
+    assert_eq!(ctx.client.get("/get/user_id").await.json(), Value::Null, "past the absolute lifetime");
 }
 
 pub async fn permanence(store: Arc<dyn SessionStore>) {
@@ -329,14 +217,7 @@ pub async fn permanence(store: Arc<dyn SessionStore>) {
     let t0 = ctx.t0;
     ctx.client.post("/set/user_id", "1").await;
     let reply = ctx.client.post("/permanent/session/true", "").await;
-    assert!(
-        reply
-            .set_cookie("session")
-            .unwrap()
-            .contains("Max-Age=2678400"),
-        "{:?}",
-        reply.set_cookies
-    );
+    assert!(reply.set_cookie("session").unwrap().contains("Max-Age=2678400"), "{:?}", reply.set_cookies);
     let record = ctx.record(&ctx.id()).await.unwrap();
     assert!(record.permanent);
     assert_eq!(record.expires_at, t0 + 2_678_400);
@@ -346,17 +227,11 @@ pub async fn permanence(store: Arc<dyn SessionStore>) {
     assert_eq!(ctx.client.get("/get/user_id").await.json(), json!(1));
 
     let reply = ctx.client.post("/permanent/session/false", "").await;
-    assert!(
-        !reply.set_cookie("session").unwrap().contains("Max-Age"),
-        "back to a browser-session cookie"
-    );
+    assert!(!reply.set_cookie("session").unwrap().contains("Max-Age"), "back to a browser-session cookie");
     let record = ctx.record(&ctx.id()).await.unwrap();
     assert!(!record.permanent);
     assert_eq!(record.expires_at, t0 + 3 * LIFETIME as i64);
-    assert_eq!(
-        ctx.client.post("/permanent/nosuch/true", "").await.status,
-        500
-    );
+    assert_eq!(ctx.client.post("/permanent/nosuch/true", "").await.status, 500);
 }
 
 pub async fn clear_logs_out_everywhere(store: Arc<dyn SessionStore>) {
@@ -370,10 +245,7 @@ pub async fn clear_logs_out_everywhere(store: Arc<dyn SessionStore>) {
     let reply = ctx.client.post("/clear", "").await;
     assert_eq!(reply.set_cookie_names(), ["csrf", "data", "session"]);
     for cookie in &reply.set_cookies {
-        assert!(
-            cookie.contains("Max-Age=0") && cookie.contains("Path=/"),
-            "{cookie}"
-        );
+        assert!(cookie.contains("Max-Age=0") && cookie.contains("Path=/"), "{cookie}");
     }
     assert!(ctx.client.jar.is_empty());
     assert!(ctx.record(&id).await.is_none(), "the server record is gone");
@@ -392,28 +264,16 @@ pub async fn concurrent_different_fields_survive(store: Arc<dyn SessionStore>) {
         let client = client.clone();
         let other = client.clone();
         [
-            tokio::spawn(async move {
-                client
-                    .post_detached(&format!("/set/a{i}"), i.to_string())
-                    .await
-                    .status
-            }),
-            tokio::spawn(async move {
-                other
-                    .post_detached(&format!("/set/b{i}"), i.to_string())
-                    .await
-                    .status
-            }),
+            tokio::spawn(async move { client.post_detached(&format!("/set/a{i}"), i.to_string()).await.status }),
+            tokio::spawn(async move { other.post_detached(&format!("/set/b{i}"), i.to_string()).await.status }),
         ]
     });
     let statuses = futures_util::future::join_all(requests).await;
     assert!(statuses.into_iter().all(|s| s.unwrap() == 200));
     let fields = ctx.client.get("/fields").await.json();
     let fields = fields.as_object().unwrap();
-    let lost: Vec<String> = (0..100)
-        .flat_map(|i| [format!("a{i}"), format!("b{i}")])
-        .filter(|f| !fields.contains_key(f))
-        .collect();
+    let lost: Vec<String> =
+        (0..100).flat_map(|i| [format!("a{i}"), format!("b{i}")]).filter(|f| !fields.contains_key(f)).collect();
     assert!(lost.is_empty(), "lost updates: {lost:?}");
     assert_eq!(fields.len(), 201);
 }
@@ -429,11 +289,7 @@ pub async fn faults_give_errors_and_recover(store: Arc<dyn SessionStore>) {
     let reply = ctx.client.get("/get/user_id").await;
     assert_eq!(reply.status, 503);
     assert!(reply.set_cookies.is_empty(), "no cookie on a failed load");
-    assert_eq!(
-        ctx.client.get("/get/csrf_token").await.status,
-        200,
-        "the cookie session still works"
-    );
+    assert_eq!(ctx.client.get("/get/csrf_token").await.status, 200, "the cookie session still works");
     let reply = ctx.client.post("/clear", "").await;
     assert_eq!(reply.status, 200, "clear needs no load");
     ctx.probe.fail_load.store(false, Ordering::SeqCst);
@@ -447,22 +303,12 @@ pub async fn faults_give_errors_and_recover(store: Arc<dyn SessionStore>) {
     assert_eq!(reply.status, 500);
     assert!(reply.set_cookies.is_empty(), "no cookie on a failed save");
     ctx.probe.fail_save.store(false, Ordering::SeqCst);
-    assert_eq!(
-        ctx.client.get("/get/user_id").await.json(),
-        json!(42),
-        "nothing half-written"
-    );
+    assert_eq!(ctx.client.get("/get/user_id").await.json(), json!(42), "nothing half-written");
 
     let logs = captured_logs();
-    assert!(
-        logs.contains("session store failed to load")
-            && logs.contains("session store failed to save")
-    );
+    assert!(logs.contains("session store failed to load") && logs.contains("session store failed to save"));
     for secret in [&id, &id_after] {
-        assert!(
-            !logs.contains(secret.as_str()),
-            "a session id leaked into the logs"
-        );
+        assert!(!logs.contains(secret.as_str()), "a session id leaked into the logs");
     }
     assert!(!logs.contains(&csrf), "a cookie value leaked into the logs");
 }
@@ -472,19 +318,11 @@ pub async fn empty_visitors_cost_nothing(store: Arc<dyn SessionStore>) {
     for _ in 0..25 {
         for path in ["/get/user_id", "/get/csrf_token", "/fields", "/nothing"] {
             let reply = ctx.client.get(path).await;
-            assert!(
-                reply.set_cookies.is_empty(),
-                "{path}: {:?}",
-                reply.set_cookies
-            );
+            assert!(reply.set_cookies.is_empty(), "{path}: {:?}", reply.set_cookies);
             assert_eq!(reply.vary_cookie, path != "/nothing", "{path}");
         }
     }
-    assert_eq!(
-        ctx.probe.calls(),
-        0,
-        "no cookie, nothing to load, nothing to write"
-    );
+    assert_eq!(ctx.probe.calls(), 0, "no cookie, nothing to load, nothing to write");
     // Setting then removing a field within one visit leaves nothing behind either.
     ctx.client.post("/remove/user_id", "").await;
     assert!(ctx.client.jar.is_empty());
@@ -495,41 +333,23 @@ pub async fn store_contract(store: Arc<dyn SessionStore>) {
     let t0 = SystemClock.now();
     let mut fields = serde_json::Map::new();
     fields.insert("a".into(), json!({"x": [1, 2]}));
-    let record = Record {
-        fields,
-        created_at: t0,
-        expires_at: t0 + 10,
-        permanent: false,
-    };
+    let record = Record { fields, created_at: t0, expires_at: t0 + 10, permanent: false };
     let key = format!("session:{}", Id::random().unwrap().as_str());
     assert!(store.create(&key, &record).await.unwrap());
     let mut other = record.clone();
     other.fields.insert("b".into(), json!(1));
-    assert!(
-        !store.create(&key, &other).await.unwrap(),
-        "create never overwrites"
-    );
+    assert!(!store.create(&key, &other).await.unwrap(), "create never overwrites");
     assert_eq!(store.load(&key).await.unwrap().unwrap(), record);
 
-    let mut update = Update {
-        expires_at: t0 + 20,
-        permanent: true,
-        ..Update::default()
-    };
+    let mut update = Update { expires_at: t0 + 20, permanent: true, ..Update::default() };
     update.set.insert("b".into(), json!("two"));
     update.remove.push("a".into());
     assert!(store.update(&key, &update).await.unwrap());
     let loaded = store.load(&key).await.unwrap().unwrap();
     assert_eq!(Value::Object(loaded.fields), json!({"b": "two"}));
-    assert_eq!(
-        (loaded.expires_at, loaded.permanent, loaded.created_at),
-        (t0 + 20, true, t0)
-    );
+    assert_eq!((loaded.expires_at, loaded.permanent, loaded.created_at), (t0 + 20, true, t0));
     let missing = format!("session:{}", Id::random().unwrap().as_str());
-    assert!(
-        !store.update(&missing, &update).await.unwrap(),
-        "update never creates"
-    );
+    assert!(!store.update(&missing, &update).await.unwrap(), "update never creates");
     assert!(store.load(&missing).await.unwrap().is_none());
 
     store.delete(&missing).await.unwrap();
@@ -541,25 +361,13 @@ pub async fn store_contract(store: Arc<dyn SessionStore>) {
     for i in 0..20 {
         let key = format!("session:{}", Id::random().unwrap().as_str());
         let expires_at = if i % 2 == 0 { t0 + 5 } else { t0 + 1000 };
-        assert!(store
-            .create(
-                &key,
-                &Record {
-                    expires_at,
-                    ..record.clone()
-                }
-            )
-            .await
-            .unwrap());
+        assert!(store.create(&key, &Record { expires_at, ..record.clone() }).await.unwrap());
         keys.push((key, expires_at));
     }
     let purged = store.purge_expired(t0 + 20).await.unwrap();
     assert!(purged >= 11, "purged {purged}"); // the 10 short ones and `key` (expires at +20)
     for (key, expires_at) in keys {
-        assert_eq!(
-            store.load(&key).await.unwrap().is_some(),
-            expires_at > t0 + 20
-        );
+        assert_eq!(store.load(&key).await.unwrap().is_some(), expires_at > t0 + 20);
     }
     store.delete(&missing).await.unwrap();
 }
