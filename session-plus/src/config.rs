@@ -216,7 +216,7 @@ impl Config {
                 }
                 auto = Some(&session.cookie_name);
             }
-            if session.needs_secret() && self.secret_keys.is_empty() {
+            if session.needs_secret() && self.secret_keys.is_empty() && session.secret_keys.is_none() {
                 return Err(session.error(
                     "secret_keys",
                     "this session signs or encrypts its cookie, but no secret key is configured",
@@ -299,6 +299,16 @@ impl SecretKey {
         }
     }
 
+    /// The key's bytes whatever their length (a Flask application's own key).
+    pub(crate) fn resolve_raw(&self) -> Result<Zeroizing<Vec<u8>>, ConfigError> {
+        match self {
+            Self::Literal(value) => Ok(Zeroizing::new(value.as_bytes().to_vec())),
+            Self::Env(name) => std::env::var(name).map(|v| Zeroizing::new(v.into_bytes())).map_err(|_| {
+                ConfigError::global(Some("secret_keys"), format!("environment variable `{name}` is not set"))
+            }),
+        }
+    }
+
     /// The key's bytes, reading the environment for `env:` keys.
     ///
     /// ```
@@ -311,18 +321,7 @@ impl SecretKey {
     /// # Errors
     /// The variable is not set, or the key is shorter than 32 bytes.
     pub fn resolve(&self) -> Result<Zeroizing<Vec<u8>>, ConfigError> {
-        let bytes = match self {
-            Self::Literal(value) => Zeroizing::new(value.as_bytes().to_vec()),
-            Self::Env(name) => match std::env::var(name) {
-                Ok(value) => Zeroizing::new(value.into_bytes()),
-                Err(_) => {
-                    return Err(ConfigError::global(
-                        Some("secret_keys"),
-                        format!("environment variable `{name}` is not set"),
-                    ))
-                }
-            },
-        };
+        let bytes = self.resolve_raw()?;
         if bytes.len() < MIN_SECRET_LEN {
             return Err(ConfigError::global(
                 Some("secret_keys"),
@@ -501,6 +500,64 @@ impl FieldSelector {
     }
 }
 
+/// The wire format of a session (`format`).
+///
+/// | format | `secure_cookie` | `redis` | `memcache` |
+/// |---|---|---|---|
+/// | `native` | session-plus's signed/encrypted cookie | a hash per session | CAS item |
+/// | `flask` | Flask's itsdangerous cookie (SHA-1) | — | — |
+/// | `flask-session-plus` | the same with SHA3-256 | `session<uuid4>`, tagged JSON | the same |
+/// | `flask-session` | — | Flask-Session 0.8: `session:<token>`, MessagePack | — |
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum Format {
+    /// session-plus's own formats.
+    #[default]
+    Native,
+    /// What Flask's `SecureCookieSessionInterface` reads and writes.
+    Flask,
+    /// What flask-session-plus reads and writes.
+    FlaskSessionPlus,
+    /// What Flask-Session 0.8 reads and writes.
+    FlaskSession,
+}
+
+impl Format {
+    /// The name used in configuration files.
+    ///
+    /// ```
+    /// assert_eq!(session_plus::config::Format::FlaskSessionPlus.as_str(), "flask-session-plus");
+    /// ```
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Native => "native",
+            Self::Flask => "flask",
+            Self::FlaskSessionPlus => "flask-session-plus",
+            Self::FlaskSession => "flask-session",
+        }
+    }
+}
+
+impl FromStr for Format {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(match s {
+            "native" => Self::Native,
+            "flask" => Self::Flask,
+            "flask-session-plus" => Self::FlaskSessionPlus,
+            "flask-session" => Self::FlaskSession,
+            _ => return Err(format!("expected native, flask, flask-session-plus or flask-session, not `{s}`")),
+        })
+    }
+}
+
+impl fmt::Display for Format {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// The cookie's `SameSite` attribute.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[non_exhaustive]
@@ -566,6 +623,11 @@ pub struct SessionConfig {
     pub(crate) purge_interval: Duration,
     pub(crate) load_error_status: u16,
     pub(crate) save_error_status: u16,
+    pub(crate) format: Format,
+    pub(crate) digest: Option<String>,
+    pub(crate) salt: Option<String>,
+    pub(crate) key_derivation: Option<String>,
+    pub(crate) secret_keys: Option<Vec<SecretKey>>,
 }
 
 /// Every key a session table may hold, for error messages.
@@ -593,6 +655,11 @@ const SESSION_KEYS: &[&str] = &[
     "purge_interval",
     "load_error_status",
     "save_error_status",
+    "format",
+    "digest",
+    "salt",
+    "key_derivation",
+    "secret_keys",
 ];
 
 impl SessionConfig {
@@ -627,6 +694,11 @@ impl SessionConfig {
             purge_interval: Duration::from_secs(300),
             load_error_status: 503,
             save_error_status: 500,
+            format: Format::Native,
+            digest: None,
+            salt: None,
+            key_derivation: None,
+            secret_keys: None,
         }
     }
 
@@ -903,6 +975,91 @@ impl SessionConfig {
         self
     }
 
+    /// Reads and writes another implementation's wire format (`format`, `native` by default).
+    ///
+    /// ```
+    /// use session_plus::{config::Format, SessionConfig};
+    /// let s = SessionConfig::new("session").with_format(Format::Flask);
+    /// assert_eq!(s.format(), Format::Flask);
+    /// ```
+    pub fn with_format(mut self, format: Format) -> Self {
+        self.format = format;
+        self
+    }
+
+    /// The wire format.
+    pub fn format(&self) -> Format {
+        self.format
+    }
+
+    /// Uses these secret keys (newest first) for this session instead of the global ring; with a
+    /// Flask format, these are the Flask application's `SECRET_KEY` (and fallbacks), used as is.
+    ///
+    /// ```
+    /// let s = session_plus::SessionConfig::new("session").with_secret_keys(["dev-secret-key"]);
+    /// # let _ = s;
+    /// ```
+    pub fn with_secret_keys<I, S>(mut self, keys: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.secret_keys = Some(keys.into_iter().map(|k| SecretKey::parse(k.into())).collect());
+        self
+    }
+
+    /// Sets itsdangerous's digest (`sha1`, `sha256`, `sha3_256`, `sha512`), salt and key
+    /// derivation (`hmac`, `django-concat`, `concat`, `none`) for a Flask-format cookie.
+    ///
+    /// ```
+    /// let s = session_plus::SessionConfig::new("session")
+    ///     .with_format(session_plus::config::Format::Flask)
+    ///     .with_itsdangerous("sha1", "cookie-session", "hmac");
+    /// # let _ = s;
+    /// ```
+    pub fn with_itsdangerous(mut self, digest: &str, salt: &str, key_derivation: &str) -> Self {
+        self.digest = Some(digest.to_owned());
+        self.salt = Some(salt.to_owned());
+        self.key_derivation = Some(key_derivation.to_owned());
+        self
+    }
+
+    fn validate_format(&self) -> Result<(), ConfigError> {
+        use SessionType::{Memcache, Redis, SecureCookie};
+        let allowed = match self.format {
+            Format::Native => true,
+            Format::Flask => self.session_type == SecureCookie,
+            Format::FlaskSessionPlus => matches!(self.session_type, SecureCookie | Redis | Memcache),
+            Format::FlaskSession => self.session_type == Redis,
+        };
+        if !allowed {
+            return Err(self.error(
+                "format",
+                format!("format `{}` does not apply to a {} session", self.format, self.session_type),
+            ));
+        }
+        let itsdangerous = self.session_type == SecureCookie && self.format != Format::Native;
+        for (key, value, known) in [
+            ("digest", &self.digest, &["sha1", "sha256", "sha3_256", "sha512"][..]),
+            ("key_derivation", &self.key_derivation, &["hmac", "django-concat", "concat", "none"][..]),
+        ] {
+            if let Some(value) = value {
+                if !known.contains(&value.as_str()) {
+                    return Err(self.error(key, format!("expected one of {}", known.join(", "))));
+                }
+            }
+        }
+        for (key, set) in [("digest", self.digest.is_some()), ("salt", self.salt.is_some()), ("key_derivation", self.key_derivation.is_some())] {
+            if set && !itsdangerous {
+                return Err(self.error(key, "applies only to a secure_cookie session with a Flask format"));
+            }
+        }
+        if self.format != Format::Native && self.encrypt {
+            return Err(self.error("encrypt", "Flask cannot read encrypted cookies; use the native format"));
+        }
+        Ok(())
+    }
+
     /// The idle lifetime, or the permanent one.
     pub(crate) fn lifetime(&self, permanent: bool) -> i64 {
         let lifetime = if permanent {
@@ -1011,6 +1168,19 @@ impl SessionConfig {
                 return Err(self.error(key, "must be an HTTP error status (400-599)"));
             }
         }
+        self.validate_format()?;
+        if let Some(keys) = &self.secret_keys {
+            if keys.is_empty() {
+                return Err(self.error("secret_keys", "must list at least one key"));
+            }
+            for key in keys {
+                if let SecretKey::Literal(value) = key {
+                    if value.is_empty() || (self.format == Format::Native && value.len() < MIN_SECRET_LEN) {
+                        return Err(self.error("secret_keys", format!("a key must be at least {MIN_SECRET_LEN} bytes long")));
+                    }
+                }
+            }
+        }
         if self.encrypt && self.session_type != SessionType::SecureCookie {
             return Err(self.error(
                 "encrypt",
@@ -1094,6 +1264,19 @@ impl SessionConfig {
                 "purge_interval" => s.purge_interval = duration(value).map_err(err)?,
                 "load_error_status" => s.load_error_status = status(value).map_err(err)?,
                 "save_error_status" => s.save_error_status = status(value).map_err(err)?,
+                "format" => s.format = string(value).and_then(|v| v.parse()).map_err(err)?,
+                "digest" => s.digest = Some(string(value).map_err(err)?),
+                "salt" => s.salt = Some(string(value).map_err(err)?),
+                "key_derivation" => s.key_derivation = Some(string(value).map_err(err)?),
+                "secret_keys" => {
+                    let Value::Array(items) = value else { return Err(err("expected a list of strings".into())) };
+                    let keys = items
+                        .iter()
+                        .map(|item| item.as_str().map(|k| SecretKey::parse(k.to_owned())))
+                        .collect::<Option<Vec<_>>>()
+                        .ok_or_else(|| err("expected a list of strings".into()))?;
+                    s.secret_keys = Some(keys);
+                }
                 _ => {
                     return Err(err(format!(
                         "unknown key; expected one of: {}",

@@ -9,8 +9,8 @@ use std::time::Duration;
 use http::HeaderMap;
 
 use crate::clock::{Clock, SystemClock};
-use crate::codec::{CookieCodec, Key, KeyRing};
-use crate::config::{Config, ConfigError, SessionConfig, SessionType};
+use crate::codec::{CookieCodec, IdSigner, Key, KeyRing};
+use crate::config::{Config, ConfigError, Format, SessionConfig, SessionType};
 use crate::cookies;
 use crate::routing::Routing;
 use crate::session::{Id, Session};
@@ -48,7 +48,7 @@ pub(crate) struct SessionSpec {
     pub(crate) config: SessionConfig,
     pub(crate) backend: Backend,
     /// Signs id cookies, with `use_signer`.
-    pub(crate) id_signer: Option<CookieCodec>,
+    pub(crate) id_signer: Option<IdSigner>,
 }
 
 pub(crate) enum Backend {
@@ -57,9 +57,29 @@ pub(crate) enum Backend {
 }
 
 impl SessionSpec {
-    /// The store key of an id: `key_prefix:id`.
+    /// The store key of an id: `key_prefix:id`, or `key_prefix` and the id with nothing between
+    /// for flask-session-plus's records.
     pub(crate) fn key(&self, id: &Id) -> String {
-        format!("{}:{}", self.config.key_prefix, id.as_str())
+        match self.config.format {
+            Format::FlaskSessionPlus => format!("{}{}", self.config.key_prefix, id.as_str()),
+            _ => format!("{}:{}", self.config.key_prefix, id.as_str()),
+        }
+    }
+
+    /// A fresh id in this session's format.
+    pub(crate) fn new_id(&self) -> Result<Id, getrandom::Error> {
+        match self.config.format {
+            Format::FlaskSessionPlus => Id::random_uuid(),
+            _ => Id::random(),
+        }
+    }
+
+    /// The id in `text`, if it has this session's shape; nothing else reaches a store.
+    pub(crate) fn parse_id(&self, text: &str) -> Option<Id> {
+        match self.config.format {
+            Format::FlaskSessionPlus => Id::parse_uuid(text),
+            _ => Id::parse(text),
+        }
     }
 }
 
@@ -224,25 +244,17 @@ impl SessionManagerBuilder {
             .iter()
             .map(|secret| secret.resolve().map(|bytes| Key::derive(&bytes)))
             .collect::<Result<Vec<_>, _>>()?;
-        let ring = KeyRing::new(keys);
+        let global = Secrets { ring: KeyRing::new(keys), raw: self.config.secret_keys() };
         let mut sessions = Vec::new();
         for config in self.config.sessions() {
             let name = config.cookie_name();
+            let secrets = global.for_session(config)?;
             let backend = match self.stores.remove(name) {
                 Some(store) => Backend::Store(store),
-                None => open_backend(config, ring.as_ref()).await?,
+                None => open_backend(config, &secrets).await?,
             };
-            // `validate` refuses a session that signs without a key, so `ring` is set here.
-            let id_signer = if config.use_signer {
-                ring.clone().map(CookieCodec::signed)
-            } else {
-                None
-            };
-            sessions.push(SessionSpec {
-                config: config.clone(),
-                backend,
-                id_signer,
-            });
+            let id_signer = if config.use_signer { Some(secrets.id_signer(config)?) } else { None };
+            sessions.push(SessionSpec { config: config.clone(), backend, id_signer });
         }
         if let Some(name) = self.stores.keys().next() {
             return Err(ConfigError::new(
@@ -285,19 +297,89 @@ impl SessionManagerBuilder {
     }
 }
 
-async fn open_backend(config: &SessionConfig, ring: Option<&KeyRing>) -> Result<Backend, ConfigError> {
-    let name = config.cookie_name();
-    match config.session_type() {
-        SessionType::SecureCookie => {
-            let ring = ring.cloned().ok_or_else(|| ConfigError::new(name, "secret_keys", "no secret key"))?;
-            if config.encrypt {
-                private_codec(name, ring)
-            } else {
-                Ok(Backend::Cookie(CookieCodec::signed(ring)))
+/// The keys one session uses: its own `secret_keys`, or the global ring.
+struct Secrets<'a> {
+    ring: Option<KeyRing>,
+    raw: &'a [crate::config::SecretKey],
+}
+
+impl<'a> Secrets<'a> {
+    fn for_session(&self, config: &'a SessionConfig) -> Result<Secrets<'a>, ConfigError> {
+        match &config.secret_keys {
+            Some(own) => {
+                let ring = if config.format == Format::Native {
+                    let keys = own.iter().map(|k| k.resolve().map(|bytes| Key::derive(&bytes)));
+                    KeyRing::new(keys.collect::<Result<Vec<_>, _>>()?)
+                } else {
+                    None
+                };
+                Ok(Secrets { ring, raw: own })
             }
+            None => Ok(Secrets { ring: self.ring.clone(), raw: self.raw }),
         }
+    }
+
+    fn ring(&self, config: &SessionConfig) -> Result<KeyRing, ConfigError> {
+        // `Config::validate` refuses a session that signs without any key.
+        self.ring.clone().ok_or_else(|| ConfigError::new(config.cookie_name(), "secret_keys", "no secret key"))
+    }
+
+    /// The keys as they are, for Flask's formats (a Flask `SECRET_KEY` is used without derivation).
+    #[cfg(feature = "flask")]
+    fn raw(&self) -> Result<Vec<Vec<u8>>, ConfigError> {
+        self.raw.iter().map(|k| k.resolve_raw().map(|bytes| bytes.to_vec())).collect()
+    }
+
+    fn id_signer(&self, config: &SessionConfig) -> Result<IdSigner, ConfigError> {
+        match config.format {
+            Format::Native => Ok(IdSigner::Native(self.ring(config)?)),
+            _ => flask_id_signer(config, self),
+        }
+    }
+}
+
+async fn open_backend(config: &SessionConfig, secrets: &Secrets<'_>) -> Result<Backend, ConfigError> {
+    let name = config.cookie_name();
+    match (config.session_type(), config.format) {
+        (SessionType::SecureCookie, Format::Native) if config.encrypt => private_codec(name, secrets.ring(config)?),
+        (SessionType::SecureCookie, Format::Native) => Ok(Backend::Cookie(CookieCodec::signed(secrets.ring(config)?))),
+        (SessionType::SecureCookie, _) => flask_codec(config, secrets),
         _ => crate::store::open(config).await.map(Backend::Store),
     }
+}
+
+#[cfg(feature = "flask")]
+fn flask_codec(config: &SessionConfig, secrets: &Secrets<'_>) -> Result<Backend, ConfigError> {
+    use crate::codec::flask::itsdangerous::TimedSerializer;
+    let name = config.cookie_name();
+    let default_digest = if config.format == Format::FlaskSessionPlus { "sha3_256" } else { "sha1" };
+    let digest = config.digest.as_deref().unwrap_or(default_digest);
+    let digest = digest.parse().map_err(|e| ConfigError::new(name, "digest", format!("{e}")))?;
+    let derivation = config.key_derivation.as_deref().unwrap_or("hmac");
+    let derivation = derivation.parse().map_err(|e| ConfigError::new(name, "key_derivation", format!("{e}")))?;
+    let salt = config.salt.as_deref().unwrap_or("cookie-session");
+    Ok(Backend::Cookie(CookieCodec::flask(TimedSerializer::new(secrets.raw()?, salt, digest, derivation))))
+}
+
+#[cfg(feature = "flask")]
+fn flask_id_signer(_: &SessionConfig, secrets: &Secrets<'_>) -> Result<IdSigner, ConfigError> {
+    use crate::codec::flask::itsdangerous::{Digest, KeyDerivation, Signer};
+    Ok(IdSigner::Flask(Signer::new(secrets.raw()?, "flask-session", Digest::Sha1, KeyDerivation::Hmac)))
+}
+
+#[cfg(not(feature = "flask"))]
+fn flask_codec(config: &SessionConfig, _: &Secrets<'_>) -> Result<Backend, ConfigError> {
+    Err(flask_missing(config))
+}
+
+#[cfg(not(feature = "flask"))]
+fn flask_id_signer(config: &SessionConfig, _: &Secrets<'_>) -> Result<IdSigner, ConfigError> {
+    Err(flask_missing(config))
+}
+
+#[cfg(not(feature = "flask"))]
+fn flask_missing(config: &SessionConfig) -> ConfigError {
+    ConfigError::new(config.cookie_name(), "format", "Flask's formats need the `flask` feature of session-plus")
 }
 
 #[cfg(feature = "codec-private")]

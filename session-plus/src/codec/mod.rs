@@ -23,6 +23,9 @@
 //! # Ok::<(), session_plus::codec::Error>(())
 //! ```
 
+#[cfg(feature = "flask")]
+#[cfg_attr(docsrs, doc(cfg(feature = "flask")))]
+pub mod flask;
 mod key;
 mod key_ring;
 #[cfg(feature = "codec-private")]
@@ -78,11 +81,19 @@ pub struct Decoded {
     pub key_index: usize,
 }
 
-/// Signs or encrypts cookie sessions with a key ring.
+/// Turns cookie sessions into cookie values and back: signed, encrypted, or Flask's format.
 #[derive(Debug, Clone)]
 pub struct CookieCodec {
-    ring: KeyRing,
-    encrypt: bool,
+    kind: Kind,
+}
+
+#[derive(Debug, Clone)]
+enum Kind {
+    Signed(KeyRing),
+    #[cfg(feature = "codec-private")]
+    Private(KeyRing),
+    #[cfg(feature = "flask")]
+    Flask(Box<flask::itsdangerous::TimedSerializer>),
 }
 
 impl CookieCodec {
@@ -94,10 +105,7 @@ impl CookieCodec {
     /// # let _ = codec;
     /// ```
     pub fn signed(ring: KeyRing) -> Self {
-        Self {
-            ring,
-            encrypt: false,
-        }
+        Self { kind: Kind::Signed(ring) }
     }
 
     /// Encrypted cookies: integrity and secrecy.
@@ -110,10 +118,20 @@ impl CookieCodec {
     #[cfg(feature = "codec-private")]
     #[cfg_attr(docsrs, doc(cfg(feature = "codec-private")))]
     pub fn private(ring: KeyRing) -> Self {
-        Self {
-            ring,
-            encrypt: true,
-        }
+        Self { kind: Kind::Private(ring) }
+    }
+
+    /// Flask's cookies (itsdangerous), as Flask or flask-session-plus make them.
+    ///
+    /// ```
+    /// use session_plus::codec::{flask::itsdangerous::TimedSerializer, CookieCodec};
+    /// let codec = CookieCodec::flask(TimedSerializer::flask(vec![b"dev-secret-key".to_vec()]));
+    /// # let _ = codec;
+    /// ```
+    #[cfg(feature = "flask")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "flask")))]
+    pub fn flask(serializer: flask::itsdangerous::TimedSerializer) -> Self {
+        Self { kind: Kind::Flask(Box::new(serializer)) }
     }
 
     /// Encodes `contents` as the value of cookie `name`.
@@ -122,11 +140,12 @@ impl CookieCodec {
     /// [`ErrorKind::TooLarge`] when the value would exceed [`MAX_COOKIE_LEN`];
     /// [`ErrorKind::Rng`] when the OS gives no randomness for a nonce.
     pub fn encode(&self, name: &str, contents: &CookieContents) -> Result<String, Error> {
-        let body = encode_body(contents);
-        let value = if self.encrypt {
-            self.seal_private(name, &body)?
-        } else {
-            signed::seal(&self.ring, name, &body)
+        let value = match &self.kind {
+            Kind::Signed(ring) => signed::seal(ring, name, &encode_body(contents)),
+            #[cfg(feature = "codec-private")]
+            Kind::Private(ring) => private::seal(ring, name, &encode_body(contents))?,
+            #[cfg(feature = "flask")]
+            Kind::Flask(serializer) => flask::encode(serializer, contents)?,
         };
         if value.len() > MAX_COOKIE_LEN {
             return Err(Error::new(ErrorKind::TooLarge));
@@ -143,56 +162,46 @@ impl CookieCodec {
         if value.len() > MAX_COOKIE_LEN {
             return Err(Error::new(ErrorKind::TooLarge));
         }
-        let (body, key_index) = if self.encrypt {
-            self.open_private(name, value)?
-        } else {
-            signed::open(&self.ring, name, value)?
+        let (body, key_index) = match &self.kind {
+            Kind::Signed(ring) => signed::open(ring, name, value)?,
+            #[cfg(feature = "codec-private")]
+            Kind::Private(ring) => private::open(ring, name, value)?,
+            #[cfg(feature = "flask")]
+            Kind::Flask(serializer) => return flask::decode(serializer, value),
         };
-        Ok(Decoded {
-            contents: decode_body(&body)?,
-            key_index,
-        })
+        Ok(Decoded { contents: decode_body(&body)?, key_index })
+    }
+}
+
+/// Signs the id cookies of server-side sessions (`use_signer`).
+#[derive(Debug, Clone)]
+pub(crate) enum IdSigner {
+    /// HMAC-SHA256 over the cookie name and the id.
+    Native(KeyRing),
+    /// flask-session-plus's and Flask-Session's signer: HMAC-SHA1, salt `flask-session`.
+    #[cfg(feature = "flask")]
+    Flask(flask::itsdangerous::Signer),
+}
+
+impl IdSigner {
+    pub(crate) fn sign(&self, name: &str, id: &str) -> String {
+        match self {
+            Self::Native(ring) => signed::sign_id(ring, name, id),
+            #[cfg(feature = "flask")]
+            Self::Flask(signer) => signer.sign(id),
+        }
     }
 
-    /// Signs a session id for an id cookie (`use_signer`), binding the cookie name.
-    ///
-    /// ```
-    /// use session_plus::codec::{CookieCodec, Key, KeyRing};
-    /// let codec = CookieCodec::signed(KeyRing::new(vec![Key::derive(&[3; 32])]).unwrap());
-    /// let signed = codec.sign_id("session", "some-id");
-    /// assert_eq!(codec.verify_id("session", &signed), Some("some-id"));
-    /// assert_eq!(codec.verify_id("other", &signed), None);
-    /// ```
-    pub fn sign_id(&self, name: &str, id: &str) -> String {
-        signed::sign_id(&self.ring, name, id)
-    }
-
-    /// Verifies a signed id cookie, returning the id.
-    pub fn verify_id<'a>(&self, name: &str, value: &'a str) -> Option<&'a str> {
+    /// The id in a signed id cookie, if the signature verifies.
+    pub(crate) fn verify<'a>(&self, name: &str, value: &'a str) -> Option<&'a str> {
         if value.len() > MAX_COOKIE_LEN {
             return None;
         }
-        signed::open_id(&self.ring, name, value)
-    }
-
-    #[cfg(feature = "codec-private")]
-    fn seal_private(&self, name: &str, body: &[u8]) -> Result<String, Error> {
-        private::seal(&self.ring, name, body)
-    }
-
-    #[cfg(feature = "codec-private")]
-    fn open_private(&self, name: &str, value: &str) -> Result<(Vec<u8>, usize), Error> {
-        private::open(&self.ring, name, value)
-    }
-
-    #[cfg(not(feature = "codec-private"))]
-    fn seal_private(&self, _: &str, _: &[u8]) -> Result<String, Error> {
-        Err(Error::new(ErrorKind::Unsupported))
-    }
-
-    #[cfg(not(feature = "codec-private"))]
-    fn open_private(&self, _: &str, _: &str) -> Result<(Vec<u8>, usize), Error> {
-        Err(Error::new(ErrorKind::Unsupported))
+        match self {
+            Self::Native(ring) => signed::open_id(ring, name, value),
+            #[cfg(feature = "flask")]
+            Self::Flask(signer) => signer.unsign(value).ok().map(|(id, _)| id),
+        }
     }
 }
 
@@ -250,8 +259,6 @@ pub enum ErrorKind {
     TooLarge,
     /// The OS gave no randomness.
     Rng,
-    /// Encryption was asked for without the `codec-private` feature.
-    Unsupported,
 }
 
 impl Error {
@@ -286,7 +293,6 @@ impl fmt::Display for Error {
             ErrorKind::Invalid => "session cookie failed verification",
             ErrorKind::TooLarge => "session cookie larger than 4096 bytes",
             ErrorKind::Rng => "the operating system's random number generator failed",
-            ErrorKind::Unsupported => "encrypted cookies need the `codec-private` feature",
         })
     }
 }

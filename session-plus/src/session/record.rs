@@ -54,6 +54,35 @@ impl Id {
         }
     }
 
+    /// A fresh random (version 4) UUID in its hyphenated lowercase form, as flask-session-plus
+    /// makes its sids: 122 random bits from the OS.
+    ///
+    /// # Errors
+    /// The operating system gives no randomness.
+    ///
+    /// ```
+    /// let id = session_plus::session::Id::random_uuid().unwrap();
+    /// assert_eq!(session_plus::session::Id::parse_uuid(id.as_str()), Some(id));
+    /// ```
+    pub fn random_uuid() -> Result<Self, getrandom::Error> {
+        let mut b = [0u8; 16];
+        getrandom::fill(&mut b)?;
+        b[6] = (b[6] & 0x0f) | 0x40; // version 4
+        b[8] = (b[8] & 0x3f) | 0x80; // RFC 4122 variant
+        let hex: String = b.iter().map(|byte| format!("{byte:02x}")).collect();
+        Ok(Self(format!("{}-{}-{}-{}-{}", &hex[..8], &hex[8..12], &hex[12..16], &hex[16..20], &hex[20..])))
+    }
+
+    /// Checks the shape of a flask-session-plus sid: a lowercase hyphenated UUID.
+    pub fn parse_uuid(text: &str) -> Option<Self> {
+        let shape = text.len() == 36
+            && text.bytes().enumerate().all(|(i, b)| match i {
+                8 | 13 | 18 | 23 => b == b'-',
+                _ => b.is_ascii_digit() || (b'a'..=b'f').contains(&b),
+            });
+        shape.then(|| Self(text.to_owned()))
+    }
+
     /// The id's text, as it goes in the cookie.
     pub fn as_str(&self) -> &str {
         &self.0

@@ -164,10 +164,10 @@ impl SubSession {
     fn request_id(&self, spec: &SessionSpec) -> Option<Id> {
         let value = self.request_value.as_deref()?;
         let text = match &spec.id_signer {
-            Some(signer) => signer.verify_id(&spec.config.cookie_name, value)?,
+            Some(signer) => signer.verify(&spec.config.cookie_name, value)?,
             None => value,
         };
-        let id = Id::parse(text);
+        let id = spec.parse_id(text);
         if id.is_none() {
             tracing::debug!(session = %spec.config.cookie_name, "malformed session id ignored");
         }
@@ -377,7 +377,7 @@ impl SubSession {
         };
         // A collision of 256-bit random ids does not happen; the loop only makes it harmless.
         for _ in 0..3 {
-            let id = Id::random().map_err(|e| crate::store::Error::Backend(Box::new(e)))?;
+            let id = spec.new_id().map_err(|e| crate::store::Error::Backend(Box::new(e)))?;
             if store.create(&spec.key(&id), &record).await? {
                 return Ok(id);
             }
@@ -390,7 +390,7 @@ impl SubSession {
     fn id_cookie(&self, spec: &SessionSpec, id: &Id) -> String {
         let config = &spec.config;
         let value = match &spec.id_signer {
-            Some(signer) => signer.sign_id(&config.cookie_name, id.as_str()),
+            Some(signer) => signer.sign(&config.cookie_name, id.as_str()),
             None => id.as_str().to_owned(),
         };
         cookies::set(config, &value, config.cookie_max_age_secs(self.permanent))

@@ -1,0 +1,364 @@
+//! Flask-Session 0.8 Redis record: msgspec MessagePack of `dict(session)`
+//! including `"_permanent"`, in insertion order.
+//!
+//! In-memory values follow [`super::tagged_json`]'s mapping:
+//!
+//! | MessagePack                        | in memory                            |
+//! |------------------------------------|--------------------------------------|
+//! | `bin`                              | `{" b": "<standard base64, padded>"}`|
+//! | timestamp ext −1 (32/64/96 bit)    | `{" d": "<IMF-fixdate>"}` (sub-second part dropped, as Flask does) |
+//! | array                              | array (Python tuples and sets arrive as arrays) |
+//! | map with string keys               | object                               |
+//! | nil, bool, int, float, str         | the same JSON scalar                 |
+//!
+//! Decoding rejects: Python pickles (first byte `0x80`; never unpickled),
+//! other ext types, non-string map keys, NaN/infinite floats, invalid UTF-8,
+//! timestamps before 1970 or after 9999, trailing bytes and nesting deeper
+//! than [`MAX_DEPTH`]. Bytes that are not MessagePack are parsed as plain
+//! JSON, tags **not** converted, like msgspec's JSON fallback.
+//!
+//! Encoding maps `{" b": <canonical base64>}` to `bin` and
+//! `{" d": <IMF-fixdate>}` to a timestamp ext (timestamp32 when it fits);
+//! one-key objects that do not parse stay plain maps, as do the other tags.
+
+use std::fmt;
+
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine as _;
+use rmpv::Value as Mp;
+use serde_json::{Map, Number, Value};
+
+use super::tagged_json::{format_http_date, parse_http_date, TAG_BYTES, TAG_DATETIME};
+
+/// Maximum nesting depth of containers accepted by [`decode`].
+pub const MAX_DEPTH: usize = 64;
+
+/// The key Flask-Session stores the permanence flag under.
+pub const PERMANENT_KEY: &str = "_permanent";
+
+/// Errors from [`decode`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Error {
+    /// The record is a Python pickle; it is never unpickled.
+    Pickle,
+    /// Neither valid MessagePack nor valid JSON.
+    Malformed(String),
+    /// The record is not a map (or `_permanent` is not a bool).
+    NotAMap,
+    /// A value that has no representation here.
+    Unsupported(String),
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::Pickle => write!(f, "record is a Python pickle; refusing to unpickle"),
+            Error::Malformed(msg) => write!(f, "record is neither MessagePack nor JSON: {msg}"),
+            Error::NotAMap => write!(f, "record is not a map with a boolean _permanent"),
+            Error::Unsupported(msg) => write!(f, "unsupported value in record: {msg}"),
+        }
+    }
+}
+
+impl std::error::Error for Error {}
+
+/// Decode a record into its fields and the `_permanent` flag (false when
+/// absent). See the module docs.
+pub fn decode(bytes: &[u8]) -> Result<(Map<String, Value>, bool), Error> {
+    if bytes.first() == Some(&0x80) {
+        return Err(Error::Pickle);
+    }
+    let value = match read_msgpack(bytes) {
+        Some(mp) => from_msgpack(mp, 0)?,
+        None => {
+            serde_json::from_slice::<Value>(bytes).map_err(|e| Error::Malformed(e.to_string()))?
+        }
+    };
+    let Value::Object(mut fields) = value else {
+        return Err(Error::NotAMap);
+    };
+    let permanent = match fields.remove(PERMANENT_KEY) {
+        None => false,
+        Some(Value::Bool(b)) => b,
+        Some(_) => return Err(Error::NotAMap),
+    };
+    Ok((fields, permanent))
+}
+
+/// One complete MessagePack value with no trailing bytes, or `None`.
+fn read_msgpack(bytes: &[u8]) -> Option<Mp> {
+    let mut rd = bytes;
+    // rmpv spends about two units of depth per container level.
+    let value = rmpv::decode::read_value_with_max_depth(&mut rd, 2 * MAX_DEPTH + 4).ok()?;
+    rd.is_empty().then_some(value)
+}
+
+fn unsupported(what: impl Into<String>) -> Error {
+    Error::Unsupported(what.into())
+}
+
+fn from_msgpack(value: Mp, depth: usize) -> Result<Value, Error> {
+    if depth > MAX_DEPTH {
+        return Err(unsupported("nesting too deep"));
+    }
+    Ok(match value {
+        Mp::Nil => Value::Null,
+        Mp::Boolean(b) => Value::Bool(b),
+        Mp::Integer(i) => match (i.as_u64(), i.as_i64()) {
+            (Some(u), _) => Value::from(u),
+            (None, Some(s)) => Value::from(s),
+            (None, None) => return Err(unsupported("integer")),
+        },
+        Mp::F32(f) => float(f64::from(f))?,
+        Mp::F64(f) => float(f)?,
+        Mp::String(s) => Value::String(
+            s.into_str()
+                .ok_or_else(|| unsupported("invalid UTF-8 string"))?,
+        ),
+        Mp::Binary(b) => tagged(TAG_BYTES, STANDARD.encode(b)),
+        Mp::Array(items) => Value::Array(
+            items
+                .into_iter()
+                .map(|v| from_msgpack(v, depth + 1))
+                .collect::<Result<_, _>>()?,
+        ),
+        Mp::Map(entries) => {
+            let mut map = Map::new();
+            for (k, v) in entries {
+                let Mp::String(k) = k else {
+                    return Err(unsupported("non-string map key"));
+                };
+                let k = k
+                    .into_str()
+                    .ok_or_else(|| unsupported("invalid UTF-8 key"))?;
+                map.insert(k, from_msgpack(v, depth + 1)?);
+            }
+            Value::Object(map)
+        }
+        Mp::Ext(-1, data) => {
+            let secs = timestamp_secs(&data)?;
+            let text =
+                format_http_date(secs).ok_or_else(|| unsupported("timestamp after year 9999"))?;
+            tagged(TAG_DATETIME, text)
+        }
+        Mp::Ext(ty, _) => return Err(unsupported(format!("ext type {ty}"))),
+    })
+}
+
+fn float(f: f64) -> Result<Value, Error> {
+    Number::from_f64(f)
+        .map(Value::Number)
+        .ok_or_else(|| unsupported("non-finite float"))
+}
+
+fn tagged(tag: &str, text: String) -> Value {
+    let mut map = Map::new();
+    map.insert(tag.to_owned(), Value::String(text));
+    Value::Object(map)
+}
+
+/// Seconds of a MessagePack timestamp (ext −1) body; nanoseconds are
+/// validated and dropped.
+fn timestamp_secs(data: &[u8]) -> Result<u64, Error> {
+    let bad = || unsupported("malformed timestamp");
+    let (secs, nanos): (i64, u32) = match data.len() {
+        4 => (
+            i64::from(u32::from_be_bytes(data.try_into().map_err(|_| bad())?)),
+            0,
+        ),
+        8 => {
+            let v = u64::from_be_bytes(data.try_into().map_err(|_| bad())?);
+            let nanos = u32::try_from(v >> 34).map_err(|_| bad())?;
+            (i64::try_from(v & 0x3_ffff_ffff).map_err(|_| bad())?, nanos)
+        }
+        12 => {
+            let nanos = u32::from_be_bytes(data[..4].try_into().map_err(|_| bad())?);
+            (
+                i64::from_be_bytes(data[4..].try_into().map_err(|_| bad())?),
+                nanos,
+            )
+        }
+        _ => return Err(bad()),
+    };
+    if nanos >= 1_000_000_000 {
+        return Err(bad());
+    }
+    u64::try_from(secs).map_err(|_| unsupported("timestamp before 1970"))
+}
+
+/// Encode a record with `_permanent` first, then `fields` in the map's
+/// iteration order (sorted by key unless serde_json's `preserve_order` is
+/// on). A field named `_permanent` is skipped: the flag wins.
+pub fn encode(fields: &Map<String, Value>, permanent: bool) -> Vec<u8> {
+    let ordered: Vec<(&str, &Value)> = fields.iter().map(|(k, v)| (k.as_str(), v)).collect();
+    encode_ordered(&ordered, permanent)
+}
+
+/// [`encode`] with an explicit field order (Python dicts keep insertion
+/// order, so this reproduces Flask-Session's bytes exactly).
+pub fn encode_ordered(fields: &[(&str, &Value)], permanent: bool) -> Vec<u8> {
+    let mut entries = Vec::with_capacity(fields.len() + 1);
+    entries.push((Mp::from(PERMANENT_KEY), Mp::Boolean(permanent)));
+    for (k, v) in fields {
+        if *k != PERMANENT_KEY {
+            entries.push((Mp::from(*k), to_msgpack(v)));
+        }
+    }
+    let mut out = Vec::new();
+    // Writing to a Vec<u8> cannot fail (its io::Write impl is infallible).
+    rmpv::encode::write_value(&mut out, &Mp::Map(entries)).expect("writing to a Vec cannot fail");
+    out
+}
+
+fn to_msgpack(value: &Value) -> Mp {
+    match value {
+        Value::Null => Mp::Nil,
+        Value::Bool(b) => Mp::Boolean(*b),
+        Value::Number(n) => {
+            if let Some(u) = n.as_u64() {
+                Mp::from(u)
+            } else if let Some(i) = n.as_i64() {
+                Mp::from(i)
+            } else {
+                Mp::F64(n.as_f64().unwrap_or(f64::NAN))
+            }
+        }
+        Value::String(s) => Mp::from(s.as_str()),
+        Value::Array(items) => Mp::Array(items.iter().map(to_msgpack).collect()),
+        Value::Object(map) => {
+            if let Some(special) = special_tag(map) {
+                return special;
+            }
+            Mp::Map(
+                map.iter()
+                    .map(|(k, v)| (Mp::from(k.as_str()), to_msgpack(v)))
+                    .collect(),
+            )
+        }
+    }
+}
+
+/// `{" b": base64}` → bin, `{" d": http-date}` → timestamp ext.
+fn special_tag(map: &Map<String, Value>) -> Option<Mp> {
+    if map.len() != 1 {
+        return None;
+    }
+    let (key, Value::String(text)) = map.iter().next()? else {
+        return None;
+    };
+    match key.as_str() {
+        TAG_BYTES => STANDARD.decode(text).ok().map(Mp::Binary),
+        TAG_DATETIME => parse_http_date(text).map(timestamp_ext),
+        _ => None,
+    }
+}
+
+/// The smallest MessagePack timestamp for whole seconds (as msgspec picks).
+fn timestamp_ext(secs: u64) -> Mp {
+    let data = if let Ok(s32) = u32::try_from(secs) {
+        s32.to_be_bytes().to_vec()
+    } else if secs >> 34 == 0 {
+        secs.to_be_bytes().to_vec()
+    } else {
+        let mut d = vec![0u8; 4];
+        d.extend_from_slice(&secs.to_be_bytes());
+        d
+    };
+    Mp::Ext(-1, data)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn timestamps_all_widths() {
+        for secs in [
+            0u64,
+            1_700_000_000,
+            u64::from(u32::MAX) + 1,
+            (1 << 34) - 1,
+            253_402_300_799,
+        ] {
+            let v = json!({ "t": { " d": format_http_date(secs).unwrap() } });
+            let bytes = encode(v.as_object().unwrap(), false);
+            let (back, perm) = decode(&bytes).unwrap();
+            assert!(!perm);
+            assert_eq!(Value::Object(back), v);
+        }
+        // timestamp64 with nanoseconds, and 96-bit with nanoseconds: dropped.
+        let mut b = vec![0x81, 0xa1, b't', 0xd7, 0xff];
+        b.extend_from_slice(&((5u64 << 34) | 1_700_000_000).to_be_bytes());
+        assert_eq!(
+            decode(&b).unwrap().0["t"],
+            json!({" d": "Tue, 14 Nov 2023 22:13:20 GMT"})
+        );
+        let mut b = vec![0x81, 0xa1, b't', 0xc7, 12, 0xff, 0, 0, 0, 7];
+        b.extend_from_slice(&1_700_000_000i64.to_be_bytes());
+        assert_eq!(
+            decode(&b).unwrap().0["t"],
+            json!({" d": "Tue, 14 Nov 2023 22:13:20 GMT"})
+        );
+        let mut b = vec![0x81, 0xa1, b't', 0xc7, 12, 0xff, 0, 0, 0, 0];
+        b.extend_from_slice(&(-1i64).to_be_bytes());
+        assert!(matches!(decode(&b), Err(Error::Unsupported(_))));
+        let mut b = vec![0x81, 0xa1, b't', 0xd7, 0xff];
+        b.extend_from_slice(&(0x3fff_ffffu64 << 34).to_be_bytes());
+        assert!(matches!(decode(&b), Err(Error::Unsupported(_))));
+    }
+
+    #[test]
+    fn rejects_bad_input() {
+        assert_eq!(decode(&[0x80, 0x04, 0x95]), Err(Error::Pickle));
+        assert!(matches!(
+            decode(b"(dp0\nS'user_id'\np1\nI99\ns."),
+            Err(Error::Malformed(_))
+        ));
+        assert_eq!(decode(&[0x2a]), Err(Error::NotAMap));
+        assert!(matches!(
+            decode(&[0x81, 0x01, 0x02]),
+            Err(Error::Unsupported(_))
+        ));
+        assert!(matches!(
+            decode(&[0x81, 0xa1, b'x', 0xd4, 0x05, 0x00]),
+            Err(Error::Unsupported(_))
+        ));
+        assert!(matches!(
+            decode(&[0x81, 0xa1, b'x', 0xa1, 0xff]),
+            Err(Error::Unsupported(_))
+        ));
+        assert_eq!(
+            decode(&[0x81, 0xaa, b'_', b'p', b'e', b'r', b'm', b'a', b'n', b'e', b'n', b't', 0x01]),
+            Err(Error::NotAMap)
+        );
+        // huge declared lengths with no data: fail fast, no allocation
+        assert!(decode(&[0xdd, 0xff, 0xff, 0xff, 0xff]).is_err());
+        assert!(decode(&[0xc6, 0xff, 0xff, 0xff, 0xff]).is_err());
+        // deep nesting
+        let mut deep = vec![0x81, 0xa1, b'x'];
+        deep.extend(std::iter::repeat_n(0x91, 100_000));
+        deep.push(0xc0);
+        assert!(decode(&deep).is_err());
+        // trailing bytes after a valid map
+        assert!(decode(&[0x80, 0x00]).is_err());
+        assert!(decode(&[0x81, 0xa1, b'x', 0x01, 0x00]).is_err());
+    }
+
+    #[test]
+    fn roundtrip_scalars_and_bin() {
+        let v = json!({"a": null, "b": true, "c": -1, "d": -129, "e": u64::MAX, "f": 1.5,
+                       "g": "x", "h": [1, [2]], "i": {"j": {" b": "APv/IGhlbGxv"}},
+                       "k": {" b": "not base64"}, "l": {" t": [1]}});
+        let bytes = encode(v.as_object().unwrap(), true);
+        let (back, perm) = decode(&bytes).unwrap();
+        assert!(perm);
+        assert_eq!(Value::Object(back), v);
+        // `_permanent` as a field is overridden by the flag
+        let v = json!({"_permanent": false, "x": 1});
+        let (back, perm) = decode(&encode(v.as_object().unwrap(), true)).unwrap();
+        assert!(perm);
+        assert_eq!(Value::Object(back), json!({"x": 1}));
+    }
+}
