@@ -78,6 +78,7 @@ impl SessionSpec {
     pub(crate) fn parse_id(&self, text: &str) -> Option<Id> {
         match self.config.format {
             Format::FlaskSessionPlus => Id::parse_uuid(text),
+            Format::FlaskSession => Id::parse_token(text),
             _ => Id::parse(text),
         }
     }

@@ -402,3 +402,46 @@ async fn the_purge_task_survives_errors_and_bounds_memory() {
     tokio::time::sleep(Duration::from_secs(600)).await;
     assert!(store.purges.load(Ordering::SeqCst) <= purges + 1);
 }
+
+/// A store whose records cannot be decoded (corrupt, or written by something else).
+#[derive(Debug, Default)]
+struct Corrupt {
+    inner: MemoryStore,
+}
+
+#[async_trait]
+impl SessionStore for Corrupt {
+    async fn load(&self, _: &str) -> store::Result<Option<Record>> {
+        Err(store::Error::Decode("not a session record".into()))
+    }
+    async fn create(&self, key: &str, record: &Record) -> store::Result<bool> {
+        self.inner.create(key, record).await
+    }
+    async fn update(&self, key: &str, update: &Update) -> store::Result<bool> {
+        self.inner.update(key, update).await
+    }
+    async fn delete(&self, key: &str) -> store::Result<()> {
+        self.inner.delete(key).await
+    }
+    async fn purge_expired(&self, now: i64) -> store::Result<u64> {
+        self.inner.purge_expired(now).await
+    }
+    fn backend_name(&self) -> &'static str {
+        "corrupt"
+    }
+}
+
+#[tokio::test]
+async fn an_undecodable_record_is_no_session_not_an_outage() {
+    let store = Arc::new(Corrupt::default());
+    let config = Config::new().with_session(SessionConfig::new("session").with_type(SessionType::Custom));
+    let manager = common::manager(config, store.clone(), &ManualClock::new(T0)).await;
+    let mut client = Client::new(serve(&manager).await);
+    let id = session_plus::session::Id::random().unwrap().as_str().to_owned();
+    client.jar.insert("session".into(), id.clone());
+    let reply = client.get("/get/user_id").await;
+    assert_eq!((reply.status, reply.json()), (200, Value::Null));
+    assert_eq!(client.post("/set/user_id", "1").await.status, 200);
+    assert_ne!(client.cookie("session").unwrap(), id, "new data gets a fresh id");
+    assert_eq!(store.inner.len(), 1);
+}

@@ -73,6 +73,14 @@ impl Id {
         Ok(Self(format!("{}-{}-{}-{}-{}", &hex[..8], &hex[8..12], &hex[12..16], &hex[16..20], &hex[20..])))
     }
 
+    /// Checks the shape of a Flask-Session sid: 43 URL-safe base64 characters, as
+    /// `secrets.token_urlsafe(32)` makes them (not checked for canonical padding bits: Python
+    /// treats the sid as an opaque string).
+    pub fn parse_token(text: &str) -> Option<Self> {
+        let shape = text.len() == ID_LEN && text.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+        shape.then(|| Self(text.to_owned()))
+    }
+
     /// Checks the shape of a flask-session-plus sid: a lowercase hyphenated UUID.
     pub fn parse_uuid(text: &str) -> Option<Self> {
         let shape = text.len() == 36

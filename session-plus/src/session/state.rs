@@ -144,9 +144,17 @@ impl SubSession {
         let Some(id) = self.request_id(spec) else {
             return Ok(());
         };
-        let Some(record) = store.load(&spec.key(&id)).await? else {
-            return Ok(());
+        let record = match store.load(&spec.key(&id)).await {
+            Ok(record) => record,
+            // A record we cannot read (corrupt, or a Python pickle) is no session; it is left in
+            // place for whoever wrote it, and new data gets a fresh id.
+            Err(crate::store::Error::Decode(error)) => {
+                tracing::warn!(session = %spec.config.cookie_name, %error, "undecodable session record ignored");
+                return Ok(());
+            }
+            Err(error) => return Err(error),
         };
+        let Some(record) = record else { return Ok(()) };
         if now < record.expires_at && within_absolute(spec, record.created_at, now) {
             self.fields = record.fields;
             self.created_at = record.created_at;

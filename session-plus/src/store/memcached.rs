@@ -90,6 +90,29 @@ impl MemcachedStore {
     }
 }
 
+#[cfg(feature = "flask")]
+impl MemcachedStore {
+    /// The raw value under `key`.
+    pub(crate) async fn get_raw(&self, key: &str) -> Result<Option<Vec<u8>>> {
+        let key = key.to_owned();
+        self.call(move |c| c.get(&key)).await
+    }
+
+    /// Stores `value` under `key`: only if absent (`add`) or only if present (`replace`).
+    pub(crate) async fn store_raw(&self, key: &str, value: Vec<u8>, exptime: u32, if_absent: bool) -> Result<bool> {
+        let key = key.to_owned();
+        self.call(move |c| {
+            let done = if if_absent { c.add(&key, value.as_slice(), exptime) } else { c.replace(&key, value.as_slice(), exptime) };
+            match done {
+                Ok(()) => Ok(true),
+                Err(MemcacheError::CommandError(CommandError::KeyExists | CommandError::KeyNotFound)) => Ok(false),
+                Err(error) => Err(error),
+            }
+        })
+        .await
+    }
+}
+
 impl std::fmt::Debug for MemcachedStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("MemcachedStore").finish_non_exhaustive()

@@ -13,6 +13,8 @@
 //! | `RedisStore` (standalone and Cluster) | `store-redis` | `PEXPIREAT` |
 //! | `MemcachedStore` | `store-memcached` | absolute exptime |
 
+#[cfg(all(feature = "flask", any(feature = "store-redis", feature = "store-memcached")))]
+mod flask;
 #[cfg(feature = "store-memcached")]
 mod memcached;
 mod memory;
@@ -30,8 +32,11 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 
-use crate::config::{ConfigError, SessionConfig, SessionType};
+use crate::config::{ConfigError, Format, SessionConfig, SessionType};
 pub use crate::session::{Record, Update};
+#[cfg(all(feature = "flask", any(feature = "store-redis", feature = "store-memcached")))]
+#[cfg_attr(docsrs, doc(cfg(feature = "flask")))]
+pub use flask::{FlaskStore, RecordFormat};
 #[cfg(feature = "store-memcached")]
 #[cfg_attr(docsrs, doc(cfg(feature = "store-memcached")))]
 pub use memcached::MemcachedStore;
@@ -114,6 +119,9 @@ pub enum Error {
 /// `secure_cookie` and `custom`), creating its schema where it has one.
 pub(crate) async fn open(config: &SessionConfig) -> std::result::Result<Arc<dyn SessionStore>, ConfigError> {
     let session_type = config.session_type();
+    if config.format() != Format::Native {
+        return open_flask(config).await;
+    }
     match session_type {
         SessionType::Memory => Ok(Arc::new(MemoryStore::new())),
         #[cfg(feature = "store-sqlite")]
@@ -148,4 +156,18 @@ pub(crate) async fn open(config: &SessionConfig) -> std::result::Result<Arc<dyn 
             ))
         }
     }
+}
+
+#[cfg(all(feature = "flask", any(feature = "store-redis", feature = "store-memcached")))]
+async fn open_flask(config: &SessionConfig) -> std::result::Result<Arc<dyn SessionStore>, ConfigError> {
+    flask::open(config).await
+}
+
+#[cfg(not(all(feature = "flask", any(feature = "store-redis", feature = "store-memcached"))))]
+async fn open_flask(config: &SessionConfig) -> std::result::Result<Arc<dyn SessionStore>, ConfigError> {
+    Err(ConfigError::new(
+        config.cookie_name(),
+        "format",
+        format!("format `{}` needs the `flask` feature and the store's feature", config.format()),
+    ))
 }

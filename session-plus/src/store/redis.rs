@@ -129,6 +129,41 @@ impl RedisStore {
     }
 }
 
+/// How `set_expiring` treats an existing key.
+#[cfg(feature = "flask")]
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum SetMode {
+    /// Only if the key does not exist.
+    IfAbsent,
+    /// Only if the key exists.
+    IfPresent,
+}
+
+#[cfg(feature = "flask")]
+impl RedisStore {
+    /// The value under `key` and its remaining time to live in milliseconds (-1: none), in one
+    /// round trip.
+    pub(crate) async fn get_with_ttl(&self, key: &str) -> Result<Option<(Vec<u8>, i64)>> {
+        let mut connection = self.connection.clone();
+        let (value, ttl): (Option<Vec<u8>>, i64) =
+            redis::pipe().get(key).pttl(key).query_async(&mut connection).await.map_err(backend)?;
+        Ok(value.map(|value| (value, ttl)))
+    }
+
+    /// `SET key value EX ttl NX|XX`, the atomic form of `SETEX`: whether it was written.
+    pub(crate) async fn set_expiring(&self, key: &str, value: &[u8], ttl: u64, mode: SetMode) -> Result<bool> {
+        let mut connection = self.connection.clone();
+        let mut cmd = redis::cmd("SET");
+        cmd.arg(key).arg(value).arg("EX").arg(ttl.max(1));
+        cmd.arg(match mode {
+            SetMode::IfAbsent => "NX",
+            SetMode::IfPresent => "XX",
+        });
+        let done: Option<String> = cmd.query_async(&mut connection).await.map_err(backend)?;
+        Ok(done.is_some())
+    }
+}
+
 impl std::fmt::Debug for RedisStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let kind = match self.connection {

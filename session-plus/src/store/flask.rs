@@ -1,0 +1,214 @@
+//! [`FlaskStore`]: server-side records exactly as flask-session-plus and Flask-Session keep them,
+//! so a Flask service and a Rust one share sessions through one Redis (or Memcached).
+//!
+//! | format | key | value | expiry |
+//! |---|---|---|---|
+//! | `flask-session-plus` | `key_prefix` + uuid4 sid, no separator (`session5b6f…`) | tagged JSON of `{"_permanent": bool, ...fields}` | `SET … EX` the lifetime (86400 / 2678400 by default) |
+//! | `flask-session` (Redis) | `key_prefix:` + 43-character token | Flask-Session 0.8 MessagePack, `_permanent` first | `SET … EX` the lifetime |
+//!
+//! The Python formats keep a whole session in one value, so a save reads the value, applies the
+//! request's changes and writes it back only if the key still exists (`SET … XX`, Memcached
+//! `replace`): a logout elsewhere is never undone, but two requests that change the same session
+//! at the same instant are last-writer-wins, as they are on the Python side. These formats carry
+//! no creation time, so `session_absolute_lifetime` cannot be enforced on them. Nothing is ever
+//! unpickled: a pickle record is an invalid session.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use serde_json::{Map, Value};
+
+use super::{Error, Record, Result, SessionStore, Update};
+use crate::clock::{Clock, SystemClock};
+use crate::codec::flask::{msgpack_record, tagged_json, PERMANENT};
+use crate::config::{ConfigError, Format, SessionConfig, SessionType};
+#[cfg(feature = "store-memcached")]
+use super::MemcachedStore;
+#[cfg(feature = "store-redis")]
+use super::{redis::SetMode, RedisStore};
+
+/// Memcached reads an exptime over 30 days as an absolute Unix time.
+#[cfg(feature = "store-memcached")]
+const MEMCACHED_RELATIVE_LIMIT: u64 = 30 * 86_400;
+/// The expiry reported for records whose time to live the server does not tell.
+const UNKNOWN_EXPIRY: i64 = i64::MAX / 4;
+
+/// A whole-record store in one of the Python formats.
+#[derive(Debug, Clone)]
+pub struct FlaskStore {
+    backend: Blob,
+    format: RecordFormat,
+}
+
+/// The value layout of a [`FlaskStore`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum RecordFormat {
+    /// flask-session-plus: tagged JSON with `_permanent`.
+    FlaskSessionPlus,
+    /// Flask-Session 0.8: MessagePack with `_permanent`.
+    FlaskSession,
+}
+
+#[derive(Debug, Clone)]
+enum Blob {
+    #[cfg(feature = "store-redis")]
+    Redis(RedisStore),
+    #[cfg(feature = "store-memcached")]
+    Memcached(MemcachedStore),
+}
+
+impl FlaskStore {
+    /// Python-format records in Redis.
+    ///
+    /// ```no_run
+    /// use session_plus::store::{FlaskStore, RecordFormat, RedisStore};
+    /// # async fn run() -> Result<(), session_plus::store::Error> {
+    /// let redis = RedisStore::connect("redis://127.0.0.1:6379/0").await?;
+    /// let store = FlaskStore::redis(redis, RecordFormat::FlaskSession);
+    /// # Ok(()) }
+    /// ```
+    #[cfg(feature = "store-redis")]
+    pub fn redis(store: RedisStore, format: RecordFormat) -> Self {
+        Self { backend: Blob::Redis(store), format }
+    }
+
+    /// flask-session-plus records in Memcached.
+    #[cfg(feature = "store-memcached")]
+    pub fn memcached(store: MemcachedStore) -> Self {
+        Self { backend: Blob::Memcached(store), format: RecordFormat::FlaskSessionPlus }
+    }
+
+    fn encode(&self, fields: &Map<String, Value>, permanent: bool) -> Result<Vec<u8>> {
+        match self.format {
+            RecordFormat::FlaskSessionPlus => {
+                let mut object = fields.clone();
+                object.insert(PERMANENT.to_owned(), Value::Bool(permanent));
+                tagged_json::dumps_object(&object).map(String::into_bytes).map_err(|e| Error::Decode(Box::new(e)))
+            }
+            RecordFormat::FlaskSession => Ok(msgpack_record::encode(fields, permanent)),
+        }
+    }
+
+    fn decode(&self, bytes: &[u8]) -> Result<(Map<String, Value>, bool)> {
+        match self.format {
+            RecordFormat::FlaskSessionPlus => {
+                let text = std::str::from_utf8(bytes).map_err(|e| Error::Decode(Box::new(e)))?;
+                let Value::Object(mut fields) = tagged_json::loads(text).map_err(|e| Error::Decode(Box::new(e)))? else {
+                    return Err(Error::Decode("a flask-session-plus record is not a JSON object".into()));
+                };
+                let permanent = fields.remove(PERMANENT) == Some(Value::Bool(true));
+                Ok((fields, permanent))
+            }
+            RecordFormat::FlaskSession => msgpack_record::decode(bytes).map_err(|e| Error::Decode(Box::new(e))),
+        }
+    }
+
+    async fn get(&self, key: &str) -> Result<Option<(Vec<u8>, i64)>> {
+        match &self.backend {
+            #[cfg(feature = "store-redis")]
+            Blob::Redis(redis) => Ok(redis.get_with_ttl(key).await?.map(|(value, ttl_ms)| {
+                let now = SystemClock.now();
+                let expires_at = if ttl_ms >= 0 { now + (ttl_ms + 999) / 1000 } else { UNKNOWN_EXPIRY };
+                (value, expires_at)
+            })),
+            #[cfg(feature = "store-memcached")]
+            Blob::Memcached(memcached) => Ok(memcached.get_raw(key).await?.map(|value| (value, UNKNOWN_EXPIRY))),
+        }
+    }
+
+    async fn put(&self, key: &str, value: Vec<u8>, expires_at: i64, if_absent: bool) -> Result<bool> {
+        let ttl = u64::try_from(expires_at - SystemClock.now()).unwrap_or(0).max(1);
+        match &self.backend {
+            #[cfg(feature = "store-redis")]
+            Blob::Redis(redis) => {
+                let mode = if if_absent { SetMode::IfAbsent } else { SetMode::IfPresent };
+                redis.set_expiring(key, &value, ttl, mode).await
+            }
+            #[cfg(feature = "store-memcached")]
+            Blob::Memcached(memcached) => {
+                // python-memcached's rule: over 30 days, an absolute time.
+                let exptime = if ttl > MEMCACHED_RELATIVE_LIMIT { SystemClock.now().unsigned_abs() + ttl } else { ttl };
+                memcached.store_raw(key, value, u32::try_from(exptime).unwrap_or(u32::MAX), if_absent).await
+            }
+        }
+    }
+}
+
+#[async_trait]
+impl SessionStore for FlaskStore {
+    async fn load(&self, key: &str) -> Result<Option<Record>> {
+        let Some((bytes, expires_at)) = self.get(key).await? else { return Ok(None) };
+        let (fields, permanent) = self.decode(&bytes)?;
+        // No creation time in these formats: the absolute lifetime starts at every load.
+        Ok(Some(Record { fields, created_at: SystemClock.now(), expires_at, permanent }))
+    }
+
+    async fn create(&self, key: &str, record: &Record) -> Result<bool> {
+        let value = self.encode(&record.fields, record.permanent)?;
+        self.put(key, value, record.expires_at, true).await
+    }
+
+    async fn update(&self, key: &str, update: &Update) -> Result<bool> {
+        let Some(mut record) = self.load(key).await? else { return Ok(false) };
+        update.apply_to(&mut record);
+        let value = self.encode(&record.fields, record.permanent)?;
+        self.put(key, value, update.expires_at, false).await
+    }
+
+    async fn delete(&self, key: &str) -> Result<()> {
+        match &self.backend {
+            #[cfg(feature = "store-redis")]
+            Blob::Redis(redis) => redis.delete(key).await,
+            #[cfg(feature = "store-memcached")]
+            Blob::Memcached(memcached) => memcached.delete(key).await,
+        }
+    }
+
+    async fn purge_expired(&self, _now: i64) -> Result<u64> {
+        Ok(0) // the server expires records itself
+    }
+
+    fn expires_natively(&self) -> bool {
+        true
+    }
+
+    fn backend_name(&self) -> &'static str {
+        match (&self.backend, self.format) {
+            #[cfg(feature = "store-redis")]
+            (Blob::Redis(_), RecordFormat::FlaskSessionPlus) => "redis (flask-session-plus)",
+            #[cfg(feature = "store-redis")]
+            (Blob::Redis(_), RecordFormat::FlaskSession) => "redis (flask-session)",
+            #[cfg(feature = "store-memcached")]
+            (Blob::Memcached(_), _) => "memcached (flask-session-plus)",
+        }
+    }
+}
+
+/// Opens a `redis` or `memcache` session with a Python `format`.
+pub(crate) async fn open(config: &SessionConfig) -> std::result::Result<Arc<dyn SessionStore>, ConfigError> {
+    let name = config.cookie_name();
+    let Some(url) = &config.url else { return Err(ConfigError::new(name, "url", "this session needs `url`")) };
+    let format = match config.format() {
+        Format::FlaskSession => RecordFormat::FlaskSession,
+        _ => RecordFormat::FlaskSessionPlus,
+    };
+    let unreachable = |e: Error| ConfigError::new(name, "url", format!("cannot connect: {e}"));
+    let store = match config.session_type() {
+        #[cfg(feature = "store-redis")]
+        SessionType::Redis => FlaskStore::redis(RedisStore::connect_url(url).await.map_err(unreachable)?, format),
+        #[cfg(feature = "store-memcached")]
+        SessionType::Memcache if format == RecordFormat::FlaskSessionPlus => {
+            let servers: Vec<&str> = url.split(',').map(str::trim).collect();
+            FlaskStore::memcached(MemcachedStore::connect(&servers).await.map_err(unreachable)?)
+        }
+        other => {
+            return Err(ConfigError::new(
+                name,
+                "session_type",
+                format!("format `{}` on `{other}` needs the store's feature", config.format()),
+            ))
+        }
+    };
+    Ok(Arc::new(store))
+}

@@ -1,0 +1,279 @@
+//! [`MySqlStore`]: records in a MySQL (5.7.22+) or MariaDB (10.5+) table.
+//!
+//! One row per session. `data` is a JSON object mapping each field to its value's JSON text
+//! (as in the SQLite store), so a request's changes apply as one `JSON_MERGE_PATCH` (a string
+//! value replaces, `null` removes) and two requests that change different fields both survive.
+//! `id` uses the `ascii_bin` collation, so ids compare case-sensitively; `expires_at` is indexed
+//! for the purge.
+//!
+//! MySQL normally reports how many rows an `UPDATE` *changed*, which is 0 when the new values
+//! equal the old ones. sqlx always connects with the `CLIENT_FOUND_ROWS` capability, so the
+//! server reports the rows *matched* instead, and `update`'s answer means "the record exists".
+//!
+//! Every store call is one statement. The pool that [`MySqlStore::open`] builds pings a
+//! connection before handing it out only when it sat idle for a second or more, so a busy pool
+//! pays no extra round trip, and a connection the server dropped while idle is replaced instead
+//! of failing a request.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use serde_json::{Map, Value};
+use sqlx::mysql::{MySqlConnectOptions, MySqlPool, MySqlPoolOptions};
+use sqlx::{Connection, Row};
+
+use super::{Error, Record, Result, SessionStore, Update};
+use crate::config::{ConfigError, SessionConfig};
+
+/// How long a pooled connection may sit idle before [`MySqlStore::open`]'s pool pings it on
+/// checkout.
+const IDLE_PING_AFTER: Duration = Duration::from_secs(1);
+
+/// The longest key the `id VARCHAR(255)` column holds.
+const MAX_KEY_LEN: usize = 255;
+
+/// A MySQL- or MariaDB-backed store.
+///
+/// ```no_run
+/// use session_plus::store::MySqlStore;
+/// # async fn run() -> Result<(), session_plus::store::Error> {
+/// let store = MySqlStore::open("mysql://app:secret@127.0.0.1:3306/app").await?;
+/// store.migrate().await?;
+/// # Ok(()) }
+/// ```
+#[derive(Debug, Clone)]
+pub struct MySqlStore {
+    pool: MySqlPool,
+    table: String,
+}
+
+impl MySqlStore {
+    /// Connects to the database at `url` (`mysql://user:password@host:port/database`, with any
+    /// of sqlx's query parameters such as `ssl-mode`).
+    ///
+    /// The pool holds at most 8 connections, waits at most 5 seconds for one, and pings a
+    /// connection before use only when it has been idle for a second or more. Build a
+    /// [`MySqlPool`] yourself and use [`MySqlStore::new`] for other settings.
+    ///
+    /// # Errors
+    /// The URL is invalid or the server cannot be reached.
+    pub async fn open(url: &str) -> Result<Self> {
+        let options = MySqlConnectOptions::from_str(url).map_err(backend)?;
+        let pool = MySqlPoolOptions::new()
+            .max_connections(8)
+            .acquire_timeout(Duration::from_secs(5))
+            .test_before_acquire(false)
+            .before_acquire(|conn, meta| {
+                Box::pin(async move {
+                    if meta.idle_for >= IDLE_PING_AFTER {
+                        conn.ping().await?;
+                    }
+                    Ok(true)
+                })
+            })
+            .connect_with(options)
+            .await
+            .map_err(backend)?;
+        Ok(Self::new(pool))
+    }
+
+    /// A store on an existing pool, using the table `sessions`.
+    pub fn new(pool: MySqlPool) -> Self {
+        Self { pool, table: "sessions".to_owned() }
+    }
+
+    /// Uses another table; its name must be a plain SQL identifier.
+    ///
+    /// # Errors
+    /// The name is empty or has characters other than ASCII letters, digits and `_`.
+    pub fn with_table_name(mut self, table: impl Into<String>) -> std::result::Result<Self, String> {
+        let table = table.into();
+        let valid = table.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+            && table.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+        if !valid {
+            return Err(format!("`{table}` is not a plain SQL identifier"));
+        }
+        self.table = table;
+        Ok(self)
+    }
+
+    /// Creates the table (with its index) if it does not exist.
+    ///
+    /// One `CREATE TABLE IF NOT EXISTS` statement, which the server serialises with its metadata
+    /// locks, so several processes may run it at once.
+    ///
+    /// # Errors
+    /// The database refuses the statement.
+    pub async fn migrate(&self) -> Result<()> {
+        let table = &self.table;
+        sqlx::query(&format!(
+            "CREATE TABLE IF NOT EXISTS {table} (
+                id VARCHAR(255) CHARACTER SET ascii COLLATE ascii_bin NOT NULL PRIMARY KEY,
+                data LONGTEXT CHARACTER SET utf8mb4 NOT NULL,
+                created_at BIGINT NOT NULL,
+                expires_at BIGINT NOT NULL,
+                permanent BOOLEAN NOT NULL DEFAULT FALSE,
+                INDEX {table}_expires_at (expires_at)
+            ) ENGINE = InnoDB DEFAULT CHARSET = utf8mb4"
+        ))
+        .execute(&self.pool)
+        .await
+        .map_err(backend)?;
+        Ok(())
+    }
+
+    /// The connection pool.
+    pub fn pool(&self) -> &MySqlPool {
+        &self.pool
+    }
+}
+
+#[async_trait]
+impl SessionStore for MySqlStore {
+    async fn load(&self, key: &str) -> Result<Option<Record>> {
+        check_key(key)?;
+        let row =
+            sqlx::query(&format!("SELECT data, created_at, expires_at, permanent FROM {} WHERE id = ?", self.table))
+                .bind(key)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(backend)?;
+        let Some(row) = row else { return Ok(None) };
+        let data: String = row.try_get(0).map_err(backend)?;
+        Ok(Some(Record {
+            fields: decode_fields(&data)?,
+            created_at: row.try_get(1).map_err(backend)?,
+            expires_at: row.try_get(2).map_err(backend)?,
+            permanent: row.try_get(3).map_err(backend)?,
+        }))
+    }
+
+    async fn create(&self, key: &str, record: &Record) -> Result<bool> {
+        // `INSERT IGNORE` turns errors such as truncation into warnings: the key is checked first.
+        check_key(key)?;
+        let done = sqlx::query(&format!(
+            "INSERT IGNORE INTO {} (id, data, created_at, expires_at, permanent)
+             VALUES (?, ?, ?, ?, ?)",
+            self.table
+        ))
+        .bind(key)
+        .bind(patch(&record.fields, &[]))
+        .bind(record.created_at)
+        .bind(record.expires_at)
+        .bind(record.permanent)
+        .execute(&self.pool)
+        .await
+        .map_err(backend)?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn update(&self, key: &str, update: &Update) -> Result<bool> {
+        check_key(key)?;
+        // With CLIENT_FOUND_ROWS (always set by sqlx) `rows_affected` counts matched rows, so an
+        // update that changes nothing still reports that the record exists.
+        let done = if update.set.is_empty() && update.remove.is_empty() {
+            sqlx::query(&format!("UPDATE {} SET expires_at = ?, permanent = ? WHERE id = ?", self.table))
+                .bind(update.expires_at)
+                .bind(update.permanent)
+                .bind(key)
+                .execute(&self.pool)
+                .await
+        } else {
+            sqlx::query(&format!(
+                "UPDATE {} SET data = JSON_MERGE_PATCH(data, ?), expires_at = ?, permanent = ?
+                 WHERE id = ?",
+                self.table
+            ))
+            .bind(patch(&update.set, &update.remove))
+            .bind(update.expires_at)
+            .bind(update.permanent)
+            .bind(key)
+            .execute(&self.pool)
+            .await
+        }
+        .map_err(backend)?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn delete(&self, key: &str) -> Result<()> {
+        check_key(key)?;
+        sqlx::query(&format!("DELETE FROM {} WHERE id = ?", self.table))
+            .bind(key)
+            .execute(&self.pool)
+            .await
+            .map_err(backend)?;
+        Ok(())
+    }
+
+    async fn purge_expired(&self, now: i64) -> Result<u64> {
+        let done = sqlx::query(&format!("DELETE FROM {} WHERE expires_at <= ?", self.table))
+            .bind(now)
+            .execute(&self.pool)
+            .await
+            .map_err(backend)?;
+        Ok(done.rows_affected())
+    }
+
+    fn backend_name(&self) -> &'static str {
+        "mysql"
+    }
+}
+
+/// Opens the store a `mysql` session's configuration describes, creating its table.
+pub(crate) async fn open(config: &SessionConfig) -> std::result::Result<std::sync::Arc<dyn SessionStore>, ConfigError> {
+    let name = config.cookie_name();
+    // `Config::validate` insists on a URL for server stores.
+    let Some(url) = &config.url else {
+        return Err(ConfigError::new(name, "url", "a mysql session needs `url`"));
+    };
+    let mut store = MySqlStore::open(url)
+        .await
+        .map_err(|e| ConfigError::new(name, "url", format!("cannot connect to MySQL: {e}")))?;
+    if let Some(table) = &config.table {
+        store = store.with_table_name(table).map_err(|e| ConfigError::new(name, "table", e))?;
+    }
+    store
+        .migrate()
+        .await
+        .map_err(|e| ConfigError::new(name, "url", format!("cannot create the sessions table: {e}")))?;
+    Ok(std::sync::Arc::new(store))
+}
+
+/// Refuses a key the `id` column cannot hold exactly (non-ASCII, or longer than 255 bytes).
+fn check_key(key: &str) -> Result<()> {
+    if key.is_ascii() && key.len() <= MAX_KEY_LEN {
+        Ok(())
+    } else {
+        Err(Error::Backend(format!("a MySQL session key must be ASCII and at most {MAX_KEY_LEN} bytes").into()))
+    }
+}
+
+/// The merge patch for `JSON_MERGE_PATCH`: each set field as its JSON text (a string, so the
+/// patch replaces it whole instead of merging objects), each removed field as `null`.
+fn patch(set: &Map<String, Value>, remove: &[String]) -> String {
+    let mut object = Map::with_capacity(set.len() + remove.len());
+    for (field, value) in set {
+        object.insert(field.clone(), Value::String(value.to_string()));
+    }
+    for field in remove {
+        object.insert(field.clone(), Value::Null);
+    }
+    Value::Object(object).to_string()
+}
+
+fn decode_fields(data: &str) -> Result<Map<String, Value>> {
+    let stored: Map<String, Value> = serde_json::from_str(data).map_err(|e| Error::Decode(Box::new(e)))?;
+    let mut fields = Map::with_capacity(stored.len());
+    for (field, text) in stored {
+        let Value::String(text) = text else {
+            return Err(Error::Decode(format!("field `{field}` is not JSON text").into()));
+        };
+        fields.insert(field, serde_json::from_str(&text).map_err(|e| Error::Decode(Box::new(e)))?);
+    }
+    Ok(fields)
+}
+
+fn backend(error: impl std::error::Error + Send + Sync + 'static) -> Error {
+    Error::Backend(Box::new(error))
+}

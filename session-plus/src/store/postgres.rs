@@ -1,0 +1,254 @@
+//! [`PostgresStore`]: records in a PostgreSQL table.
+//!
+//! One row per session. `data` is a `JSONB` object of the session's fields, so a request's
+//! changes apply in one `UPDATE`: `(data || patch) - removed` (jsonb `||` replaces top-level keys
+//! whole, so nested values are never merged) and two requests that change different fields both
+//! survive. `expires_at` is indexed for the purge.
+//!
+//! Every store call is one statement. The pool that [`PostgresStore::open`] builds pings a
+//! connection before handing it out only when it sat idle for a second or more, so a busy pool
+//! pays no extra round trip, and a connection the server dropped while idle is replaced instead
+//! of failing a request.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use serde_json::{Map, Value};
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::{Connection, Row};
+
+use super::{Error, Record, Result, SessionStore, Update};
+use crate::config::{ConfigError, SessionConfig};
+
+/// How long a pooled connection may sit idle before [`PostgresStore::open`]'s pool pings it
+/// on checkout.
+const IDLE_PING_AFTER: Duration = Duration::from_secs(1);
+
+/// The advisory lock that serialises [`PostgresStore::migrate`] across processes
+/// (the bytes of `"session+"`).
+const MIGRATE_LOCK: i64 = 0x7365_7373_696f_6e2b;
+
+/// A PostgreSQL-backed store.
+///
+/// ```no_run
+/// use session_plus::store::PostgresStore;
+/// # async fn run() -> Result<(), session_plus::store::Error> {
+/// let store = PostgresStore::open("postgres://app@127.0.0.1:5432/app").await?;
+/// store.migrate().await?;
+/// # Ok(()) }
+/// ```
+#[derive(Debug, Clone)]
+pub struct PostgresStore {
+    pool: PgPool,
+    table: String,
+}
+
+impl PostgresStore {
+    /// Connects to the database at `url` (`postgres://user:password@host:port/database`, with
+    /// any of sqlx's query parameters such as `sslmode` or `application_name`).
+    ///
+    /// The pool holds at most 8 connections, waits at most 5 seconds for one, and pings a
+    /// connection before use only when it has been idle for a second or more. Build a
+    /// [`PgPool`] yourself and use [`PostgresStore::new`] for other settings.
+    ///
+    /// # Errors
+    /// The URL is invalid or the server cannot be reached.
+    pub async fn open(url: &str) -> Result<Self> {
+        let options = PgConnectOptions::from_str(url).map_err(backend)?;
+        let pool = PgPoolOptions::new()
+            .max_connections(8)
+            .acquire_timeout(Duration::from_secs(5))
+            .test_before_acquire(false)
+            .before_acquire(|conn, meta| {
+                Box::pin(async move {
+                    if meta.idle_for >= IDLE_PING_AFTER {
+                        conn.ping().await?;
+                    }
+                    Ok(true)
+                })
+            })
+            .connect_with(options)
+            .await
+            .map_err(backend)?;
+        Ok(Self::new(pool))
+    }
+
+    /// A store on an existing pool, using the table `sessions`.
+    pub fn new(pool: PgPool) -> Self {
+        Self { pool, table: "sessions".to_owned() }
+    }
+
+    /// Uses another table; its name must be a plain SQL identifier (used unquoted, so
+    /// PostgreSQL folds it to lower case).
+    ///
+    /// # Errors
+    /// The name is empty or has characters other than ASCII letters, digits and `_`.
+    pub fn with_table_name(mut self, table: impl Into<String>) -> std::result::Result<Self, String> {
+        let table = table.into();
+        let valid = table.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+            && table.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+        if !valid {
+            return Err(format!("`{table}` is not a plain SQL identifier"));
+        }
+        self.table = table;
+        Ok(self)
+    }
+
+    /// Creates the table and its index if they do not exist.
+    ///
+    /// Safe to run from several processes at once: the statements run in one transaction
+    /// under a transaction-level advisory lock, since two concurrent `CREATE TABLE IF NOT
+    /// EXISTS` can otherwise both try to create the table and one fail.
+    ///
+    /// # Errors
+    /// The database refuses the statements.
+    pub async fn migrate(&self) -> Result<()> {
+        let table = &self.table;
+        let mut tx = self.pool.begin().await.map_err(backend)?;
+        // Keeps the "already exists, skipping" notices of a repeated migration out of the logs.
+        sqlx::query("SET LOCAL client_min_messages = warning").execute(&mut *tx).await.map_err(backend)?;
+        sqlx::query("SELECT pg_advisory_xact_lock($1)").bind(MIGRATE_LOCK).execute(&mut *tx).await.map_err(backend)?;
+        sqlx::query(&format!(
+            "CREATE TABLE IF NOT EXISTS {table} (
+                id TEXT PRIMARY KEY,
+                data JSONB NOT NULL,
+                created_at BIGINT NOT NULL,
+                expires_at BIGINT NOT NULL,
+                permanent BOOLEAN NOT NULL DEFAULT false
+            )"
+        ))
+        .execute(&mut *tx)
+        .await
+        .map_err(backend)?;
+        sqlx::query(&format!("CREATE INDEX IF NOT EXISTS {table}_expires_at ON {table} (expires_at)"))
+            .execute(&mut *tx)
+            .await
+            .map_err(backend)?;
+        tx.commit().await.map_err(backend)?;
+        Ok(())
+    }
+
+    /// The connection pool.
+    pub fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+}
+
+#[async_trait]
+impl SessionStore for PostgresStore {
+    async fn load(&self, key: &str) -> Result<Option<Record>> {
+        let row = sqlx::query(&format!(
+            "SELECT data::text, created_at, expires_at, permanent FROM {} WHERE id = $1",
+            self.table
+        ))
+        .bind(key)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(backend)?;
+        let Some(row) = row else { return Ok(None) };
+        let data: String = row.try_get(0).map_err(backend)?;
+        let fields: Map<String, Value> = serde_json::from_str(&data).map_err(|e| Error::Decode(Box::new(e)))?;
+        Ok(Some(Record {
+            fields,
+            created_at: row.try_get(1).map_err(backend)?,
+            expires_at: row.try_get(2).map_err(backend)?,
+            permanent: row.try_get(3).map_err(backend)?,
+        }))
+    }
+
+    async fn create(&self, key: &str, record: &Record) -> Result<bool> {
+        let done = sqlx::query(&format!(
+            "INSERT INTO {} (id, data, created_at, expires_at, permanent)
+             VALUES ($1, $2::jsonb, $3, $4, $5)
+             ON CONFLICT (id) DO NOTHING",
+            self.table
+        ))
+        .bind(key)
+        .bind(json_object(&record.fields)?)
+        .bind(record.created_at)
+        .bind(record.expires_at)
+        .bind(record.permanent)
+        .execute(&self.pool)
+        .await
+        .map_err(backend)?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn update(&self, key: &str, update: &Update) -> Result<bool> {
+        let done = if update.set.is_empty() && update.remove.is_empty() {
+            sqlx::query(&format!("UPDATE {} SET expires_at = $2, permanent = $3 WHERE id = $1", self.table))
+                .bind(key)
+                .bind(update.expires_at)
+                .bind(update.permanent)
+                .execute(&self.pool)
+                .await
+        } else {
+            sqlx::query(&format!(
+                "UPDATE {} SET data = (data || $4::jsonb) - $5::text[], expires_at = $2, permanent = $3
+                 WHERE id = $1",
+                self.table
+            ))
+            .bind(key)
+            .bind(update.expires_at)
+            .bind(update.permanent)
+            .bind(json_object(&update.set)?)
+            .bind(update.remove.as_slice())
+            .execute(&self.pool)
+            .await
+        }
+        .map_err(backend)?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn delete(&self, key: &str) -> Result<()> {
+        sqlx::query(&format!("DELETE FROM {} WHERE id = $1", self.table))
+            .bind(key)
+            .execute(&self.pool)
+            .await
+            .map_err(backend)?;
+        Ok(())
+    }
+
+    async fn purge_expired(&self, now: i64) -> Result<u64> {
+        let done = sqlx::query(&format!("DELETE FROM {} WHERE expires_at <= $1", self.table))
+            .bind(now)
+            .execute(&self.pool)
+            .await
+            .map_err(backend)?;
+        Ok(done.rows_affected())
+    }
+
+    fn backend_name(&self) -> &'static str {
+        "postgres"
+    }
+}
+
+/// Opens the store a `postgres` session's configuration describes, creating its table.
+pub(crate) async fn open(config: &SessionConfig) -> std::result::Result<std::sync::Arc<dyn SessionStore>, ConfigError> {
+    let name = config.cookie_name();
+    // `Config::validate` insists on a URL for server stores.
+    let Some(url) = &config.url else {
+        return Err(ConfigError::new(name, "url", "a postgres session needs `url`"));
+    };
+    let mut store = PostgresStore::open(url)
+        .await
+        .map_err(|e| ConfigError::new(name, "url", format!("cannot connect to PostgreSQL: {e}")))?;
+    if let Some(table) = &config.table {
+        store = store.with_table_name(table).map_err(|e| ConfigError::new(name, "table", e))?;
+    }
+    store
+        .migrate()
+        .await
+        .map_err(|e| ConfigError::new(name, "url", format!("cannot create the sessions table: {e}")))?;
+    Ok(std::sync::Arc::new(store))
+}
+
+/// The fields as a JSON object's text, for a `$n::jsonb` parameter.
+fn json_object(fields: &Map<String, Value>) -> Result<String> {
+    serde_json::to_string(fields).map_err(|e| Error::Backend(Box::new(e)))
+}
+
+fn backend(error: impl std::error::Error + Send + Sync + 'static) -> Error {
+    Error::Backend(Box::new(error))
+}
