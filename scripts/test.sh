@@ -15,6 +15,15 @@ if ! command -v cargo >/dev/null 2>&1; then
   exit 1
 fi
 
+# flate2 links the system zlib (found with pkg-config): Python's zlib, so compressed Flask
+# cookies come out byte for byte.
+
+if ! dpkg -s zlib1g-dev >/dev/null 2>&1; then
+  echo "installing zlib1g-dev from Debian"
+  [ -n "${APT_UPDATED:-}" ] || { apt-get update -qq >/dev/null; APT_UPDATED=1; }
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq zlib1g-dev pkg-config >/dev/null
+fi
+
 log "format"
 cargo fmt --all -- --check
 
@@ -22,7 +31,7 @@ log "clippy (all targets, all features)"
 cargo clippy --workspace --all-targets --all-features -- -D warnings
 
 log "each feature alone"
-for features in "" "axum" "codec-private" "store-sqlite" "store-redis" "store-memcached" "store-postgres" "store-mysql"; do
+for features in "" "axum" "codec-private" "flask" "store-sqlite" "store-redis" "store-memcached" "store-postgres" "store-mysql" "flask,store-redis" "flask,store-memcached"; do
   echo "-- session-plus with no default features${features:+ + $features}"
   cargo check -q -p session-plus --no-default-features ${features:+--features "$features"}
 done

@@ -90,10 +90,9 @@ impl Config {
     /// # Errors
     /// A syntax error, an unknown key, a value of the wrong type, or any check of [`Config::validate`].
     pub fn from_toml_str(text: &str) -> Result<Self, ConfigError> {
-        let value: toml::Value = toml::from_str(text)
-            .map_err(|e| ConfigError::global(None, format!("invalid TOML: {e}")))?;
-        let json = serde_json::to_value(value)
-            .map_err(|e| ConfigError::global(None, format!("invalid TOML: {e}")))?;
+        let value: toml::Value =
+            toml::from_str(text).map_err(|e| ConfigError::global(None, format!("invalid TOML: {e}")))?;
+        let json = serde_json::to_value(value).map_err(|e| ConfigError::global(None, format!("invalid TOML: {e}")))?;
         Self::from_value(&json)
     }
 
@@ -111,8 +110,8 @@ impl Config {
     /// # Errors
     /// As [`Config::from_toml_str`].
     pub fn from_json_str(text: &str) -> Result<Self, ConfigError> {
-        let json: Value = serde_json::from_str(text)
-            .map_err(|e| ConfigError::global(None, format!("invalid JSON: {e}")))?;
+        let json: Value =
+            serde_json::from_str(text).map_err(|e| ConfigError::global(None, format!("invalid JSON: {e}")))?;
         Self::from_value(&json)
     }
 
@@ -127,9 +126,8 @@ impl Config {
     /// An unreadable file, or as [`Config::from_toml_str`].
     pub fn from_file(path: impl AsRef<Path>) -> Result<Self, ConfigError> {
         let path = path.as_ref();
-        let text = std::fs::read_to_string(path).map_err(|e| {
-            ConfigError::global(None, format!("cannot read {}: {e}", path.display()))
-        })?;
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| ConfigError::global(None, format!("cannot read {}: {e}", path.display())))?;
         if path.extension().is_some_and(|ext| ext == "json") {
             Self::from_json_str(&text)
         } else {
@@ -195,10 +193,7 @@ impl Config {
     /// server-side session.
     pub fn validate(&self) -> Result<(), ConfigError> {
         if self.sessions.is_empty() {
-            return Err(ConfigError::global(
-                Some("session"),
-                "at least one session is required",
-            ));
+            return Err(ConfigError::global(Some("session"), "at least one session is required"));
         }
         let mut names = HashSet::new();
         let mut auto: Option<&str> = None;
@@ -209,10 +204,8 @@ impl Config {
             }
             if session.session_fields == FieldSelector::Auto {
                 if let Some(first) = auto {
-                    return Err(session.error(
-                        "session_fields",
-                        format!("only one session may be \"auto\"; `{first}` is already"),
-                    ));
+                    return Err(session
+                        .error("session_fields", format!("only one session may be \"auto\"; `{first}` is already")));
                 }
                 auto = Some(&session.cookie_name);
             }
@@ -238,10 +231,7 @@ impl Config {
 
     fn from_value(value: &Value) -> Result<Self, ConfigError> {
         let Value::Object(top) = value else {
-            return Err(ConfigError::global(
-                None,
-                "the configuration must be a table/object",
-            ));
+            return Err(ConfigError::global(None, "the configuration must be a table/object"));
         };
         let mut config = Config::new();
         for (key, value) in top {
@@ -252,25 +242,17 @@ impl Config {
                     };
                     for item in items {
                         let Value::String(s) = item else {
-                            return Err(ConfigError::global(
-                                Some(key),
-                                "expected a list of strings",
-                            ));
+                            return Err(ConfigError::global(Some(key), "expected a list of strings"));
                         };
                         config = config.with_secret_key(s.clone());
                     }
                 }
                 "session" | "sessions" => {
                     let Value::Array(items) = value else {
-                        return Err(ConfigError::global(
-                            Some(key),
-                            "expected a list of sessions",
-                        ));
+                        return Err(ConfigError::global(Some(key), "expected a list of sessions"));
                     };
                     for (index, item) in items.iter().enumerate() {
-                        config
-                            .sessions
-                            .push(SessionConfig::from_value(index, item)?);
+                        config.sessions.push(SessionConfig::from_value(index, item)?);
                     }
                 }
                 _ => return Err(ConfigError::global(Some(key), "unknown key")),
@@ -465,11 +447,7 @@ impl FieldSelector {
             };
             items
                 .iter()
-                .map(|v| {
-                    v.as_str()
-                        .map(str::to_owned)
-                        .ok_or_else(|| "field names are strings".to_owned())
-                })
+                .map(|v| v.as_str().map(str::to_owned).ok_or_else(|| "field names are strings".to_owned()))
                 .collect()
         };
         match value {
@@ -483,19 +461,12 @@ impl FieldSelector {
                     match key.as_str() {
                         "include" => include = names(value)?,
                         "exclude" => exclude = names(value)?,
-                        _ => {
-                            return Err(format!(
-                                "unknown key `{key}`; expected `include` or `exclude`"
-                            ))
-                        }
+                        _ => return Err(format!("unknown key `{key}`; expected `include` or `exclude`")),
                     }
                 }
                 Ok(Self::IncludeExclude { include, exclude })
             }
-            _ => Err(
-                r#"expected [], a list of fields, {include = [..], exclude = [..]} or "auto""#
-                    .into(),
-            ),
+            _ => Err(r#"expected [], a list of fields, {include = [..], exclude = [..]} or "auto""#.into()),
         }
     }
 }
@@ -740,11 +711,7 @@ impl SessionConfig {
         S: Into<String>,
     {
         let fields: BTreeSet<String> = fields.into_iter().map(Into::into).collect();
-        self.session_fields = if fields.is_empty() {
-            FieldSelector::All
-        } else {
-            FieldSelector::List(fields)
-        };
+        self.session_fields = if fields.is_empty() { FieldSelector::All } else { FieldSelector::List(fields) };
         self
     }
 
@@ -1049,7 +1016,11 @@ impl SessionConfig {
                 }
             }
         }
-        for (key, set) in [("digest", self.digest.is_some()), ("salt", self.salt.is_some()), ("key_derivation", self.key_derivation.is_some())] {
+        for (key, set) in [
+            ("digest", self.digest.is_some()),
+            ("salt", self.salt.is_some()),
+            ("key_derivation", self.key_derivation.is_some()),
+        ] {
             if set && !itsdangerous {
                 return Err(self.error(key, "applies only to a secure_cookie session with a Flask format"));
             }
@@ -1062,11 +1033,7 @@ impl SessionConfig {
 
     /// The idle lifetime, or the permanent one.
     pub(crate) fn lifetime(&self, permanent: bool) -> i64 {
-        let lifetime = if permanent {
-            self.session_permanent_lifetime
-        } else {
-            self.session_lifetime
-        };
+        let lifetime = if permanent { self.session_permanent_lifetime } else { self.session_lifetime };
         secs(lifetime)
     }
 
@@ -1096,27 +1063,19 @@ impl SessionConfig {
     }
 
     fn error(&self, key: &str, message: impl Into<String>) -> ConfigError {
-        ConfigError {
-            session: Some(self.cookie_name.clone()),
-            key: Some(key.to_owned()),
-            message: message.into(),
-        }
+        ConfigError { session: Some(self.cookie_name.clone()), key: Some(key.to_owned()), message: message.into() }
     }
 
     fn validate(&self) -> Result<(), ConfigError> {
         let name = &self.cookie_name;
         if name.is_empty() || !name.bytes().all(is_cookie_name_byte) {
-            return Err(self.error(
-                "cookie_name",
-                "must be a non-empty cookie token (letters, digits, !#$%&'*+-.^_`|~)",
-            ));
+            return Err(
+                self.error("cookie_name", "must be a non-empty cookie token (letters, digits, !#$%&'*+-.^_`|~)")
+            );
         }
         if let FieldSelector::IncludeExclude { include, exclude } = &self.session_fields {
             if let Some(field) = include.intersection(exclude).next() {
-                return Err(self.error(
-                    "session_fields",
-                    format!("field `{field}` is both included and excluded"),
-                ));
+                return Err(self.error("session_fields", format!("field `{field}` is both included and excluded")));
             }
         }
         if name.starts_with("__Host-") {
@@ -1134,20 +1093,14 @@ impl SessionConfig {
             return Err(self.error("cookie_secure", "a __Secure- cookie must be secure"));
         }
         if self.cookie_samesite == SameSite::None && !self.cookie_secure {
-            return Err(self.error(
-                "cookie_samesite",
-                "SameSite=None requires cookie_secure = true",
-            ));
+            return Err(self.error("cookie_samesite", "SameSite=None requires cookie_secure = true"));
         }
         if !self.cookie_path.starts_with('/') {
             return Err(self.error("cookie_path", "must start with /"));
         }
         for (key, value) in [
             ("session_lifetime", Some(self.session_lifetime)),
-            (
-                "session_permanent_lifetime",
-                Some(self.session_permanent_lifetime),
-            ),
+            ("session_permanent_lifetime", Some(self.session_permanent_lifetime)),
             ("session_absolute_lifetime", self.session_absolute_lifetime),
             ("purge_interval", Some(self.purge_interval)),
         ] {
@@ -1160,10 +1113,9 @@ impl SessionConfig {
                 return Err(self.error("refresh_interval", "must be shorter than session_lifetime"));
             }
         }
-        for (key, status) in [
-            ("load_error_status", self.load_error_status),
-            ("save_error_status", self.save_error_status),
-        ] {
+        for (key, status) in
+            [("load_error_status", self.load_error_status), ("save_error_status", self.save_error_status)]
+        {
             if !(400..=599).contains(&status) {
                 return Err(self.error(key, "must be an HTTP error status (400-599)"));
             }
@@ -1176,16 +1128,17 @@ impl SessionConfig {
             for key in keys {
                 if let SecretKey::Literal(value) = key {
                     if value.is_empty() || (self.format == Format::Native && value.len() < MIN_SECRET_LEN) {
-                        return Err(self.error("secret_keys", format!("a key must be at least {MIN_SECRET_LEN} bytes long")));
+                        return Err(
+                            self.error("secret_keys", format!("a key must be at least {MIN_SECRET_LEN} bytes long"))
+                        );
                     }
                 }
             }
         }
         if self.encrypt && self.session_type != SessionType::SecureCookie {
-            return Err(self.error(
-                "encrypt",
-                "only a secure_cookie session is encrypted; a server-side one holds only an id",
-            ));
+            return Err(
+                self.error("encrypt", "only a secure_cookie session is encrypted; a server-side one holds only an id")
+            );
         }
         if self.key_prefix.contains(char::is_whitespace) {
             return Err(self.error("key_prefix", "must not contain white space"));
@@ -1202,10 +1155,7 @@ impl SessionConfig {
             | SessionType::Firestore
                 if self.url.is_none() =>
             {
-                Err(self.error(
-                    "url",
-                    format!("a {} session needs `url`", self.session_type),
-                ))
+                Err(self.error("url", format!("a {} session needs `url`", self.session_type)))
             }
             _ => Ok(()),
         }
@@ -1230,30 +1180,18 @@ impl SessionConfig {
             let err = |message: String| ConfigError::new(&name, key, message);
             match key.as_str() {
                 "cookie_name" => {}
-                "session_type" => {
-                    s.session_type = string(value).and_then(|v| v.parse()).map_err(err)?
-                }
-                "session_fields" => {
-                    s.session_fields = FieldSelector::from_value(value).map_err(err)?
-                }
+                "session_type" => s.session_type = string(value).and_then(|v| v.parse()).map_err(err)?,
+                "session_fields" => s.session_fields = FieldSelector::from_value(value).map_err(err)?,
                 "cookie_domain" => s.cookie_domain = optional(value, string).map_err(err)?,
                 "cookie_path" => s.cookie_path = string(value).map_err(err)?,
                 "cookie_httponly" => s.cookie_httponly = boolean(value).map_err(err)?,
                 "cookie_secure" => s.cookie_secure = boolean(value).map_err(err)?,
-                "cookie_samesite" => {
-                    s.cookie_samesite = string(value).and_then(|v| v.parse()).map_err(err)?
-                }
+                "cookie_samesite" => s.cookie_samesite = string(value).and_then(|v| v.parse()).map_err(err)?,
                 "cookie_max_age" => s.cookie_max_age = optional(value, duration).map_err(err)?,
                 "session_lifetime" => s.session_lifetime = duration(value).map_err(err)?,
-                "session_permanent_lifetime" => {
-                    s.session_permanent_lifetime = duration(value).map_err(err)?
-                }
-                "session_absolute_lifetime" => {
-                    s.session_absolute_lifetime = optional(value, duration).map_err(err)?
-                }
-                "refresh_interval" => {
-                    s.refresh_interval = optional(value, duration).map_err(err)?
-                }
+                "session_permanent_lifetime" => s.session_permanent_lifetime = duration(value).map_err(err)?,
+                "session_absolute_lifetime" => s.session_absolute_lifetime = optional(value, duration).map_err(err)?,
+                "refresh_interval" => s.refresh_interval = optional(value, duration).map_err(err)?,
                 "key_prefix" => s.key_prefix = string(value).map_err(err)?,
                 "use_signer" => s.use_signer = boolean(value).map_err(err)?,
                 "refresh_on_request" => s.refresh_on_request = boolean(value).map_err(err)?,
@@ -1278,10 +1216,7 @@ impl SessionConfig {
                     s.secret_keys = Some(keys);
                 }
                 _ => {
-                    return Err(err(format!(
-                        "unknown key; expected one of: {}",
-                        SESSION_KEYS.join(", ")
-                    )));
+                    return Err(err(format!("unknown key; expected one of: {}", SESSION_KEYS.join(", "))));
                 }
             }
         }
@@ -1310,19 +1245,11 @@ pub struct ConfigError {
 
 impl ConfigError {
     pub(crate) fn new(session: &str, key: &str, message: impl Into<String>) -> Self {
-        Self {
-            session: Some(session.to_owned()),
-            key: Some(key.to_owned()),
-            message: message.into(),
-        }
+        Self { session: Some(session.to_owned()), key: Some(key.to_owned()), message: message.into() }
     }
 
     pub(crate) fn global(key: Option<&str>, message: impl Into<String>) -> Self {
-        Self {
-            session: None,
-            key: key.map(str::to_owned),
-            message: message.into(),
-        }
+        Self { session: None, key: key.map(str::to_owned), message: message.into() }
     }
 
     /// The session at fault (its cookie name, or `#N` when it has none), if the error is about one.
@@ -1363,9 +1290,8 @@ pub(crate) fn parse_duration(text: &str) -> Result<Duration, String> {
     if let Ok(secs) = text.parse::<u64>() {
         return Ok(Duration::from_secs(secs));
     }
-    humantime::parse_duration(text).map_err(|e| {
-        format!("invalid duration `{text}`: {e} (use seconds or e.g. \"30m\", \"1d\")")
-    })
+    humantime::parse_duration(text)
+        .map_err(|e| format!("invalid duration `{text}`: {e} (use seconds or e.g. \"30m\", \"1d\")"))
 }
 
 fn secs(duration: Duration) -> i64 {
@@ -1377,31 +1303,20 @@ fn is_cookie_name_byte(b: u8) -> bool {
 }
 
 fn string(value: &Value) -> Result<String, String> {
-    value
-        .as_str()
-        .map(str::to_owned)
-        .ok_or_else(|| "expected a string".to_owned())
+    value.as_str().map(str::to_owned).ok_or_else(|| "expected a string".to_owned())
 }
 
 fn boolean(value: &Value) -> Result<bool, String> {
-    value
-        .as_bool()
-        .ok_or_else(|| "expected true or false".to_owned())
+    value.as_bool().ok_or_else(|| "expected true or false".to_owned())
 }
 
 fn status(value: &Value) -> Result<u16, String> {
-    value
-        .as_u64()
-        .and_then(|v| u16::try_from(v).ok())
-        .ok_or_else(|| "expected an HTTP status code".to_owned())
+    value.as_u64().and_then(|v| u16::try_from(v).ok()).ok_or_else(|| "expected an HTTP status code".to_owned())
 }
 
 fn duration(value: &Value) -> Result<Duration, String> {
     match value {
-        Value::Number(n) => n
-            .as_u64()
-            .map(Duration::from_secs)
-            .ok_or_else(|| "expected whole seconds".to_owned()),
+        Value::Number(n) => n.as_u64().map(Duration::from_secs).ok_or_else(|| "expected whole seconds".to_owned()),
         Value::String(s) => parse_duration(s),
         _ => Err("expected seconds or a duration such as \"30m\" or \"1d\"".to_owned()),
     }
@@ -1479,16 +1394,11 @@ mod tests {
         let s = &config.sessions()[0];
         assert_eq!(s.session_lifetime, Duration::from_secs(1800));
         assert_eq!(s.session_permanent_lifetime, Duration::from_secs(7200));
-        assert_eq!(
-            s.session_absolute_lifetime,
-            Some(Duration::from_secs(86_400))
-        );
+        assert_eq!(s.session_absolute_lifetime, Some(Duration::from_secs(86_400)));
         assert_eq!(s.cookie_max_age, Some(Duration::from_secs(90)));
         assert_eq!(s.refresh_interval, Some(Duration::from_secs(60)));
-        assert!(
-            matches!(&s.session_fields, FieldSelector::IncludeExclude { include, exclude }
-            if include.is_empty() && exclude.contains("x"))
-        );
+        assert!(matches!(&s.session_fields, FieldSelector::IncludeExclude { include, exclude }
+            if include.is_empty() && exclude.contains("x")));
     }
 
     fn fails(body: &str, session: Option<&str>, key: &str) -> String {
@@ -1500,27 +1410,19 @@ mod tests {
 
     #[test]
     fn bad_configs_name_session_and_key() {
-        fails(
-            "[[session]]\ncookie_name = \"a\"\nfoo = 1",
-            Some("a"),
-            "foo",
-        );
-        fails(
-            "[[session]]\ncookie_name = \"a\"\n[[session]]\ncookie_name = \"a\"",
-            Some("a"),
-            "cookie_name",
-        );
+        fails("[[session]]\ncookie_name = \"a\"\nfoo = 1", Some("a"), "foo");
+        fails("[[session]]\ncookie_name = \"a\"\n[[session]]\ncookie_name = \"a\"", Some("a"), "cookie_name");
         fails(
             "[[session]]\ncookie_name = \"a\"\nsession_fields = \"auto\"\n[[session]]\ncookie_name = \"b\"\nsession_fields = \"auto\"",
             Some("b"),
             "session_fields",
         );
-        fails("[[session]]\ncookie_name = \"__Host-s\"\ncookie_secure = true\ncookie_domain = \"x.com\"", Some("__Host-s"), "cookie_domain");
         fails(
-            "[[session]]\ncookie_name = \"__Host-s\"",
+            "[[session]]\ncookie_name = \"__Host-s\"\ncookie_secure = true\ncookie_domain = \"x.com\"",
             Some("__Host-s"),
-            "cookie_secure",
+            "cookie_domain",
         );
+        fails("[[session]]\ncookie_name = \"__Host-s\"", Some("__Host-s"), "cookie_secure");
         fails(
             "[[session]]\ncookie_name = \"__Host-s\"\ncookie_secure = true\ncookie_path = \"/a\"",
             Some("__Host-s"),
@@ -1532,68 +1434,30 @@ mod tests {
             "session_fields",
         );
         assert!(msg.contains("`x`"), "{msg}");
-        fails(
-            "[[session]]\ncookie_name = \"a\"\ncookie_samesite = \"sideways\"",
-            Some("a"),
-            "cookie_samesite",
-        );
-        fails(
-            "[[session]]\ncookie_name = \"a\"\nsession_lifetime = \"soon\"",
-            Some("a"),
-            "session_lifetime",
-        );
-        fails(
-            "[[session]]\ncookie_name = \"a\"\ncookie_secure = \"yes\"",
-            Some("a"),
-            "cookie_secure",
-        );
-        fails(
-            "[[session]]\ncookie_name = \"a\"\nsession_type = \"oracle\"",
-            Some("a"),
-            "session_type",
-        );
-        fails(
-            "[[session]]\ncookie_name = \"a\"\nsession_type = \"sqlite\"",
-            Some("a"),
-            "path",
-        );
-        fails(
-            "[[session]]\ncookie_name = \"a\"\nsession_type = \"memory\"\nencrypt = true",
-            Some("a"),
-            "encrypt",
-        );
-        fails(
-            "[[session]]\nsession_type = \"memory\"",
-            Some("#1"),
-            "cookie_name",
-        );
+        fails("[[session]]\ncookie_name = \"a\"\ncookie_samesite = \"sideways\"", Some("a"), "cookie_samesite");
+        fails("[[session]]\ncookie_name = \"a\"\nsession_lifetime = \"soon\"", Some("a"), "session_lifetime");
+        fails("[[session]]\ncookie_name = \"a\"\ncookie_secure = \"yes\"", Some("a"), "cookie_secure");
+        fails("[[session]]\ncookie_name = \"a\"\nsession_type = \"oracle\"", Some("a"), "session_type");
+        fails("[[session]]\ncookie_name = \"a\"\nsession_type = \"sqlite\"", Some("a"), "path");
+        fails("[[session]]\ncookie_name = \"a\"\nsession_type = \"memory\"\nencrypt = true", Some("a"), "encrypt");
+        fails("[[session]]\nsession_type = \"memory\"", Some("#1"), "cookie_name");
         fails(
             "[[session]]\ncookie_name = \"a\"\nsession_lifetime = 60\nrefresh_interval = 60",
             Some("a"),
             "refresh_interval",
         );
-        fails(
-            "[[session]]\ncookie_name = \"a b\"",
-            Some("a b"),
-            "cookie_name",
-        );
+        fails("[[session]]\ncookie_name = \"a b\"", Some("a b"), "cookie_name");
         fails("bogus = 1\n[[session]]\ncookie_name = \"a\"", None, "bogus");
     }
 
     #[test]
     fn cookie_session_without_secret_is_refused() {
         let err = Config::from_toml_str("[[session]]\ncookie_name = \"csrf\"").unwrap_err();
-        assert_eq!(
-            (err.session(), err.key()),
-            (Some("csrf"), Some("secret_keys"))
-        );
-        let err =
-            Config::from_toml_str("secret_keys = [\"short\"]\n[[session]]\ncookie_name = \"csrf\"")
-                .unwrap_err();
+        assert_eq!((err.session(), err.key()), (Some("csrf"), Some("secret_keys")));
+        let err = Config::from_toml_str("secret_keys = [\"short\"]\n[[session]]\ncookie_name = \"csrf\"").unwrap_err();
         assert_eq!(err.key(), Some("secret_keys"));
         // A server-side session without signer needs no key.
-        Config::from_toml_str("[[session]]\ncookie_name = \"s\"\nsession_type = \"memory\"")
-            .unwrap();
+        Config::from_toml_str("[[session]]\ncookie_name = \"s\"\nsession_type = \"memory\"").unwrap();
     }
 
     #[test]
@@ -1601,9 +1465,6 @@ mod tests {
         let key = SecretKey::parse("env:SESSION_PLUS_TEST_UNSET_VARIABLE".into());
         let err = key.resolve().unwrap_err();
         assert!(err.message().contains("SESSION_PLUS_TEST_UNSET_VARIABLE"));
-        assert_eq!(
-            format!("{:?}", SecretKey::parse(KEY.into())),
-            "SecretKey::Literal(..)"
-        );
+        assert_eq!(format!("{:?}", SecretKey::parse(KEY.into())), "SecretKey::Literal(..)");
     }
 }

@@ -13,21 +13,13 @@ use crate::session::Failure;
 pub(crate) const MAX_SET_COOKIE_LEN: usize = 4096;
 
 /// The value of each named cookie in the request (the first one, when a name repeats).
-pub(crate) fn request_values<'a>(
-    headers: &HeaderMap,
-    names: impl Iterator<Item = &'a str>,
-) -> Vec<Option<String>> {
-    let names: Vec<&str> = names.collect();
+pub(crate) fn request_values(headers: &HeaderMap, names: &[String]) -> Vec<Option<String>> {
     let mut values = vec![None; names.len()];
     for header in headers.get_all(COOKIE) {
-        let Ok(header) = header.to_str() else {
-            continue;
-        };
+        let Ok(header) = header.to_str() else { continue };
         for pair in header.split(';') {
-            let Some((name, value)) = pair.trim().split_once('=') else {
-                continue;
-            };
-            if let Some(index) = names.iter().position(|n| *n == name) {
+            let Some((name, value)) = pair.trim().split_once('=') else { continue };
+            if let Some(index) = names.iter().position(|n| n == name) {
                 let value = value.trim_matches('"');
                 values[index].get_or_insert_with(|| value.to_owned());
             }
@@ -95,27 +87,19 @@ mod tests {
         headers.append(COOKIE, HeaderValue::from_static("a=1; b=2; a=3"));
         headers.append(COOKIE, HeaderValue::from_static("c=4"));
         assert_eq!(
-            request_values(&headers, ["a", "c", "d"].into_iter()),
+            request_values(&headers, &["a".to_owned(), "c".to_owned(), "d".to_owned()]),
             vec![Some("1".into()), Some("4".into()), None]
         );
     }
 
     #[test]
     fn attributes_and_removal() {
-        let config = SessionConfig::new("s")
-            .with_domain("example.com")
-            .with_secure(true)
-            .with_cookie_path("/app");
+        let config = SessionConfig::new("s").with_domain("example.com").with_secure(true).with_cookie_path("/app");
         let set = set(&config, "v", Some(60));
-        assert_eq!(
-            set,
-            "s=v; HttpOnly; SameSite=Lax; Secure; Path=/app; Domain=example.com; Max-Age=60"
-        );
+        assert_eq!(set, "s=v; HttpOnly; SameSite=Lax; Secure; Path=/app; Domain=example.com; Max-Age=60");
         let removal = removal(&config);
         assert!(
-            removal.starts_with(
-                "s=; HttpOnly; SameSite=Lax; Secure; Path=/app; Domain=example.com; Max-Age=0"
-            ),
+            removal.starts_with("s=; HttpOnly; SameSite=Lax; Secure; Path=/app; Domain=example.com; Max-Age=0"),
             "{removal}"
         );
     }

@@ -37,6 +37,8 @@ pub struct SessionManager {
 pub(crate) struct ManagerInner {
     pub(crate) sessions: Vec<SessionSpec>,
     pub(crate) by_name: HashMap<String, usize>,
+    /// The cookie names, in configuration order.
+    pub(crate) names: Vec<String>,
     pub(crate) routing: Routing,
     pub(crate) clock: Arc<dyn Clock>,
     /// Purge tasks run while this lives, that is while the manager does.
@@ -112,12 +114,7 @@ impl SessionManager {
     /// # }).unwrap();
     /// ```
     pub fn builder(config: Config) -> SessionManagerBuilder {
-        SessionManagerBuilder {
-            config,
-            stores: HashMap::new(),
-            clock: Arc::new(SystemClock),
-            purge: true,
-        }
+        SessionManagerBuilder { config, stores: HashMap::new(), clock: Arc::new(SystemClock), purge: true }
     }
 
     /// The tower layer that gives each request its [`Session`].
@@ -139,13 +136,7 @@ impl SessionManager {
     /// middleware calls this; it is public for tests and other frameworks.
     pub fn session_for_cookies(&self, headers: Option<&HeaderMap>) -> Session {
         let values = match headers {
-            Some(headers) => cookies::request_values(
-                headers,
-                self.inner
-                    .sessions
-                    .iter()
-                    .map(|s| s.config.cookie_name.as_str()),
-            ),
+            Some(headers) => cookies::request_values(headers, &self.inner.names),
             None => vec![None; self.inner.sessions.len()],
         };
         Session::new(self.inner.clone(), values)
@@ -169,15 +160,9 @@ impl SessionManager {
 
 impl fmt::Debug for SessionManager {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let sessions: Vec<(&str, SessionType)> = self
-            .inner
-            .sessions
-            .iter()
-            .map(|s| (s.config.cookie_name(), s.config.session_type()))
-            .collect();
-        f.debug_struct("SessionManager")
-            .field("sessions", &sessions)
-            .finish_non_exhaustive()
+        let sessions: Vec<(&str, SessionType)> =
+            self.inner.sessions.iter().map(|s| (s.config.cookie_name(), s.config.session_type())).collect();
+        f.debug_struct("SessionManager").field("sessions", &sessions).finish_non_exhaustive()
     }
 }
 
@@ -200,11 +185,7 @@ impl SessionManagerBuilder {
     ///     .with_store("s", Arc::new(MemoryStore::new()));
     /// # let _ = builder;
     /// ```
-    pub fn with_store(
-        mut self,
-        cookie_name: impl Into<String>,
-        store: Arc<dyn SessionStore>,
-    ) -> Self {
+    pub fn with_store(mut self, cookie_name: impl Into<String>, store: Arc<dyn SessionStore>) -> Self {
         self.stores.insert(cookie_name.into(), store);
         self
     }
@@ -270,24 +251,16 @@ impl SessionManagerBuilder {
                 if let Backend::Store(store) = &spec.backend {
                     if !store.expires_natively() {
                         let (store, clock) = (store.clone(), self.clock.clone());
-                        spawn_purge(
-                            store,
-                            Arc::downgrade(&alive),
-                            clock,
-                            spec.config.purge_interval,
-                        );
+                        spawn_purge(store, Arc::downgrade(&alive), clock, spec.config.purge_interval);
                     }
                 }
             }
         }
-        let by_name = sessions
-            .iter()
-            .enumerate()
-            .map(|(i, s)| (s.config.cookie_name.clone(), i))
-            .collect();
+        let by_name = sessions.iter().enumerate().map(|(i, s)| (s.config.cookie_name.clone(), i)).collect();
         let routing = Routing::new(self.config.sessions());
         Ok(SessionManager {
             inner: Arc::new(ManagerInner {
+                names: sessions.iter().map(|s| s.config.cookie_name.clone()).collect(),
                 sessions,
                 by_name,
                 routing,
@@ -395,12 +368,7 @@ fn private_codec(name: &str, _: KeyRing) -> Result<Backend, ConfigError> {
 
 /// Purges `store` every `interval` until the manager is dropped; an error is logged and the task
 /// carries on.
-fn spawn_purge(
-    store: Arc<dyn SessionStore>,
-    alive: Weak<()>,
-    clock: Arc<dyn Clock>,
-    interval: Duration,
-) {
+fn spawn_purge(store: Arc<dyn SessionStore>, alive: Weak<()>, clock: Arc<dyn Clock>, interval: Duration) {
     tokio::spawn(async move {
         let mut ticks = tokio::time::interval(interval);
         ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -412,11 +380,7 @@ fn spawn_purge(
             }
             match store.purge_expired(clock.now()).await {
                 Ok(0) => {}
-                Ok(purged) => tracing::debug!(
-                    backend = store.backend_name(),
-                    purged,
-                    "purged expired sessions"
-                ),
+                Ok(purged) => tracing::debug!(backend = store.backend_name(), purged, "purged expired sessions"),
                 Err(error) => {
                     tracing::warn!(backend = store.backend_name(), %error, "purging expired sessions failed; will retry")
                 }

@@ -48,8 +48,7 @@ impl Routing {
     /// assert_eq!(routing.owners("anything"), &[0]);
     /// ```
     pub fn new(sessions: &[SessionConfig]) -> Self {
-        let selectors: Vec<&FieldSelector> =
-            sessions.iter().map(SessionConfig::field_selector).collect();
+        let selectors: Vec<&FieldSelector> = sessions.iter().map(SessionConfig::field_selector).collect();
         let mut mentioned = BTreeSet::new();
         for selector in &selectors {
             match selector {
@@ -61,11 +60,8 @@ impl Routing {
                 FieldSelector::All | FieldSelector::Auto => {}
             }
         }
-        let owners_of = |field: &str| -> Box<[usize]> {
-            (0..selectors.len())
-                .filter(|&i| owns(&selectors, i, field))
-                .collect()
-        };
+        let owners_of =
+            |field: &str| -> Box<[usize]> { (0..selectors.len()).filter(|&i| owns(&selectors, i, field)).collect() };
         // A field no list names is owned alike by every `[]`, exclude-only and "auto" session, so
         // one probe name that no list holds stands for all of them.
         let unnamed = (0..selectors.len())
@@ -75,18 +71,8 @@ impl Routing {
                 FieldSelector::List(_) => false,
             })
             .collect();
-        let named = mentioned
-            .iter()
-            .map(|field| (field.clone(), owners_of(field)))
-            .collect();
-        Self {
-            names: sessions
-                .iter()
-                .map(|s| s.cookie_name().to_owned())
-                .collect(),
-            named,
-            unnamed,
-        }
+        let named = mentioned.iter().map(|field| (field.clone(), owners_of(field))).collect();
+        Self { names: sessions.iter().map(|s| s.cookie_name().to_owned()).collect(), named, unnamed }
     }
 
     /// The indexes of the sessions that own `field`, in configuration order; empty when none does.
@@ -123,14 +109,10 @@ impl Routing {
     /// let routing = Routing::new(&[SessionConfig::new("csrf").with_fields(["csrf_token"])]);
     /// assert_eq!(routing.named_fields().count(), 1);
     /// ```
-    pub fn named_fields(
-        &self,
-    ) -> impl Iterator<Item = (&str, impl Iterator<Item = &str> + '_)> + '_ {
+    pub fn named_fields(&self) -> impl Iterator<Item = (&str, impl Iterator<Item = &str> + '_)> + '_ {
         let mut fields: Vec<&String> = self.named.keys().collect();
         fields.sort();
-        fields
-            .into_iter()
-            .map(move |f| (f.as_str(), self.owner_names(f)))
+        fields.into_iter().map(move |f| (f.as_str(), self.owner_names(f)))
     }
 
     /// The cookie names of the sessions that own every field no list names.
@@ -167,16 +149,13 @@ mod tests {
                 FieldSelector::All => true,
                 FieldSelector::List(l) => l.iter().any(|x| x == field),
                 FieldSelector::IncludeExclude { include, exclude } => {
-                    (include.is_empty() || include.iter().any(|x| x == field))
-                        && !exclude.iter().any(|x| x == field)
+                    (include.is_empty() || include.iter().any(|x| x == field)) && !exclude.iter().any(|x| x == field)
                 }
                 FieldSelector::Auto => sessions.iter().enumerate().all(|(j, other)| {
                     j == i
                         || match other.field_selector() {
                             FieldSelector::List(l) => !l.iter().any(|x| x == field),
-                            FieldSelector::IncludeExclude { include, .. } => {
-                                !include.iter().any(|x| x == field)
-                            }
+                            FieldSelector::IncludeExclude { include, .. } => !include.iter().any(|x| x == field),
                             _ => true,
                         }
                 }),
@@ -191,8 +170,7 @@ mod tests {
     const FIELDS: &[&str] = &["a", "b", "c", "d", "e"];
 
     fn field_set() -> impl Strategy<Value = BTreeSet<String>> {
-        proptest::sample::subsequence(FIELDS, 0..=3)
-            .prop_map(|v| v.into_iter().map(str::to_owned).collect())
+        proptest::sample::subsequence(FIELDS, 0..=3).prop_map(|v| v.into_iter().map(str::to_owned).collect())
     }
 
     fn selector() -> impl Strategy<Value = FieldSelector> {
@@ -201,10 +179,7 @@ mod tests {
             Just(FieldSelector::Auto),
             field_set().prop_map(FieldSelector::List),
             (field_set(), field_set()).prop_map(|(include, exclude)| {
-                FieldSelector::IncludeExclude {
-                    exclude: exclude.difference(&include).cloned().collect(),
-                    include,
-                }
+                FieldSelector::IncludeExclude { exclude: exclude.difference(&include).cloned().collect(), include }
             }),
         ]
     }

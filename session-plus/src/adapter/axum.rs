@@ -30,11 +30,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Session {
     type Rejection = SessionRejection;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        parts
-            .extensions
-            .get::<Session>()
-            .cloned()
-            .ok_or(SessionRejection)
+        parts.extensions.get::<Session>().cloned().ok_or(SessionRejection)
     }
 }
 
@@ -54,8 +50,7 @@ impl IntoResponse for SessionRejection {
 
 impl IntoResponse for session::Error {
     fn into_response(self) -> Response {
-        let status =
-            StatusCode::from_u16(self.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let status = StatusCode::from_u16(self.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         (status, self.to_string()).into_response()
     }
 }

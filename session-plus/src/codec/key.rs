@@ -38,13 +38,9 @@ impl Key {
     /// ```
     pub fn derive(secret: &[u8]) -> Self {
         let hkdf = Hkdf::<Sha256>::new(Some(b"session-plus"), secret);
-        let mut key = Self {
-            signing: [0; KEY_LEN],
-            encryption: [0; KEY_LEN],
-        };
+        let mut key = Self { signing: [0; KEY_LEN], encryption: [0; KEY_LEN] };
         // `expand` fails only when asked for more than 255 * 32 bytes; 32 cannot fail.
-        hkdf.expand(b"session-plus cookie signing v1", &mut key.signing)
-            .expect("32 bytes is a valid HKDF length");
+        hkdf.expand(b"session-plus cookie signing v1", &mut key.signing).expect("32 bytes is a valid HKDF length");
         hkdf.expand(b"session-plus cookie encryption v1", &mut key.encryption)
             .expect("32 bytes is a valid HKDF length");
         key

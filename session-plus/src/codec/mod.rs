@@ -173,6 +173,18 @@ impl CookieCodec {
     }
 }
 
+impl CookieCodec {
+    /// The issue time and permanence a value claims, without verifying it (`None` when they
+    /// cannot be read cheaply, as in encrypted cookies). Only for deciding whether a full
+    /// [`decode`](Self::decode) is worth doing: a forged value gains nothing by it.
+    pub(crate) fn peek_issued_at(&self, value: &str) -> Option<(i64, bool)> {
+        match &self.kind {
+            Kind::Signed(_) => signed::peek(value),
+            _ => None,
+        }
+    }
+}
+
 /// Signs the id cookies of server-side sessions (`use_signer`).
 #[derive(Debug, Clone)]
 pub(crate) enum IdSigner {
@@ -400,6 +412,18 @@ mod tests {
             assert_eq!(rotated.decode("s", &fresh).unwrap().key_index, 0);
             assert!(old.decode("s", &fresh).is_err());
         }
+    }
+
+    #[test]
+    fn peeking_reads_the_claimed_times() {
+        let codec = CookieCodec::signed(ring(&[b"k1k1k1k1k1k1k1k1k1k1k1k1k1k1k1k1"]));
+        for permanent in [false, true] {
+            let contents = CookieContents { permanent, ..sample() };
+            let value = codec.encode("csrf", &contents).unwrap();
+            assert_eq!(codec.peek_issued_at(&value), Some((contents.issued_at, permanent)));
+        }
+        assert_eq!(codec.peek_issued_at("1.short.x"), None);
+        assert_eq!(codec.peek_issued_at("garbage"), None);
     }
 
     #[test]

@@ -20,13 +20,7 @@ pub(crate) fn seal(ring: &KeyRing, name: &str, body: &[u8]) -> Result<String, Er
     let cipher = XChaCha20Poly1305::new(ring.newest().encryption().into());
     let aad = associated_data(name);
     let sealed = cipher
-        .encrypt(
-            XNonce::from_slice(&nonce),
-            Payload {
-                msg: body,
-                aad: &aad,
-            },
-        )
+        .encrypt(XNonce::from_slice(&nonce), Payload { msg: body, aad: &aad })
         .map_err(|_| Error::new(ErrorKind::TooLarge))?;
     let mut bytes = Vec::with_capacity(NONCE_LEN + sealed.len());
     bytes.extend_from_slice(&nonce);
@@ -37,12 +31,8 @@ pub(crate) fn seal(ring: &KeyRing, name: &str, body: &[u8]) -> Result<String, Er
 }
 
 pub(crate) fn open(ring: &KeyRing, name: &str, value: &str) -> Result<(Vec<u8>, usize), Error> {
-    let rest = value
-        .strip_prefix(PREFIX)
-        .ok_or(Error::new(ErrorKind::Malformed))?;
-    let bytes = B64
-        .decode(rest)
-        .map_err(|_| Error::new(ErrorKind::Malformed))?;
+    let rest = value.strip_prefix(PREFIX).ok_or(Error::new(ErrorKind::Malformed))?;
+    let bytes = B64.decode(rest).map_err(|_| Error::new(ErrorKind::Malformed))?;
     if bytes.len() < NONCE_LEN {
         return Err(Error::new(ErrorKind::Malformed));
     }
@@ -50,13 +40,7 @@ pub(crate) fn open(ring: &KeyRing, name: &str, value: &str) -> Result<(Vec<u8>, 
     let aad = associated_data(name);
     for (index, key) in ring.iter() {
         let cipher = XChaCha20Poly1305::new(key.encryption().into());
-        if let Ok(body) = cipher.decrypt(
-            XNonce::from_slice(nonce),
-            Payload {
-                msg: sealed,
-                aad: &aad,
-            },
-        ) {
+        if let Ok(body) = cipher.decrypt(XNonce::from_slice(nonce), Payload { msg: sealed, aad: &aad }) {
             return Ok((body, index));
         }
     }

@@ -16,9 +16,7 @@ const PREFIX: &str = "1.";
 const CONTEXT: &[u8] = b"session-plus signed v1\0";
 
 pub(crate) fn seal(ring: &KeyRing, name: &str, body: &[u8]) -> String {
-    let tag = mac(ring.newest().signing(), name, body)
-        .finalize()
-        .into_bytes();
+    let tag = mac(ring.newest().signing(), name, body).finalize().into_bytes();
     let mut out = String::with_capacity(PREFIX.len() + (body.len() + tag.len()) * 4 / 3 + 4);
     out.push_str(PREFIX);
     B64.encode_string(body, &mut out);
@@ -29,24 +27,29 @@ pub(crate) fn seal(ring: &KeyRing, name: &str, body: &[u8]) -> String {
 
 /// Verifies the MAC (constant time, every key of the ring) before returning the body.
 pub(crate) fn open(ring: &KeyRing, name: &str, value: &str) -> Result<(Vec<u8>, usize), Error> {
-    let rest = value
-        .strip_prefix(PREFIX)
-        .ok_or(Error::new(ErrorKind::Malformed))?;
-    let (body, tag) = rest
-        .rsplit_once('.')
-        .ok_or(Error::new(ErrorKind::Malformed))?;
-    let body = B64
-        .decode(body)
-        .map_err(|_| Error::new(ErrorKind::Malformed))?;
-    let tag = B64
-        .decode(tag)
-        .map_err(|_| Error::new(ErrorKind::Malformed))?;
+    let rest = value.strip_prefix(PREFIX).ok_or(Error::new(ErrorKind::Malformed))?;
+    let (body, tag) = rest.rsplit_once('.').ok_or(Error::new(ErrorKind::Malformed))?;
+    let body = B64.decode(body).map_err(|_| Error::new(ErrorKind::Malformed))?;
+    let tag = B64.decode(tag).map_err(|_| Error::new(ErrorKind::Malformed))?;
     for (index, key) in ring.iter() {
         if mac(key.signing(), name, &body).verify_slice(&tag).is_ok() {
             return Ok((body, index));
         }
     }
     Err(Error::new(ErrorKind::Invalid))
+}
+
+/// The issue time and permanence in a signed value, NOT verified: only for deciding whether a
+/// verification is worth doing.
+pub(crate) fn peek(value: &str) -> Option<(i64, bool)> {
+    let rest = value.strip_prefix(PREFIX)?;
+    let (body, _) = rest.rsplit_once('.')?;
+    // 17 header bytes are the first 24 base64 characters (and a few more for the flags byte).
+    let head = B64.decode(body.get(..24)?).ok()?;
+    let flags = B64.decode(body.get(..24 + 4)?).ok()?;
+    let mut issued = [0u8; 8];
+    issued.copy_from_slice(&head[..8]);
+    Some((i64::from_be_bytes(issued), flags.get(16)? & 1 != 0))
 }
 
 fn mac(key: &[u8], name: &str, body: &[u8]) -> Hmac<Sha256> {
@@ -63,18 +66,14 @@ const ID_CONTEXT: &[u8] = b"session-plus signed id v1\0";
 
 /// `id.<b64u(HMAC-SHA256(key, context ‖ name ‖ 0x00 ‖ id))>`, for `use_signer`.
 pub(crate) fn sign_id(ring: &KeyRing, name: &str, id: &str) -> String {
-    let tag = id_mac(ring.newest().signing(), name, id)
-        .finalize()
-        .into_bytes();
+    let tag = id_mac(ring.newest().signing(), name, id).finalize().into_bytes();
     format!("{id}.{}", B64.encode(tag))
 }
 
 pub(crate) fn open_id<'a>(ring: &KeyRing, name: &str, value: &'a str) -> Option<&'a str> {
     let (id, tag) = value.rsplit_once('.')?;
     let tag = B64.decode(tag).ok()?;
-    ring.iter()
-        .any(|(_, key)| id_mac(key.signing(), name, id).verify_slice(&tag).is_ok())
-        .then_some(id)
+    ring.iter().any(|(_, key)| id_mac(key.signing(), name, id).verify_slice(&tag).is_ok()).then_some(id)
 }
 
 fn id_mac(key: &[u8], name: &str, id: &str) -> Hmac<Sha256> {

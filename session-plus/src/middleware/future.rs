@@ -14,12 +14,8 @@ pub struct ResponseFuture<B, E> {
 }
 
 impl<B, E> ResponseFuture<B, E> {
-    pub(crate) fn new(
-        inner: impl Future<Output = Result<Response<B>, E>> + Send + 'static,
-    ) -> Self {
-        Self {
-            inner: Box::pin(inner),
-        }
+    pub(crate) fn new(inner: impl Future<Output = Result<Response<B>, E>> + Send + 'static) -> Self {
+        Self { inner: Box::pin(inner) }
     }
 }
 

@@ -56,27 +56,23 @@ async fn save<B: From<String>>(session: Session, mut response: Response<B>) -> R
             for cookie in cookies {
                 match HeaderValue::try_from(cookie) {
                     Ok(value) => drop(headers.append(SET_COOKIE, value)),
-                    Err(_) => tracing::error!("a session cookie is not a valid header value; check cookie_domain and cookie_path"),
+                    Err(_) => tracing::error!(
+                        "a session cookie is not a valid header value; check cookie_domain and cookie_path"
+                    ),
                 }
             }
         }
         Err(failure) => {
-            let status =
-                StatusCode::from_u16(failure.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+            let status = StatusCode::from_u16(failure.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
             response = Response::new(B::from(failure.message));
             *response.status_mut() = status;
             let headers = response.headers_mut();
-            headers.insert(
-                CONTENT_TYPE,
-                HeaderValue::from_static("text/plain; charset=utf-8"),
-            );
+            headers.insert(CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=utf-8"));
             headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
         }
     }
     if session.was_accessed() {
-        response
-            .headers_mut()
-            .append(VARY, HeaderValue::from_static("Cookie"));
+        response.headers_mut().append(VARY, HeaderValue::from_static("Cookie"));
     }
     response
 }

@@ -40,11 +40,7 @@ impl Id {
     /// Checks the shape of untrusted text: exactly 43 characters of URL-safe base64 that decode
     /// to 32 bytes canonically. Nothing else is ever sent to a store.
     pub fn parse(text: &str) -> Option<Self> {
-        if text.len() != ID_LEN
-            || !text
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-        {
+        if text.len() != ID_LEN || !text.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') {
             return None;
         }
         // Canonical decoding rejects non-zero trailing bits, so each id has one spelling.
@@ -192,10 +188,7 @@ mod tests {
         }
         let expected = N as f64 / 64.0;
         for (pos, row) in counts.iter().enumerate() {
-            let chi2: f64 = row
-                .iter()
-                .map(|&c| (c as f64 - expected).powi(2) / expected)
-                .sum();
+            let chi2: f64 = row.iter().map(|&c| (c as f64 - expected).powi(2) / expected).sum();
             // 63 degrees of freedom: p = 1e-6 at about 125; a sound generator stays far below.
             assert!(chi2 < 125.0, "position {pos}: chi-square {chi2}");
         }
@@ -209,16 +202,7 @@ mod tests {
         crlf.replace_range(0..2, "\r\n");
         // 32 bytes leave 2 spare bits in the last character; 'B' (value 1) sets one of them.
         let non_canonical = format!("{}B", &ok.as_str()[..42]);
-        for bad in [
-            "admin",
-            "../x",
-            "*",
-            "",
-            &long,
-            "é".repeat(43).as_str(),
-            &crlf,
-            &non_canonical,
-        ] {
+        for bad in ["admin", "../x", "*", "", &long, "é".repeat(43).as_str(), &crlf, &non_canonical] {
             assert_eq!(Id::parse(bad), None, "{bad:?}");
         }
     }

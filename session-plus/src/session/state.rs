@@ -197,11 +197,7 @@ impl SubSession {
     }
 
     /// Saves what changed; returns the `Set-Cookie` value to send, if any.
-    pub(crate) async fn finalize(
-        &mut self,
-        spec: &SessionSpec,
-        now: i64,
-    ) -> Result<Option<String>, Failure> {
+    pub(crate) async fn finalize(&mut self, spec: &SessionSpec, now: i64) -> Result<Option<String>, Failure> {
         let config = &spec.config;
         if self.state == LoadState::Failed {
             return Err(Failure {
@@ -211,26 +207,20 @@ impl SubSession {
         }
         let cookie = match &spec.backend {
             Backend::Cookie(codec) => self.finalize_cookie(spec, codec, now)?,
-            Backend::Store(store) => {
-                self.finalize_store(spec, store, now)
-                    .await
-                    .map_err(|error| {
-                        tracing::error!(
-                            session = %config.cookie_name,
-                            backend = store.backend_name(),
-                            %error,
-                            "session store failed to save"
-                        );
-                        Failure {
-                            status: config.save_error_status,
-                            message: format!("session `{}` could not be saved", config.cookie_name),
-                        }
-                    })?
-            }
+            Backend::Store(store) => self.finalize_store(spec, store, now).await.map_err(|error| {
+                tracing::error!(
+                    session = %config.cookie_name,
+                    backend = store.backend_name(),
+                    %error,
+                    "session store failed to save"
+                );
+                Failure {
+                    status: config.save_error_status,
+                    message: format!("session `{}` could not be saved", config.cookie_name),
+                }
+            })?,
         };
-        cookie
-            .map(|cookie| cookies::checked(config, cookie))
-            .transpose()
+        cookie.map(|cookie| cookies::checked(config, cookie)).transpose()
     }
 
     fn finalize_cookie(
@@ -241,22 +231,24 @@ impl SubSession {
     ) -> Result<Option<String>, Failure> {
         let config = &spec.config;
         if self.state == LoadState::NotLoaded {
-            // Refreshing needs the issue time, which only a verified cookie tells; no I/O involved.
-            if !(config.refresh_on_request && self.request_value.is_some()) {
+            // Refreshing needs the issue time; verify the cookie only when the time it claims says a
+            // refresh is due (a forged claim can only skip a refresh). No I/O either way.
+            let Some(value) = self.request_value.as_deref().filter(|_| config.refresh_on_request) else {
                 return Ok(None);
+            };
+            if let Some((issued_at, permanent)) = codec.peek_issued_at(value) {
+                if (0..config.refresh_secs(permanent)).contains(&(now - issued_at)) {
+                    return Ok(None);
+                }
             }
             self.load_cookie(spec, codec, now);
             self.state = LoadState::Loaded;
         }
         if self.fields.is_empty() {
             // Emptied, expired or invalid: expire the client's cookie, if it sent one.
-            return Ok(self
-                .request_value
-                .as_ref()
-                .map(|_| cookies::removal(config)));
+            return Ok(self.request_value.as_ref().map(|_| cookies::removal(config)));
         }
-        let refresh_due =
-            config.refresh_on_request && now - self.stamp >= config.refresh_secs(self.permanent);
+        let refresh_due = config.refresh_on_request && now - self.stamp >= config.refresh_secs(self.permanent);
         let rewrite = !self.existed
             || !self.changed.is_empty()
             || self.cleared
@@ -283,11 +275,7 @@ impl SubSession {
                 message: format!("session `{}` does not fit in a cookie: {error}", config.cookie_name),
             }
         })?;
-        Ok(Some(cookies::set(
-            config,
-            &value,
-            config.cookie_max_age_secs(self.permanent),
-        )))
+        Ok(Some(cookies::set(config, &value, config.cookie_max_age_secs(self.permanent))))
     }
 
     async fn finalize_store(
@@ -319,24 +307,17 @@ impl SubSession {
             }
             Some(old) if self.cleared || self.regenerate => {
                 let created = if self.cleared { now } else { self.created_at };
-                let new = self
-                    .create(spec, store, self.fields.clone(), created, now)
-                    .await?;
+                let new = self.create(spec, store, self.fields.clone(), created, now).await?;
                 store.delete(&spec.key(&old)).await?;
                 Some(self.id_cookie(spec, &new))
             }
             Some(old) => {
                 let last_write = self.stamp - lifetime;
-                let refresh_due = config.refresh_on_request
-                    && now - last_write >= config.refresh_secs(self.permanent);
+                let refresh_due = config.refresh_on_request && now - last_write >= config.refresh_secs(self.permanent);
                 if !(dirty || self.permanent_changed || refresh_due) {
                     return Ok(None);
                 }
-                let mut update = Update {
-                    expires_at: now + lifetime,
-                    permanent: self.permanent,
-                    ..Update::default()
-                };
+                let mut update = Update { expires_at: now + lifetime, permanent: self.permanent, ..Update::default() };
                 for field in &self.changed {
                     match self.fields.get(field) {
                         Some(value) => drop(update.set.insert(field.clone(), value.clone())),
@@ -357,13 +338,10 @@ impl SubSession {
                 }
             }
             None if !empty => {
-                let new = self
-                    .create(spec, store, self.fields.clone(), now, now)
-                    .await?;
+                let new = self.create(spec, store, self.fields.clone(), now, now).await?;
                 Some(self.id_cookie(spec, &new))
             }
-            None => (self.request_value.is_some() && (dirty || self.cleared))
-                .then(|| cookies::removal(config)),
+            None => (self.request_value.is_some() && (dirty || self.cleared)).then(|| cookies::removal(config)),
         };
         Ok(cookie)
     }
@@ -390,9 +368,7 @@ impl SubSession {
                 return Ok(id);
             }
         }
-        Err(crate::store::Error::Backend(
-            "could not find a free session id".into(),
-        ))
+        Err(crate::store::Error::Backend("could not find a free session id".into()))
     }
 
     fn id_cookie(&self, spec: &SessionSpec, id: &Id) -> String {
@@ -406,14 +382,9 @@ impl SubSession {
 }
 
 fn within_absolute(spec: &SessionSpec, created_at: i64, now: i64) -> bool {
-    spec.config
-        .absolute_secs()
-        .is_none_or(|absolute| now - created_at <= absolute)
+    spec.config.absolute_secs().is_none_or(|absolute| now - created_at <= absolute)
 }
 
 fn load_error(spec: &SessionSpec) -> Error {
-    Error::Load {
-        session: spec.config.cookie_name.clone(),
-        status: spec.config.load_error_status,
-    }
+    Error::Load { session: spec.config.cookie_name.clone(), status: spec.config.load_error_status }
 }

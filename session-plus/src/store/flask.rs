@@ -18,14 +18,14 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use serde_json::{Map, Value};
 
-use super::{Error, Record, Result, SessionStore, Update};
-use crate::clock::{Clock, SystemClock};
-use crate::codec::flask::{msgpack_record, tagged_json, PERMANENT};
-use crate::config::{ConfigError, Format, SessionConfig, SessionType};
 #[cfg(feature = "store-memcached")]
 use super::MemcachedStore;
 #[cfg(feature = "store-redis")]
 use super::{redis::SetMode, RedisStore};
+use super::{Error, Record, Result, SessionStore, Update};
+use crate::clock::{Clock, SystemClock};
+use crate::codec::flask::{msgpack_record, tagged_json, PERMANENT};
+use crate::config::{ConfigError, Format, SessionConfig, SessionType};
 
 /// Memcached reads an exptime over 30 days as an absolute Unix time.
 #[cfg(feature = "store-memcached")]
@@ -94,7 +94,8 @@ impl FlaskStore {
         match self.format {
             RecordFormat::FlaskSessionPlus => {
                 let text = std::str::from_utf8(bytes).map_err(|e| Error::Decode(Box::new(e)))?;
-                let Value::Object(mut fields) = tagged_json::loads(text).map_err(|e| Error::Decode(Box::new(e)))? else {
+                let Value::Object(mut fields) = tagged_json::loads(text).map_err(|e| Error::Decode(Box::new(e)))?
+                else {
                     return Err(Error::Decode("a flask-session-plus record is not a JSON object".into()));
                 };
                 let permanent = fields.remove(PERMANENT) == Some(Value::Bool(true));

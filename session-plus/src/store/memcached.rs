@@ -53,7 +53,12 @@ struct Item {
 impl Item {
     fn decode(bytes: &[u8]) -> Result<Record> {
         let item: Self = serde_json::from_slice(bytes).map_err(|e| Error::Decode(Box::new(e)))?;
-        Ok(Record { fields: item.fields, created_at: item.created_at, expires_at: item.expires_at, permanent: item.permanent })
+        Ok(Record {
+            fields: item.fields,
+            created_at: item.created_at,
+            expires_at: item.expires_at,
+            permanent: item.permanent,
+        })
     }
 
     fn encode(record: &Record) -> Vec<u8> {
@@ -102,7 +107,11 @@ impl MemcachedStore {
     pub(crate) async fn store_raw(&self, key: &str, value: Vec<u8>, exptime: u32, if_absent: bool) -> Result<bool> {
         let key = key.to_owned();
         self.call(move |c| {
-            let done = if if_absent { c.add(&key, value.as_slice(), exptime) } else { c.replace(&key, value.as_slice(), exptime) };
+            let done = if if_absent {
+                c.add(&key, value.as_slice(), exptime)
+            } else {
+                c.replace(&key, value.as_slice(), exptime)
+            };
             match done {
                 Ok(()) => Ok(true),
                 Err(MemcacheError::CommandError(CommandError::KeyExists | CommandError::KeyNotFound)) => Ok(false),

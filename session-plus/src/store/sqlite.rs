@@ -9,9 +9,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use serde_json::{Map, Value};
-use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
-};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::Row;
 
 use super::{Error, Record, Result, SessionStore, Update};
@@ -49,35 +47,22 @@ impl SqliteStore {
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Normal)
             .busy_timeout(Duration::from_secs(10));
-        let pool = SqlitePoolOptions::new()
-            .max_connections(8)
-            .connect_with(options)
-            .await
-            .map_err(backend)?;
+        let pool = SqlitePoolOptions::new().max_connections(8).connect_with(options).await.map_err(backend)?;
         Ok(Self::new(pool))
     }
 
     /// A store on an existing pool, using the table `sessions`.
     pub fn new(pool: SqlitePool) -> Self {
-        Self {
-            pool,
-            table: "sessions".to_owned(),
-        }
+        Self { pool, table: "sessions".to_owned() }
     }
 
     /// Uses another table; its name must be a plain SQL identifier.
     ///
     /// # Errors
     /// The name is empty or has characters other than ASCII letters, digits and `_`.
-    pub fn with_table_name(
-        mut self,
-        table: impl Into<String>,
-    ) -> std::result::Result<Self, String> {
+    pub fn with_table_name(mut self, table: impl Into<String>) -> std::result::Result<Self, String> {
         let table = table.into();
-        let valid = table
-            .chars()
-            .next()
-            .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        let valid = table.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
             && table.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
         if !valid {
             return Err(format!("`{table}` is not a plain SQL identifier"));
@@ -104,12 +89,10 @@ impl SqliteStore {
         .execute(&self.pool)
         .await
         .map_err(backend)?;
-        sqlx::query(&format!(
-            "CREATE INDEX IF NOT EXISTS {table}_expires_at ON {table} (expires_at)"
-        ))
-        .execute(&self.pool)
-        .await
-        .map_err(backend)?;
+        sqlx::query(&format!("CREATE INDEX IF NOT EXISTS {table}_expires_at ON {table} (expires_at)"))
+            .execute(&self.pool)
+            .await
+            .map_err(backend)?;
         Ok(())
     }
 
@@ -122,14 +105,12 @@ impl SqliteStore {
 #[async_trait]
 impl SessionStore for SqliteStore {
     async fn load(&self, key: &str) -> Result<Option<Record>> {
-        let row = sqlx::query(&format!(
-            "SELECT data, created_at, expires_at, permanent FROM {} WHERE id = ?1",
-            self.table
-        ))
-        .bind(key)
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(backend)?;
+        let row =
+            sqlx::query(&format!("SELECT data, created_at, expires_at, permanent FROM {} WHERE id = ?1", self.table))
+                .bind(key)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(backend)?;
         let Some(row) = row else { return Ok(None) };
         let data: String = row.try_get(0).map_err(backend)?;
         Ok(Some(Record {
@@ -160,12 +141,12 @@ impl SessionStore for SqliteStore {
 
     async fn update(&self, key: &str, update: &Update) -> Result<bool> {
         let query = if update.set.is_empty() && update.remove.is_empty() {
+            format!("UPDATE {} SET expires_at = ?2, permanent = ?3 WHERE id = ?1", self.table)
+        } else {
             format!(
-                "UPDATE {} SET expires_at = ?2, permanent = ?3 WHERE id = ?1",
+                "UPDATE {} SET expires_at = ?2, permanent = ?3, data = json_patch(data, ?4) WHERE id = ?1",
                 self.table
             )
-        } else {
-            format!("UPDATE {} SET expires_at = ?2, permanent = ?3, data = json_patch(data, ?4) WHERE id = ?1", self.table)
         };
         let done = sqlx::query(&query)
             .bind(key)
@@ -188,14 +169,11 @@ impl SessionStore for SqliteStore {
     }
 
     async fn purge_expired(&self, now: i64) -> Result<u64> {
-        let done = sqlx::query(&format!(
-            "DELETE FROM {} WHERE expires_at <= ?1",
-            self.table
-        ))
-        .bind(now)
-        .execute(&self.pool)
-        .await
-        .map_err(backend)?;
+        let done = sqlx::query(&format!("DELETE FROM {} WHERE expires_at <= ?1", self.table))
+            .bind(now)
+            .execute(&self.pool)
+            .await
+            .map_err(backend)?;
         Ok(done.rows_affected())
     }
 
@@ -237,19 +215,13 @@ fn patch(set: &Map<String, Value>, remove: &[String]) -> String {
 }
 
 fn decode_fields(data: &str) -> Result<Map<String, Value>> {
-    let stored: Map<String, Value> =
-        serde_json::from_str(data).map_err(|e| Error::Decode(Box::new(e)))?;
+    let stored: Map<String, Value> = serde_json::from_str(data).map_err(|e| Error::Decode(Box::new(e)))?;
     let mut fields = Map::with_capacity(stored.len());
     for (field, text) in stored {
         let Value::String(text) = text else {
-            return Err(Error::Decode(
-                format!("field `{field}` is not JSON text").into(),
-            ));
+            return Err(Error::Decode(format!("field `{field}` is not JSON text").into()));
         };
-        fields.insert(
-            field,
-            serde_json::from_str(&text).map_err(|e| Error::Decode(Box::new(e)))?,
-        );
+        fields.insert(field, serde_json::from_str(&text).map_err(|e| Error::Decode(Box::new(e)))?);
     }
     Ok(fields)
 }
