@@ -6,7 +6,9 @@
 //! of your own) behind an id cookie, and that every other field lives in a third cookie. It is the
 //! Rust successor of the Python package flask-session-plus, without its bugs: every routing mode
 //! saves and clears, ids are strict, lifetimes are enforced on the server, and a store that fails
-//! gives an error response instead of a silent loss.
+//! gives an error response instead of a silent loss. With the `flask` feature it reads and writes
+//! exactly what Flask, flask-session-plus and Flask-Session do, so a Flask service can move to Rust
+//! piece by piece while both share sessions.
 //!
 //! # Quick start
 //!
@@ -51,7 +53,12 @@
 //! |---|---|---|
 //! | `axum` | the [`Session`] extractor and error responses for axum | yes |
 //! | `codec-private` | encrypted cookie sessions (`encrypt = true`, XChaCha20-Poly1305) | no |
-//! | `store-sqlite` | the SQLite store (`session_type = "sqlite"`) | no |
+//! | `flask` | Flask's wire formats: [`codec::flask`], `format = "flask"` and the Python record formats | no |
+//! | `store-sqlite` | `store::SqliteStore` (`session_type = "sqlite"`) | no |
+//! | `store-postgres` | `store::PostgresStore` (`session_type = "postgres"`) | no |
+//! | `store-mysql` | `store::MySqlStore` (`session_type = "mysql"`, MariaDB too) | no |
+//! | `store-redis` | `store::RedisStore`, standalone and Cluster (`session_type = "redis"`) | no |
+//! | `store-memcached` | `store::MemcachedStore` (`session_type = "memcache"`) | no |
 //!
 //! The memory store and signed cookies are always available.
 //!

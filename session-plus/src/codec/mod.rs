@@ -63,12 +63,7 @@ impl CookieContents {
     /// assert_eq!((c.issued_at, c.created_at), (5, 5));
     /// ```
     pub fn new(now: i64) -> Self {
-        Self {
-            fields: Map::new(),
-            issued_at: now,
-            created_at: now,
-            permanent: false,
-        }
+        Self { fields: Map::new(), issued_at: now, created_at: now, permanent: false }
     }
 }
 
@@ -224,11 +219,7 @@ fn encode_body(contents: &CookieContents) -> Vec<u8> {
     let mut body = Vec::with_capacity(HEADER_LEN + 64);
     body.extend_from_slice(&contents.issued_at.to_be_bytes());
     body.extend_from_slice(&contents.created_at.to_be_bytes());
-    body.push(if contents.permanent {
-        FLAG_PERMANENT
-    } else {
-        0
-    });
+    body.push(if contents.permanent { FLAG_PERMANENT } else { 0 });
     // Writing a `Map<String, Value>` into a Vec cannot fail: keys are strings and a Vec grows.
     serde_json::to_writer(&mut body, &contents.fields).expect("a JSON map always serializes");
     body
@@ -243,14 +234,8 @@ fn decode_body(body: &[u8]) -> Result<CookieContents, Error> {
         bytes.copy_from_slice(&body[at..at + 8]);
         i64::from_be_bytes(bytes)
     };
-    let fields = serde_json::from_slice(&body[HEADER_LEN..])
-        .map_err(|_| Error::new(ErrorKind::Malformed))?;
-    Ok(CookieContents {
-        fields,
-        issued_at: time(0),
-        created_at: time(8),
-        permanent: body[16] & FLAG_PERMANENT != 0,
-    })
+    let fields = serde_json::from_slice(&body[HEADER_LEN..]).map_err(|_| Error::new(ErrorKind::Malformed))?;
+    Ok(CookieContents { fields, issued_at: time(0), created_at: time(8), permanent: body[16] & FLAG_PERMANENT != 0 })
 }
 
 /// Why a cookie could not be encoded or decoded; deliberately says nothing more.
@@ -292,9 +277,7 @@ impl Error {
 
 impl fmt::Debug for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("codec::Error")
-            .field("kind", &self.kind)
-            .finish()
+        f.debug_struct("codec::Error").field("kind", &self.kind).finish()
     }
 }
 
@@ -332,6 +315,7 @@ mod tests {
     }
 
     fn codecs(secrets: &[&[u8]]) -> Vec<CookieCodec> {
+        #[cfg_attr(not(feature = "codec-private"), allow(unused_mut))]
         let mut v = vec![CookieCodec::signed(ring(secrets))];
         #[cfg(feature = "codec-private")]
         v.push(CookieCodec::private(ring(secrets)));
@@ -343,13 +327,7 @@ mod tests {
         for codec in codecs(&[b"k1k1k1k1k1k1k1k1k1k1k1k1k1k1k1k1"]) {
             let value = codec.encode("csrf", &sample()).unwrap();
             let decoded = codec.decode("csrf", &value).unwrap();
-            assert_eq!(
-                decoded,
-                Decoded {
-                    contents: sample(),
-                    key_index: 0
-                }
-            );
+            assert_eq!(decoded, Decoded { contents: sample(), key_index: 0 });
         }
     }
 
@@ -366,16 +344,10 @@ mod tests {
                     let mut changed = bytes.to_vec();
                     changed[i] = replacement;
                     let changed = String::from_utf8(changed).unwrap();
-                    assert!(
-                        codec.decode("csrf", &changed).is_err(),
-                        "byte {i} -> {replacement}"
-                    );
+                    assert!(codec.decode("csrf", &changed).is_err(), "byte {i} -> {replacement}");
                 }
                 // Truncations too.
-                assert!(
-                    codec.decode("csrf", &value[..i]).is_err(),
-                    "truncated at {i}"
-                );
+                assert!(codec.decode("csrf", &value[..i]).is_err(), "truncated at {i}");
             }
         }
     }
@@ -387,24 +359,15 @@ mod tests {
             .zip(codecs(&[b"k2k2k2k2k2k2k2k2k2k2k2k2k2k2k2k2"]))
         {
             let value = codec.encode("csrf", &sample()).unwrap();
-            assert_eq!(
-                codec.decode("data", &value).unwrap_err().kind(),
-                ErrorKind::Invalid
-            );
-            assert_eq!(
-                other.decode("csrf", &value).unwrap_err().kind(),
-                ErrorKind::Invalid
-            );
+            assert_eq!(codec.decode("data", &value).unwrap_err().kind(), ErrorKind::Invalid);
+            assert_eq!(other.decode("csrf", &value).unwrap_err().kind(), ErrorKind::Invalid);
         }
     }
 
     #[test]
     fn rotation_accepts_old_keys_and_reports_them() {
         let old = codecs(&[b"old-old-old-old-old-old-old-old-"]);
-        let rotated = codecs(&[
-            b"new-new-new-new-new-new-new-new-",
-            b"old-old-old-old-old-old-old-old-",
-        ]);
+        let rotated = codecs(&[b"new-new-new-new-new-new-new-new-", b"old-old-old-old-old-old-old-old-"]);
         for (old, rotated) in old.into_iter().zip(rotated) {
             let value = old.encode("s", &sample()).unwrap();
             assert_eq!(rotated.decode("s", &value).unwrap().key_index, 1);
@@ -431,14 +394,8 @@ mod tests {
         for codec in codecs(&[b"k1k1k1k1k1k1k1k1k1k1k1k1k1k1k1k1"]) {
             let mut big = sample();
             big.fields.insert("blob".into(), "x".repeat(4000).into());
-            assert_eq!(
-                codec.encode("s", &big).unwrap_err().kind(),
-                ErrorKind::TooLarge
-            );
-            assert_eq!(
-                codec.decode("s", &"1".repeat(5000)).unwrap_err().kind(),
-                ErrorKind::TooLarge
-            );
+            assert_eq!(codec.encode("s", &big).unwrap_err().kind(), ErrorKind::TooLarge);
+            assert_eq!(codec.decode("s", &"1".repeat(5000)).unwrap_err().kind(), ErrorKind::TooLarge);
         }
     }
 
@@ -450,9 +407,7 @@ mod tests {
         let mut seen = std::collections::HashSet::new();
         for _ in 0..20_000 {
             let value = codec.encode("s", &sample()).unwrap();
-            let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD
-                .decode(&value[2..])
-                .unwrap();
+            let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(&value[2..]).unwrap();
             assert!(!raw.windows(12).any(|w| w == b"s3cr3t-token"));
             assert!(seen.insert(raw[..24].to_vec()), "nonce repeated");
         }

@@ -230,12 +230,7 @@ impl fmt::Debug for Signer {
 impl Signer {
     /// Build a signer. `secret_keys` are ordered **newest first**: the first
     /// signs, all verify (newest to oldest). Keys are derived here, once.
-    pub fn new(
-        secret_keys: Vec<Vec<u8>>,
-        salt: impl Into<Vec<u8>>,
-        digest: Digest,
-        derivation: KeyDerivation,
-    ) -> Self {
+    pub fn new(secret_keys: Vec<Vec<u8>>, salt: impl Into<Vec<u8>>, digest: Digest, derivation: KeyDerivation) -> Self {
         let salt = salt.into();
         let keys = secret_keys
             .into_iter()
@@ -334,9 +329,7 @@ pub fn decode_timestamp(segment: &str) -> Result<u64, Error> {
     if segment.len() > 11 {
         return Err(Error::MalformedTimestamp);
     }
-    let bytes = URL_SAFE_NO_PAD
-        .decode(segment)
-        .map_err(|_| Error::MalformedTimestamp)?;
+    let bytes = URL_SAFE_NO_PAD.decode(segment).map_err(|_| Error::MalformedTimestamp)?;
     if bytes.len() > 8 {
         return Err(Error::MalformedTimestamp);
     }
@@ -368,32 +361,17 @@ impl TimedSerializer {
     /// Flask's `SecureCookieSessionInterface` defaults: salt
     /// `"cookie-session"`, SHA-1, `hmac` derivation. Keys newest first.
     pub fn flask(secret_keys: Vec<Vec<u8>>) -> Self {
-        Self::new(
-            secret_keys,
-            "cookie-session",
-            Digest::Sha1,
-            KeyDerivation::Hmac,
-        )
+        Self::new(secret_keys, "cookie-session", Digest::Sha1, KeyDerivation::Hmac)
     }
 
     /// flask-session-plus `secure_cookie`: like [`TimedSerializer::flask`]
     /// but with SHA3-256.
     pub fn flask_session_plus(secret_keys: Vec<Vec<u8>>) -> Self {
-        Self::new(
-            secret_keys,
-            "cookie-session",
-            Digest::Sha3_256,
-            KeyDerivation::Hmac,
-        )
+        Self::new(secret_keys, "cookie-session", Digest::Sha3_256, KeyDerivation::Hmac)
     }
 
     /// Any salt, digest and derivation. Keys newest first.
-    pub fn new(
-        secret_keys: Vec<Vec<u8>>,
-        salt: impl Into<Vec<u8>>,
-        digest: Digest,
-        derivation: KeyDerivation,
-    ) -> Self {
+    pub fn new(secret_keys: Vec<Vec<u8>>, salt: impl Into<Vec<u8>>, digest: Digest, derivation: KeyDerivation) -> Self {
         TimedSerializer {
             signer: Signer::new(secret_keys, salt, digest, derivation),
             max_inflated_size: DEFAULT_MAX_INFLATED_SIZE,
@@ -414,8 +392,7 @@ impl TimedSerializer {
     /// Serialize, compress exactly as itsdangerous decides, and sign with
     /// the given timestamp (Unix seconds).
     pub fn dumps(&self, session: &Map<String, Value>, timestamp: u64) -> Result<String, Error> {
-        let json =
-            tagged_json::dumps_object(session).map_err(|e| Error::Serialize(e.to_string()))?;
+        let json = tagged_json::dumps_object(session).map_err(|e| Error::Serialize(e.to_string()))?;
         self.dumps_text(&json, timestamp)
     }
 
@@ -440,25 +417,15 @@ impl TimedSerializer {
     pub fn loads(&self, cookie: &str, now: u64, max_age: Option<u64>) -> Result<Loaded, Error> {
         let (text, timestamp, key_index) = self.loads_text(cookie, now, max_age)?;
         match tagged_json::loads(&text)? {
-            Value::Object(session) => Ok(Loaded {
-                session,
-                timestamp,
-                key_index,
-            }),
+            Value::Object(session) => Ok(Loaded { session, timestamp, key_index }),
             _ => Err(Error::BadPayload("session is not a JSON object".to_owned())),
         }
     }
 
     /// Like [`TimedSerializer::loads`] but stops before parsing: returns the
     /// payload text (UTF-8 checked), the timestamp and the key index.
-    pub fn loads_text(
-        &self,
-        cookie: &str,
-        now: u64,
-        max_age: Option<u64>,
-    ) -> Result<(String, u64, usize), Error> {
-        let (segment, timestamp, key_index) =
-            self.signer.unsign_timestamped(cookie, now, max_age)?;
+    pub fn loads_text(&self, cookie: &str, now: u64, max_age: Option<u64>) -> Result<(String, u64, usize), Error> {
+        let (segment, timestamp, key_index) = self.signer.unsign_timestamped(cookie, now, max_age)?;
         let raw = match segment.strip_prefix('.') {
             Some(compressed) => inflate_capped(&b64u_decode(compressed)?, self.max_inflated_size)?,
             None => b64u_decode(segment)?,
@@ -469,9 +436,7 @@ impl TimedSerializer {
 }
 
 fn b64u_decode(text: &str) -> Result<Vec<u8>, Error> {
-    URL_SAFE_NO_PAD
-        .decode(text)
-        .map_err(|e| Error::BadPayload(format!("base64: {e}")))
+    URL_SAFE_NO_PAD.decode(text).map_err(|e| Error::BadPayload(format!("base64: {e}")))
 }
 
 /// `zlib.compress(data)`: zlib container, level 6, 32 KiB window.
@@ -479,8 +444,7 @@ fn zlib_compress(data: &[u8]) -> Result<Vec<u8>, Error> {
     let mut c = Compress::new(Compression::new(6), true);
     let mut out = Vec::with_capacity(data.len() / 2 + 64);
     loop {
-        let consumed =
-            usize::try_from(c.total_in()).map_err(|e| Error::Serialize(e.to_string()))?;
+        let consumed = usize::try_from(c.total_in()).map_err(|e| Error::Serialize(e.to_string()))?;
         if out.len() == out.capacity() {
             out.reserve(out.capacity().max(64));
         }
@@ -505,11 +469,7 @@ fn inflate_capped(input: &[u8], cap: usize) -> Result<Vec<u8>, Error> {
         let before_in = d.total_in();
         let before_out = d.total_out();
         let status = d
-            .decompress(
-                &input[consumed.min(input.len())..],
-                &mut buf,
-                FlushDecompress::None,
-            )
+            .decompress(&input[consumed.min(input.len())..], &mut buf, FlushDecompress::None)
             .map_err(|e| Error::BadPayload(format!("zlib: {e}")))?;
         let produced = usize::try_from(d.total_out() - before_out).map_err(|_| Error::TooLarge)?;
         let needed = out.len().checked_add(produced).ok_or(Error::TooLarge)?;
@@ -525,9 +485,7 @@ fn inflate_capped(input: &[u8], cap: usize) -> Result<Vec<u8>, Error> {
             Status::StreamEnd => return Ok(out),
             Status::Ok | Status::BufError => {
                 if produced == 0 && d.total_in() == before_in {
-                    return Err(Error::BadPayload(
-                        "zlib: incomplete or truncated stream".to_owned(),
-                    ));
+                    return Err(Error::BadPayload("zlib: incomplete or truncated stream".to_owned()));
                 }
             }
         }
@@ -546,10 +504,7 @@ mod tests {
     fn derived_keys_match_spec() {
         let k = || vec![b"dev-secret-key".to_vec()];
         let s = TimedSerializer::flask(k());
-        assert_eq!(
-            hex(s.signer().derived_key(0).unwrap()),
-            "71009d16d198ed703005b52dd74858969d57a0be"
-        );
+        assert_eq!(hex(s.signer().derived_key(0).unwrap()), "71009d16d198ed703005b52dd74858969d57a0be");
         let s = TimedSerializer::flask_session_plus(k());
         assert_eq!(
             hex(s.signer().derived_key(0).unwrap()),
@@ -564,14 +519,8 @@ mod tests {
         assert_eq!(encode_timestamp(0), "");
         assert_eq!(decode_timestamp(""), Ok(0));
         assert_eq!(decode_timestamp(&encode_timestamp(u64::MAX)), Ok(u64::MAX));
-        assert_eq!(
-            decode_timestamp("AQAAAAAAAAAA"),
-            Err(Error::MalformedTimestamp)
-        );
-        assert_eq!(
-            decode_timestamp("AAAAAAAAAAAA"),
-            Err(Error::MalformedTimestamp)
-        );
+        assert_eq!(decode_timestamp("AQAAAAAAAAAA"), Err(Error::MalformedTimestamp));
+        assert_eq!(decode_timestamp("AAAAAAAAAAAA"), Err(Error::MalformedTimestamp));
         assert_eq!(decode_timestamp("ZVPxAB"), Err(Error::MalformedTimestamp));
         assert_eq!(decode_timestamp("ZVP=AA"), Err(Error::MalformedTimestamp));
     }
@@ -582,39 +531,22 @@ mod tests {
         let z = zlib_compress(&data).unwrap();
         assert_eq!(inflate_capped(&z, 10_000).unwrap(), data);
         assert_eq!(inflate_capped(&z, 9_999), Err(Error::TooLarge));
-        assert!(matches!(
-            inflate_capped(&z[..z.len() - 3], 20_000),
-            Err(Error::BadPayload(_))
-        ));
-        assert!(matches!(
-            inflate_capped(&[], 20_000),
-            Err(Error::BadPayload(_))
-        ));
-        assert!(matches!(
-            inflate_capped(b"garbage", 20_000),
-            Err(Error::BadPayload(_))
-        ));
+        assert!(matches!(inflate_capped(&z[..z.len() - 3], 20_000), Err(Error::BadPayload(_))));
+        assert!(matches!(inflate_capped(&[], 20_000), Err(Error::BadPayload(_))));
+        assert!(matches!(inflate_capped(b"garbage", 20_000), Err(Error::BadPayload(_))));
     }
 
     #[test]
     fn parse_names() {
         assert_eq!("sha3_256".parse::<Digest>(), Ok(Digest::Sha3_256));
-        assert_eq!(
-            "django-concat".parse::<KeyDerivation>(),
-            Ok(KeyDerivation::DjangoConcat)
-        );
+        assert_eq!("django-concat".parse::<KeyDerivation>(), Ok(KeyDerivation::DjangoConcat));
         assert!("md5".parse::<Digest>().is_err());
         assert!("HMAC".parse::<KeyDerivation>().is_err());
     }
 
     #[test]
     fn debug_redacts_keys() {
-        let s = Signer::new(
-            vec![b"top-secret".to_vec()],
-            "x",
-            Digest::Sha1,
-            KeyDerivation::None,
-        );
+        let s = Signer::new(vec![b"top-secret".to_vec()], "x", Digest::Sha1, KeyDerivation::None);
         assert!(!format!("{s:?}").contains("top"));
     }
 }

@@ -6,7 +6,8 @@
 //! | MessagePack                        | in memory                            |
 //! |------------------------------------|--------------------------------------|
 //! | `bin`                              | `{" b": "<standard base64, padded>"}`|
-//! | timestamp ext −1 (32/64/96 bit)    | `{" d": "<IMF-fixdate>"}` (sub-second part dropped, as Flask does) |
+//! | timestamp ext −1, whole seconds    | `{" d": "<IMF-fixdate>"}` (the TaggedJSON form) |
+//! | timestamp ext −1 with nanoseconds  | `{" ts": [seconds, nanoseconds]}`, so a record Rust rewrites keeps them |
 //! | array                              | array (Python tuples and sets arrive as arrays) |
 //! | map with string keys               | object                               |
 //! | nil, bool, int, float, str         | the same JSON scalar                 |
@@ -17,8 +18,9 @@
 //! than [`MAX_DEPTH`]. Bytes that are not MessagePack are parsed as plain
 //! JSON, tags **not** converted, like msgspec's JSON fallback.
 //!
-//! Encoding maps `{" b": <canonical base64>}` to `bin` and
-//! `{" d": <IMF-fixdate>}` to a timestamp ext (timestamp32 when it fits);
+//! Encoding maps `{" b": <canonical base64>}` to `bin`,
+//! `{" d": <IMF-fixdate>}` to a timestamp ext (timestamp32 when it fits) and
+//! `{" ts": [seconds, nanoseconds]}` to the smallest timestamp ext that holds it;
 //! one-key objects that do not parse stay plain maps, as do the other tags.
 
 use std::fmt;
@@ -71,9 +73,7 @@ pub fn decode(bytes: &[u8]) -> Result<(Map<String, Value>, bool), Error> {
     }
     let value = match read_msgpack(bytes) {
         Some(mp) => from_msgpack(mp, 0)?,
-        None => {
-            serde_json::from_slice::<Value>(bytes).map_err(|e| Error::Malformed(e.to_string()))?
-        }
+        None => serde_json::from_slice::<Value>(bytes).map_err(|e| Error::Malformed(e.to_string()))?,
     };
     let Value::Object(mut fields) = value else {
         return Err(Error::NotAMap);
@@ -112,44 +112,39 @@ fn from_msgpack(value: Mp, depth: usize) -> Result<Value, Error> {
         },
         Mp::F32(f) => float(f64::from(f))?,
         Mp::F64(f) => float(f)?,
-        Mp::String(s) => Value::String(
-            s.into_str()
-                .ok_or_else(|| unsupported("invalid UTF-8 string"))?,
-        ),
+        Mp::String(s) => Value::String(s.into_str().ok_or_else(|| unsupported("invalid UTF-8 string"))?),
         Mp::Binary(b) => tagged(TAG_BYTES, STANDARD.encode(b)),
-        Mp::Array(items) => Value::Array(
-            items
-                .into_iter()
-                .map(|v| from_msgpack(v, depth + 1))
-                .collect::<Result<_, _>>()?,
-        ),
+        Mp::Array(items) => {
+            Value::Array(items.into_iter().map(|v| from_msgpack(v, depth + 1)).collect::<Result<_, _>>()?)
+        }
         Mp::Map(entries) => {
             let mut map = Map::new();
             for (k, v) in entries {
                 let Mp::String(k) = k else {
                     return Err(unsupported("non-string map key"));
                 };
-                let k = k
-                    .into_str()
-                    .ok_or_else(|| unsupported("invalid UTF-8 key"))?;
+                let k = k.into_str().ok_or_else(|| unsupported("invalid UTF-8 key"))?;
                 map.insert(k, from_msgpack(v, depth + 1)?);
             }
             Value::Object(map)
         }
         Mp::Ext(-1, data) => {
-            let secs = timestamp_secs(&data)?;
-            let text =
-                format_http_date(secs).ok_or_else(|| unsupported("timestamp after year 9999"))?;
-            tagged(TAG_DATETIME, text)
+            let (secs, nanos) = timestamp(&data)?;
+            let text = format_http_date(secs).ok_or_else(|| unsupported("timestamp after year 9999"))?;
+            if nanos == 0 {
+                tagged(TAG_DATETIME, text)
+            } else {
+                let mut map = Map::new();
+                map.insert(TAG_TIMESTAMP.to_owned(), Value::Array(vec![secs.into(), nanos.into()]));
+                Value::Object(map)
+            }
         }
         Mp::Ext(ty, _) => return Err(unsupported(format!("ext type {ty}"))),
     })
 }
 
 fn float(f: f64) -> Result<Value, Error> {
-    Number::from_f64(f)
-        .map(Value::Number)
-        .ok_or_else(|| unsupported("non-finite float"))
+    Number::from_f64(f).map(Value::Number).ok_or_else(|| unsupported("non-finite float"))
 }
 
 fn tagged(tag: &str, text: String) -> Value {
@@ -158,15 +153,14 @@ fn tagged(tag: &str, text: String) -> Value {
     Value::Object(map)
 }
 
-/// Seconds of a MessagePack timestamp (ext −1) body; nanoseconds are
-/// validated and dropped.
-fn timestamp_secs(data: &[u8]) -> Result<u64, Error> {
+/// The one-key tag of a timestamp with a sub-second part: `{" ts": [seconds, nanoseconds]}`.
+pub const TAG_TIMESTAMP: &str = " ts";
+
+/// Seconds and nanoseconds of a MessagePack timestamp (ext −1) body.
+fn timestamp(data: &[u8]) -> Result<(u64, u32), Error> {
     let bad = || unsupported("malformed timestamp");
     let (secs, nanos): (i64, u32) = match data.len() {
-        4 => (
-            i64::from(u32::from_be_bytes(data.try_into().map_err(|_| bad())?)),
-            0,
-        ),
+        4 => (i64::from(u32::from_be_bytes(data.try_into().map_err(|_| bad())?)), 0),
         8 => {
             let v = u64::from_be_bytes(data.try_into().map_err(|_| bad())?);
             let nanos = u32::try_from(v >> 34).map_err(|_| bad())?;
@@ -174,17 +168,15 @@ fn timestamp_secs(data: &[u8]) -> Result<u64, Error> {
         }
         12 => {
             let nanos = u32::from_be_bytes(data[..4].try_into().map_err(|_| bad())?);
-            (
-                i64::from_be_bytes(data[4..].try_into().map_err(|_| bad())?),
-                nanos,
-            )
+            (i64::from_be_bytes(data[4..].try_into().map_err(|_| bad())?), nanos)
         }
         _ => return Err(bad()),
     };
     if nanos >= 1_000_000_000 {
         return Err(bad());
     }
-    u64::try_from(secs).map_err(|_| unsupported("timestamp before 1970"))
+    let secs = u64::try_from(secs).map_err(|_| unsupported("timestamp before 1970"))?;
+    Ok((secs, nanos))
 }
 
 /// Encode a record with `_permanent` first, then `fields` in the map's
@@ -230,11 +222,7 @@ fn to_msgpack(value: &Value) -> Mp {
             if let Some(special) = special_tag(map) {
                 return special;
             }
-            Mp::Map(
-                map.iter()
-                    .map(|(k, v)| (Mp::from(k.as_str()), to_msgpack(v)))
-                    .collect(),
-            )
+            Mp::Map(map.iter().map(|(k, v)| (Mp::from(k.as_str()), to_msgpack(v))).collect())
         }
     }
 }
@@ -244,26 +232,30 @@ fn special_tag(map: &Map<String, Value>) -> Option<Mp> {
     if map.len() != 1 {
         return None;
     }
-    let (key, Value::String(text)) = map.iter().next()? else {
-        return None;
-    };
-    match key.as_str() {
-        TAG_BYTES => STANDARD.decode(text).ok().map(Mp::Binary),
-        TAG_DATETIME => parse_http_date(text).map(timestamp_ext),
+    match map.iter().next()? {
+        (key, Value::String(text)) if key == TAG_BYTES => STANDARD.decode(text).ok().map(Mp::Binary),
+        (key, Value::String(text)) if key == TAG_DATETIME => parse_http_date(text).map(|secs| timestamp_ext(secs, 0)),
+        (key, Value::Array(parts)) if key == TAG_TIMESTAMP => match parts.as_slice() {
+            [secs, nanos] => {
+                let nanos = u32::try_from(nanos.as_u64()?).ok().filter(|n| *n < 1_000_000_000)?;
+                Some(timestamp_ext(secs.as_u64()?, nanos))
+            }
+            _ => None,
+        },
         _ => None,
     }
 }
 
-/// The smallest MessagePack timestamp for whole seconds (as msgspec picks).
-fn timestamp_ext(secs: u64) -> Mp {
-    let data = if let Ok(s32) = u32::try_from(secs) {
-        s32.to_be_bytes().to_vec()
-    } else if secs >> 34 == 0 {
-        secs.to_be_bytes().to_vec()
-    } else {
-        let mut d = vec![0u8; 4];
-        d.extend_from_slice(&secs.to_be_bytes());
-        d
+/// The smallest MessagePack timestamp that holds the time (as msgspec picks).
+fn timestamp_ext(secs: u64, nanos: u32) -> Mp {
+    let data = match u32::try_from(secs) {
+        Ok(s32) if nanos == 0 => s32.to_be_bytes().to_vec(),
+        _ if secs >> 34 == 0 => ((u64::from(nanos) << 34) | secs).to_be_bytes().to_vec(),
+        _ => {
+            let mut d = nanos.to_be_bytes().to_vec();
+            d.extend_from_slice(&secs.to_be_bytes());
+            d
+        }
     };
     Mp::Ext(-1, data)
 }
@@ -275,32 +267,26 @@ mod tests {
 
     #[test]
     fn timestamps_all_widths() {
-        for secs in [
-            0u64,
-            1_700_000_000,
-            u64::from(u32::MAX) + 1,
-            (1 << 34) - 1,
-            253_402_300_799,
-        ] {
+        for secs in [0u64, 1_700_000_000, u64::from(u32::MAX) + 1, (1 << 34) - 1, 253_402_300_799] {
             let v = json!({ "t": { " d": format_http_date(secs).unwrap() } });
             let bytes = encode(v.as_object().unwrap(), false);
             let (back, perm) = decode(&bytes).unwrap();
             assert!(!perm);
             assert_eq!(Value::Object(back), v);
         }
-        // timestamp64 with nanoseconds, and 96-bit with nanoseconds: dropped.
+        // timestamp64 with nanoseconds, and 96-bit with nanoseconds: kept, and written back as read.
         let mut b = vec![0x81, 0xa1, b't', 0xd7, 0xff];
         b.extend_from_slice(&((5u64 << 34) | 1_700_000_000).to_be_bytes());
-        assert_eq!(
-            decode(&b).unwrap().0["t"],
-            json!({" d": "Tue, 14 Nov 2023 22:13:20 GMT"})
-        );
+        let (back, _) = decode(&b).unwrap();
+        assert_eq!(back["t"], json!({" ts": [1_700_000_000u64, 5]}));
+        let reencoded = encode(&back, false);
+        assert_eq!(&reencoded[reencoded.len() - 10..], &b[3..], "the same timestamp64");
         let mut b = vec![0x81, 0xa1, b't', 0xc7, 12, 0xff, 0, 0, 0, 7];
-        b.extend_from_slice(&1_700_000_000i64.to_be_bytes());
-        assert_eq!(
-            decode(&b).unwrap().0["t"],
-            json!({" d": "Tue, 14 Nov 2023 22:13:20 GMT"})
-        );
+        b.extend_from_slice(&(1u64 << 35).to_be_bytes());
+        let (back, _) = decode(&b).unwrap();
+        assert_eq!(back["t"], json!({" ts": [1u64 << 35, 7]}));
+        let reencoded = encode(&back, false);
+        assert_eq!(&reencoded[reencoded.len() - 15..], &b[3..], "the same timestamp96");
         let mut b = vec![0x81, 0xa1, b't', 0xc7, 12, 0xff, 0, 0, 0, 0];
         b.extend_from_slice(&(-1i64).to_be_bytes());
         assert!(matches!(decode(&b), Err(Error::Unsupported(_))));
@@ -312,23 +298,11 @@ mod tests {
     #[test]
     fn rejects_bad_input() {
         assert_eq!(decode(&[0x80, 0x04, 0x95]), Err(Error::Pickle));
-        assert!(matches!(
-            decode(b"(dp0\nS'user_id'\np1\nI99\ns."),
-            Err(Error::Malformed(_))
-        ));
+        assert!(matches!(decode(b"(dp0\nS'user_id'\np1\nI99\ns."), Err(Error::Malformed(_))));
         assert_eq!(decode(&[0x2a]), Err(Error::NotAMap));
-        assert!(matches!(
-            decode(&[0x81, 0x01, 0x02]),
-            Err(Error::Unsupported(_))
-        ));
-        assert!(matches!(
-            decode(&[0x81, 0xa1, b'x', 0xd4, 0x05, 0x00]),
-            Err(Error::Unsupported(_))
-        ));
-        assert!(matches!(
-            decode(&[0x81, 0xa1, b'x', 0xa1, 0xff]),
-            Err(Error::Unsupported(_))
-        ));
+        assert!(matches!(decode(&[0x81, 0x01, 0x02]), Err(Error::Unsupported(_))));
+        assert!(matches!(decode(&[0x81, 0xa1, b'x', 0xd4, 0x05, 0x00]), Err(Error::Unsupported(_))));
+        assert!(matches!(decode(&[0x81, 0xa1, b'x', 0xa1, 0xff]), Err(Error::Unsupported(_))));
         assert_eq!(
             decode(&[0x81, 0xaa, b'_', b'p', b'e', b'r', b'm', b'a', b'n', b'e', b'n', b't', 0x01]),
             Err(Error::NotAMap)

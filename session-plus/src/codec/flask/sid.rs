@@ -24,10 +24,7 @@ pub fn sign_sid(secret: &[u8], sid: &str) -> String {
 /// time and return the sid. The sid's *shape* is not checked here: call
 /// [`is_fsp_sid`] or [`is_flask_session_sid`] on the result.
 pub fn unsign_sid(secrets: &[Vec<u8>], cookie: &str) -> Option<String> {
-    sid_signer(secrets.to_vec())
-        .unsign(cookie)
-        .ok()
-        .map(|(sid, _)| sid.to_owned())
+    sid_signer(secrets.to_vec()).unsign(cookie).ok().map(|(sid, _)| sid.to_owned())
 }
 
 /// Whether `s` looks like `str(uuid.uuid4())`: 36 characters, lowercase hex
@@ -48,9 +45,7 @@ pub fn is_fsp_sid(s: &str) -> bool {
 /// Whether `s` looks like `secrets.token_urlsafe(32)`: exactly 43
 /// characters of `[A-Za-z0-9_-]`.
 pub fn is_flask_session_sid(s: &str) -> bool {
-    s.len() == 43
-        && s.bytes()
-            .all(|c| c.is_ascii_alphanumeric() || c == b'_' || c == b'-')
+    s.len() == 43 && s.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'_' || c == b'-')
 }
 
 #[cfg(test)]
@@ -66,25 +61,16 @@ mod tests {
         assert!(!is_fsp_sid("5b6f7c1e3d2a-4f7b-9c1d-2e3f4a5b6c7d0"));
         assert!(!is_fsp_sid("admin"));
         assert!(!is_fsp_sid("5b6f7c1e-3d2a-4f7b-9c1d-2e3f4a5b6c7é"));
-        assert!(is_flask_session_sid(
-            "Xy0_Q8rHqv6t0bVx7kz2mN4pW9sL1cD3eF5gH7jK2aB"
-        ));
-        assert!(!is_flask_session_sid(
-            "Xy0_Q8rHqv6t0bVx7kz2mN4pW9sL1cD3eF5gH7jK2a"
-        ));
-        assert!(!is_flask_session_sid(
-            "Xy0_Q8rHqv6t0bVx7kz2mN4pW9sL1cD3eF5gH7jK2a="
-        ));
+        assert!(is_flask_session_sid("Xy0_Q8rHqv6t0bVx7kz2mN4pW9sL1cD3eF5gH7jK2aB"));
+        assert!(!is_flask_session_sid("Xy0_Q8rHqv6t0bVx7kz2mN4pW9sL1cD3eF5gH7jK2a"));
+        assert!(!is_flask_session_sid("Xy0_Q8rHqv6t0bVx7kz2mN4pW9sL1cD3eF5gH7jK2a="));
         assert!(!is_flask_session_sid("../x"));
     }
 
     #[test]
     fn rotation() {
         let c = sign_sid(b"old", "abc");
-        assert_eq!(
-            unsign_sid(&[b"new".to_vec(), b"old".to_vec()], &c).as_deref(),
-            Some("abc")
-        );
+        assert_eq!(unsign_sid(&[b"new".to_vec(), b"old".to_vec()], &c).as_deref(), Some("abc"));
         assert_eq!(unsign_sid(&[b"new".to_vec()], &c), None);
         assert_eq!(unsign_sid(&[], &c), None);
         assert_eq!(unsign_sid(&[b"old".to_vec()], "abc"), None);

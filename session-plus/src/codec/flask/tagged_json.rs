@@ -82,14 +82,7 @@ pub const TAG_UUID: &str = " u";
 pub const TAG_DATETIME: &str = " d";
 
 /// Every tag Flask knows, in Flask's registration order.
-pub const TAGS: [&str; 6] = [
-    TAG_DICT,
-    TAG_TUPLE,
-    TAG_BYTES,
-    TAG_MARKUP,
-    TAG_UUID,
-    TAG_DATETIME,
-];
+pub const TAGS: [&str; 6] = [TAG_DICT, TAG_TUPLE, TAG_BYTES, TAG_MARKUP, TAG_UUID, TAG_DATETIME];
 
 /// Maximum nesting depth accepted by [`dumps`] (the same limit serde_json
 /// applies when parsing).
@@ -191,11 +184,7 @@ fn write_tagged(out: &mut String, value: &Value, depth: usize) -> Result<(), Err
     }
 }
 
-fn write_tagged_object(
-    out: &mut String,
-    map: &Map<String, Value>,
-    depth: usize,
-) -> Result<(), Error> {
+fn write_tagged_object(out: &mut String, map: &Map<String, Value>, depth: usize) -> Result<(), Error> {
     if depth > MAX_DEPTH {
         return Err(Error::TooDeep);
     }
@@ -324,9 +313,7 @@ pub fn py_float_repr(f: f64) -> String {
 /// from the correctly rounded `{:.N$e}`, when that still round-trips.
 fn shortest_sci(f: f64) -> String {
     let shortest = format!("{f:e}");
-    let mantissa = shortest
-        .split_once('e')
-        .map_or(shortest.as_str(), |(m, _)| m);
+    let mantissa = shortest.split_once('e').map_or(shortest.as_str(), |(m, _)| m);
     let digits = mantissa.bytes().filter(u8::is_ascii_digit).count();
     let rounded = format!("{:.*e}", digits.saturating_sub(1), f);
     if rounded.parse::<f64>().ok() == Some(f) {
@@ -376,11 +363,7 @@ pub fn loads(text: &str) -> Result<Value, Error> {
 /// Untag an already-parsed JSON value, children first.
 pub fn untag(value: Value) -> Result<Value, Error> {
     match value {
-        Value::Array(items) => items
-            .into_iter()
-            .map(untag)
-            .collect::<Result<Vec<_>, _>>()
-            .map(Value::Array),
+        Value::Array(items) => items.into_iter().map(untag).collect::<Result<Vec<_>, _>>().map(Value::Array),
         Value::Object(map) => {
             let mut untagged = Map::new();
             for (k, v) in map {
@@ -402,10 +385,7 @@ fn untag_one(mut map: Map<String, Value>) -> Result<Value, Error> {
     if tag == TAG_TUPLE {
         return match inner {
             Value::Array(items) => Ok(Value::Array(items)),
-            _ => Err(Error::BadTag {
-                tag: TAG_TUPLE,
-                reason: "tuple payload is not an array",
-            }),
+            _ => Err(Error::BadTag { tag: TAG_TUPLE, reason: "tuple payload is not an array" }),
         };
     }
     match inner {
@@ -420,21 +400,14 @@ fn untag_one(mut map: Map<String, Value>) -> Result<Value, Error> {
             }
             Ok(Value::Object(result))
         }
-        _ => Err(Error::BadTag {
-            tag: TAG_DICT,
-            reason: "dict payload is not an object with exactly one key",
-        }),
+        _ => Err(Error::BadTag { tag: TAG_DICT, reason: "dict payload is not an object with exactly one key" }),
     }
 }
 
 // ---------------------------------------------------------------- typed helpers
 
 /// Serialize `{tag: text}`.
-fn serialize_tagged<S: Serializer>(
-    serializer: S,
-    tag: &str,
-    text: &str,
-) -> Result<S::Ok, S::Error> {
+fn serialize_tagged<S: Serializer>(serializer: S, tag: &str, text: &str) -> Result<S::Ok, S::Error> {
     let mut map = serializer.serialize_map(Some(1))?;
     map.serialize_entry(tag, text)?;
     map.end()
@@ -461,10 +434,7 @@ impl<'de> Visitor<'de> for TaggedVisitor {
     }
 }
 
-fn deserialize_tagged<'de, D: Deserializer<'de>>(
-    deserializer: D,
-    tag: &'static str,
-) -> Result<String, D::Error> {
+fn deserialize_tagged<'de, D: Deserializer<'de>>(deserializer: D, tag: &'static str) -> Result<String, D::Error> {
     deserializer.deserialize_map(TaggedVisitor(tag))
 }
 
@@ -489,10 +459,7 @@ impl<'de> Deserialize<'de> for Bytes {
                 .with_decode_allow_trailing_bits(true),
         );
         let text = deserialize_tagged(deserializer, TAG_BYTES)?;
-        LENIENT
-            .decode(text.as_bytes())
-            .map(Bytes)
-            .map_err(|e| de::Error::custom(format!("bad base64 in \" b\": {e}")))
+        LENIENT.decode(text.as_bytes()).map(Bytes).map_err(|e| de::Error::custom(format!("bad base64 in \" b\": {e}")))
     }
 }
 
@@ -522,8 +489,7 @@ pub struct HttpDate(pub u64);
 
 impl Serialize for HttpDate {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let text = format_http_date(self.0)
-            .ok_or_else(|| serde::ser::Error::custom("datetime after year 9999"))?;
+        let text = format_http_date(self.0).ok_or_else(|| serde::ser::Error::custom("datetime after year 9999"))?;
         serialize_tagged(serializer, TAG_DATETIME, &text)
     }
 }
@@ -531,9 +497,7 @@ impl Serialize for HttpDate {
 impl<'de> Deserialize<'de> for HttpDate {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let text = deserialize_tagged(deserializer, TAG_DATETIME)?;
-        parse_http_date(&text)
-            .map(HttpDate)
-            .ok_or_else(|| de::Error::custom(format!("bad http date {text:?}")))
+        parse_http_date(&text).map(HttpDate).ok_or_else(|| de::Error::custom(format!("bad http date {text:?}")))
     }
 }
 
@@ -553,14 +517,7 @@ impl Uuid {
     /// The canonical hyphenated form (`str(uuid)` in Python).
     pub fn to_hyphenated(&self) -> String {
         let hex = self.to_hex();
-        format!(
-            "{}-{}-{}-{}-{}",
-            &hex[..8],
-            &hex[8..12],
-            &hex[12..16],
-            &hex[16..20],
-            &hex[20..]
-        )
+        format!("{}-{}-{}-{}-{}", &hex[..8], &hex[8..12], &hex[12..16], &hex[16..20], &hex[20..])
     }
 
     /// Parse any form Python's `UUID(hex)` accepts.
@@ -572,9 +529,7 @@ impl Uuid {
 fn parse_uuid(text: &str) -> Option<[u8; 16]> {
     // Python: hex.replace('urn:', '').replace('uuid:', '').strip('{}').replace('-', '')
     let cleaned = text.replace("urn:", "").replace("uuid:", "");
-    let cleaned = cleaned
-        .trim_matches(|c| c == '{' || c == '}')
-        .replace('-', "");
+    let cleaned = cleaned.trim_matches(|c| c == '{' || c == '}').replace('-', "");
     let bytes = cleaned.as_bytes();
     if bytes.len() != 32 {
         return None;
@@ -604,9 +559,7 @@ impl<'de> Deserialize<'de> for Uuid {
 // ---------------------------------------------------------------- http dates
 
 const WEEKDAYS: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
-const MONTHS: [&str; 12] = [
-    "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-];
+const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
 /// 9999-12-31T23:59:59Z, the last second Python's `datetime` can hold.
 const MAX_HTTP_DATE: u64 = 253_402_300_799;
 
@@ -749,10 +702,7 @@ mod tests {
         // cross-verification vector "fsp-sha3-tag-escape"
         let v = json!({"a": {" t": "not a tuple"}, "b": {" di": [1]}, "c": {" t": 1, "x": 2}});
         let text = dumps(&v).unwrap();
-        assert_eq!(
-            text,
-            r#"{"a":{" di":{" t__":"not a tuple"}},"b":{" di":{" di__":[1]}},"c":{" t":1,"x":2}}"#
-        );
+        assert_eq!(text, r#"{"a":{" di":{" t__":"not a tuple"}},"b":{" di":{" di__":[1]}},"c":{" t":1,"x":2}}"#);
         assert_eq!(loads(&text).unwrap(), v);
     }
 
@@ -760,10 +710,7 @@ mod tests {
     fn invalid_tag_payloads_are_escaped_on_dump() {
         let v = json!({"b": {" b": "not base64!"}, "u": {" u": 7}, "ok": {" b": "AA=="}});
         let text = dumps(&v).unwrap();
-        assert_eq!(
-            text,
-            r#"{"b":{" di":{" b__":"not base64!"}},"ok":{" b":"AA=="},"u":{" di":{" u__":7}}}"#
-        );
+        assert_eq!(text, r#"{"b":{" di":{" b__":"not base64!"}},"ok":{" b":"AA=="},"u":{" di":{" u__":7}}}"#);
         assert_eq!(loads(&text).unwrap(), v);
     }
 
@@ -782,10 +729,7 @@ mod tests {
         assert!(matches!(loads(r#"{" di":{}}"#), Err(Error::BadTag { .. })));
         assert_eq!(loads(r#"{" di":{"x":1}}"#).unwrap(), json!({"": 1}));
         // children first
-        assert_eq!(
-            loads(r#"{" di":{"k__":{" t":[1,{" t":[2]}]}}}"#).unwrap(),
-            json!({"k": [1, [2]]})
-        );
+        assert_eq!(loads(r#"{" di":{"k__":{" t":[1,{" t":[2]}]}}}"#).unwrap(), json!({"k": [1, [2]]}));
     }
 
     #[test]
@@ -800,58 +744,27 @@ mod tests {
     #[test]
     fn typed_helpers() {
         let b = Bytes(vec![0, 0xfb, 0xff, b' ', b'h', b'e', b'l', b'l', b'o']);
-        assert_eq!(
-            serde_json::to_value(&b).unwrap(),
-            json!({" b": "APv/IGhlbGxv"})
-        );
-        assert_eq!(
-            serde_json::from_value::<Bytes>(json!({" b": "APv/IGhlbGxv"})).unwrap(),
-            b
-        );
+        assert_eq!(serde_json::to_value(&b).unwrap(), json!({" b": "APv/IGhlbGxv"}));
+        assert_eq!(serde_json::from_value::<Bytes>(json!({" b": "APv/IGhlbGxv"})).unwrap(), b);
         assert!(serde_json::from_value::<Bytes>(json!({" b": "A", "x": 1})).is_err());
 
         let d = HttpDate(1_700_000_000);
-        assert_eq!(
-            serde_json::to_value(d).unwrap(),
-            json!({" d": "Tue, 14 Nov 2023 22:13:20 GMT"})
-        );
-        assert_eq!(
-            serde_json::from_value::<HttpDate>(json!({" d": "Tue, 14 Nov 2023 22:13:20 GMT"}))
-                .unwrap(),
-            d
-        );
-        assert_eq!(
-            format_http_date(0).unwrap(),
-            "Thu, 01 Jan 1970 00:00:00 GMT"
-        );
-        assert_eq!(
-            format_http_date(MAX_HTTP_DATE).unwrap(),
-            "Fri, 31 Dec 9999 23:59:59 GMT"
-        );
-        assert_eq!(
-            format_http_date(951_782_400).unwrap(),
-            "Tue, 29 Feb 2000 00:00:00 GMT"
-        );
+        assert_eq!(serde_json::to_value(d).unwrap(), json!({" d": "Tue, 14 Nov 2023 22:13:20 GMT"}));
+        assert_eq!(serde_json::from_value::<HttpDate>(json!({" d": "Tue, 14 Nov 2023 22:13:20 GMT"})).unwrap(), d);
+        assert_eq!(format_http_date(0).unwrap(), "Thu, 01 Jan 1970 00:00:00 GMT");
+        assert_eq!(format_http_date(MAX_HTTP_DATE).unwrap(), "Fri, 31 Dec 9999 23:59:59 GMT");
+        assert_eq!(format_http_date(951_782_400).unwrap(), "Tue, 29 Feb 2000 00:00:00 GMT");
         assert!(format_http_date(MAX_HTTP_DATE + 1).is_none());
         for secs in (0..MAX_HTTP_DATE).step_by(86_400 * 37 + 3_607) {
-            assert_eq!(
-                parse_http_date(&format_http_date(secs).unwrap()),
-                Some(secs)
-            );
+            assert_eq!(parse_http_date(&format_http_date(secs).unwrap()), Some(secs));
         }
         assert!(parse_http_date("Tue, 30 Feb 2023 22:13:20 GMT").is_none());
         assert!(parse_http_date("Tue, 14 Nov 2023 24:13:20 GMT").is_none());
         assert!(parse_http_date("Tue, 14 Nov 2023 22:13:20 UTC").is_none());
         assert!(parse_http_date("Tue, 14 Nov 2023 22:13:2é GMT").is_none());
 
-        let u = Uuid([
-            0x12, 0x34, 0x56, 0x78, 0x12, 0x34, 0x56, 0x78, 0x12, 0x34, 0x56, 0x78, 0x12, 0x34,
-            0x56, 0x78,
-        ]);
-        assert_eq!(
-            serde_json::to_value(u).unwrap(),
-            json!({" u": "12345678123456781234567812345678"})
-        );
+        let u = Uuid([0x12, 0x34, 0x56, 0x78, 0x12, 0x34, 0x56, 0x78, 0x12, 0x34, 0x56, 0x78, 0x12, 0x34, 0x56, 0x78]);
+        assert_eq!(serde_json::to_value(u).unwrap(), json!({" u": "12345678123456781234567812345678"}));
         assert_eq!(u.to_hyphenated(), "12345678-1234-5678-1234-567812345678");
         for form in [
             "12345678123456781234567812345678",
@@ -859,22 +772,13 @@ mod tests {
             "{12345678-1234-5678-1234-567812345678}",
             "urn:uuid:12345678-1234-5678-1234-567812345678",
         ] {
-            assert_eq!(
-                serde_json::from_value::<Uuid>(json!({" u": form})).unwrap(),
-                u
-            );
+            assert_eq!(serde_json::from_value::<Uuid>(json!({" u": form})).unwrap(), u);
         }
         assert!(Uuid::parse("1234567812345678123456781234567g").is_none());
         assert!(Uuid::parse("é234567812345678123456781234567").is_none());
 
         let m = Markup("<b>hi</b> & bye".into());
-        assert_eq!(
-            serde_json::to_value(&m).unwrap(),
-            json!({" m": "<b>hi</b> & bye"})
-        );
-        assert_eq!(
-            serde_json::from_value::<Markup>(json!({" m": "<b>hi</b> & bye"})).unwrap(),
-            m
-        );
+        assert_eq!(serde_json::to_value(&m).unwrap(), json!({" m": "<b>hi</b> & bye"}));
+        assert_eq!(serde_json::from_value::<Markup>(json!({" m": "<b>hi</b> & bye"})).unwrap(), m);
     }
 }
