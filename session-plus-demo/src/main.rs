@@ -31,18 +31,12 @@ fn start() -> Result<(), Box<dyn std::error::Error>> {
     if std::env::var_os("SESSION_SECRET").is_none() {
         // Before any thread starts, so setting the environment is sound.
         std::env::set_var("SESSION_SECRET", random_token());
-        eprintln!(
-            "SESSION_SECRET is not set: using a random key (sessions end when the demo stops)"
-        );
+        eprintln!("SESSION_SECRET is not set: using a random key (sessions end when the demo stops)");
     }
     tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
-        )
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
         .init();
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()?;
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     runtime.block_on(run(args))
 }
 
@@ -53,15 +47,9 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
     };
     let manager = SessionManager::new(config).await?;
     let app = app(&manager);
-    let listener =
-        tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], args.port))).await?;
-    println!(
-        "session-plus demo listening on http://{}/",
-        listener.local_addr()?
-    );
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown())
-        .await?;
+    let listener = tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], args.port))).await?;
+    println!("session-plus demo listening on http://{}/", listener.local_addr()?);
+    axum::serve(listener, app).with_graceful_shutdown(shutdown()).await?;
     Ok(())
 }
 
@@ -76,10 +64,7 @@ fn app(manager: &SessionManager) -> Router {
         .route("/", get(index))
         .route("/login", get(login_form).post(login))
         .route("/logout", axum::routing::post(logout))
-        .route(
-            "/api/session",
-            get(move |session: Session| api_session(session, owners_state.clone())),
-        )
+        .route("/api/session", get(move |session: Session| api_session(session, owners_state.clone())))
         .layer(manager.layer())
 }
 
@@ -134,16 +119,10 @@ async fn login(session: Session, Form(form): Form<LoginForm>) -> Result<Response
     }
     let username = form.username.trim();
     if username.is_empty() || username.len() > 64 {
-        return Ok((
-            StatusCode::BAD_REQUEST,
-            "a user name has 1 to 64 characters",
-        )
-            .into_response());
+        return Ok((StatusCode::BAD_REQUEST, "a user name has 1 to 64 characters").into_response());
     }
     session.insert("user_id", username).await?;
-    session
-        .insert("user_data", json!({ "name": username, "roles": ["demo"] }))
-        .await?;
+    session.insert("user_data", json!({ "name": username, "roles": ["demo"] })).await?;
     // New ids on login: a session id known before login is worthless after it.
     session.regenerate().await?;
     Ok(Redirect::to("/").into_response())
@@ -154,10 +133,7 @@ struct LogoutForm {
     csrf_token: String,
 }
 
-async fn logout(
-    session: Session,
-    Form(form): Form<LogoutForm>,
-) -> Result<Response, session::Error> {
+async fn logout(session: Session, Form(form): Form<LogoutForm>) -> Result<Response, session::Error> {
     if !csrf_ok(&session, &form.csrf_token).await? {
         return Ok((StatusCode::FORBIDDEN, "invalid CSRF token").into_response());
     }
@@ -165,10 +141,7 @@ async fn logout(
     Ok(Redirect::to("/").into_response())
 }
 
-async fn api_session(
-    session: Session,
-    manager: SessionManager,
-) -> Result<Json<Value>, session::Error> {
+async fn api_session(session: Session, manager: SessionManager) -> Result<Json<Value>, session::Error> {
     let fields = session.fields().await?;
     let mut owners = Map::new();
     for (field, _) in manager.routing().named_fields() {
@@ -207,10 +180,7 @@ fn random_token() -> String {
 }
 
 fn escape(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
+    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
 }
 
 struct Args {
@@ -221,9 +191,7 @@ struct Args {
 impl Args {
     fn parse() -> Result<Self, String> {
         let mut port = match std::env::var("PORT") {
-            Ok(port) => port
-                .parse()
-                .map_err(|_| format!("PORT must be a port number, not `{port}`"))?,
+            Ok(port) => port.parse().map_err(|_| format!("PORT must be a port number, not `{port}`"))?,
             Err(_) => 3000,
         };
         let mut config = None;
@@ -232,9 +200,7 @@ impl Args {
             match arg.as_str() {
                 "--port" => {
                     let value = args.next().ok_or("--port needs a value")?;
-                    port = value
-                        .parse()
-                        .map_err(|_| format!("--port must be a port number, not `{value}`"))?;
+                    port = value.parse().map_err(|_| format!("--port must be a port number, not `{value}`"))?;
                 }
                 "--config" => config = Some(args.next().ok_or("--config needs a file")?),
                 "-h" | "--help" => {

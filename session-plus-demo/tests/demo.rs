@@ -25,38 +25,20 @@ fn start(extra: &[&str]) -> Demo {
         .args(["--port", "0"])
         .args(extra)
         .current_dir(&dir)
-        .env(
-            "SESSION_SECRET",
-            "a demo test secret, at least thirty-two bytes long",
-        )
+        .env("SESSION_SECRET", "a demo test secret, at least thirty-two bytes long")
         .stdout(Stdio::piped())
         .spawn()
         .unwrap();
     let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let url = line
-        .trim()
-        .rsplit(' ')
-        .next()
-        .unwrap()
-        .trim_end_matches('/')
-        .to_owned();
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    let url = line.trim().rsplit(' ').next().unwrap().trim_end_matches('/').to_owned();
     assert!(url.starts_with("http://127.0.0.1:"), "{line}");
-    Demo {
-        child,
-        url,
-        _dir: dir,
-    }
+    Demo { child, url, _dir: dir }
 }
 
 fn token(html: &str) -> String {
     let start = html.find("name=csrf_token value=").unwrap() + "name=csrf_token value=".len();
-    html[start..]
-        .chars()
-        .take_while(char::is_ascii_hexdigit)
-        .collect()
+    html[start..].chars().take_while(char::is_ascii_hexdigit).collect()
 }
 
 #[tokio::test]
@@ -77,10 +59,7 @@ async fn every_example_config_runs_unchanged() {
 }
 
 async fn login_flow(demo: Demo) {
-    let client = reqwest::Client::builder()
-        .cookie_store(true)
-        .build()
-        .unwrap();
+    let client = reqwest::Client::builder().cookie_store(true).build().unwrap();
     let get = |path: &str| client.get(format!("{}{path}", demo.url)).send();
 
     let page = get("/").await.unwrap().text().await.unwrap();
@@ -103,11 +82,7 @@ async fn login_flow(demo: Demo) {
         .await
         .unwrap();
     assert_eq!(login.status(), 200, "redirected to the index");
-    assert!(login
-        .text()
-        .await
-        .unwrap()
-        .contains("Logged in as <b>alice</b>"));
+    assert!(login.text().await.unwrap().contains("Logged in as <b>alice</b>"));
 
     let api: Value = get("/api/session").await.unwrap().json().await.unwrap();
     assert_eq!(api["fields"]["user_id"], json!("alice"));
@@ -118,12 +93,8 @@ async fn login_flow(demo: Demo) {
     assert_eq!(api["owners"]["csrf_token"], json!("csrf"));
     assert_eq!(api["owners"]["visits"], json!("data"));
 
-    let logout = client
-        .post(format!("{}/logout", demo.url))
-        .form(&[("csrf_token", csrf.as_str())])
-        .send()
-        .await
-        .unwrap();
+    let logout =
+        client.post(format!("{}/logout", demo.url)).form(&[("csrf_token", csrf.as_str())]).send().await.unwrap();
     assert_eq!(logout.status(), 200);
     let api: Value = get("/api/session").await.unwrap().json().await.unwrap();
     assert_eq!(api["fields"].get("user_id"), None, "logged out");
@@ -134,15 +105,16 @@ fn a_broken_config_fails_at_start_with_the_session_and_key() {
     let dir = std::env::temp_dir().join(format!("session-plus-demo-bad-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join("bad.toml");
-    std::fs::write(&path, "[[session]]\ncookie_name = \"s\"\nsession_type = \"memory\"\ncookie_samesite = \"sometimes\"\n").unwrap();
+    std::fs::write(
+        &path,
+        "[[session]]\ncookie_name = \"s\"\nsession_type = \"memory\"\ncookie_samesite = \"sometimes\"\n",
+    )
+    .unwrap();
     let output = Command::new(env!("CARGO_BIN_EXE_session-plus-demo"))
         .args(["--port", "0", "--config", path.to_str().unwrap()])
         .output()
         .unwrap();
     assert!(!output.status.success());
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(
-        stderr.contains("session `s`, key `cookie_samesite`"),
-        "{stderr}"
-    );
+    assert!(stderr.contains("session `s`, key `cookie_samesite`"), "{stderr}");
 }

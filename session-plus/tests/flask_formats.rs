@@ -11,7 +11,8 @@ use session_plus::codec::flask::msgpack_record;
 use session_plus::{Config, SessionManager};
 
 const FLASK_COOKIE: &str = "eyJjc3JmX3Rva2VuIjoiYWJjIiwidXNlcl9pZCI6NDJ9.ZVPxAA.tT7hhq0ULXtby1BLGd0qtzZi284";
-const FSP_COOKIE: &str = "eyJjc3JmX3Rva2VuIjoiYWJjIiwidXNlcl9pZCI6NDJ9.ZVPxAA.TMcz2tGrNLkTCUYG9gH7_683iN_os1VMtayAWSYhkCo";
+const FSP_COOKIE: &str =
+    "eyJjc3JmX3Rva2VuIjoiYWJjIiwidXNlcl9pZCI6NDJ9.ZVPxAA.TMcz2tGrNLkTCUYG9gH7_683iN_os1VMtayAWSYhkCo";
 const VECTOR_TIME: i64 = 1_700_000_000;
 
 fn redis_db(db: u8) -> String {

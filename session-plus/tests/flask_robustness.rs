@@ -2,13 +2,12 @@
 
 use std::io::Write as _;
 
-
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
-use session_plus::codec::flask::itsdangerous::{Error, TimedSerializer};
-use session_plus::codec::flask::tagged_json;
 use proptest::prelude::*;
 use serde_json::{json, Map, Number, Value};
+use session_plus::codec::flask::itsdangerous::{Error, TimedSerializer};
+use session_plus::codec::flask::tagged_json;
 
 const TS: u64 = 1_700_000_000;
 
@@ -20,10 +19,7 @@ fn flask() -> TimedSerializer {
 fn every_byte_flip_is_rejected_without_panic() {
     let ser = flask();
     let items: Vec<String> = (0..60).map(|i| format!("repeat-me-{}", i % 3)).collect();
-    let sessions = [
-        json!({"csrf_token": "abc", "user_id": 42}),
-        json!({"items": items, "user_id": 42}),
-    ];
+    let sessions = [json!({"csrf_token": "abc", "user_id": 42}), json!({"items": items, "user_id": 42})];
     for session in sessions {
         let cookie = ser.dumps(session.as_object().unwrap(), TS).unwrap();
         assert!(ser.loads(&cookie, TS, Some(60)).is_ok());
@@ -40,10 +36,7 @@ fn every_byte_flip_is_rejected_without_panic() {
                     continue;
                 };
                 tried += 1;
-                assert!(
-                    ser.loads(variant, TS, Some(60)).is_err(),
-                    "byte {i} -> {b:#x} accepted"
-                );
+                assert!(ser.loads(variant, TS, Some(60)).is_err(), "byte {i} -> {b:#x} accepted");
             }
             // truncation and deletion too
             assert!(ser.loads(&cookie[..i], TS, Some(60)).is_err());
@@ -91,34 +84,17 @@ fn zip_bomb_with_valid_signature_is_too_large() {
 #[test]
 fn valid_mac_over_bad_payload_is_bad_payload() {
     let ser = flask();
-    for segment in [
-        "!!!",
-        ".!!!",
-        ".AAAA",
-        "W10",
-        "bnVsbA",
-        "eyJh",
-        ".eJwDAAAAAAE",
-        "_w",
-    ] {
+    for segment in ["!!!", ".!!!", ".AAAA", "W10", "bnVsbA", "eyJh", ".eJwDAAAAAAE", "_w"] {
         // W10 = "[]", bnVsbA = "null", eyJh = '{"a', eJwDAAAAAAE = zlib(""), _w = 0xff
         let cookie = sign_segment(&ser, segment);
-        assert!(
-            matches!(ser.loads(&cookie, TS, None), Err(Error::BadPayload(_))),
-            "{segment}"
-        );
+        assert!(matches!(ser.loads(&cookie, TS, None), Err(Error::BadPayload(_))), "{segment}");
     }
     // NaN / lone surrogate / huge integer under a valid MAC
     for text in [r#"{"a":NaN}"#, r#"{"a":"\ud800"}"#] {
         let cookie = ser.dumps_text(text, TS).unwrap();
-        assert!(matches!(
-            ser.loads(&cookie, TS, None),
-            Err(Error::BadPayload(_))
-        ));
+        assert!(matches!(ser.loads(&cookie, TS, None), Err(Error::BadPayload(_))));
     }
-    let cookie = ser
-        .dumps_text(r#"{"a":123456789012345678901234567890}"#, TS)
-        .unwrap();
+    let cookie = ser.dumps_text(r#"{"a":123456789012345678901234567890}"#, TS).unwrap();
     assert!(ser.loads(&cookie, TS, None).unwrap().session["a"].is_f64());
 }
 
@@ -152,16 +128,7 @@ fn arb_f64() -> impl Strategy<Value = f64> {
     use proptest::num::f64::{NEGATIVE, NORMAL, POSITIVE, SUBNORMAL, ZERO};
     prop_oneof![
         (POSITIVE | NEGATIVE | NORMAL | SUBNORMAL | ZERO),
-        prop::sample::select(vec![
-            0.1,
-            1.0,
-            1e16,
-            1e-5,
-            -1.5e-7,
-            1e15,
-            123456789.0,
-            0.0001
-        ]),
+        prop::sample::select(vec![0.1, 1.0, 1e16, 1e-5, -1.5e-7, 1e15, 123456789.0, 0.0001]),
     ]
 }
 
@@ -176,9 +143,7 @@ fn arb_leaf() -> impl Strategy<Value = Value> {
         "[ -~]{0,12}".prop_map(Value::String),
         prop::collection::vec(any::<u8>(), 0..12)
             .prop_map(|b| json!({" b": base64::engine::general_purpose::STANDARD.encode(b)})),
-        any::<u64>().prop_map(
-            |s| json!({" d": tagged_json::format_http_date(s % 253_402_300_800).unwrap()})
-        ),
+        any::<u64>().prop_map(|s| json!({" d": tagged_json::format_http_date(s % 253_402_300_800).unwrap()})),
         any::<[u8; 16]>().prop_map(|u| json!({" u": tagged_json::Uuid(u).to_hex()})),
         any::<String>().prop_map(|m| json!({" m": m})),
     ]
@@ -190,11 +155,7 @@ fn arb_value() -> impl Strategy<Value = Value> {
             prop::collection::vec(inner.clone(), 0..6).prop_map(Value::Array),
             prop::collection::btree_map(arb_key(), inner.clone(), 0..6)
                 .prop_map(|m| Value::Object(m.into_iter().collect())),
-            (
-                prop::sample::select(vec![" t", " di", " b", " u", " d", " m"]),
-                inner
-            )
-                .prop_map(|(k, v)| json!({ k: v })),
+            (prop::sample::select(vec![" t", " di", " b", " u", " d", " m"]), inner).prop_map(|(k, v)| json!({ k: v })),
         ]
     })
 }

@@ -1,14 +1,13 @@
 //! Every applicable vector of ../shared/spec/vectors.json, committed as tests/data/flask-vectors.json.
 
+use serde_json::{json, Map, Value};
 use session_plus::codec::flask::itsdangerous::{Digest, Error, KeyDerivation, Signer, TimedSerializer};
 use session_plus::codec::flask::{msgpack_record, sid, tagged_json};
-use serde_json::{json, Map, Value};
 
 const VECTORS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/flask-vectors.json");
 const TS: u64 = 1_700_000_000;
 const SECRET: &[u8] = b"dev-secret-key";
-const FLASK_COOKIE: &str =
-    "eyJjc3JmX3Rva2VuIjoiYWJjIiwidXNlcl9pZCI6NDJ9.ZVPxAA.tT7hhq0ULXtby1BLGd0qtzZi284";
+const FLASK_COOKIE: &str = "eyJjc3JmX3Rva2VuIjoiYWJjIiwidXNlcl9pZCI6NDJ9.ZVPxAA.tT7hhq0ULXtby1BLGd0qtzZi284";
 
 fn vectors() -> Vec<Value> {
     let text = std::fs::read_to_string(VECTORS).expect("vectors.json readable");
@@ -16,10 +15,7 @@ fn vectors() -> Vec<Value> {
 }
 
 fn vector(id: &str) -> Value {
-    vectors()
-        .into_iter()
-        .find(|v| v["id"] == id)
-        .unwrap_or_else(|| panic!("vector {id} missing"))
+    vectors().into_iter().find(|v| v["id"] == id).unwrap_or_else(|| panic!("vector {id} missing"))
 }
 
 fn s<'a>(v: &'a Value, path: &[&str]) -> &'a str {
@@ -27,8 +23,7 @@ fn s<'a>(v: &'a Value, path: &[&str]) -> &'a str {
     for p in path {
         cur = &cur[*p];
     }
-    cur.as_str()
-        .unwrap_or_else(|| panic!("{path:?} is not a string"))
+    cur.as_str().unwrap_or_else(|| panic!("{path:?} is not a string"))
 }
 
 fn hex(b: &[u8]) -> String {
@@ -36,10 +31,7 @@ fn hex(b: &[u8]) -> String {
 }
 
 fn unhex(h: &str) -> Vec<u8> {
-    (0..h.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&h[i..i + 2], 16).unwrap())
-        .collect()
+    (0..h.len()).step_by(2).map(|i| u8::from_str_radix(&h[i..i + 2], 16).unwrap()).collect()
 }
 
 fn keys() -> Vec<Vec<u8>> {
@@ -57,10 +49,7 @@ fn serializer_for(v: &Value) -> TimedSerializer {
 }
 
 fn basic_session() -> Map<String, Value> {
-    json!({"csrf_token": "abc", "user_id": 42})
-        .as_object()
-        .unwrap()
-        .clone()
+    json!({"csrf_token": "abc", "user_id": 42}).as_object().unwrap().clone()
 }
 
 #[test]
@@ -80,31 +69,15 @@ fn timed_cookie_vectors() {
         };
 
         // Text-level path: byte-identical cookie from the vector's TaggedJSON.
-        assert_eq!(
-            ser.dumps_text(&tagged, TS).unwrap(),
-            output,
-            "{id} dumps_text"
-        );
+        assert_eq!(ser.dumps_text(&tagged, TS).unwrap(), output, "{id} dumps_text");
         // Decode: MAC, timestamp, inflate, text.
         let (text, ts, idx) = ser.loads_text(output, TS, Some(2_678_400)).unwrap();
-        assert_eq!(
-            (text.as_str(), ts, idx),
-            (tagged.as_str(), TS, 0),
-            "{id} loads_text"
-        );
+        assert_eq!((text.as_str(), ts, idx), (tagged.as_str(), TS, 0), "{id} loads_text");
         if let Some(inter) = v["intermediate"].as_object() {
             let signing_input = inter["signing_input"].as_str().unwrap();
-            assert_eq!(
-                hex(ser.signer().derived_key(0).unwrap()),
-                inter["derived_key_hex"].as_str().unwrap(),
-                "{id}"
-            );
+            assert_eq!(hex(ser.signer().derived_key(0).unwrap()), inter["derived_key_hex"].as_str().unwrap(), "{id}");
             assert!(output.starts_with(&format!("{signing_input}.")), "{id}");
-            assert_eq!(
-                output.starts_with('.'),
-                inter["compressed"].as_bool().unwrap(),
-                "{id}"
-            );
+            assert_eq!(output.starts_with('.'), inter["compressed"].as_bool().unwrap(), "{id}");
             assert_eq!(
                 signing_input,
                 format!(
@@ -123,23 +96,13 @@ fn timed_cookie_vectors() {
         assert_eq!(Value::Object(loaded.session.clone()), expected, "{id}");
         if id == "flask1-sha1-tag-tuple" {
             // Tuples load as arrays (documented): re-dumping gives lists.
-            assert_eq!(
-                Value::Object(loaded.session.clone()),
-                json!({"l": [1, [4]], "t": [1, "a", [2, 3]]})
-            );
+            assert_eq!(Value::Object(loaded.session.clone()), json!({"l": [1, [4]], "t": [1, "a", [2, 3]]}));
             let redone = ser.dumps(&loaded.session, TS).unwrap();
             assert_ne!(redone, output);
-            assert_eq!(
-                ser.loads(&redone, TS, None).unwrap().session,
-                loaded.session
-            );
+            assert_eq!(ser.loads(&redone, TS, None).unwrap().session, loaded.session);
         } else {
             assert_eq!(tagged_json::dumps(&expected).unwrap(), tagged, "{id}");
-            assert_eq!(
-                ser.dumps(&loaded.session, TS).unwrap(),
-                output,
-                "{id} dumps"
-            );
+            assert_eq!(ser.dumps(&loaded.session, TS).unwrap(), output, "{id} dumps");
         }
     }
 }
@@ -149,26 +112,14 @@ fn timed_cookie_typed_values() {
     // The Rust-side representations of the tag vectors.
     let ser = TimedSerializer::flask(keys());
     let cases: Vec<(Value, &str)> = vec![
-        (
-            json!({"b": tagged_json::Bytes(b"\x00\xfb\xff hello".to_vec())}),
-            "flask1-sha1-tag-bytes",
-        ),
-        (
-            json!({"dt": tagged_json::HttpDate(1_700_000_000)}),
-            "flask1-sha1-tag-datetime",
-        ),
+        (json!({"b": tagged_json::Bytes(b"\x00\xfb\xff hello".to_vec())}), "flask1-sha1-tag-bytes"),
+        (json!({"dt": tagged_json::HttpDate(1_700_000_000)}), "flask1-sha1-tag-datetime"),
         (
             json!({"u": tagged_json::Uuid::parse("12345678-1234-5678-1234-567812345678").unwrap()}),
             "flask1-sha1-tag-uuid",
         ),
-        (
-            json!({"m": tagged_json::Markup("<b>hi</b> & bye".into())}),
-            "flask1-sha1-tag-markup",
-        ),
-        (
-            json!({"csrf_token": "abc", "user_id": 42}),
-            "flask1-sha1-basic",
-        ),
+        (json!({"m": tagged_json::Markup("<b>hi</b> & bye".into())}), "flask1-sha1-tag-markup"),
+        (json!({"csrf_token": "abc", "user_id": 42}), "flask1-sha1-basic"),
     ];
     for (value, id) in cases {
         let cookie = ser.dumps(value.as_object().unwrap(), TS).unwrap();
@@ -176,15 +127,9 @@ fn timed_cookie_typed_values() {
     }
     let items: Vec<String> = (0..60).map(|i| format!("repeat-me-{}", i % 3)).collect();
     let v = json!({"items": items, "user_id": 42});
-    assert_eq!(
-        ser.dumps(v.as_object().unwrap(), TS).unwrap(),
-        s(&vector("flask1-sha1-compressed"), &["output"])
-    );
+    assert_eq!(ser.dumps(v.as_object().unwrap(), TS).unwrap(), s(&vector("flask1-sha1-compressed"), &["output"]));
     let fsp = TimedSerializer::flask_session_plus(keys());
-    assert_eq!(
-        fsp.dumps(&basic_session(), TS).unwrap(),
-        s(&vector("fsp-sha3-basic"), &["output"])
-    );
+    assert_eq!(fsp.dumps(&basic_session(), TS).unwrap(), s(&vector("fsp-sha3-basic"), &["output"]));
 }
 
 #[test]
@@ -199,17 +144,11 @@ fn signer_vectors() {
             keys(),
             s(inputs, &["salt"]),
             s(inputs, &["digest"]).parse::<Digest>().unwrap(),
-            s(inputs, &["key_derivation"])
-                .parse::<KeyDerivation>()
-                .unwrap(),
+            s(inputs, &["key_derivation"]).parse::<KeyDerivation>().unwrap(),
         );
         let value = s(inputs, &["value"]);
         let output = s(v, &["output"]);
-        assert_eq!(
-            hex(signer.derived_key(0).unwrap()),
-            s(v, &["intermediate", "derived_key_hex"]),
-            "{id}"
-        );
+        assert_eq!(hex(signer.derived_key(0).unwrap()), s(v, &["intermediate", "derived_key_hex"]), "{id}");
         assert_eq!(signer.sign(value), output, "{id}");
         assert_eq!(signer.unsign(output), Ok((value, 0)), "{id}");
         let mut bad = output.to_owned();
@@ -221,45 +160,19 @@ fn signer_vectors() {
 #[test]
 fn timestamp_signer_vector() {
     let v = vector("timestampsigner-default");
-    let signer = Signer::new(
-        keys(),
-        "itsdangerous.Signer",
-        Digest::Sha1,
-        KeyDerivation::DjangoConcat,
-    );
+    let signer = Signer::new(keys(), "itsdangerous.Signer", Digest::Sha1, KeyDerivation::DjangoConcat);
     let output = s(&v, &["output"]);
     assert_eq!(signer.sign_timestamped("hello", TS), output);
-    assert_eq!(
-        signer.unsign_timestamped(output, TS + 10, Some(10)),
-        Ok(("hello", TS, 0))
-    );
-    assert_eq!(
-        signer.unsign_timestamped(output, TS + 11, Some(10)),
-        Err(Error::Expired {
-            age: 11,
-            max_age: 10
-        })
-    );
-    assert_eq!(
-        signer.unsign_timestamped(output, TS - 1, None),
-        Err(Error::FutureTimestamp)
-    );
+    assert_eq!(signer.unsign_timestamped(output, TS + 10, Some(10)), Ok(("hello", TS, 0)));
+    assert_eq!(signer.unsign_timestamped(output, TS + 11, Some(10)), Err(Error::Expired { age: 11, max_age: 10 }));
+    assert_eq!(signer.unsign_timestamped(output, TS - 1, None), Err(Error::FutureTimestamp));
     // The plain signer sees "hello.ZVPxAA" as the value.
     assert_eq!(signer.unsign(output), Ok(("hello.ZVPxAA", 0)));
     // Tampered timestamp under a valid MAC is impossible; a missing one is BadSignature.
-    assert_eq!(
-        signer.unsign_timestamped(&signer.sign("hello"), TS, None),
-        Err(Error::BadSignature)
-    );
+    assert_eq!(signer.unsign_timestamped(&signer.sign("hello"), TS, None), Err(Error::BadSignature));
     // A valid MAC over a malformed timestamp segment.
-    assert_eq!(
-        signer.unsign_timestamped(&signer.sign("hello.AAAAAAAAAAAA"), TS, None),
-        Err(Error::MalformedTimestamp)
-    );
-    assert_eq!(
-        signer.unsign_timestamped(&signer.sign("hello.!!"), TS, None),
-        Err(Error::MalformedTimestamp)
-    );
+    assert_eq!(signer.unsign_timestamped(&signer.sign("hello.AAAAAAAAAAAA"), TS, None), Err(Error::MalformedTimestamp));
+    assert_eq!(signer.unsign_timestamped(&signer.sign("hello.!!"), TS, None), Err(Error::MalformedTimestamp));
 }
 
 #[test]
@@ -272,10 +185,7 @@ fn sid_vectors() {
     assert_eq!(sid::sign_sid(SECRET, fsp_sid), output);
     assert_eq!(sid::unsign_sid(&keys(), output).as_deref(), Some(fsp_sid));
     assert_eq!(sid::unsign_sid(&[b"other".to_vec()], output), None);
-    assert_eq!(
-        s(&vector("fsp-redis-record"), &["output", "set_cookie_value"]),
-        output
-    );
+    assert_eq!(s(&vector("fsp-redis-record"), &["output", "set_cookie_value"]), output);
 
     let v = vector("flask-session-0.8-redis-record");
     let fs_sid = s(&v, &["inputs", "sid"]);
@@ -297,35 +207,19 @@ fn fsp_redis_record_vector() {
     assert_eq!(hex(text.as_bytes()), s(&v, &["output", "redis_value_hex"]));
     assert_eq!(
         s(&v, &["output", "redis_key"]),
-        format!(
-            "{}{}",
-            s(&v, &["inputs", "key_prefix"]),
-            s(&v, &["inputs", "sid"])
-        )
+        format!("{}{}", s(&v, &["inputs", "key_prefix"]), s(&v, &["inputs", "sid"]))
     );
     let loaded = tagged_json::loads(text).unwrap();
-    assert_eq!(
-        loaded,
-        json!({"_permanent": true, "cart": ["sku-1", 2], "user_id": 42})
-    );
+    assert_eq!(loaded, json!({"_permanent": true, "cart": ["sku-1", 2], "user_id": 42}));
     // The record holds a tuple, which the Value mapping turns into a list:
     // re-dumping gives the list form (Python then reads a list).
-    assert_eq!(
-        tagged_json::dumps(&loaded).unwrap(),
-        r#"{"_permanent":true,"cart":["sku-1",2],"user_id":42}"#
-    );
+    assert_eq!(tagged_json::dumps(&loaded).unwrap(), r#"{"_permanent":true,"cart":["sku-1",2],"user_id":42}"#);
     // Without the tuple the text is identical to what flask-session-plus writes.
     let no_tuple = r#"{"_permanent":true,"cart":{" di":{" t__":["sku-1",2]}},"user_id":42}"#;
-    assert_eq!(
-        tagged_json::dumps(&tagged_json::loads(no_tuple).unwrap()).unwrap(),
-        no_tuple
-    );
+    assert_eq!(tagged_json::dumps(&tagged_json::loads(no_tuple).unwrap()).unwrap(), no_tuple);
     // The mongodb `val` is the same serializer without _permanent.
     let val = s(&v, &["output", "mongodb_document", "val"]);
-    assert_eq!(
-        tagged_json::loads(val).unwrap(),
-        json!({"cart": ["sku-1", 2], "user_id": 42})
-    );
+    assert_eq!(tagged_json::loads(val).unwrap(), json!({"cart": ["sku-1", 2], "user_id": 42}));
     assert_eq!(s(&v, &["output", "memcached", "value"]), text);
 }
 
@@ -336,10 +230,7 @@ fn flask_session_msgpack_vector() {
     let user_id = json!(42);
     let cart = json!(["sku-1", 2]);
     let when = serde_json::to_value(tagged_json::HttpDate(TS)).unwrap();
-    let bytes = msgpack_record::encode_ordered(
-        &[("user_id", &user_id), ("cart", &cart), ("when", &when)],
-        true,
-    );
+    let bytes = msgpack_record::encode_ordered(&[("user_id", &user_id), ("cart", &cart), ("when", &when)], true);
     assert_eq!(hex(&bytes), want);
 
     let (fields, permanent) = msgpack_record::decode(&unhex(want)).unwrap();
@@ -354,10 +245,7 @@ fn flask_session_msgpack_vector() {
     let sorted = msgpack_record::encode(&fields, true);
     assert_eq!(sorted.len(), bytes.len());
     assert_eq!(msgpack_record::decode(&sorted).unwrap(), (fields, true));
-    assert_eq!(
-        s(&v, &["output", "redis_key"]),
-        format!("session:{}", s(&v, &["inputs", "sid"]))
-    );
+    assert_eq!(s(&v, &["output", "redis_key"]), format!("session:{}", s(&v, &["inputs", "sid"])));
 }
 
 #[test]
@@ -372,52 +260,25 @@ fn negative_and_edge_vector() {
     // expired by 1 s at max_age 31 d; exactly max_age is still fine
     assert!(s(out, &["expired_by_1s_at_max_age_31d"]).contains("2678401 > 2678400"));
     assert_eq!(
-        flask
-            .loads(cookie, TS + 2_678_401, Some(2_678_400))
-            .unwrap_err(),
-        Error::Expired {
-            age: 2_678_401,
-            max_age: 2_678_400
-        }
+        flask.loads(cookie, TS + 2_678_401, Some(2_678_400)).unwrap_err(),
+        Error::Expired { age: 2_678_401, max_age: 2_678_400 }
     );
+    assert_eq!(flask.loads(cookie, TS + 2_678_400, Some(2_678_400)).unwrap().session, basic_session());
     assert_eq!(
-        flask
-            .loads(cookie, TS + 2_678_400, Some(2_678_400))
-            .unwrap()
-            .session,
-        basic_session()
-    );
-    assert_eq!(
-        Error::Expired {
-            age: 2_678_401,
-            max_age: 2_678_400
-        }
-        .to_string(),
+        Error::Expired { age: 2_678_401, max_age: 2_678_400 }.to_string(),
         "signature age 2678401 > 2678400 seconds"
     );
 
     // future timestamp: itsdangerous 1.x accepts; we reject (like 2.x with max_age)
-    assert_eq!(
-        flask.loads(cookie, TS - 100, Some(2_678_400)),
-        Err(Error::FutureTimestamp)
-    );
-    assert_eq!(
-        flask.loads(cookie, TS - 100, None),
-        Err(Error::FutureTimestamp)
-    );
+    assert_eq!(flask.loads(cookie, TS - 100, Some(2_678_400)), Err(Error::FutureTimestamp));
+    assert_eq!(flask.loads(cookie, TS - 100, None), Err(Error::FutureTimestamp));
 
     // a flask-session-plus cookie is rejected by Flask's serializer, and vice versa
-    assert_eq!(
-        s(out, &["fsp_sha3_cookie_loaded_by_flask_default"]),
-        "BadSignature"
-    );
+    assert_eq!(s(out, &["fsp_sha3_cookie_loaded_by_flask_default"]), "BadSignature");
     let fsp_cookie = s(&vector("fsp-sha3-basic"), &["output"]).to_owned();
     assert_eq!(flask.loads(&fsp_cookie, TS, None), Err(Error::BadSignature));
     assert_eq!(fsp.loads(cookie, TS, None), Err(Error::BadSignature));
-    assert_eq!(
-        fsp.loads(&fsp_cookie, TS, None).unwrap().session,
-        basic_session()
-    );
+    assert_eq!(fsp.loads(&fsp_cookie, TS, None).unwrap().session, basic_session());
 
     // last signature character flipped
     let mut flipped = cookie.to_owned();
@@ -430,16 +291,8 @@ fn negative_and_edge_vector() {
     let sha512 = s(out, &["sha512_django_concat_cookie"]);
     assert_eq!(flask.loads(sha512, TS, None), Err(Error::BadSignature));
     assert_eq!(fsp.loads(sha512, TS, None), Err(Error::BadSignature));
-    let legacy = TimedSerializer::new(
-        keys(),
-        "cookie-session",
-        Digest::Sha512,
-        KeyDerivation::DjangoConcat,
-    );
-    assert_eq!(
-        legacy.loads(sha512, TS, None).unwrap().session,
-        basic_session()
-    );
+    let legacy = TimedSerializer::new(keys(), "cookie-session", Digest::Sha512, KeyDerivation::DjangoConcat);
+    assert_eq!(legacy.loads(sha512, TS, None).unwrap().session, basic_session());
     assert_eq!(legacy.dumps(&basic_session(), TS).unwrap(), sha512);
 }
 
@@ -448,36 +301,17 @@ fn itsdangerous2_behaviour_vector() {
     let v = vector("itsdangerous2-behaviour");
     let cookie = s(&v, &["inputs", "cookie"]);
     let flask = TimedSerializer::flask(keys());
-    let sha512 = s(
-        &vector("negative-and-edge"),
-        &["output", "sha512_django_concat_cookie"],
-    )
-    .to_owned();
+    let sha512 = s(&vector("negative-and-edge"), &["output", "sha512_django_concat_cookie"]).to_owned();
     assert_eq!(flask.loads(&sha512, TS, None), Err(Error::BadSignature));
-    assert_eq!(
-        flask.loads(cookie, TS - 100, Some(10)),
-        Err(Error::FutureTimestamp)
-    );
+    assert_eq!(flask.loads(cookie, TS - 100, Some(10)), Err(Error::FutureTimestamp));
     // 2.x accepts a future timestamp without max_age; we do not (documented).
-    assert_eq!(
-        flask.loads(cookie, TS - 100, None),
-        Err(Error::FutureTimestamp)
-    );
+    assert_eq!(flask.loads(cookie, TS - 100, None), Err(Error::FutureTimestamp));
     // Python's lenient base64 accepts these; our strict decoding rejects them.
     assert!(cookie.ends_with('4'));
     let four_to_five = format!("{}5", &cookie[..cookie.len() - 1]);
-    assert_eq!(
-        flask.loads(&four_to_five, TS, None),
-        Err(Error::BadSignature)
-    );
-    assert_eq!(
-        flask.loads(&format!("{cookie}!!"), TS, None),
-        Err(Error::BadSignature)
-    );
-    assert_eq!(
-        flask.loads(cookie, TS, None).unwrap().session,
-        basic_session()
-    );
+    assert_eq!(flask.loads(&four_to_five, TS, None), Err(Error::BadSignature));
+    assert_eq!(flask.loads(&format!("{cookie}!!"), TS, None), Err(Error::BadSignature));
+    assert_eq!(flask.loads(cookie, TS, None).unwrap().session, basic_session());
 }
 
 #[test]
@@ -488,21 +322,12 @@ fn flask_session_behaviour_vector() {
     let record = s(&vector("fsp-redis-record"), &["output", "redis_value_utf8"]).to_owned();
     let (fields, permanent) = msgpack_record::decode(record.as_bytes()).unwrap();
     assert!(permanent);
-    assert_eq!(
-        Value::Object(fields),
-        json!({"cart": {" t": ["sku-1", 2]}, "user_id": 42})
-    );
+    assert_eq!(Value::Object(fields), json!({"cart": {" t": ["sku-1", 2]}, "user_id": 42}));
     // Pickle record (pickle.dumps({'user_id': 99}), protocol 4): never unpickled.
     let pickle = unhex("80049510000000000000007d948c07757365725f6964944b63732e");
-    assert_eq!(
-        msgpack_record::decode(&pickle),
-        Err(msgpack_record::Error::Pickle)
-    );
+    assert_eq!(msgpack_record::decode(&pickle), Err(msgpack_record::Error::Pickle));
     // Protocol 0 pickles are neither MessagePack nor JSON.
-    assert!(matches!(
-        msgpack_record::decode(b"(dp0\nVuser_id\np1\nI99\ns."),
-        Err(msgpack_record::Error::Malformed(_))
-    ));
+    assert!(matches!(msgpack_record::decode(b"(dp0\nVuser_id\np1\nI99\ns."), Err(msgpack_record::Error::Malformed(_))));
     // "unknown sid -> fresh sid" is store-level behaviour, not a codec one.
 }
 
@@ -527,32 +352,20 @@ fn cross_verification_vector() {
     // Python-side values without stored cookies: check our TaggedJSON text.
     let escape = json!({"a": {" t": "not a tuple"}, "b": {" di": [1]}, "c": {" t": 1, "x": 2}});
     let text = tagged_json::dumps(&escape).unwrap();
-    assert_eq!(
-        text,
-        r#"{"a":{" di":{" t__":"not a tuple"}},"b":{" di":{" di__":[1]}},"c":{" t":1,"x":2}}"#
-    );
+    assert_eq!(text, r#"{"a":{" di":{" t__":"not a tuple"}},"b":{" di":{" di__":[1]}},"c":{" t":1,"x":2}}"#);
     assert_eq!(tagged_json::loads(&text).unwrap(), escape);
 
-    let unicode =
-        json!({"_permanent": true, "ctl": "a\"b\\c/\n\u{7f}", "name": "Zo\u{eb} \u{1F600}"});
+    let unicode = json!({"_permanent": true, "ctl": "a\"b\\c/\n\u{7f}", "name": "Zo\u{eb} \u{1F600}"});
     let text = tagged_json::dumps(&unicode).unwrap();
     // json.dumps(..., sort_keys=True, separators=(',', ':'), ensure_ascii=True)
-    assert_eq!(
-        text,
-        r#"{"_permanent":true,"ctl":"a\"b\\c/\n\u007f","name":"Zo\u00eb \ud83d\ude00"}"#
-    );
+    assert_eq!(text, r#"{"_permanent":true,"ctl":"a\"b\\c/\n\u007f","name":"Zo\u00eb \ud83d\ude00"}"#);
     let cookie = flask.dumps(unicode.as_object().unwrap(), TS).unwrap();
-    assert_eq!(
-        Value::Object(flask.loads(&cookie, TS, None).unwrap().session),
-        unicode
-    );
+    assert_eq!(Value::Object(flask.loads(&cookie, TS, None).unwrap().session), unicode);
 
     // Lossy types: 2**70 only survives as a float (documented).
-    let python = r#"{"big":1180591620717411303424,"d":"Tue, 14 Nov 2023 00:00:00 GMT","f":0.1,"n":null,"neg":-1.5e-07}"#;
+    let python =
+        r#"{"big":1180591620717411303424,"d":"Tue, 14 Nov 2023 00:00:00 GMT","f":0.1,"n":null,"neg":-1.5e-07}"#;
     let lossy = tagged_json::loads(python).unwrap();
     assert_eq!(lossy["neg"].as_f64(), Some(-1.5e-7));
-    assert_eq!(
-        tagged_json::dumps(&lossy).unwrap(),
-        python.replace("1180591620717411303424", "1.1805916207174113e+21")
-    );
+    assert_eq!(tagged_json::dumps(&lossy).unwrap(), python.replace("1180591620717411303424", "1.1805916207174113e+21"));
 }

@@ -56,17 +56,8 @@ struct Inner {
 
 impl Session {
     pub(crate) fn new(manager: Arc<ManagerInner>, cookies: Vec<Option<String>>) -> Self {
-        let subs = cookies
-            .into_iter()
-            .map(|value| Mutex::new(SubSession::new(value)))
-            .collect();
-        Self {
-            inner: Arc::new(Inner {
-                manager,
-                subs,
-                accessed: AtomicBool::new(false),
-            }),
-        }
+        let subs = cookies.into_iter().map(|value| Mutex::new(SubSession::new(value))).collect();
+        Self { inner: Arc::new(Inner { manager, subs, accessed: AtomicBool::new(false) }) }
     }
 
     /// The value of `field`, or `None` when it is not set (or no session owns it).
@@ -258,12 +249,7 @@ impl Session {
             .subs
             .iter()
             .enumerate()
-            .map(|(index, sub)| async move {
-                sub.lock()
-                    .await
-                    .finalize(&manager.sessions[index], now)
-                    .await
-            });
+            .map(|(index, sub)| async move { sub.lock().await.finalize(&manager.sessions[index], now).await });
         let outcomes = futures_util::future::join_all(saves).await;
         let mut cookies = Vec::new();
         for outcome in outcomes {
@@ -287,20 +273,14 @@ impl Session {
         self.inner.accessed.store(true, Ordering::Relaxed);
         let mut sub = self.inner.subs[index].lock().await;
         let manager = &self.inner.manager;
-        sub.load(&manager.sessions[index], manager.clock.now())
-            .await?;
+        sub.load(&manager.sessions[index], manager.clock.now()).await?;
         Ok(sub)
     }
 
     /// Loads these sessions concurrently, holding one lock at a time per future.
     async fn load_all(&self, indexes: &[usize]) -> Result<()> {
         if indexes.len() > 1 {
-            try_join_all(
-                indexes
-                    .iter()
-                    .map(|&index| async move { self.loaded(index).await.map(drop) }),
-            )
-            .await?;
+            try_join_all(indexes.iter().map(|&index| async move { self.loaded(index).await.map(drop) })).await?;
         }
         Ok(())
     }
@@ -309,21 +289,16 @@ impl Session {
 impl fmt::Debug for Session {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         // Field values may be secret; show only the session names.
-        let names: BTreeSet<&str> = self
-            .inner
-            .manager
-            .by_name
-            .keys()
-            .map(String::as_str)
-            .collect();
-        f.debug_struct("Session")
-            .field("sessions", &names)
-            .finish_non_exhaustive()
+        let names: BTreeSet<&str> = self.inner.manager.by_name.keys().map(String::as_str).collect();
+        f.debug_struct("Session").field("sessions", &names).finish_non_exhaustive()
     }
 }
 
 fn decode<T: DeserializeOwned>(field: &str, value: Option<Value>) -> Result<Option<T>> {
-    value.map(serde_json::from_value).transpose().map_err(|source| Error::Deserialize { field: field.to_owned(), source })
+    value
+        .map(serde_json::from_value)
+        .transpose()
+        .map_err(|source| Error::Deserialize { field: field.to_owned(), source })
 }
 
 /// The result of a [`Session`] operation.

@@ -32,6 +32,9 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 
+#[cfg(feature = "store-redis")]
+#[cfg_attr(docsrs, doc(cfg(feature = "store-redis")))]
+pub use self::redis::RedisStore;
 use crate::config::{ConfigError, Format, SessionConfig, SessionType};
 pub use crate::session::{Record, Update};
 #[cfg(all(feature = "flask", any(feature = "store-redis", feature = "store-memcached")))]
@@ -47,9 +50,6 @@ pub use mysql::MySqlStore;
 #[cfg(feature = "store-postgres")]
 #[cfg_attr(docsrs, doc(cfg(feature = "store-postgres")))]
 pub use postgres::PostgresStore;
-#[cfg(feature = "store-redis")]
-#[cfg_attr(docsrs, doc(cfg(feature = "store-redis")))]
-pub use self::redis::RedisStore;
 #[cfg(feature = "store-sqlite")]
 #[cfg_attr(docsrs, doc(cfg(feature = "store-sqlite")))]
 pub use sqlite::SqliteStore;
