@@ -175,7 +175,10 @@ impl CookieCodec {
     pub(crate) fn peek_issued_at(&self, value: &str) -> Option<(i64, bool)> {
         match &self.kind {
             Kind::Signed(_) => signed::peek(value),
-            _ => None,
+            #[cfg(feature = "codec-private")]
+            Kind::Private(_) => None,
+            #[cfg(feature = "flask")]
+            Kind::Flask(_) => None,
         }
     }
 }

@@ -4,8 +4,41 @@ use std::collections::HashMap;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use async_trait::async_trait;
+use serde_json::{Map, Value};
 
-use super::{Record, Result, SessionStore, Update};
+use super::{Error, Record, Result, SessionStore, Update};
+
+/// A record as kept in memory: the fields as compact JSON bytes, so a live session costs a few
+/// hundred bytes rather than a tree of maps (a million sessions fit well under 1 GiB).
+#[derive(Debug)]
+struct Stored {
+    fields: Box<[u8]>,
+    created_at: i64,
+    expires_at: i64,
+    permanent: bool,
+}
+
+impl Stored {
+    fn new(record: &Record) -> Self {
+        Self {
+            fields: encode(&record.fields),
+            created_at: record.created_at,
+            expires_at: record.expires_at,
+            permanent: record.permanent,
+        }
+    }
+
+    fn record(&self) -> Result<Record> {
+        let fields: Map<String, Value> =
+            serde_json::from_slice(&self.fields).map_err(|e| Error::Decode(Box::new(e)))?;
+        Ok(Record { fields, created_at: self.created_at, expires_at: self.expires_at, permanent: self.permanent })
+    }
+}
+
+fn encode(fields: &Map<String, Value>) -> Box<[u8]> {
+    // A JSON map always serializes into a Vec.
+    serde_json::to_vec(fields).expect("a JSON map always serializes").into_boxed_slice()
+}
 
 /// Keeps records in a map in memory; the purge task removes expired ones, which bounds memory
 /// to the sessions alive within one purge interval.
@@ -16,7 +49,7 @@ use super::{Record, Result, SessionStore, Update};
 /// ```
 #[derive(Debug, Default)]
 pub struct MemoryStore {
-    records: Mutex<HashMap<String, Record>>,
+    records: Mutex<HashMap<Box<str>, Stored>>,
 }
 
 impl MemoryStore {
@@ -35,7 +68,7 @@ impl MemoryStore {
         self.len() == 0
     }
 
-    fn lock(&self) -> MutexGuard<'_, HashMap<String, Record>> {
+    fn lock(&self) -> MutexGuard<'_, HashMap<Box<str>, Stored>> {
         // No code path panics while holding the lock, and a map is valid at every step anyway.
         self.records.lock().unwrap_or_else(PoisonError::into_inner)
     }
@@ -44,7 +77,7 @@ impl MemoryStore {
 #[async_trait]
 impl SessionStore for MemoryStore {
     async fn load(&self, key: &str) -> Result<Option<Record>> {
-        Ok(self.lock().get(key).cloned())
+        self.lock().get(key).map(Stored::record).transpose()
     }
 
     async fn create(&self, key: &str, record: &Record) -> Result<bool> {
@@ -52,16 +85,18 @@ impl SessionStore for MemoryStore {
         if records.contains_key(key) {
             return Ok(false);
         }
-        records.insert(key.to_owned(), record.clone());
+        records.insert(key.into(), Stored::new(record));
         Ok(true)
     }
 
     async fn update(&self, key: &str, update: &Update) -> Result<bool> {
         let mut records = self.lock();
-        let Some(record) = records.get_mut(key) else {
+        let Some(stored) = records.get_mut(key) else {
             return Ok(false);
         };
-        update.apply_to(record);
+        let mut record = stored.record()?;
+        update.apply_to(&mut record);
+        *stored = Stored::new(&record);
         Ok(true)
     }
 

@@ -36,14 +36,14 @@ redis.call('HSET', KEYS[1], unpack(ARGV, 2))
 redis.call('PEXPIREAT', KEYS[1], ARGV[1])
 return 1";
 
-/// Updates the hash only if the key exists. ARGV: expiry in ms, the number N of set arguments,
-/// N field/value arguments, then the fields to delete.
+/// Updates the hash only if the key exists: `PEXPIREAT` answers 0 for a missing key, so it is
+/// the existence check and the expiry in one command. ARGV: expiry in ms, the number N of set
+/// arguments, N field/value arguments, then the fields to delete.
 const UPDATE: &str = r"
-if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+if redis.call('PEXPIREAT', KEYS[1], ARGV[1]) == 0 then return 0 end
 local n = tonumber(ARGV[2])
 if n > 0 then redis.call('HSET', KEYS[1], unpack(ARGV, 3, 2 + n)) end
 if #ARGV > 2 + n then redis.call('HDEL', KEYS[1], unpack(ARGV, 3 + n)) end
-redis.call('PEXPIREAT', KEYS[1], ARGV[1])
 return 1";
 
 /// A Redis-backed store.
