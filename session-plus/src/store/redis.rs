@@ -2,9 +2,10 @@
 //!
 //! Each session is the hash `key_prefix:id`: every field is the hash field `f:<name>` holding the
 //! value's JSON text, beside `m:created`, `m:expires` and `m:permanent`. A whole session is one key,
-//! so on a Cluster it sits on one slot. A load is one `HGETALL`; a save is one Lua script that
-//! writes the changed fields, deletes the removed ones and sets `PEXPIREAT`, atomically, only if
-//! the key exists (or, for a new session, only if it does not). Redis drops expired sessions
+//! so on a Cluster it sits on one slot. A load is one `HGETALL`; an update is one atomic
+//! `MULTI`/`EXEC` that writes the changed fields, deletes the removed ones and sets `PEXPIREAT`,
+//! and never revives a deleted session; a new session is one Lua script that writes only if the
+//! key does not exist. Redis drops expired sessions
 //! itself, so no purge task runs.
 //!
 //! Connections reconnect by themselves: when Redis comes back after an outage, the same store
@@ -36,16 +37,6 @@ redis.call('HSET', KEYS[1], unpack(ARGV, 2))
 redis.call('PEXPIREAT', KEYS[1], ARGV[1])
 return 1";
 
-/// Updates the hash only if the key exists: `PEXPIREAT` answers 0 for a missing key, so it is
-/// the existence check and the expiry in one command. ARGV: expiry in ms, the number N of set
-/// arguments, N field/value arguments, then the fields to delete.
-const UPDATE: &str = r"
-if redis.call('PEXPIREAT', KEYS[1], ARGV[1]) == 0 then return 0 end
-local n = tonumber(ARGV[2])
-if n > 0 then redis.call('HSET', KEYS[1], unpack(ARGV, 3, 2 + n)) end
-if #ARGV > 2 + n then redis.call('HDEL', KEYS[1], unpack(ARGV, 3 + n)) end
-return 1";
-
 /// A Redis-backed store.
 ///
 /// ```no_run
@@ -59,7 +50,6 @@ return 1";
 pub struct RedisStore {
     connection: Connection,
     create: Arc<Script>,
-    update: Arc<Script>,
 }
 
 #[derive(Clone)]
@@ -115,7 +105,7 @@ impl RedisStore {
     }
 
     fn with_connection(connection: Connection) -> Self {
-        Self { connection, create: Arc::new(Script::new(CREATE)), update: Arc::new(Script::new(UPDATE)) }
+        Self { connection, create: Arc::new(Script::new(CREATE)) }
     }
 
     async fn run_script(&self, script: &Script, key: &str, args: Vec<Vec<u8>>) -> Result<bool> {
@@ -211,6 +201,11 @@ impl SessionStore for RedisStore {
         if hash.is_empty() {
             return Ok(None);
         }
+        if !hash.contains_key(CREATED) {
+            // Only `create` writes `m:created`: a hash without it is the remnant of an update that
+            // raced a deletion (see `update`), never a session.
+            return Ok(None);
+        }
         let mut record = Record::default();
         for (name, text) in hash {
             if let Some(field) = name.strip_prefix(FIELD) {
@@ -235,15 +230,29 @@ impl SessionStore for RedisStore {
     }
 
     async fn update(&self, key: &str, update: &Update) -> Result<bool> {
+        // One atomic MULTI, cheaper for Redis than a script: the first PEXPIREAT answers 0 when
+        // the key is gone (a logout elsewhere); HSET then leaves a remnant without `m:created`,
+        // which `load` ignores, the second PEXPIREAT gives it the session's expiry, and it is
+        // deleted at once below.
+        let expiry = expiry_ms(update.expires_at);
         let mut set = Vec::new();
         push_meta(&mut set, None, update.expires_at, update.permanent);
         push_fields(&mut set, &update.set);
-        let mut args = Vec::with_capacity(2 + set.len() + update.remove.len());
-        args.push(expiry_ms(update.expires_at));
-        args.push(set.len().to_string().into_bytes());
-        args.extend(set);
-        args.extend(update.remove.iter().map(|field| format!("{FIELD}{field}").into_bytes()));
-        self.run_script(&self.update, key, args).await
+        let mut pipe = redis::pipe();
+        pipe.atomic().cmd("PEXPIREAT").arg(key).arg(&expiry);
+        pipe.cmd("HSET").arg(key).arg(set).ignore();
+        if !update.remove.is_empty() {
+            let removed: Vec<String> = update.remove.iter().map(|field| format!("{FIELD}{field}")).collect();
+            pipe.cmd("HDEL").arg(key).arg(removed).ignore();
+        }
+        pipe.cmd("PEXPIREAT").arg(key).arg(&expiry).ignore();
+        let mut connection = self.connection.clone();
+        let (existed,): (i64,) = pipe.query_async(&mut connection).await.map_err(backend)?;
+        if existed == 1 {
+            return Ok(true);
+        }
+        self.delete(key).await?;
+        Ok(false)
     }
 
     async fn delete(&self, key: &str) -> Result<()> {
