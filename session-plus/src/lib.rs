@@ -53,7 +53,7 @@
 //! |---|---|---|
 //! | `axum` | the [`Session`] extractor and error responses for axum | yes |
 //! | `codec-private` | encrypted cookie sessions (`encrypt = true`, XChaCha20-Poly1305) | no |
-//! | `flask` | Flask's wire formats: [`codec::flask`], `format = "flask"` and the Python record formats | no |
+//! | `flask` | Flask's wire formats: `codec::flask`, `format = "flask"` and the Python record formats | no |
 //! | `store-sqlite` | `store::SqliteStore` (`session_type = "sqlite"`) | no |
 //! | `store-postgres` | `store::PostgresStore` (`session_type = "postgres"`) | no |
 //! | `store-mysql` | `store::MySqlStore` (`session_type = "mysql"`, MariaDB too) | no |

@@ -1,4 +1,5 @@
 //! Tamper, zip-bomb and property tests.
+#![cfg(feature = "flask")]
 
 use std::io::Write as _;
 

@@ -1,4 +1,5 @@
 //! Every applicable vector of ../shared/spec/vectors.json, committed as tests/data/flask-vectors.json.
+#![cfg(feature = "flask")]
 
 use serde_json::{json, Map, Value};
 use session_plus::codec::flask::itsdangerous::{Digest, Error, KeyDerivation, Signer, TimedSerializer};

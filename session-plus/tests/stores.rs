@@ -42,39 +42,24 @@ store_suite!(memcached, async {
     Arc::new(store) as Arc<dyn SessionStore>
 });
 
-/// A table name no other test uses: `sessions_` and 12 random lowercase letters.
+/// One table per SQL server for the whole suite: every test works on records under random ids,
+/// so tests do not see each other, and no run leaves tables behind.
 #[cfg(any(feature = "store-postgres", feature = "store-mysql"))]
-fn unique_table() -> String {
-    let mut letters = String::new();
-    while letters.len() < 12 {
-        let id = session_plus::session::Id::random().unwrap();
-        letters.extend(id.as_str().chars().filter(char::is_ascii_lowercase));
-    }
-    format!("sessions_{}", &letters[..12])
-}
+const SUITE_TABLE: &str = "session_plus_suite";
 
 #[cfg(feature = "store-postgres")]
 store_suite!(postgres, async {
-    let url = std::env::var("SESSION_PLUS_POSTGRES_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
-    let store = session_plus::store::PostgresStore::open(&url)
-        .await
-        .unwrap()
-        .with_table_name(unique_table())
-        .unwrap();
+    let url =
+        std::env::var("SESSION_PLUS_POSTGRES_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
+    let store = session_plus::store::PostgresStore::open(&url).await.unwrap().with_table_name(SUITE_TABLE).unwrap();
     store.migrate().await.unwrap();
     Arc::new(store) as Arc<dyn SessionStore>
 });
 
 #[cfg(feature = "store-mysql")]
 store_suite!(mysql, async {
-    let url = std::env::var("SESSION_PLUS_MYSQL_URL")
-        .unwrap_or_else(|_| "mysql://root@127.0.0.1:3306/test".into());
-    let store = session_plus::store::MySqlStore::open(&url)
-        .await
-        .unwrap()
-        .with_table_name(unique_table())
-        .unwrap();
+    let url = std::env::var("SESSION_PLUS_MYSQL_URL").unwrap_or_else(|_| "mysql://root@127.0.0.1:3306/test".into());
+    let store = session_plus::store::MySqlStore::open(&url).await.unwrap().with_table_name(SUITE_TABLE).unwrap();
     store.migrate().await.unwrap();
     Arc::new(store) as Arc<dyn SessionStore>
 });
