@@ -1,320 +1,290 @@
-//! `session-plus`: decode and encode session cookies, check a configuration and print its routing
-//! table, purge expired records. Exit codes: 0 success, 1 verification or configuration failure,
-//! 2 bad usage.
+//! `session-plus`, the command-line tool of the session-plus library.
+//!
+//! - `cookie decode` verifies a cookie value (session-plus's own signed or encrypted cookies,
+//!   Flask's, flask-session-plus's) and prints its session as JSON, or says exactly why it fails.
+//! - `cookie encode` makes a cookie value from a JSON object.
+//! - `config check` validates a configuration file and prints which cookie holds which field.
+//! - `purge` removes expired records from the stores a configuration names.
+//!
+//! Exit codes: 0 success; 1 verification failure, invalid configuration or store error; 2 bad
+//! usage. Every error goes to stderr, prefixed `session-plus: `.
 
+mod config_file;
+mod cookie;
+
+use std::io::Read as _;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand, ValueEnum};
-use serde_json::{Map, Value};
-use session_plus::clock::{Clock, SystemClock};
-use session_plus::codec::flask::itsdangerous::{self, TimedSerializer};
-use session_plus::codec::{CookieCodec, CookieContents, ErrorKind, Key, KeyRing};
-use session_plus::config::SecretKey;
-use session_plus::routing::Routing;
-use session_plus::{Config, SessionManager};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 
-#[derive(Parser)]
+/// The parsed command line.
+#[derive(Debug, Parser)]
 #[command(
     name = "session-plus",
     version,
-    about = "Decode and encode session cookies, check configurations, purge stores"
+    about = "Decode and encode session cookies, check session configurations, purge expired records",
+    after_help = "Exit codes: 0 success; 1 verification failure, invalid configuration or store error; 2 bad usage."
 )]
 struct Cli {
+    /// What to do.
     #[command(subcommand)]
     command: Command,
 }
 
-#[derive(Subcommand)]
+/// The top-level subcommands.
+#[derive(Debug, Subcommand)]
 enum Command {
-    /// Decode or encode a cookie value.
+    /// Decode (verify) or encode a cookie value
     #[command(subcommand)]
     Cookie(CookieCommand),
-    /// Check a configuration file.
+    /// Check a configuration file and print its routing table
     #[command(subcommand)]
     Config(ConfigCommand),
-    /// Remove expired records from the server-side stores of a configuration.
-    Purge {
-        /// The configuration file (TOML, or JSON when it ends in .json).
-        #[arg(long)]
-        config: String,
-    },
+    /// Remove expired records from the server-side stores of a configuration
+    Purge(PurgeArgs),
 }
 
-#[derive(Subcommand)]
+/// `session-plus cookie …`.
+#[derive(Debug, Subcommand)]
 enum CookieCommand {
-    /// Verify a cookie value and print its session as JSON.
-    Decode {
-        #[command(flatten)]
-        keys: CookieArgs,
-        /// Refuse cookies older than this many seconds.
-        #[arg(long)]
-        max_age: Option<u64>,
-        /// The cookie value.
-        value: String,
-    },
-    /// Make a cookie value from a JSON object.
-    Encode {
-        #[command(flatten)]
-        keys: CookieArgs,
-        /// Mark the session permanent.
-        #[arg(long)]
-        permanent: bool,
-        /// The session, as a JSON object.
-        json: String,
-    },
+    /// Verify a cookie value and print its session as JSON (details on stderr)
+    Decode(DecodeArgs),
+    /// Make a cookie value from a session given as a JSON object
+    Encode(EncodeArgs),
 }
 
-#[derive(clap::Args)]
+/// `session-plus config …`.
+#[derive(Debug, Subcommand)]
+enum ConfigCommand {
+    /// Validate a configuration (without connecting to any store) and print which cookie holds which field
+    Check(CheckArgs),
+}
+
+/// The key ring and cookie format, shared by `cookie decode` and `cookie encode`.
+#[derive(Debug, Args)]
 struct CookieArgs {
-    /// A secret key, newest first; repeat for older keys. `env:NAME` reads the environment.
-    #[arg(long = "secret", required = true)]
+    /// A secret key; repeat it for older keys, newest first. `env:NAME` reads the variable NAME
+    #[arg(long = "secret", value_name = "KEY", required = true)]
     secrets: Vec<String>,
-    /// The cookie format; decode tries native, flask, then flask-session-plus when not given.
+    /// The cookie format [default for decode: try native, then flask, then flask-session-plus;
+    /// for encode: native]
     #[arg(long, value_enum)]
     format: Option<Format>,
-    /// The cookie's name (native cookies bind it under the MAC).
-    #[arg(long)]
+    /// The cookie's name; native cookies need it, as it is bound under their MAC
+    #[arg(long, value_name = "COOKIE_NAME")]
     name: Option<String>,
-    /// itsdangerous digest for Flask formats (sha1, sha256, sha3_256, sha512).
-    #[arg(long)]
+    /// itsdangerous digest of the Flask formats [default: sha1 for flask, sha3_256 for flask-session-plus]
+    #[arg(long, value_name = "D", value_parser = ["sha1", "sha256", "sha3_256", "sha512"])]
     digest: Option<String>,
-    /// itsdangerous salt for Flask formats.
-    #[arg(long, default_value = "cookie-session")]
+    /// itsdangerous salt of the Flask formats
+    #[arg(long, value_name = "S", default_value = "cookie-session")]
     salt: String,
-    /// itsdangerous key derivation for Flask formats (hmac, django-concat, concat, none).
-    #[arg(long, default_value = "hmac")]
+    /// itsdangerous key derivation of the Flask formats
+    #[arg(
+        long = "key-derivation",
+        value_name = "K",
+        default_value = "hmac",
+        value_parser = ["hmac", "django-concat", "concat", "none"]
+    )]
     key_derivation: String,
-    /// The time to judge or stamp the cookie with (Unix seconds; default: now).
-    #[arg(long)]
+    /// The current time, in Unix seconds [default: the system clock]
+    #[arg(long, value_name = "UNIX", value_parser = clap::value_parser!(i64).range(0..))]
     now: Option<i64>,
 }
 
-#[derive(Subcommand)]
-enum ConfigCommand {
-    /// Validate a configuration and print which field goes to which cookie and backend.
-    Check {
-        /// The configuration file.
-        file: String,
-    },
+/// `session-plus cookie decode`.
+#[derive(Debug, Args)]
+struct DecodeArgs {
+    /// Keys and format.
+    #[command(flatten)]
+    cookie: CookieArgs,
+    /// Refuse a cookie issued more than this many seconds before now
+    #[arg(long, value_name = "SECONDS")]
+    max_age: Option<u64>,
+    /// The cookie value (`-` reads it from stdin)
+    #[arg(value_name = "VALUE")]
+    value: String,
 }
 
-#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+/// `session-plus cookie encode`.
+#[derive(Debug, Args)]
+struct EncodeArgs {
+    /// Keys and format.
+    #[command(flatten)]
+    cookie: CookieArgs,
+    /// Mark the session permanent (Flask formats: `_permanent: true`)
+    #[arg(long)]
+    permanent: bool,
+    /// Encrypt a native cookie (XChaCha20-Poly1305) instead of signing it
+    #[arg(long)]
+    encrypt: bool,
+    /// The session, as a JSON object (`-` reads it from stdin)
+    #[arg(value_name = "JSON")]
+    json: String,
+}
+
+/// `session-plus config check`.
+#[derive(Debug, Args)]
+struct CheckArgs {
+    /// The configuration file: TOML, or JSON when its name ends in `.json`
+    #[arg(value_name = "FILE")]
+    file: String,
+}
+
+/// `session-plus purge`.
+#[derive(Debug, Args)]
+struct PurgeArgs {
+    /// The configuration file: TOML, or JSON when its name ends in `.json`; relative store paths
+    /// in it are taken from the current directory
+    #[arg(long, value_name = "FILE")]
+    config: String,
+}
+
+/// A cookie format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum Format {
+    /// session-plus's own cookie: `1.` signed (HMAC-SHA256) or `2.` encrypted
     Native,
+    /// Flask's cookie session (itsdangerous, HMAC-SHA1 by default)
     Flask,
+    /// flask-session-plus's cookie (itsdangerous, HMAC-SHA3-256 by default)
     FlaskSessionPlus,
 }
 
-/// A failure to report: its message and exit code.
-struct Failure(String);
-
-fn main() -> ExitCode {
-    let cli = Cli::parse();
-    let result = match cli.command {
-        Command::Cookie(CookieCommand::Decode { keys, max_age, value }) => decode(&keys, max_age, &value),
-        Command::Cookie(CookieCommand::Encode { keys, permanent, json }) => encode(&keys, permanent, &json),
-        Command::Config(ConfigCommand::Check { file }) => check(&file),
-        Command::Purge { config } => purge(&config),
-    };
-    match result {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(Failure(message)) => {
-            eprintln!("session-plus: {message}");
-            ExitCode::from(1)
+impl Format {
+    /// The name on the command line and in configuration files.
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::Native => "native",
+            Self::Flask => "flask",
+            Self::FlaskSessionPlus => "flask-session-plus",
         }
     }
 }
 
-fn secrets(args: &CookieArgs) -> Result<Vec<Vec<u8>>, Failure> {
-    args.secrets
+/// Why a command failed; decides the exit code.
+#[derive(Debug)]
+enum Failure {
+    /// Verification failure, invalid configuration, store error: exit code 1.
+    Failed(String),
+    /// The arguments do not make sense together: exit code 2.
+    Usage(String),
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(error) => return clap_exit(&error),
+    };
+    let result = match cli.command {
+        Command::Cookie(CookieCommand::Decode(args)) => cookie::decode(&args),
+        Command::Cookie(CookieCommand::Encode(args)) => cookie::encode(&args),
+        Command::Config(ConfigCommand::Check(args)) => config_file::check(&args.file),
+        Command::Purge(args) => config_file::purge(&args.config),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(Failure::Failed(message)) => {
+            eprintln!("session-plus: {message}");
+            ExitCode::from(1)
+        }
+        Err(Failure::Usage(message)) => {
+            eprintln!("session-plus: {message}\n\nFor more information, try '--help'.");
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// Prints clap's help, version or usage error and gives its exit code (0, or 2 for usage errors);
+/// errors get the tool's `session-plus: ` prefix instead of clap's `error: `.
+fn clap_exit(error: &clap::Error) -> ExitCode {
+    let code = u8::try_from(error.exit_code()).unwrap_or(2);
+    if error.kind() == clap::error::ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
+        // A bare `session-plus` or `session-plus cookie`: the help, after the reason.
+        eprint!("session-plus: a subcommand is required\n\n{}", error.render());
+    } else if error.use_stderr() {
+        let text = error.render().to_string();
+        eprint!("session-plus: {}", text.strip_prefix("error: ").unwrap_or(&text));
+    } else {
+        // --help and --version: printed on stdout; nothing useful to do if stdout is closed.
+        let _ = error.print();
+    }
+    ExitCode::from(code)
+}
+
+/// The bytes of each `--secret`, newest first; `env:NAME` reads the environment variable NAME.
+fn resolve_secrets(secrets: &[String]) -> Result<Vec<Vec<u8>>, Failure> {
+    secrets
         .iter()
         .map(|secret| match secret.strip_prefix("env:") {
-            Some(name) => std::env::var(name)
-                .map(String::into_bytes)
-                .map_err(|_| Failure(format!("environment variable `{name}` is not set"))),
+            Some(name) => match std::env::var(name) {
+                Ok(value) => Ok(value.into_bytes()),
+                Err(std::env::VarError::NotPresent) => {
+                    Err(Failure::Failed(format!("--secret env:{name}: the environment variable `{name}` is not set")))
+                }
+                Err(std::env::VarError::NotUnicode(_)) => {
+                    Err(Failure::Failed(format!("--secret env:{name}: `{name}` is not valid UTF-8")))
+                }
+            },
             None => Ok(secret.clone().into_bytes()),
         })
         .collect()
 }
 
-fn serializer(args: &CookieArgs, format: Format, secrets: Vec<Vec<u8>>) -> Result<TimedSerializer, Failure> {
-    let default_digest = if format == Format::FlaskSessionPlus { "sha3_256" } else { "sha1" };
-    let digest: itsdangerous::Digest =
-        args.digest.as_deref().unwrap_or(default_digest).parse().map_err(|e| Failure(format!("--digest: {e}")))?;
-    let derivation: itsdangerous::KeyDerivation =
-        args.key_derivation.parse().map_err(|e| Failure(format!("--key-derivation: {e}")))?;
-    Ok(TimedSerializer::new(secrets, args.salt.as_str(), digest, derivation))
-}
-
-fn native_ring(secrets: &[Vec<u8>]) -> Result<KeyRing, Failure> {
-    let keys = secrets.iter().map(|s| Key::derive(s)).collect();
-    KeyRing::new(keys).ok_or_else(|| Failure("at least one --secret is needed".into()))
-}
-
-fn decode(args: &CookieArgs, max_age: Option<u64>, value: &str) -> Result<(), Failure> {
-    let secrets = secrets(args)?;
-    let now = args.now.unwrap_or_else(|| SystemClock.now());
-    let formats = match args.format {
-        Some(format) => vec![format],
-        None => vec![Format::Native, Format::Flask, Format::FlaskSessionPlus],
-    };
-    let mut reasons = Vec::new();
-    for format in formats {
-        let outcome = match format {
-            Format::Native => decode_native(args, &secrets, value, now, max_age),
-            _ => decode_flask(args, format, secrets.clone(), value, now, max_age),
-        };
-        match outcome {
-            Ok((session, details)) => {
-                println!("{}", serde_json::to_string_pretty(&Value::Object(session)).unwrap_or_default());
-                eprintln!("{details}");
-                return Ok(());
-            }
-            Err(reason) => reasons.push(format!("{}: {reason}", name(format))),
-        }
+/// A positional argument's text, or stdin's (trimmed) when it is `-`.
+fn argument_or_stdin(argument: &str, what: &str) -> Result<String, Failure> {
+    if argument != "-" {
+        return Ok(argument.to_owned());
     }
-    Err(Failure(format!("the cookie did not verify — {}", reasons.join("; "))))
+    let mut text = String::new();
+    std::io::stdin()
+        .read_to_string(&mut text)
+        .map_err(|e| Failure::Usage(format!("cannot read the {what} from stdin: {e}")))?;
+    Ok(text.trim().to_owned())
 }
 
-fn decode_native(
-    args: &CookieArgs,
-    secrets: &[Vec<u8>],
-    value: &str,
-    now: i64,
-    max_age: Option<u64>,
-) -> Result<(Map<String, Value>, String), String> {
-    let Some(cookie_name) = &args.name else { return Err("needs --name (the name is under the MAC)".into()) };
-    let ring = native_ring(secrets).map_err(|Failure(m)| m)?;
-    let codec = if value.starts_with("2.") { CookieCodec::private(ring) } else { CookieCodec::signed(ring) };
-    let decoded = codec.decode(cookie_name, value).map_err(|e| match e.kind() {
-        ErrorKind::Invalid => "bad signature under every key".to_owned(),
-        ErrorKind::TooLarge => "too large (over 4096 bytes)".to_owned(),
-        _ => "malformed".to_owned(),
-    })?;
-    let c = decoded.contents;
-    check_age(now, c.issued_at, max_age)?;
-    let details = format!(
-        "format native ({}), key #{} of {}, issued at {}, created at {}, permanent: {}",
-        if value.starts_with("2.") { "encrypted" } else { "signed" },
-        decoded.key_index,
-        secrets.len(),
-        c.issued_at,
-        c.created_at,
-        c.permanent
-    );
-    Ok((c.fields, details))
+/// The current time in Unix seconds: `--now`, or the system clock.
+fn now(given: Option<i64>) -> i64 {
+    given.unwrap_or_else(|| session_plus::clock::Clock::now(&session_plus::clock::SystemClock))
 }
 
-fn decode_flask(
-    args: &CookieArgs,
-    format: Format,
-    secrets: Vec<Vec<u8>>,
-    value: &str,
-    now: i64,
-    max_age: Option<u64>,
-) -> Result<(Map<String, Value>, String), String> {
-    let count = secrets.len();
-    let serializer = serializer(args, format, secrets).map_err(|Failure(m)| m)?;
-    let now = u64::try_from(now).map_err(|_| "--now is before 1970".to_owned())?;
-    let loaded = serializer.loads(value, now, max_age).map_err(|e| match e {
-        itsdangerous::Error::BadSignature => "bad signature under every key".to_owned(),
-        itsdangerous::Error::Expired { age, max_age } => {
-            format!("expired by {} s (age {age} > {max_age})", age - max_age)
+/// `t` as `1700000000 (2023-11-14T22:13:20Z)`, the date left out when it cannot be shown.
+fn timestamp(t: i64) -> String {
+    // humantime formats years up to 9999 only.
+    match u64::try_from(t) {
+        Ok(secs) if secs < 253_402_300_800 => {
+            let time = std::time::UNIX_EPOCH + std::time::Duration::from_secs(secs);
+            format!("{t} ({})", humantime::format_rfc3339_seconds(time))
         }
-        itsdangerous::Error::FutureTimestamp => "issued in the future".to_owned(),
-        other => other.to_string(),
-    })?;
-    let digest =
-        args.digest.clone().unwrap_or_else(|| if format == Format::Flask { "sha1" } else { "sha3_256" }.into());
-    let details = format!(
-        "format {} ({digest}, salt {}), key #{} of {count}, issued at {}",
-        name(format),
-        args.salt,
-        loaded.key_index,
-        loaded.timestamp
-    );
-    Ok((loaded.session, details))
-}
-
-fn check_age(now: i64, issued_at: i64, max_age: Option<u64>) -> Result<(), String> {
-    let age = now - issued_at;
-    if age < 0 {
-        return Err("issued in the future".into());
-    }
-    match max_age {
-        Some(max) if age.unsigned_abs() > max => {
-            Err(format!("expired by {} s (age {age} > {max})", age.unsigned_abs() - max))
-        }
-        _ => Ok(()),
+        _ => t.to_string(),
     }
 }
 
-fn encode(args: &CookieArgs, permanent: bool, json: &str) -> Result<(), Failure> {
-    let Ok(Value::Object(fields)) = serde_json::from_str(json) else {
-        return Err(Failure("the session must be a JSON object".into()));
-    };
-    let secrets = secrets(args)?;
-    let now = args.now.unwrap_or_else(|| SystemClock.now());
-    let contents = CookieContents { fields, issued_at: now, created_at: now, permanent };
-    let value = match args.format.unwrap_or(Format::Native) {
-        Format::Native => {
-            let cookie_name = args.name.as_deref().ok_or_else(|| Failure("native cookies need --name".into()))?;
-            CookieCodec::signed(native_ring(&secrets)?).encode(cookie_name, &contents)
-        }
-        format => CookieCodec::flask(serializer(args, format, secrets)?).encode("", &contents),
-    };
-    println!("{}", value.map_err(|e| Failure(format!("cannot encode: {e}")))?);
-    Ok(())
-}
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory as _;
 
-fn check(file: &str) -> Result<(), Failure> {
-    let config = Config::from_file(file).map_err(|e| Failure(e.to_string()))?;
-    for key in config.secret_keys() {
-        if let SecretKey::Env(name) = key {
-            if std::env::var_os(name).is_none() {
-                eprintln!("note: environment variable `{name}` is not set here; it must be where the service runs");
-            }
-        }
+    use super::*;
+
+    #[test]
+    fn the_command_line_grammar_is_consistent() {
+        Cli::command().debug_assert();
     }
-    let backend = |cookie: &str| {
-        config
-            .sessions()
-            .iter()
-            .find(|s| s.cookie_name() == cookie)
-            .map_or(String::new(), |s| format!("{} session, {} format", s.session_type(), s.format()))
-    };
-    println!("{} session(s) are valid.\n\nfield -> cookie (backend)", config.sessions().len());
-    let routing = Routing::new(config.sessions());
-    for (field, owners) in routing.named_fields() {
-        let owners: Vec<String> = owners.map(|o| format!("{o} ({})", backend(o))).collect();
-        let owners = if owners.is_empty() { "(no session: writes are refused)".to_owned() } else { owners.join(", ") };
-        println!("  {field} -> {owners}");
+
+    #[test]
+    fn timestamps_show_a_date_when_they_can() {
+        assert_eq!(timestamp(1_700_000_000), "1700000000 (2023-11-14T22:13:20Z)");
+        assert_eq!(timestamp(-5), "-5");
+        assert_eq!(timestamp(i64::MAX), i64::MAX.to_string());
     }
-    let others: Vec<String> = routing.default_owner_names().map(|o| format!("{o} ({})", backend(o))).collect();
-    let others = if others.is_empty() { "(no session: writes are refused)".to_owned() } else { others.join(", ") };
-    println!("  every other field -> {others}");
-    Ok(())
-}
 
-fn purge(file: &str) -> Result<(), Failure> {
-    let config = Config::from_file(file).map_err(|e| Failure(e.to_string()))?;
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| Failure(format!("cannot start the async runtime: {e}")))?;
-    runtime.block_on(async {
-        let manager =
-            SessionManager::builder(config).without_purge_tasks().build().await.map_err(|e| Failure(e.to_string()))?;
-        let purged = manager.purge_expired().await.map_err(|e| Failure(format!("purge failed: {e}")))?;
-        println!("purged {purged} expired record(s) (stores with native expiry — Redis, Memcached — report 0)");
-        Ok(())
-    })
-}
-
-fn name(format: Format) -> &'static str {
-    match format {
-        Format::Native => "native",
-        Format::Flask => "flask",
-        Format::FlaskSessionPlus => "flask-session-plus",
+    #[test]
+    fn literal_secrets_are_their_bytes() {
+        let secrets = resolve_secrets(&["abc".to_owned()]).unwrap();
+        assert_eq!(secrets, [b"abc".to_vec()]);
+        assert!(matches!(
+            resolve_secrets(&["env:SESSION_PLUS_CLI_SURELY_UNSET".to_owned()]),
+            Err(Failure::Failed(message)) if message.contains("is not set")
+        ));
     }
 }

@@ -1,0 +1,253 @@
+//! The servers under test: the same routes (`POST /setup`, `GET /hit`, `GET /read`, `GET /csrf`)
+//! on every variant, so that only the session layer differs.
+//!
+//! Every route answers 409 when the session it expects is missing, so a cookie that a variant
+//! does not accept shows up as errors under load rather than as a fast empty response.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use axum::extract::FromRef;
+use axum::http::header::{COOKIE, SET_COOKIE};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{AppendHeaders, IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use axum_extra::extract::cookie::{Cookie, Key, SignedCookieJar};
+use session_plus::{Config, FieldSelector, SessionConfig, SessionManager, SessionType};
+
+/// The secret of every variant that signs: a fixed 64-byte literal, for benchmarks only.
+pub(crate) const SECRET: &str = "session-plus-bench: a fixed 64-byte secret, for benchmarks only!";
+const _: () = assert!(SECRET.len() == 64);
+
+/// The CSRF token `/setup` stores and `/csrf` returns (43 characters, like a real token).
+pub(crate) const CSRF_TOKEN: &str = "q3Vx1b2LZr7dT0wYc9uKfH4mN8pS6aJe5oGiQ2lWxRk";
+
+/// One server variant.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Variant {
+    /// The name on the command line (`--variant`, `--variants`).
+    pub(crate) name: &'static str,
+    /// The name in the results table.
+    pub(crate) label: &'static str,
+    /// The tower-sessions variant a session-plus variant is compared with.
+    pub(crate) tower_sessions: Option<&'static str>,
+    /// Whether the variant needs Redis.
+    pub(crate) redis: bool,
+}
+
+const fn variant(name: &'static str, label: &'static str) -> Variant {
+    Variant { name, label, tower_sessions: None, redis: false }
+}
+
+/// Every variant, in the order each round runs them.
+pub(crate) const VARIANTS: &[Variant] = &[
+    variant("axum", "bare axum"),
+    variant("signed-jar", "axum-extra SignedCookieJar"),
+    variant("ts-memory", "tower-sessions MemoryStore"),
+    Variant { tower_sessions: Some("ts-memory"), ..variant("sp-memory", "session-plus memory") },
+    variant("ts-sqlite", "tower-sessions SqliteStore"),
+    Variant { tower_sessions: Some("ts-sqlite"), ..variant("sp-sqlite", "session-plus sqlite") },
+    Variant { redis: true, ..variant("ts-redis", "tower-sessions RedisStore") },
+    Variant { tower_sessions: Some("ts-redis"), redis: true, ..variant("sp-redis", "session-plus redis") },
+];
+
+/// The variant called `name`.
+pub(crate) fn find(name: &str) -> Option<&'static Variant> {
+    VARIANTS.iter().find(|v| v.name == name)
+}
+
+/// Builds the router of `variant`; its SQLite file (if any) goes under `dir`.
+pub(crate) async fn router(variant: &str, dir: &str, redis_url: &str) -> Result<Router, String> {
+    Ok(match variant {
+        "axum" => bare(),
+        "signed-jar" => signed_jar(),
+        "ts-memory" => tower_sessions_router(tower_sessions::MemoryStore::default()),
+        "ts-sqlite" => tower_sessions_router(tower_sessions_sqlite(&format!("{dir}/tower-sessions.db")).await?),
+        "ts-redis" => tower_sessions_router(tower_sessions_redis(redis_url).await?),
+        "sp-memory" => session_plus_router(SessionConfig::new("session").with_type(SessionType::Memory)).await?,
+        "sp-sqlite" => {
+            let store = SessionConfig::new("session")
+                .with_type(SessionType::Sqlite)
+                .with_path(format!("{dir}/session-plus.db"));
+            session_plus_router(store).await?
+        }
+        "sp-redis" => {
+            session_plus_router(SessionConfig::new("session").with_type(SessionType::Redis).with_url(redis_url)).await?
+        }
+        other => {
+            let known: Vec<&str> = VARIANTS.iter().map(|v| v.name).collect();
+            return Err(format!("unknown variant `{other}`; known: {}", known.join(", ")));
+        }
+    })
+}
+
+/// The value of cookie `name` in the request's `Cookie` headers.
+fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get_all(COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(';'))
+        .find_map(|pair| pair.trim().strip_prefix(name)?.strip_prefix('='))
+}
+
+/// Bare axum, no session layer: plain cookies parsed from the header by hand.
+fn bare() -> Router {
+    async fn setup() -> Response {
+        let cookies = [(SET_COOKIE, format!("csrf={CSRF_TOKEN}; Path=/")), (SET_COOKIE, "counter=0; Path=/".into())];
+        (AppendHeaders(cookies), "ok").into_response()
+    }
+    async fn hit(headers: HeaderMap) -> Response {
+        match cookie(&headers, "counter").and_then(|v| v.parse::<u64>().ok()) {
+            Some(n) => ([(SET_COOKIE, format!("counter={}; Path=/", n + 1))], (n + 1).to_string()).into_response(),
+            None => StatusCode::CONFLICT.into_response(),
+        }
+    }
+    async fn read(headers: HeaderMap) -> Result<String, StatusCode> {
+        cookie(&headers, "counter").map(str::to_owned).ok_or(StatusCode::CONFLICT)
+    }
+    async fn csrf(headers: HeaderMap) -> Result<String, StatusCode> {
+        cookie(&headers, "csrf").map(str::to_owned).ok_or(StatusCode::CONFLICT)
+    }
+    routes(post(setup), get(hit), get(read), get(csrf))
+}
+
+/// The routes every variant serves.
+fn routes<S: Clone + Send + Sync + 'static>(
+    setup: axum::routing::MethodRouter<S>,
+    hit: axum::routing::MethodRouter<S>,
+    read: axum::routing::MethodRouter<S>,
+    csrf: axum::routing::MethodRouter<S>,
+) -> Router<S> {
+    Router::new().route("/setup", setup).route("/hit", hit).route("/read", read).route("/csrf", csrf)
+}
+
+/// The state `SignedCookieJar` takes its key from.
+#[derive(Clone)]
+struct JarState {
+    key: Key,
+}
+
+impl FromRef<JarState> for Key {
+    fn from_ref(state: &JarState) -> Self {
+        state.key.clone()
+    }
+}
+
+/// axum-extra's `SignedCookieJar`: the token and the counter in two signed cookies.
+fn signed_jar() -> Router {
+    async fn setup(jar: SignedCookieJar) -> (SignedCookieJar, &'static str) {
+        (jar.add(Cookie::new("csrf", CSRF_TOKEN)).add(Cookie::new("counter", "0")), "ok")
+    }
+    async fn hit(jar: SignedCookieJar) -> Result<(SignedCookieJar, String), StatusCode> {
+        let n: u64 = jar.get("counter").and_then(|c| c.value().parse().ok()).ok_or(StatusCode::CONFLICT)?;
+        Ok((jar.add(Cookie::new("counter", (n + 1).to_string())), (n + 1).to_string()))
+    }
+    async fn read(jar: SignedCookieJar) -> Result<String, StatusCode> {
+        jar.get("counter").map(|c| c.value().to_owned()).ok_or(StatusCode::CONFLICT)
+    }
+    async fn csrf(jar: SignedCookieJar) -> Result<String, StatusCode> {
+        jar.get("csrf").map(|c| c.value().to_owned()).ok_or(StatusCode::CONFLICT)
+    }
+    let key = Key::from(SECRET.as_bytes());
+    routes(post(setup), get(hit), get(read), get(csrf)).with_state(JarState { key })
+}
+
+/// tower-sessions' SQLx SQLite store, with the pool settings session-plus uses (WAL,
+/// `synchronous = NORMAL`, a 10 s busy timeout, 8 connections) so that only the stores differ.
+async fn tower_sessions_sqlite(path: &str) -> Result<tower_sessions_sqlx_store::SqliteStore, String> {
+    use tower_sessions_sqlx_store::sqlx::sqlite::{
+        SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous,
+    };
+    let options = SqliteConnectOptions::from_str(&format!("sqlite://{path}"))
+        .map_err(|e| e.to_string())?
+        .create_if_missing(true)
+        .journal_mode(SqliteJournalMode::Wal)
+        .synchronous(SqliteSynchronous::Normal)
+        .busy_timeout(Duration::from_secs(10));
+    let pool = SqlitePoolOptions::new().max_connections(8).connect_with(options).await.map_err(|e| e.to_string())?;
+    let store = tower_sessions_sqlx_store::SqliteStore::new(pool);
+    store.migrate().await.map_err(|e| e.to_string())?;
+    Ok(store)
+}
+
+/// tower-sessions' Redis store on a fred pool of 6 connections, as its documentation sets it up.
+async fn tower_sessions_redis(
+    url: &str,
+) -> Result<tower_sessions_redis_store::RedisStore<tower_sessions_redis_store::fred::prelude::Pool>, String> {
+    use tower_sessions_redis_store::fred::prelude::{ClientLike, Config, Pool};
+    let config = Config::from_url(url).map_err(|e| e.to_string())?;
+    let pool = Pool::new(config, None, None, None, 6).map_err(|e| e.to_string())?;
+    let _task = pool.connect();
+    pool.wait_for_connect().await.map_err(|e| e.to_string())?;
+    Ok(tower_sessions_redis_store::RedisStore::new(pool))
+}
+
+/// tower-sessions: one session holding every field, behind an (unsigned) id cookie.
+fn tower_sessions_router<S: tower_sessions::SessionStore + Clone>(store: S) -> Router {
+    use tower_sessions::Session;
+    fn fail(_: tower_sessions::session::Error) -> StatusCode {
+        StatusCode::INTERNAL_SERVER_ERROR
+    }
+    async fn setup(session: Session) -> Result<&'static str, StatusCode> {
+        session.insert("csrf_token", CSRF_TOKEN).await.map_err(fail)?;
+        session.insert("user_id", 42).await.map_err(fail)?;
+        session.insert("user_data", serde_json::json!({"name": "Alice", "role": "admin"})).await.map_err(fail)?;
+        session.insert("counter", 0u64).await.map_err(fail)?;
+        session.insert("theme", "dark").await.map_err(fail)?;
+        Ok("ok")
+    }
+    async fn hit(session: Session) -> Result<String, StatusCode> {
+        let n = session.get::<u64>("counter").await.map_err(fail)?.ok_or(StatusCode::CONFLICT)? + 1;
+        session.insert("counter", n).await.map_err(fail)?;
+        Ok(n.to_string())
+    }
+    async fn read(session: Session) -> Result<String, StatusCode> {
+        Ok(session.get::<u64>("counter").await.map_err(fail)?.ok_or(StatusCode::CONFLICT)?.to_string())
+    }
+    async fn csrf(session: Session) -> Result<String, StatusCode> {
+        session.get::<String>("csrf_token").await.map_err(fail)?.ok_or(StatusCode::CONFLICT)
+    }
+    routes(post(setup), get(hit), get(read), get(csrf))
+        .layer(tower_sessions::SessionManagerLayer::new(store).with_secure(false))
+}
+
+/// session-plus with the three sessions of the README: `csrf_token` in a signed cookie,
+/// `user_id`, `user_data` and `counter` in `store`, every other field in a third cookie.
+async fn session_plus_router(store: SessionConfig) -> Result<Router, String> {
+    use session_plus::Session;
+    fn fail(error: session_plus::session::Error) -> Response {
+        error.into_response()
+    }
+    fn conflict() -> Response {
+        StatusCode::CONFLICT.into_response()
+    }
+    let config = Config::new()
+        .with_secret_key(SECRET)
+        .with_session(SessionConfig::new("csrf").with_fields(["csrf_token"]))
+        .with_session(store.with_fields(["user_id", "user_data", "counter"]))
+        .with_session(SessionConfig::new("data").with_field_selector(FieldSelector::Auto));
+    let manager = SessionManager::new(config).await.map_err(|e| e.to_string())?;
+    async fn setup(session: Session) -> Result<&'static str, Response> {
+        session.insert("csrf_token", CSRF_TOKEN).await.map_err(fail)?;
+        session.insert("user_id", 42).await.map_err(fail)?;
+        session.insert("user_data", serde_json::json!({"name": "Alice", "role": "admin"})).await.map_err(fail)?;
+        session.insert("counter", 0u64).await.map_err(fail)?;
+        session.insert("theme", "dark").await.map_err(fail)?;
+        Ok("ok")
+    }
+    async fn hit(session: Session) -> Result<String, Response> {
+        let n = session.get::<u64>("counter").await.map_err(fail)?.ok_or_else(conflict)? + 1;
+        session.insert("counter", n).await.map_err(fail)?;
+        Ok(n.to_string())
+    }
+    async fn read(session: Session) -> Result<String, Response> {
+        let n = session.get::<u64>("counter").await.map_err(fail)?;
+        Ok(n.ok_or_else(conflict)?.to_string())
+    }
+    async fn csrf(session: Session) -> Result<String, Response> {
+        session.get::<String>("csrf_token").await.map_err(fail)?.ok_or_else(conflict)
+    }
+    Ok(routes(post(setup), get(hit), get(read), get(csrf)).layer(manager.layer()))
+}
