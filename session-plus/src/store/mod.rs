@@ -24,6 +24,8 @@ mod mysql;
 mod postgres;
 #[cfg(feature = "store-redis")]
 mod redis;
+#[cfg(any(feature = "store-sqlite", feature = "store-postgres", feature = "store-mysql"))]
+mod sql;
 #[cfg(feature = "store-sqlite")]
 mod sqlite;
 

@@ -19,10 +19,11 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use serde_json::{Map, Value};
+
 use sqlx::mysql::{MySqlConnectOptions, MySqlPool, MySqlPoolOptions};
 use sqlx::{Connection, Row};
 
+use super::sql::{backend, decode_text_fields, text_patch};
 use super::{Error, Record, Result, SessionStore, Update};
 use crate::config::{ConfigError, SessionConfig};
 
@@ -89,11 +90,7 @@ impl MySqlStore {
     /// The name is empty or has characters other than ASCII letters, digits and `_`.
     pub fn with_table_name(mut self, table: impl Into<String>) -> std::result::Result<Self, String> {
         let table = table.into();
-        let valid = table.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-            && table.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
-        if !valid {
-            return Err(format!("`{table}` is not a plain SQL identifier"));
-        }
+        super::sql::check_table_name(&table)?;
         self.table = table;
         Ok(self)
     }
@@ -142,7 +139,7 @@ impl SessionStore for MySqlStore {
         let Some(row) = row else { return Ok(None) };
         let data: String = row.try_get(0).map_err(backend)?;
         Ok(Some(Record {
-            fields: decode_fields(&data)?,
+            fields: decode_text_fields(&data)?,
             created_at: row.try_get(1).map_err(backend)?,
             expires_at: row.try_get(2).map_err(backend)?,
             permanent: row.try_get(3).map_err(backend)?,
@@ -158,7 +155,7 @@ impl SessionStore for MySqlStore {
             self.table
         ))
         .bind(key)
-        .bind(patch(&record.fields, &[]))
+        .bind(text_patch(&record.fields, &[]))
         .bind(record.created_at)
         .bind(record.expires_at)
         .bind(record.permanent)
@@ -185,7 +182,7 @@ impl SessionStore for MySqlStore {
                  WHERE id = ?",
                 self.table
             ))
-            .bind(patch(&update.set, &update.remove))
+            .bind(text_patch(&update.set, &update.remove))
             .bind(update.expires_at)
             .bind(update.permanent)
             .bind(key)
@@ -222,22 +219,11 @@ impl SessionStore for MySqlStore {
 
 /// Opens the store a `mysql` session's configuration describes, creating its table.
 pub(crate) async fn open(config: &SessionConfig) -> std::result::Result<std::sync::Arc<dyn SessionStore>, ConfigError> {
-    let name = config.cookie_name();
     // `Config::validate` insists on a URL for server stores.
     let Some(url) = &config.url else {
-        return Err(ConfigError::new(name, "url", "a mysql session needs `url`"));
+        return Err(ConfigError::new(config.cookie_name(), "url", "a mysql session needs `url`"));
     };
-    let mut store = MySqlStore::open(url)
-        .await
-        .map_err(|e| ConfigError::new(name, "url", format!("cannot connect to MySQL: {e}")))?;
-    if let Some(table) = &config.table {
-        store = store.with_table_name(table).map_err(|e| ConfigError::new(name, "table", e))?;
-    }
-    store
-        .migrate()
-        .await
-        .map_err(|e| ConfigError::new(name, "url", format!("cannot create the sessions table: {e}")))?;
-    Ok(std::sync::Arc::new(store))
+    super::sql::open::<MySqlStore>(config, "url", url).await
 }
 
 /// Refuses a key the `id` column cannot hold exactly (non-ASCII, or longer than 255 bytes).
@@ -249,31 +235,18 @@ fn check_key(key: &str) -> Result<()> {
     }
 }
 
-/// The merge patch for `JSON_MERGE_PATCH`: each set field as its JSON text (a string, so the
-/// patch replaces it whole instead of merging objects), each removed field as `null`.
-fn patch(set: &Map<String, Value>, remove: &[String]) -> String {
-    let mut object = Map::with_capacity(set.len() + remove.len());
-    for (field, value) in set {
-        object.insert(field.clone(), Value::String(value.to_string()));
-    }
-    for field in remove {
-        object.insert(field.clone(), Value::Null);
-    }
-    Value::Object(object).to_string()
-}
+impl super::sql::SqlStore for MySqlStore {
+    const DATABASE: &'static str = "MySQL";
 
-fn decode_fields(data: &str) -> Result<Map<String, Value>> {
-    let stored: Map<String, Value> = serde_json::from_str(data).map_err(|e| Error::Decode(Box::new(e)))?;
-    let mut fields = Map::with_capacity(stored.len());
-    for (field, text) in stored {
-        let Value::String(text) = text else {
-            return Err(Error::Decode(format!("field `{field}` is not JSON text").into()));
-        };
-        fields.insert(field, serde_json::from_str(&text).map_err(|e| Error::Decode(Box::new(e)))?);
+    async fn connect(target: &str) -> Result<Self> {
+        Self::open(target).await
     }
-    Ok(fields)
-}
 
-fn backend(error: impl std::error::Error + Send + Sync + 'static) -> Error {
-    Error::Backend(Box::new(error))
+    fn table(self, table: &str) -> std::result::Result<Self, String> {
+        self.with_table_name(table)
+    }
+
+    async fn create_schema(&self) -> Result<()> {
+        self.migrate().await
+    }
 }

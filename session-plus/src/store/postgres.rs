@@ -18,6 +18,7 @@ use serde_json::{Map, Value};
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::{Connection, Row};
 
+use super::sql::backend;
 use super::{Error, Record, Result, SessionStore, Update};
 use crate::config::{ConfigError, SessionConfig};
 
@@ -86,11 +87,7 @@ impl PostgresStore {
     /// The name is empty or has characters other than ASCII letters, digits and `_`.
     pub fn with_table_name(mut self, table: impl Into<String>) -> std::result::Result<Self, String> {
         let table = table.into();
-        let valid = table.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-            && table.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
-        if !valid {
-            return Err(format!("`{table}` is not a plain SQL identifier"));
-        }
+        super::sql::check_table_name(&table)?;
         self.table = table;
         Ok(self)
     }
@@ -226,22 +223,11 @@ impl SessionStore for PostgresStore {
 
 /// Opens the store a `postgres` session's configuration describes, creating its table.
 pub(crate) async fn open(config: &SessionConfig) -> std::result::Result<std::sync::Arc<dyn SessionStore>, ConfigError> {
-    let name = config.cookie_name();
     // `Config::validate` insists on a URL for server stores.
     let Some(url) = &config.url else {
-        return Err(ConfigError::new(name, "url", "a postgres session needs `url`"));
+        return Err(ConfigError::new(config.cookie_name(), "url", "a postgres session needs `url`"));
     };
-    let mut store = PostgresStore::open(url)
-        .await
-        .map_err(|e| ConfigError::new(name, "url", format!("cannot connect to PostgreSQL: {e}")))?;
-    if let Some(table) = &config.table {
-        store = store.with_table_name(table).map_err(|e| ConfigError::new(name, "table", e))?;
-    }
-    store
-        .migrate()
-        .await
-        .map_err(|e| ConfigError::new(name, "url", format!("cannot create the sessions table: {e}")))?;
-    Ok(std::sync::Arc::new(store))
+    super::sql::open::<PostgresStore>(config, "url", url).await
 }
 
 /// The fields as a JSON object's text, for a `$n::jsonb` parameter.
@@ -249,6 +235,18 @@ fn json_object(fields: &Map<String, Value>) -> Result<String> {
     serde_json::to_string(fields).map_err(|e| Error::Backend(Box::new(e)))
 }
 
-fn backend(error: impl std::error::Error + Send + Sync + 'static) -> Error {
-    Error::Backend(Box::new(error))
+impl super::sql::SqlStore for PostgresStore {
+    const DATABASE: &'static str = "PostgreSQL";
+
+    async fn connect(target: &str) -> Result<Self> {
+        Self::open(target).await
+    }
+
+    fn table(self, table: &str) -> std::result::Result<Self, String> {
+        self.with_table_name(table)
+    }
+
+    async fn create_schema(&self) -> Result<()> {
+        self.migrate().await
+    }
 }

@@ -8,11 +8,12 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use serde_json::{Map, Value};
+
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::Row;
 
-use super::{Error, Record, Result, SessionStore, Update};
+use super::sql::{backend, decode_text_fields, text_patch};
+use super::{Record, Result, SessionStore, Update};
 use crate::config::{ConfigError, SessionConfig};
 
 /// A SQLite-backed store.
@@ -62,11 +63,7 @@ impl SqliteStore {
     /// The name is empty or has characters other than ASCII letters, digits and `_`.
     pub fn with_table_name(mut self, table: impl Into<String>) -> std::result::Result<Self, String> {
         let table = table.into();
-        let valid = table.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-            && table.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
-        if !valid {
-            return Err(format!("`{table}` is not a plain SQL identifier"));
-        }
+        super::sql::check_table_name(&table)?;
         self.table = table;
         Ok(self)
     }
@@ -114,7 +111,7 @@ impl SessionStore for SqliteStore {
         let Some(row) = row else { return Ok(None) };
         let data: String = row.try_get(0).map_err(backend)?;
         Ok(Some(Record {
-            fields: decode_fields(&data)?,
+            fields: decode_text_fields(&data)?,
             created_at: row.try_get(1).map_err(backend)?,
             expires_at: row.try_get(2).map_err(backend)?,
             permanent: row.try_get::<i64, _>(3).map_err(backend)? != 0,
@@ -122,7 +119,7 @@ impl SessionStore for SqliteStore {
     }
 
     async fn create(&self, key: &str, record: &Record) -> Result<bool> {
-        let patch = patch(&record.fields, &[]);
+        let patch = text_patch(&record.fields, &[]);
         let done = sqlx::query(&format!(
             "INSERT INTO {} (id, data, created_at, expires_at, permanent) VALUES (?1, ?2, ?3, ?4, ?5)
              ON CONFLICT (id) DO NOTHING",
@@ -152,7 +149,7 @@ impl SessionStore for SqliteStore {
             .bind(key)
             .bind(update.expires_at)
             .bind(update.permanent)
-            .bind(patch(&update.set, &update.remove))
+            .bind(text_patch(&update.set, &update.remove))
             .execute(&self.pool)
             .await
             .map_err(backend)?;
@@ -184,48 +181,26 @@ impl SessionStore for SqliteStore {
 
 /// Opens the store a `sqlite` session's configuration describes, creating its table.
 pub(crate) async fn open(config: &SessionConfig) -> std::result::Result<std::sync::Arc<dyn SessionStore>, ConfigError> {
-    let name = config.cookie_name();
-    let (key, target) = match (&config.url, &config.path) {
-        (Some(url), _) => ("url", url.as_str()),
-        (None, Some(path)) => ("path", path.as_str()),
+    match (&config.url, &config.path) {
+        (Some(url), _) => super::sql::open::<SqliteStore>(config, "url", url).await,
+        (None, Some(path)) => super::sql::open::<SqliteStore>(config, "path", path).await,
         // `Config::validate` insists on one of them.
-        (None, None) => return Err(ConfigError::new(name, "path", "a sqlite session needs `path` or `url`")),
-    };
-    let mut store = SqliteStore::open(target)
-        .await
-        .map_err(|e| ConfigError::new(name, key, format!("cannot open the SQLite database: {e}")))?;
-    if let Some(table) = &config.table {
-        store = store.with_table_name(table).map_err(|e| ConfigError::new(name, "table", e))?;
+        (None, None) => Err(ConfigError::new(config.cookie_name(), "path", "a sqlite session needs `path` or `url`")),
     }
-    store.migrate().await.map_err(|e| ConfigError::new(name, key, format!("cannot create the sessions table: {e}")))?;
-    Ok(std::sync::Arc::new(store))
 }
 
-/// The merge patch for `json_patch`: each set field as its JSON text (a string, so the patch
-/// replaces it whole instead of merging objects), each removed field as `null`.
-fn patch(set: &Map<String, Value>, remove: &[String]) -> String {
-    let mut object = Map::with_capacity(set.len() + remove.len());
-    for (field, value) in set {
-        object.insert(field.clone(), Value::String(value.to_string()));
-    }
-    for field in remove {
-        object.insert(field.clone(), Value::Null);
-    }
-    Value::Object(object).to_string()
-}
+impl super::sql::SqlStore for SqliteStore {
+    const DATABASE: &'static str = "the SQLite database";
 
-fn decode_fields(data: &str) -> Result<Map<String, Value>> {
-    let stored: Map<String, Value> = serde_json::from_str(data).map_err(|e| Error::Decode(Box::new(e)))?;
-    let mut fields = Map::with_capacity(stored.len());
-    for (field, text) in stored {
-        let Value::String(text) = text else {
-            return Err(Error::Decode(format!("field `{field}` is not JSON text").into()));
-        };
-        fields.insert(field, serde_json::from_str(&text).map_err(|e| Error::Decode(Box::new(e)))?);
+    async fn connect(target: &str) -> Result<Self> {
+        Self::open(target).await
     }
-    Ok(fields)
-}
 
-fn backend(error: impl std::error::Error + Send + Sync + 'static) -> Error {
-    Error::Backend(Box::new(error))
+    fn table(self, table: &str) -> std::result::Result<Self, String> {
+        self.with_table_name(table)
+    }
+
+    async fn create_schema(&self) -> Result<()> {
+        self.migrate().await
+    }
 }
