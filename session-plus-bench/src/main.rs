@@ -31,6 +31,7 @@ usage: session-plus-bench [run] [--rounds 3] [--seconds 5] [--warmup 1] [--threa
                           [--variants a,b,..] [--routes /hit,/read,/csrf] [--redis URL] [--out FILE.md]
        session-plus-bench serve --variant NAME [--port 0] [--dir DIR] [--redis URL]
        session-plus-bench memory-footprint [--sessions 1000000]
+       session-plus-bench in-process --variant NAME [--route /csrf] [--requests 1000000] [--dir DIR] [--redis URL]
 
 variants: axum, signed-jar, ts-memory, sp-memory, ts-sqlite, sp-sqlite, ts-redis, sp-redis
 `run` needs wrk (Debian: apt-get install -y wrk) and, for the Redis variants, Redis at --redis.";
@@ -40,6 +41,7 @@ fn main() {
     let result = match args.first().map(String::as_str) {
         Some("serve") => serve(&args[1..]),
         Some("memory-footprint") => memory_footprint(&args[1..]),
+        Some("in-process") => in_process(&args[1..]),
         Some("run") => run(&args[1..], &args),
         Some("help" | "--help" | "-h") => {
             println!("{USAGE}");
@@ -95,6 +97,54 @@ fn serve(args: &[String]) -> Result<(), String> {
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await.map_err(|e| e.to_string())?;
         println!("listening {}", listener.local_addr().map_err(|e| e.to_string())?);
         axum::serve(listener, router).await.map_err(|e| e.to_string())
+    })
+}
+
+/// `in-process`: a variant's router called directly, on one thread, with no socket: the CPU one
+/// request costs in the layer and the handler alone (run it under `valgrind --tool=callgrind` to
+/// count instructions).
+fn in_process(args: &[String]) -> Result<(), String> {
+    use axum::body::Body;
+    use axum::http::{header, Request, StatusCode};
+    use tower::ServiceExt;
+
+    let options = Options::parse(args, &["variant", "route", "requests", "dir", "redis"])?;
+    let variant = options.get("variant").ok_or("--variant is required")?.to_owned();
+    let route = options.get("route").unwrap_or("/csrf").to_owned();
+    let requests = options.number("requests", 1_000_000)?;
+    let dir = options.get("dir").map_or_else(|| std::env::temp_dir().display().to_string(), str::to_owned);
+    let redis = options.get("redis").unwrap_or(DEFAULT_REDIS).to_owned();
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(|e| e.to_string())?;
+    runtime.block_on(async move {
+        let router = variants::router(&variant, &dir, &redis).await?;
+        let setup = Request::post("/setup").body(Body::empty()).map_err(|e| e.to_string())?;
+        let response = router.clone().oneshot(setup).await.map_err(|e| e.to_string())?;
+        let cookies: Vec<&str> = response
+            .headers()
+            .get_all(header::SET_COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok()?.split(';').next())
+            .collect();
+        let cookie = cookies.join("; ");
+        let started = Instant::now();
+        for _ in 0..requests {
+            let request = Request::get(route.as_str())
+                .header(header::COOKIE, &cookie)
+                .body(Body::empty())
+                .map_err(|e| e.to_string())?;
+            let response = router.clone().oneshot(request).await.map_err(|e| e.to_string())?;
+            if response.status() != StatusCode::OK {
+                return Err(format!("{variant}: GET {route} answered {}", response.status()));
+            }
+        }
+        let elapsed = started.elapsed();
+        #[allow(clippy::cast_precision_loss)] // a request count is far below 2^52
+        let per_request = elapsed.as_nanos() as f64 / requests as f64;
+        println!(
+            "{variant} {route}: {requests} requests in {:.2} s, {per_request:.0} ns per request",
+            elapsed.as_secs_f64()
+        );
+        Ok(())
     })
 }
 

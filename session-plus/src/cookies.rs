@@ -1,10 +1,12 @@
 //! Cookie headers: reading the request's `Cookie`, writing `Set-Cookie` with the session's
 //! attributes, and the 4096-byte check browsers impose.
 
+use std::ops::Range;
+
 use cookie::time::Duration;
 use cookie::{Cookie, SameSite as CookieSameSite};
 use http::header::COOKIE;
-use http::HeaderMap;
+use http::{HeaderMap, HeaderValue};
 
 use crate::config::{SameSite, SessionConfig};
 use crate::session::Failure;
@@ -12,20 +14,45 @@ use crate::session::Failure;
 /// Browsers ignore a cookie whose name, value and attributes exceed 4096 bytes.
 pub(crate) const MAX_SET_COOKIE_LEN: usize = 4096;
 
-/// The value of each named cookie in the request (the first one, when a name repeats).
-pub(crate) fn request_values(headers: &HeaderMap, names: &[String]) -> Vec<Option<String>> {
-    let mut values = vec![None; names.len()];
+/// A cookie's value in the request: a slice of its `Cookie` header, shared rather than copied.
+#[derive(Debug, Clone)]
+pub(crate) struct RequestCookie {
+    header: HeaderValue,
+    range: Range<usize>,
+}
+
+impl RequestCookie {
+    pub(crate) fn as_str(&self) -> &str {
+        // `request_values` checked that the range is UTF-8.
+        std::str::from_utf8(&self.header.as_bytes()[self.range.clone()]).unwrap_or_default()
+    }
+}
+
+/// Calls `found(index, value)` for each cookie of the request named `names[index]`, in order (a
+/// name may repeat; the caller keeps the first). Names and values are trimmed of spaces and values
+/// of double quotes, as RFC 6265 parses them; a value that is not UTF-8 is skipped.
+pub(crate) fn request_values(headers: &HeaderMap, names: &[String], mut found: impl FnMut(usize, RequestCookie)) {
     for header in headers.get_all(COOKIE) {
-        let Ok(header) = header.to_str() else { continue };
-        for pair in header.split(';') {
-            let Some((name, value)) = pair.trim().split_once('=') else { continue };
-            if let Some(index) = names.iter().position(|n| n == name) {
-                let value = value.trim_matches('"');
-                values[index].get_or_insert_with(|| value.to_owned());
+        // Bytes, not `to_str`: only the values of our own cookies are checked, not the whole header.
+        let bytes = header.as_bytes();
+        for pair in bytes.split(|&b| b == b';') {
+            let Some(equals) = pair.iter().position(|&b| b == b'=') else { continue };
+            let name = pair[..equals].trim_ascii();
+            let Some(index) = names.iter().position(|n| n.as_bytes() == name) else { continue };
+            let mut value = pair[equals + 1..].trim_ascii();
+            while let [b'"', rest @ ..] = value {
+                value = rest;
+            }
+            while let [rest @ .., b'"'] = value {
+                value = rest;
+            }
+            if std::str::from_utf8(value).is_ok() {
+                // `value` is a slice of `bytes`: its offset there is the distance between them.
+                let start = value.as_ptr() as usize - bytes.as_ptr() as usize;
+                found(index, RequestCookie { header: header.clone(), range: start..start + value.len() });
             }
         }
     }
-    values
 }
 
 /// A `Set-Cookie` value for this session, with `Max-Age` when given.
@@ -79,17 +106,22 @@ fn base(config: &SessionConfig, value: String) -> Cookie<'static> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use http::HeaderValue;
 
     #[test]
     fn reads_named_cookies_first_wins() {
         let mut headers = HeaderMap::new();
         headers.append(COOKIE, HeaderValue::from_static("a=1; b=2; a=3"));
         headers.append(COOKIE, HeaderValue::from_static("c=4"));
-        assert_eq!(
-            request_values(&headers, &["a".to_owned(), "c".to_owned(), "d".to_owned()]),
-            vec![Some("1".into()), Some("4".into()), None]
-        );
+        headers.append(COOKIE, HeaderValue::from_static(" d = \"5\" ;x"));
+        // Not UTF-8: skipped, so the next `e` counts.
+        headers.append(COOKIE, HeaderValue::from_bytes(b"e=\xff; e=ok").unwrap());
+        let names = ["a", "c", "d", "e", "f"].map(str::to_owned);
+        let mut values = vec![None; names.len()];
+        request_values(&headers, &names, |index, value| {
+            values[index].get_or_insert_with(|| value.as_str().to_owned());
+        });
+        let expected = [Some("1"), Some("4"), Some("5"), Some("ok"), None].map(|v| v.map(str::to_owned));
+        assert_eq!(values, expected);
     }
 
     #[test]

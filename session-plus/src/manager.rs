@@ -11,7 +11,6 @@ use http::HeaderMap;
 use crate::clock::{Clock, SystemClock};
 use crate::codec::{CookieCodec, IdSigner, Key, KeyRing};
 use crate::config::{Config, ConfigError, Format, SessionConfig, SessionType};
-use crate::cookies;
 use crate::routing::Routing;
 use crate::session::{Id, Session};
 use crate::store::SessionStore;
@@ -135,11 +134,7 @@ impl SessionManager {
     /// A session for a request carrying these `Cookie` headers (`None`: no cookies). The
     /// middleware calls this; it is public for tests and other frameworks.
     pub fn session_for_cookies(&self, headers: Option<&HeaderMap>) -> Session {
-        let values = match headers {
-            Some(headers) => cookies::request_values(headers, &self.inner.names),
-            None => vec![None; self.inner.sessions.len()],
-        };
-        Session::new(self.inner.clone(), values)
+        Session::new(self.inner.clone(), headers)
     }
 
     /// Removes expired records from every server-side store now; returns how many went.

@@ -445,3 +445,40 @@ async fn an_undecodable_record_is_no_session_not_an_outage() {
     assert_ne!(client.cookie("session").unwrap(), id, "new data gets a fresh id");
     assert_eq!(store.inner.len(), 1);
 }
+
+/// A handler that hands a clone of its session to a task outliving the response: the save then
+/// takes the locking path instead of the lock-free one, with the same result.
+#[tokio::test]
+async fn a_session_kept_by_a_spawned_task_is_still_saved() {
+    use axum::routing::{get, post};
+    use session_plus::Session;
+
+    async fn keep_and_set(session: Session) -> Result<&'static str, session_plus::session::Error> {
+        // Cookie sessions only: without the kept clone, this save would need no lock at all.
+        session.insert("csrf_token", "kept").await?;
+        let kept = session.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            drop(kept);
+        });
+        Ok("ok")
+    }
+    async fn read(session: Session) -> Result<String, session_plus::session::Error> {
+        let token: Option<String> = session.get("csrf_token").await?;
+        let user: Option<u32> = session.get("user_id").await?;
+        Ok(format!("{token:?} {user:?}"))
+    }
+
+    let clock = ManualClock::new(T0);
+    let config = Config::new()
+        .with_secret_key(SECRET)
+        .with_session(SessionConfig::new("csrf").with_fields(["csrf_token"]))
+        .with_session(SessionConfig::new("session").with_type(SessionType::Custom).with_fields(["user_id"]));
+    let manager = common::manager(config, Arc::new(MemoryStore::new()), &clock).await;
+    let router = axum::Router::new().route("/keep", post(keep_and_set)).route("/read", get(read));
+    let mut client = Client::new(common::serve_router(router.layer(manager.layer())).await);
+    let reply = client.post("/keep", "").await;
+    assert_eq!((reply.status, reply.set_cookies.len()), (200, 1), "{reply:?}");
+    assert!(reply.vary_cookie);
+    assert_eq!(client.get("/read").await.body, "Some(\"kept\") None");
+}

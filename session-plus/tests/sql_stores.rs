@@ -1,11 +1,13 @@
-//! What the conformance suite does not cover for the PostgreSQL and MySQL stores: several app
-//! instances on one table, killed connections, purges counted in the table itself, repeated and
-//! concurrent migrations, case-sensitive ids, MySQL's affected-rows count and key limits.
+//! What the conformance suite does not cover for the SQL stores: several app instances on one
+//! table, killed connections, purges counted in the table itself, repeated and concurrent
+//! migrations, case-sensitive ids, MySQL's affected-rows count and key limits, and SQLite's
+//! threads: many concurrent writes batched into one transaction, failures, shutdown.
 //!
 //! Servers: `SESSION_PLUS_POSTGRES_URL` (default `postgres://postgres@127.0.0.1:5432/test`) and
 //! `SESSION_PLUS_MYSQL_URL` (default `mysql://root@127.0.0.1:3306/test`). Every test works in a
-//! table of its own and drops it at the end.
-#![cfg(any(feature = "store-postgres", feature = "store-mysql"))]
+//! table of its own and drops it at the end. SQLite tests each work in a temporary directory of
+//! their own.
+#![cfg(any(feature = "store-sqlite", feature = "store-postgres", feature = "store-mysql"))]
 
 mod common;
 
@@ -111,6 +113,13 @@ where
 /// The stores' own `migrate`, which `SessionStore` does not have.
 trait Migrate: SessionStore + Clone {
     fn migrate_table(&self) -> impl std::future::Future<Output = session_plus::store::Result<()>>;
+}
+
+#[cfg(feature = "store-sqlite")]
+impl Migrate for session_plus::store::SqliteStore {
+    async fn migrate_table(&self) -> session_plus::store::Result<()> {
+        self.migrate().await
+    }
 }
 
 #[cfg(feature = "store-postgres")]
@@ -535,5 +544,357 @@ mod mysql {
             assert!(MySqlStore::new(pool.clone()).with_table_name(bad).is_err(), "{bad:?}");
         }
         assert!(MySqlStore::new(pool).with_table_name("_web_sessions2").is_ok());
+    }
+}
+
+#[cfg(feature = "store-sqlite")]
+mod sqlite {
+    use std::path::{Path, PathBuf};
+    use std::time::{Duration, Instant};
+
+    use serde_json::{json, Map, Value};
+    use session_plus::store::SqliteStore;
+    use session_plus::{Config, FieldSelector, SessionConfig, SessionManager, SessionType};
+
+    use super::common::{serve, Client, SECRET};
+    use super::*;
+
+    /// A temporary directory, removed when dropped.
+    struct TempDir(PathBuf);
+
+    impl TempDir {
+        fn new() -> Self {
+            let dir = std::env::temp_dir().join(format!("session-plus-sqlite-{}", letters(16)));
+            std::fs::create_dir_all(&dir).unwrap();
+            Self(dir)
+        }
+
+        /// The database file `sessions.db` in it.
+        fn db(&self) -> PathBuf {
+            self.0.join("sessions.db")
+        }
+    }
+
+    impl Drop for TempDir {
+        fn drop(&mut self) {
+            drop(std::fs::remove_dir_all(&self.0));
+        }
+    }
+
+    /// A migrated store on the file `path`.
+    async fn store(path: &Path) -> SqliteStore {
+        let store = SqliteStore::open(path.to_str().unwrap()).await.unwrap();
+        store.migrate().await.unwrap();
+        store
+    }
+
+    /// The rows of `table` in the file `path`, counted on a connection of the test's own.
+    fn count(path: &Path, table: &str) -> i64 {
+        let conn = rusqlite::Connection::open(path).unwrap();
+        conn.query_row(&format!("SELECT count(*) FROM {table}"), [], |row| row.get(0)).unwrap()
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn concurrent_updates_of_one_session_all_survive() {
+        let dir = TempDir::new();
+        let store = store(&dir.db()).await;
+        let now = SystemClock.now();
+        let key = random_key();
+        assert!(store.create(&key, &record(now, now + 60)).await.unwrap());
+        let tasks: Vec<_> = (0..200)
+            .map(|i| {
+                let (store, key) = (store.clone(), key.clone());
+                tokio::spawn(async move {
+                    let mut update = Update { expires_at: now + 120, ..Update::default() };
+                    update.set.insert(format!("field_{i}"), json!({ "i": i }));
+                    store.update(&key, &update).await
+                })
+            })
+            .collect();
+        for task in tasks {
+            assert!(task.await.unwrap().unwrap(), "the record is there");
+        }
+        let loaded = store.load(&key).await.unwrap().unwrap();
+        let mut expected = Map::new();
+        expected.insert("user_id".into(), json!(1));
+        for i in 0..200 {
+            expected.insert(format!("field_{i}"), json!({ "i": i }));
+        }
+        assert_eq!(loaded.fields, expected, "every field written by every task");
+        assert_eq!(loaded.expires_at, now + 120);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn concurrent_creates_updates_and_loads_across_sessions() {
+        let dir = TempDir::new();
+        let store = store(&dir.db()).await;
+        let now = SystemClock.now();
+        let keys: Vec<String> = (0..60).map(|_| random_key()).collect();
+        let tasks: Vec<_> = keys
+            .iter()
+            .enumerate()
+            .map(|(n, key)| {
+                let (store, key) = (store.clone(), key.clone());
+                tokio::spawn(async move {
+                    // Two creates race for the key: exactly one wins.
+                    let created = record(now, now + 60);
+                    let (a, b) = tokio::join!(store.create(&key, &created), store.create(&key, &created));
+                    assert!(a.unwrap() ^ b.unwrap(), "exactly one create wins");
+                    let updates = (0..5).map(|i| {
+                        let store = store.clone();
+                        let key = key.clone();
+                        async move {
+                            let mut update = Update { expires_at: now + 60 + i, ..Update::default() };
+                            update.set.insert(format!("f{i}"), json!(n));
+                            assert!(store.update(&key, &update).await.unwrap());
+                            assert!(store.load(&key).await.unwrap().unwrap().fields.contains_key(&format!("f{i}")));
+                        }
+                    });
+                    futures_util::future::join_all(updates).await;
+                    if n % 4 == 0 {
+                        store.delete(&key).await.unwrap();
+                    }
+                })
+            })
+            .collect();
+        for task in tasks {
+            task.await.unwrap();
+        }
+        for (n, key) in keys.iter().enumerate() {
+            let loaded = store.load(key).await.unwrap();
+            if n % 4 == 0 {
+                assert!(loaded.is_none(), "deleted");
+                continue;
+            }
+            let loaded = loaded.unwrap();
+            assert_eq!(loaded.fields.len(), 6, "{:?}", loaded.fields);
+            for i in 0..5 {
+                assert_eq!(loaded.fields[&format!("f{i}")], json!(n));
+            }
+        }
+        assert_eq!(count(&dir.db(), "sessions"), 45);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_table_dropped_underneath_gives_errors_then_recovers() {
+        let dir = TempDir::new();
+        let store = store(&dir.db()).await;
+        let now = SystemClock.now();
+        let key = random_key();
+        assert!(store.create(&key, &record(now, now + 60)).await.unwrap());
+        let conn = rusqlite::Connection::open(dir.db()).unwrap();
+        conn.busy_timeout(Duration::from_secs(10)).unwrap();
+        conn.execute_batch("DROP TABLE sessions").unwrap();
+
+        let update = Update { expires_at: now + 120, ..Update::default() };
+        let err = store.update(&key, &update).await.unwrap_err();
+        assert!(err.to_string().contains("no such table"), "{err}");
+        assert!(store.load(&key).await.is_err());
+        assert!(store.create(&random_key(), &record(now, now + 60)).await.is_err());
+        assert!(store.delete(&key).await.is_err());
+        assert!(store.purge_expired(now).await.is_err());
+
+        // The threads are still there: migrating again brings the store back.
+        store.migrate().await.unwrap();
+        assert!(!store.update(&key, &update).await.unwrap(), "the record went with the table");
+        assert!(store.create(&key, &record(now, now + 60)).await.unwrap());
+        assert!(store.load(&key).await.unwrap().is_some());
+    }
+
+    #[tokio::test]
+    async fn what_cannot_be_a_database_fails_to_open() {
+        let dir = TempDir::new();
+        // A directory where the file should be.
+        std::fs::create_dir(dir.db()).unwrap();
+        let err = SqliteStore::open(dir.db().to_str().unwrap()).await.unwrap_err();
+        println!("a directory: {err}");
+        // A directory that does not exist.
+        let missing = dir.0.join("no/such/dir/sessions.db");
+        assert!(SqliteStore::open(missing.to_str().unwrap()).await.is_err());
+        // A file that is not a database.
+        let text = dir.0.join("text.db");
+        std::fs::write(&text, "not a database, but long enough to have a header of a hundred bytes ".repeat(4))
+            .unwrap();
+        let err = SqliteStore::open(text.to_str().unwrap()).await.unwrap_err();
+        assert!(err.to_string().contains("not a database"), "{err}");
+    }
+
+    #[tokio::test]
+    async fn a_read_only_database_refuses_writes_but_serves_loads() {
+        let dir = TempDir::new();
+        let now = SystemClock.now();
+        let key = random_key();
+        {
+            let store = store(&dir.db()).await;
+            assert!(store.create(&key, &record(now, now + 60)).await.unwrap());
+        }
+        let url = format!("sqlite://{}?mode=ro", dir.db().display());
+        let store = SqliteStore::open(&url).await.unwrap();
+        assert_eq!(store.load(&key).await.unwrap(), Some(record(now, now + 60)));
+        let err = store.create(&random_key(), &record(now, now + 60)).await.unwrap_err();
+        println!("a write on a read-only database: {err}");
+        assert!(store.update(&key, &Update::default()).await.is_err());
+        assert!(store.load(&key).await.unwrap().is_some(), "still served after failed writes");
+    }
+
+    /// Once every clone is dropped, the threads close their connections: the last connection to
+    /// close removes the `-wal` file, and the database can be deleted and opened afresh.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn dropping_the_last_clone_ends_the_threads() {
+        let dir = TempDir::new();
+        let wal = dir.0.join("sessions.db-wal");
+        let now = SystemClock.now();
+        let key = random_key();
+        let store = store(&dir.db()).await;
+        let clone = store.clone();
+        assert!(store.create(&key, &record(now, now + 60)).await.unwrap());
+        assert!(clone.load(&key).await.unwrap().is_some());
+        assert!(wal.exists(), "WAL mode, connections open");
+        drop(store);
+        assert!(clone.load(&key).await.unwrap().is_some(), "a clone keeps the threads");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        assert!(wal.exists(), "a clone keeps the connections");
+        drop(clone);
+        let start = Instant::now();
+        while wal.exists() {
+            assert!(start.elapsed() < Duration::from_secs(10), "the connections are still open");
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        std::fs::remove_file(dir.db()).unwrap();
+        let fresh = super::sqlite::store(&dir.db()).await;
+        assert!(fresh.load(&key).await.unwrap().is_none(), "a fresh database");
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn in_memory_databases_are_one_per_store() {
+        for target in [":memory:", "sqlite::memory:"] {
+            let a = SqliteStore::open(target).await.unwrap();
+            a.migrate().await.unwrap();
+            let b = SqliteStore::open(target).await.unwrap();
+            let now = SystemClock.now();
+            let key = random_key();
+            assert!(a.create(&key, &record(now, now + 60)).await.unwrap());
+            // Concurrent loads and writes on the single connection.
+            let tasks: Vec<_> = (0..50)
+                .map(|i| {
+                    let (a, key) = (a.clone(), key.clone());
+                    tokio::spawn(async move {
+                        let mut update = Update { expires_at: now + 60, ..Update::default() };
+                        update.set.insert(format!("f{i}"), json!(i));
+                        assert!(a.update(&key, &update).await.unwrap());
+                        a.load(&key).await.unwrap().unwrap()
+                    })
+                })
+                .collect();
+            for task in tasks {
+                task.await.unwrap();
+            }
+            assert_eq!(a.load(&key).await.unwrap().unwrap().fields.len(), 51, "{target}");
+            assert!(b.load(&key).await.is_err(), "{target}: another database, without the table");
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn purge_removes_expired_rows_only() {
+        let dir = TempDir::new();
+        let store = store(&dir.db()).await;
+        let now = SystemClock.now();
+        let (purged, live, dead) = purge_scenario(&store, now).await;
+        assert_eq!(purged, 6);
+        assert_eq!(count(&dir.db(), "sessions"), 4);
+        for key in &live {
+            assert!(store.load(key).await.unwrap().is_some());
+        }
+        for key in &dead {
+            assert!(store.load(key).await.unwrap().is_none());
+        }
+        assert_eq!(store.purge_expired(now).await.unwrap(), 0);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn migrate_twice_and_concurrently_is_harmless() {
+        let dir = TempDir::new();
+        let store = store(&dir.db()).await;
+        let path = dir.db();
+        migrate_is_repeatable(&store, || async {
+            SqliteStore::open(path.to_str().unwrap()).await.unwrap().with_table_name("fresh").unwrap()
+        })
+        .await;
+        assert_eq!(count(&dir.db(), "sessions"), 1);
+        assert_eq!(count(&dir.db(), "fresh"), 1);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn keys_are_case_sensitive() {
+        let dir = TempDir::new();
+        ids_are_case_sensitive(&store(&dir.db()).await).await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn update_replaces_nested_values_and_keeps_unicode() {
+        let dir = TempDir::new();
+        let store = store(&dir.db()).await;
+        let now = SystemClock.now();
+        let key = random_key();
+        let mut created = record(now, now + 60);
+        created.fields.insert("nested".into(), json!({"a": {"b": 1}, "keep": true}));
+        created.fields.insert("gone".into(), json!([1, 2]));
+        assert!(store.create(&key, &created).await.unwrap());
+        let mut update = Update { expires_at: now + 120, permanent: true, ..Update::default() };
+        update.set.insert("nested".into(), json!({"a": {"c": 2}}));
+        update.set.insert("null".into(), Value::Null);
+        update.set.insert("text".into(), json!("é ✓ 😀 \"quoted\" \\ \u{0} \n"));
+        update.remove.push("gone".into());
+        assert!(store.update(&key, &update).await.unwrap());
+        let loaded = store.load(&key).await.unwrap().unwrap();
+        assert_eq!(
+            Value::Object(loaded.fields),
+            json!({
+                "user_id": 1,
+                "nested": {"a": {"c": 2}},
+                "null": null,
+                "text": "é ✓ 😀 \"quoted\" \\ \u{0} \n"
+            })
+        );
+        assert_eq!((loaded.expires_at, loaded.permanent), (now + 120, true));
+        // The encoding on disk is unchanged: each field's JSON text in one JSON object.
+        let conn = rusqlite::Connection::open(dir.db()).unwrap();
+        let data: String = conn.query_row("SELECT data FROM sessions WHERE id = ?1", [&key], |row| row.get(0)).unwrap();
+        let data: Value = serde_json::from_str(&data).unwrap();
+        assert_eq!(data["nested"], json!("{\"a\":{\"c\":2}}"));
+        assert_eq!(data["user_id"], json!("1"));
+        // An update that changes nothing still finds the row; a missing row is reported missing.
+        let same = Update { expires_at: now + 120, permanent: true, ..Update::default() };
+        assert!(store.update(&key, &same).await.unwrap());
+        assert!(!store.update(&random_key(), &same).await.unwrap());
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_session_configured_by_url_round_trips() {
+        let dir = TempDir::new();
+        let url = format!("sqlite://{}", dir.db().display());
+        let config = Config::new().with_secret_key(SECRET).with_session(
+            SessionConfig::new("session")
+                .with_type(SessionType::Sqlite)
+                .with_url(url)
+                .with_table("web_sessions")
+                .with_field_selector(FieldSelector::Auto),
+        );
+        let manager = SessionManager::builder(config).without_purge_tasks().build().await.unwrap();
+        let mut client = Client::new(serve(&manager).await);
+        assert_eq!(client.post("/set/user_id", "\"alice\"").await.status, 200);
+        assert_eq!(client.get("/get/user_id").await.json(), json!("alice"));
+        assert_eq!(count(&dir.db(), "web_sessions"), 1);
+        assert_eq!(client.post("/clear", "").await.status, 200);
+        assert_eq!(count(&dir.db(), "web_sessions"), 0);
+    }
+
+    #[tokio::test]
+    async fn table_names_must_be_plain_identifiers() {
+        let store = SqliteStore::open(":memory:").await.unwrap();
+        for bad in ["", "1abc", "a-b", "a b", "t; DROP TABLE x", "é"] {
+            assert!(store.clone().with_table_name(bad).is_err(), "{bad:?}");
+        }
+        assert!(store.with_table_name("_web_sessions2").is_ok());
     }
 }

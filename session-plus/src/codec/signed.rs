@@ -30,7 +30,7 @@ pub(crate) fn open(ring: &KeyRing, name: &str, value: &str) -> Result<(Vec<u8>, 
     let rest = value.strip_prefix(PREFIX).ok_or(Error::new(ErrorKind::Malformed))?;
     let (body, tag) = rest.rsplit_once('.').ok_or(Error::new(ErrorKind::Malformed))?;
     let body = B64.decode(body).map_err(|_| Error::new(ErrorKind::Malformed))?;
-    let tag = B64.decode(tag).map_err(|_| Error::new(ErrorKind::Malformed))?;
+    let tag = decode_tag(tag).ok_or(Error::new(ErrorKind::Malformed))?;
     for (index, key) in ring.iter() {
         if mac(key.signing(), name, &body).verify_slice(&tag).is_ok() {
             return Ok((body, index));
@@ -44,12 +44,20 @@ pub(crate) fn open(ring: &KeyRing, name: &str, value: &str) -> Result<(Vec<u8>, 
 pub(crate) fn peek(value: &str) -> Option<(i64, bool)> {
     let rest = value.strip_prefix(PREFIX)?;
     let (body, _) = rest.rsplit_once('.')?;
-    // 17 header bytes are the first 24 base64 characters (and a few more for the flags byte).
-    let head = B64.decode(body.get(..24)?).ok()?;
-    let flags = B64.decode(body.get(..24 + 4)?).ok()?;
-    let mut issued = [0u8; 8];
-    issued.copy_from_slice(&head[..8]);
-    Some((i64::from_be_bytes(issued), flags.get(16)? & 1 != 0))
+    // The 17 header bytes (two times and the flags byte) are in the first 24 base64 characters.
+    let mut head = [0u8; 18];
+    B64.decode_slice(body.get(..24)?, &mut head).ok()?;
+    let issued = i64::from_be_bytes(head[..8].try_into().ok()?);
+    Some((issued, head[16] & 1 != 0))
+}
+
+/// A base64 HMAC-SHA256 tag, decoded on the stack; `None` unless it is exactly 32 bytes.
+fn decode_tag(text: &str) -> Option<[u8; 32]> {
+    let mut tag = [0u8; 33]; // 43 characters decode to 32 bytes; the margin lets a wrong length show
+    if B64.decode_slice(text, &mut tag).ok()? != 32 {
+        return None;
+    }
+    tag[..32].try_into().ok()
 }
 
 fn mac(key: &[u8], name: &str, body: &[u8]) -> Hmac<Sha256> {
@@ -72,7 +80,7 @@ pub(crate) fn sign_id(ring: &KeyRing, name: &str, id: &str) -> String {
 
 pub(crate) fn open_id<'a>(ring: &KeyRing, name: &str, value: &'a str) -> Option<&'a str> {
     let (id, tag) = value.rsplit_once('.')?;
-    let tag = B64.decode(tag).ok()?;
+    let tag = decode_tag(tag)?;
     ring.iter().any(|(_, key)| id_mac(key.signing(), name, id).verify_slice(&tag).is_ok()).then_some(id)
 }
 

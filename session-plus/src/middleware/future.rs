@@ -1,33 +1,104 @@
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
-use std::task::{Context, Poll};
+use std::task::{ready, Context, Poll};
 
-use http::Response;
+use http::header::{CACHE_CONTROL, CONTENT_TYPE, SET_COOKIE, VARY};
+use http::{HeaderValue, Response, StatusCode};
+use pin_project_lite::pin_project;
 
-type BoxedResponse<B, E> = Pin<Box<dyn Future<Output = Result<Response<B>, E>> + Send>>;
+use crate::session::Failure;
+use crate::Session;
 
-/// The response future of [`SessionManagerService`](super::SessionManagerService): the inner
-/// call, then the save. Boxed, because saving awaits the stores.
-pub struct ResponseFuture<B, E> {
-    inner: BoxedResponse<B, E>,
-}
+type Saving<B> = Pin<Box<dyn Future<Output = Response<B>> + Send>>;
 
-impl<B, E> ResponseFuture<B, E> {
-    pub(crate) fn new(inner: impl Future<Output = Result<Response<B>, E>> + Send + 'static) -> Self {
-        Self { inner: Box::pin(inner) }
+pin_project! {
+    /// The response future of [`SessionManagerService`](super::SessionManagerService): the inner
+    /// call, then the save. A save that needs no store finishes in the same poll; one that
+    /// awaits a store is boxed.
+    pub struct ResponseFuture<F, B> {
+        #[pin]
+        state: State<F, B>,
     }
 }
 
-impl<B, E> Future for ResponseFuture<B, E> {
+pin_project! {
+    #[project = StateProj]
+    enum State<F, B> {
+        Handler { #[pin] future: F, session: Option<Session> },
+        Saving { future: Saving<B> },
+    }
+}
+
+impl<F, B> ResponseFuture<F, B> {
+    pub(crate) fn new(future: F, session: Session) -> Self {
+        Self { state: State::Handler { future, session: Some(session) } }
+    }
+}
+
+impl<F, B, E> Future for ResponseFuture<F, B>
+where
+    F: Future<Output = Result<Response<B>, E>>,
+    B: From<String> + Send + 'static,
+{
     type Output = Result<Response<B>, E>;
 
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        self.inner.as_mut().poll(cx)
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let mut state = self.project().state;
+        loop {
+            match state.as_mut().project() {
+                StateProj::Handler { future, session } => {
+                    let response = ready!(future.poll(cx))?;
+                    // Taken once, as the response arrives; the state leaves `Handler` right after.
+                    let Some(mut session) = session.take() else { return Poll::Ready(Ok(response)) };
+                    let accessed = session.was_accessed();
+                    if let Some(outcome) = session.finalize_now() {
+                        return Poll::Ready(Ok(respond(outcome, accessed, response)));
+                    }
+                    let saving = async move { respond(session.finalize().await, accessed, response) };
+                    state.set(State::Saving { future: Box::pin(saving) });
+                }
+                StateProj::Saving { future } => return future.as_mut().poll(cx).map(Ok),
+            }
+        }
     }
 }
 
-impl<B, E> fmt::Debug for ResponseFuture<B, E> {
+/// Adds the sessions' `Set-Cookie` headers (and `Vary: Cookie` when a session was used), or
+/// replaces the response by the configured error when a session could not be loaded or saved.
+fn respond<B: From<String>>(
+    outcome: Result<Vec<String>, Failure>,
+    accessed: bool,
+    mut response: Response<B>,
+) -> Response<B> {
+    match outcome {
+        Ok(cookies) => {
+            let headers = response.headers_mut();
+            for cookie in cookies {
+                match HeaderValue::try_from(cookie) {
+                    Ok(value) => drop(headers.append(SET_COOKIE, value)),
+                    Err(_) => tracing::error!(
+                        "a session cookie is not a valid header value; check cookie_domain and cookie_path"
+                    ),
+                }
+            }
+        }
+        Err(failure) => {
+            let status = StatusCode::from_u16(failure.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+            response = Response::new(B::from(failure.message));
+            *response.status_mut() = status;
+            let headers = response.headers_mut();
+            headers.insert(CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=utf-8"));
+            headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        }
+    }
+    if accessed {
+        response.headers_mut().append(VARY, HeaderValue::from_static("Cookie"));
+    }
+    response
+}
+
+impl<F, B> fmt::Debug for ResponseFuture<F, B> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ResponseFuture").finish_non_exhaustive()
     }

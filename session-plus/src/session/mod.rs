@@ -30,11 +30,13 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use futures_util::future::try_join_all;
+use http::HeaderMap;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::{Map, Value};
 use tokio::sync::{Mutex, MutexGuard};
 
+use crate::cookies;
 use crate::manager::ManagerInner;
 pub use record::{Id, Record, Update, ID_BYTES, ID_LEN};
 pub(crate) use state::{Failure, SubSession};
@@ -55,8 +57,13 @@ struct Inner {
 }
 
 impl Session {
-    pub(crate) fn new(manager: Arc<ManagerInner>, cookies: Vec<Option<String>>) -> Self {
-        let subs = cookies.into_iter().map(|value| Mutex::new(SubSession::new(value))).collect();
+    pub(crate) fn new(manager: Arc<ManagerInner>, headers: Option<&HeaderMap>) -> Self {
+        let mut subs: Box<[_]> = manager.sessions.iter().map(|_| Mutex::new(SubSession::new())).collect();
+        if let Some(headers) = headers {
+            cookies::request_values(headers, &manager.names, |index, value| {
+                subs[index].get_mut().offer_request_value(value);
+            });
+        }
         Self { inner: Arc::new(Inner { manager, subs, accessed: AtomicBool::new(false) }) }
     }
 
@@ -238,6 +245,28 @@ impl Session {
     /// Whether any session was read or changed during this request (then `Vary: Cookie` is sent).
     pub fn was_accessed(&self) -> bool {
         self.inner.accessed.load(Ordering::Relaxed)
+    }
+
+    /// Saves every session at once when none needs its store and this handle is the request's
+    /// last (no lock to take, nothing to await: the common case of cookie-only requests); `None`
+    /// when [`finalize`](Self::finalize) must do it.
+    pub(crate) fn finalize_now(&mut self) -> Option<std::result::Result<Vec<String>, Failure>> {
+        let inner = Arc::get_mut(&mut self.inner)?;
+        let sessions = &inner.manager.sessions;
+        let subs = inner.subs.iter_mut().map(Mutex::get_mut);
+        if subs.zip(sessions).any(|(sub, spec)| sub.needs_store(spec)) {
+            return None;
+        }
+        let now = inner.manager.clock.now();
+        let mut cookies = Vec::new();
+        for (sub, spec) in inner.subs.iter_mut().map(Mutex::get_mut).zip(sessions) {
+            match sub.finalize_now(spec, now) {
+                Ok(Some(cookie)) => cookies.push(cookie),
+                Ok(None) => {}
+                Err(failure) => return Some(Err(failure)),
+            }
+        }
+        Some(Ok(cookies))
     }
 
     /// Saves every changed session, concurrently; returns the `Set-Cookie` values to send.

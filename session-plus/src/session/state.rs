@@ -15,7 +15,7 @@ use serde_json::{Map, Value};
 
 use super::{Error, Id, Record, Update};
 use crate::codec::{CookieCodec, CookieContents};
-use crate::cookies;
+use crate::cookies::{self, RequestCookie};
 use crate::manager::{Backend, SessionSpec};
 use crate::store::SessionStore;
 
@@ -33,7 +33,7 @@ enum LoadState {
 #[derive(Debug)]
 pub(crate) struct SubSession {
     /// The cookie's value as the client sent it.
-    request_value: Option<String>,
+    request_value: Option<RequestCookie>,
     state: LoadState,
     /// The id of the valid record this request found (server-side sessions).
     id: Option<Id>,
@@ -63,9 +63,9 @@ pub(crate) struct Failure {
 }
 
 impl SubSession {
-    pub(crate) fn new(request_value: Option<String>) -> Self {
+    pub(crate) fn new() -> Self {
         Self {
-            request_value,
+            request_value: None,
             state: LoadState::NotLoaded,
             id: None,
             expired_id: None,
@@ -80,6 +80,15 @@ impl SubSession {
             stamp: 0,
             key_index: 0,
         }
+    }
+
+    /// Takes the request's cookie for this session; the first one sent wins.
+    pub(crate) fn offer_request_value(&mut self, value: RequestCookie) {
+        self.request_value.get_or_insert(value);
+    }
+
+    fn request_value(&self) -> Option<&str> {
+        self.request_value.as_ref().map(RequestCookie::as_str)
     }
 
     /// Loads the session once; later calls return at once (or repeat the failure).
@@ -109,7 +118,7 @@ impl SubSession {
     }
 
     fn load_cookie(&mut self, spec: &SessionSpec, codec: &CookieCodec, now: i64) {
-        let Some(value) = &self.request_value else {
+        let Some(value) = self.request_value() else {
             return;
         };
         let name = &spec.config.cookie_name;
@@ -170,7 +179,7 @@ impl SubSession {
 
     /// The id in the request's cookie, if it is well-formed (and signed, with `use_signer`).
     fn request_id(&self, spec: &SessionSpec) -> Option<Id> {
-        let value = self.request_value.as_deref()?;
+        let value = self.request_value()?;
         let text = match &spec.id_signer {
             Some(signer) => signer.verify(&spec.config.cookie_name, value)?,
             None => value,
@@ -196,8 +205,36 @@ impl SubSession {
         self.cleared = true;
     }
 
+    /// Whether saving this session talks to its store: a server-side session this request loaded.
+    /// Every other save is [`finalize_now`](Self::finalize_now), with no I/O.
+    pub(crate) fn needs_store(&self, spec: &SessionSpec) -> bool {
+        matches!(spec.backend, Backend::Store(_)) && self.state == LoadState::Loaded
+    }
+
     /// Saves what changed; returns the `Set-Cookie` value to send, if any.
     pub(crate) async fn finalize(&mut self, spec: &SessionSpec, now: i64) -> Result<Option<String>, Failure> {
+        let (Backend::Store(store), LoadState::Loaded) = (&spec.backend, self.state) else {
+            return self.finalize_now(spec, now);
+        };
+        let config = &spec.config;
+        let cookie = self.finalize_store(spec, store, now).await.map_err(|error| {
+            tracing::error!(
+                session = %config.cookie_name,
+                backend = store.backend_name(),
+                %error,
+                "session store failed to save"
+            );
+            Failure {
+                status: config.save_error_status,
+                message: format!("session `{}` could not be saved", config.cookie_name),
+            }
+        })?;
+        cookie.map(|cookie| cookies::checked(config, cookie)).transpose()
+    }
+
+    /// The save of a session that needs no store ([`needs_store`](Self::needs_store) is false):
+    /// a cookie session, or a server-side one this request did not load.
+    pub(crate) fn finalize_now(&mut self, spec: &SessionSpec, now: i64) -> Result<Option<String>, Failure> {
         let config = &spec.config;
         if self.state == LoadState::Failed {
             return Err(Failure {
@@ -205,22 +242,14 @@ impl SubSession {
                 message: format!("session `{}` is unavailable", config.cookie_name),
             });
         }
-        let cookie = match &spec.backend {
-            Backend::Cookie(codec) => self.finalize_cookie(spec, codec, now)?,
-            Backend::Store(store) => self.finalize_store(spec, store, now).await.map_err(|error| {
-                tracing::error!(
-                    session = %config.cookie_name,
-                    backend = store.backend_name(),
-                    %error,
-                    "session store failed to save"
-                );
-                Failure {
-                    status: config.save_error_status,
-                    message: format!("session `{}` could not be saved", config.cookie_name),
-                }
-            })?,
-        };
-        cookie.map(|cookie| cookies::checked(config, cookie)).transpose()
+        match &spec.backend {
+            Backend::Cookie(codec) => {
+                let cookie = self.finalize_cookie(spec, codec, now)?;
+                cookie.map(|cookie| cookies::checked(config, cookie)).transpose()
+            }
+            // Not used by this request: nothing to save.
+            Backend::Store(_) => Ok(None),
+        }
     }
 
     fn finalize_cookie(
@@ -233,7 +262,7 @@ impl SubSession {
         if self.state == LoadState::NotLoaded {
             // Refreshing needs the issue time; verify the cookie only when the time it claims says a
             // refresh is due (a forged claim can only skip a refresh). No I/O either way.
-            let Some(value) = self.request_value.as_deref().filter(|_| config.refresh_on_request) else {
+            let Some(value) = self.request_value().filter(|_| config.refresh_on_request) else {
                 return Ok(None);
             };
             if let Some((issued_at, permanent)) = codec.peek_issued_at(value) {
@@ -285,11 +314,6 @@ impl SubSession {
         now: i64,
     ) -> Result<Option<String>, crate::store::Error> {
         let config = &spec.config;
-        match self.state {
-            // Not used by this request, or failed to load (the response is already an error).
-            LoadState::NotLoaded | LoadState::Failed => return Ok(None),
-            LoadState::Loaded => {}
-        }
         if let Some(expired) = self.expired_id.take() {
             store.delete(&spec.key(&expired)).await?;
         }

@@ -3,175 +3,237 @@
 //! One row per session. `data` is a JSON object mapping each field to its value's JSON text, so
 //! a request's changes apply as one `json_patch` (a string value replaces, `null` removes) and two
 //! requests that change different fields both survive. `expires_at` is indexed for the purge.
+//!
+//! SQLite calls block, so each connection lives on a thread of its own and requests reach it over
+//! a channel: one writer thread, which owns the only writing connection (SQLite has one writer at a
+//! time, and queueing here is much cheaper than colliding on the file lock), and a few reader
+//! threads sharing one queue of loads. The writer takes every write already queued (up to 256)
+//! and runs them in one transaction, answering only after its `COMMIT`: one commit per batch
+//! instead of one per write (group commit), and one thread wake-up per request. An in-memory
+//! database has a single connection, so its writer thread serves the loads too.
 
-use std::str::FromStr;
+use std::sync::Arc;
+use std::thread;
 use std::time::Duration;
 
 use async_trait::async_trait;
-
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::Row;
+use crossbeam_channel::{Receiver, Sender};
+use rusqlite::{Connection, OpenFlags, OptionalExtension};
+use tokio::sync::oneshot;
 
 use super::sql::{backend, decode_text_fields, text_patch};
-use super::{Record, Result, SessionStore, Update};
+use super::{Error, Record, Result, SessionStore, Update};
 use crate::config::{ConfigError, SessionConfig};
+
+/// The most writes the writer thread takes into one transaction.
+const WRITE_BATCH: usize = 256;
+
+/// The most loads a reader thread takes off the queue at once (and reads in one snapshot).
+const READ_BATCH: usize = 32;
+
+/// The most reader threads a store starts (fewer on a machine with fewer cores).
+const MAX_READERS: usize = 4;
+
+/// How long a connection waits for a lock another process holds before giving up.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// A SQLite-backed store.
 ///
-/// ```no_run
-/// use session_plus::store::SqliteStore;
-/// # async fn run() -> Result<(), session_plus::store::Error> {
-/// let store = SqliteStore::open("sessions.db").await?;
+/// Cloning is cheap: clones share the database connections and their threads, which end once the
+/// last clone is dropped.
+///
+/// ```
+/// use session_plus::store::{Record, SessionStore, SqliteStore};
+/// # tokio_test_block(async {
+/// let store = SqliteStore::open(":memory:").await?;
 /// store.migrate().await?;
-/// # Ok(()) }
+/// let record = Record { created_at: 0, expires_at: 100, ..Default::default() };
+/// assert!(store.create("session:k", &record).await?);
+/// assert_eq!(store.load("session:k").await?, Some(record));
+/// # Ok::<(), session_plus::store::Error>(())
+/// # });
+/// # fn tokio_test_block<F: std::future::Future>(f: F) -> F::Output {
+/// #     tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(f)
+/// # }
 /// ```
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
-    pool: SqlitePool,
-    table: String,
+    /// The writer thread's queue.
+    writer: Sender<Write>,
+    /// The reader threads' queue; `None` for an in-memory database, whose writer serves loads.
+    readers: Option<Sender<Read>>,
+    /// The statements for the store's table.
+    sql: Arc<Statements>,
 }
 
 impl SqliteStore {
-    /// Opens (creating if missing) the database at `path_or_url` (a file path or a `sqlite:` URL)
-    /// in WAL mode, with a busy timeout so concurrent writers wait rather than fail.
+    /// Opens (creating if missing) the database at `path_or_url` in WAL mode, with
+    /// `synchronous = NORMAL` and a 10-second busy timeout, and starts its threads.
+    ///
+    /// `path_or_url` is a file path (`sessions.db`, `/var/lib/app/sessions.db`, `:memory:`, or a
+    /// SQLite `file:` URI), or a `sqlite:` URL: `sqlite://sessions.db` (relative),
+    /// `sqlite:///var/lib/app/sessions.db` (absolute), `sqlite::memory:`, with SQLite's URI
+    /// parameters after `?` (such as `mode=ro`). An in-memory database lives as long as the store.
+    ///
+    /// ```no_run
+    /// use session_plus::store::SqliteStore;
+    /// # async fn run() -> Result<(), session_plus::store::Error> {
+    /// let store = SqliteStore::open("sqlite://sessions.db").await?;
+    /// store.migrate().await?;
+    /// # Ok(()) }
+    /// ```
     ///
     /// # Errors
-    /// The file cannot be opened or created.
+    /// The file cannot be opened or created, or is not a SQLite database.
     pub async fn open(path_or_url: &str) -> Result<Self> {
-        let options = if path_or_url.starts_with("sqlite:") {
-            SqliteConnectOptions::from_str(path_or_url).map_err(backend)?
-        } else {
-            SqliteConnectOptions::new().filename(path_or_url)
-        };
-        let options = options
-            .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Normal)
-            .busy_timeout(Duration::from_secs(10));
-        let pool = SqlitePoolOptions::new().max_connections(8).connect_with(options).await.map_err(backend)?;
-        Ok(Self::new(pool))
-    }
+        let target = Target::parse(path_or_url);
+        let sql = Arc::new(Statements::new("sessions"));
 
-    /// A store on an existing pool, using the table `sessions`.
-    pub fn new(pool: SqlitePool) -> Self {
-        Self { pool, table: "sessions".to_owned() }
+        let (writer, queue) = crossbeam_channel::unbounded();
+        let (ready, opened) = oneshot::channel();
+        let name = target.name.clone();
+        spawn("sp-sqlite-writer", move || match connect(&name, Role::Writer) {
+            Ok(conn) => {
+                if ready.send(Ok(())).is_ok() {
+                    write_loop(&conn, &queue);
+                }
+            }
+            Err(e) => drop(ready.send(Err(backend(e)))),
+        })?;
+        opened.await.map_err(|_| stopped(WRITER))??;
+
+        let readers = if target.in_memory {
+            None
+        } else {
+            let count = thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, MAX_READERS);
+            let (readers, queue) = crossbeam_channel::unbounded();
+            let mut openings = Vec::with_capacity(count);
+            for _ in 0..count {
+                let (ready, opened) = oneshot::channel();
+                let (name, queue) = (target.name.clone(), queue.clone());
+                spawn("sp-sqlite-reader", move || match connect(&name, Role::Reader) {
+                    Ok(conn) => {
+                        if ready.send(Ok(())).is_ok() {
+                            read_loop(&conn, &queue);
+                        }
+                    }
+                    Err(e) => drop(ready.send(Err(backend(e)))),
+                })?;
+                openings.push(opened);
+            }
+            // On an error, dropping the queues ends the threads already started.
+            for opened in openings {
+                opened.await.map_err(|_| stopped(READERS))??;
+            }
+            Some(readers)
+        };
+        Ok(Self { writer, readers, sql })
     }
 
     /// Uses another table; its name must be a plain SQL identifier.
+    ///
+    /// ```
+    /// use session_plus::store::SqliteStore;
+    /// # tokio_test_block(async {
+    /// let store = SqliteStore::open(":memory:").await?;
+    /// let store = store.with_table_name("web_sessions").expect("a plain identifier");
+    /// store.migrate().await?;
+    /// assert!(store.clone().with_table_name("web-sessions").is_err());
+    /// # Ok::<(), session_plus::store::Error>(())
+    /// # });
+    /// # fn tokio_test_block<F: std::future::Future>(f: F) -> F::Output {
+    /// #     tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(f)
+    /// # }
+    /// ```
     ///
     /// # Errors
     /// The name is empty or has characters other than ASCII letters, digits and `_`.
     pub fn with_table_name(mut self, table: impl Into<String>) -> std::result::Result<Self, String> {
         let table = table.into();
         super::sql::check_table_name(&table)?;
-        self.table = table;
+        self.sql = Arc::new(Statements::new(&table));
         Ok(self)
     }
 
-    /// Creates the table and its index if they do not exist.
+    /// Creates the table and its index if they do not exist, in one transaction.
+    ///
+    /// ```
+    /// use session_plus::store::SqliteStore;
+    /// # tokio_test_block(async {
+    /// let store = SqliteStore::open(":memory:").await?;
+    /// store.migrate().await?;
+    /// store.migrate().await?; // again: harmless
+    /// # Ok::<(), session_plus::store::Error>(())
+    /// # });
+    /// # fn tokio_test_block<F: std::future::Future>(f: F) -> F::Output {
+    /// #     tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(f)
+    /// # }
+    /// ```
     ///
     /// # Errors
     /// The database refuses the statements.
     pub async fn migrate(&self) -> Result<()> {
-        let table = &self.table;
-        sqlx::query(&format!(
-            "CREATE TABLE IF NOT EXISTS {table} (
-                id TEXT PRIMARY KEY NOT NULL,
-                data TEXT NOT NULL,
-                created_at INTEGER NOT NULL,
-                expires_at INTEGER NOT NULL,
-                permanent INTEGER NOT NULL DEFAULT 0
-            )"
-        ))
-        .execute(&self.pool)
-        .await
-        .map_err(backend)?;
-        sqlx::query(&format!("CREATE INDEX IF NOT EXISTS {table}_expires_at ON {table} (expires_at)"))
-            .execute(&self.pool)
-            .await
-            .map_err(backend)?;
-        Ok(())
+        self.write(|sql, reply| Write::Migrate { sql, reply }).await
     }
 
-    /// The connection pool.
-    pub fn pool(&self) -> &SqlitePool {
-        &self.pool
+    /// Sends a write to the writer thread and waits for its answer.
+    async fn write<T>(&self, write: impl FnOnce(Arc<Statements>, Reply<T>) -> Write) -> Result<T> {
+        let (reply, answer) = oneshot::channel();
+        self.writer.send(write(Arc::clone(&self.sql), reply)).map_err(|_| stopped(WRITER))?;
+        answer.await.map_err(|_| stopped(WRITER))?
     }
 }
 
 #[async_trait]
 impl SessionStore for SqliteStore {
     async fn load(&self, key: &str) -> Result<Option<Record>> {
-        let row =
-            sqlx::query(&format!("SELECT data, created_at, expires_at, permanent FROM {} WHERE id = ?1", self.table))
-                .bind(key)
-                .fetch_optional(&self.pool)
-                .await
-                .map_err(backend)?;
-        let Some(row) = row else { return Ok(None) };
-        let data: String = row.try_get(0).map_err(backend)?;
+        let (reply, answer) = oneshot::channel();
+        let read = Read { sql: Arc::clone(&self.sql), key: key.to_owned(), reply };
+        let from = match &self.readers {
+            Some(readers) => readers.send(read).map_err(|_| READERS),
+            None => self.writer.send(Write::Load(read)).map_err(|_| WRITER),
+        };
+        from.map_err(stopped)?;
+        let Some(row) = answer.await.map_err(|_| stopped(if self.readers.is_some() { READERS } else { WRITER }))??
+        else {
+            return Ok(None);
+        };
         Ok(Some(Record {
-            fields: decode_text_fields(&data)?,
-            created_at: row.try_get(1).map_err(backend)?,
-            expires_at: row.try_get(2).map_err(backend)?,
-            permanent: row.try_get::<i64, _>(3).map_err(backend)? != 0,
+            fields: decode_text_fields(&row.data)?,
+            created_at: row.created_at,
+            expires_at: row.expires_at,
+            permanent: row.permanent,
         }))
     }
 
     async fn create(&self, key: &str, record: &Record) -> Result<bool> {
-        let patch = text_patch(&record.fields, &[]);
-        let done = sqlx::query(&format!(
-            "INSERT INTO {} (id, data, created_at, expires_at, permanent) VALUES (?1, ?2, ?3, ?4, ?5)
-             ON CONFLICT (id) DO NOTHING",
-            self.table
-        ))
-        .bind(key)
-        .bind(patch)
-        .bind(record.created_at)
-        .bind(record.expires_at)
-        .bind(record.permanent)
-        .execute(&self.pool)
-        .await
-        .map_err(backend)?;
-        Ok(done.rows_affected() == 1)
+        let row = Row {
+            data: text_patch(&record.fields, &[]),
+            created_at: record.created_at,
+            expires_at: record.expires_at,
+            permanent: record.permanent,
+        };
+        let key = key.to_owned();
+        self.write(|sql, reply| Write::Create { sql, key, row, reply }).await
     }
 
     async fn update(&self, key: &str, update: &Update) -> Result<bool> {
-        let query = if update.set.is_empty() && update.remove.is_empty() {
-            format!("UPDATE {} SET expires_at = ?2, permanent = ?3 WHERE id = ?1", self.table)
+        let patch = if update.set.is_empty() && update.remove.is_empty() {
+            None
         } else {
-            format!(
-                "UPDATE {} SET expires_at = ?2, permanent = ?3, data = json_patch(data, ?4) WHERE id = ?1",
-                self.table
-            )
+            Some(text_patch(&update.set, &update.remove))
         };
-        let done = sqlx::query(&query)
-            .bind(key)
-            .bind(update.expires_at)
-            .bind(update.permanent)
-            .bind(text_patch(&update.set, &update.remove))
-            .execute(&self.pool)
-            .await
-            .map_err(backend)?;
-        Ok(done.rows_affected() == 1)
+        let (key, expires_at, permanent) = (key.to_owned(), update.expires_at, update.permanent);
+        self.write(|sql, reply| Write::Update { sql, key, expires_at, permanent, patch, reply }).await
     }
 
     async fn delete(&self, key: &str) -> Result<()> {
-        sqlx::query(&format!("DELETE FROM {} WHERE id = ?1", self.table))
-            .bind(key)
-            .execute(&self.pool)
-            .await
-            .map_err(backend)?;
-        Ok(())
+        let key = key.to_owned();
+        self.write(|sql, reply| Write::Delete { sql, key, reply }).await
     }
 
     async fn purge_expired(&self, now: i64) -> Result<u64> {
-        let done = sqlx::query(&format!("DELETE FROM {} WHERE expires_at <= ?1", self.table))
-            .bind(now)
-            .execute(&self.pool)
-            .await
-            .map_err(backend)?;
-        Ok(done.rows_affected())
+        self.write(|sql, reply| Write::Purge { sql, now, reply }).await
     }
 
     fn backend_name(&self) -> &'static str {
@@ -202,5 +264,501 @@ impl super::sql::SqlStore for SqliteStore {
 
     async fn create_schema(&self) -> Result<()> {
         self.migrate().await
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The threads.
+
+/// Which thread a failure message names.
+const WRITER: &str = "writer";
+const READERS: &str = "reader";
+
+/// The error for a request whose thread is gone (it can only have panicked, or failed to start).
+fn stopped(which: &str) -> Error {
+    Error::Backend(format!("the SQLite store's {which} thread has stopped").into())
+}
+
+/// Starts a named thread.
+fn spawn(name: &str, body: impl FnOnce() + Send + 'static) -> Result<()> {
+    thread::Builder::new().name(name.to_owned()).spawn(body).map(drop).map_err(backend)
+}
+
+/// Where the connections go: what `sqlite3_open_v2` gets, and whether it is an in-memory
+/// database (which exists once per connection, so it gets only one).
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Target {
+    name: String,
+    in_memory: bool,
+}
+
+impl Target {
+    /// A file path, `:memory:` or a `file:` URI as it is; a `sqlite:` URL as a `file:` URI.
+    fn parse(path_or_url: &str) -> Self {
+        let name = match path_or_url.strip_prefix("sqlite:") {
+            Some(rest) => {
+                let rest = rest.strip_prefix("//").unwrap_or(rest);
+                // `#` would start the URI's fragment; SQLite decodes `%23` back.
+                format!("file:{}", rest.replace('#', "%23"))
+            }
+            None => path_or_url.to_owned(),
+        };
+        let in_memory = {
+            let (path, params) = match name.strip_prefix("file:") {
+                Some(uri) => uri.split_once('?').unwrap_or((uri, "")),
+                None => (name.as_str(), ""),
+            };
+            // An empty name is a private temporary database: one connection too.
+            path.is_empty() || path == ":memory:" || params.split('&').any(|param| param == "mode=memory")
+        };
+        Self { name, in_memory }
+    }
+}
+
+/// What a connection is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Role {
+    Writer,
+    Reader,
+}
+
+/// Opens a connection. The writer sets WAL mode (which stays with the file) before the readers
+/// open theirs; readers refuse to write.
+fn connect(name: &str, role: Role) -> rusqlite::Result<Connection> {
+    let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
+        | OpenFlags::SQLITE_OPEN_CREATE
+        | OpenFlags::SQLITE_OPEN_URI
+        | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let conn = Connection::open_with_flags(name, flags)?;
+    conn.busy_timeout(BUSY_TIMEOUT)?;
+    conn.set_prepared_statement_cache_capacity(32);
+    match role {
+        Role::Writer => {
+            // Reads the file too, so a file that is not a database fails here, at open.
+            let _mode: String = conn.pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get(0))?;
+            conn.pragma_update(None, "synchronous", "NORMAL")?;
+        }
+        Role::Reader => conn.pragma_update(None, "query_only", true)?,
+    }
+    Ok(conn)
+}
+
+/// A reply channel.
+type Reply<T> = oneshot::Sender<Result<T>>;
+
+/// A record as stored: `data` is still the column's JSON text, decoded by the caller so the
+/// database threads do only database work.
+#[derive(Debug)]
+struct Row {
+    data: String,
+    created_at: i64,
+    expires_at: i64,
+    permanent: bool,
+}
+
+/// The SQL of every statement, for one table.
+#[derive(Debug)]
+struct Statements {
+    table: String,
+    load: String,
+    create: String,
+    touch: String,
+    patch: String,
+    delete: String,
+    purge: String,
+}
+
+impl Statements {
+    fn new(table: &str) -> Self {
+        Self {
+            table: table.to_owned(),
+            load: format!("SELECT data, created_at, expires_at, permanent FROM {table} WHERE id = ?1"),
+            create: format!(
+                "INSERT INTO {table} (id, data, created_at, expires_at, permanent) VALUES (?1, ?2, ?3, ?4, ?5)
+                 ON CONFLICT (id) DO NOTHING"
+            ),
+            touch: format!("UPDATE {table} SET expires_at = ?2, permanent = ?3 WHERE id = ?1"),
+            patch: format!(
+                "UPDATE {table} SET expires_at = ?2, permanent = ?3, data = json_patch(data, ?4) WHERE id = ?1"
+            ),
+            delete: format!("DELETE FROM {table} WHERE id = ?1"),
+            purge: format!("DELETE FROM {table} WHERE expires_at <= ?1"),
+        }
+    }
+}
+
+/// A load, for a reader thread (or the writer thread of an in-memory database).
+#[derive(Debug)]
+struct Read {
+    sql: Arc<Statements>,
+    key: String,
+    reply: Reply<Option<Row>>,
+}
+
+/// A request for the writer thread.
+#[derive(Debug)]
+enum Write {
+    Load(Read),
+    Create {
+        sql: Arc<Statements>,
+        key: String,
+        row: Row,
+        reply: Reply<bool>,
+    },
+    Update {
+        sql: Arc<Statements>,
+        key: String,
+        expires_at: i64,
+        permanent: bool,
+        patch: Option<String>,
+        reply: Reply<bool>,
+    },
+    Delete {
+        sql: Arc<Statements>,
+        key: String,
+        reply: Reply<()>,
+    },
+    Purge {
+        sql: Arc<Statements>,
+        now: i64,
+        reply: Reply<u64>,
+    },
+    Migrate {
+        sql: Arc<Statements>,
+        reply: Reply<()>,
+    },
+}
+
+/// A write that succeeded inside the open transaction: its answer, sent once the transaction
+/// commits, or replaced by an error if it does not.
+#[derive(Debug)]
+enum Done {
+    Load(Reply<Option<Row>>, Option<Row>),
+    Bool(Reply<bool>, bool),
+    Unit(Reply<()>),
+    Count(Reply<u64>, u64),
+}
+
+impl Done {
+    /// Sends the answer. A caller that stopped waiting does not matter.
+    fn send(self) {
+        match self {
+            Self::Load(reply, row) => drop(reply.send(Ok(row))),
+            Self::Bool(reply, done) => drop(reply.send(Ok(done))),
+            Self::Unit(reply) => drop(reply.send(Ok(()))),
+            Self::Count(reply, count) => drop(reply.send(Ok(count))),
+        }
+    }
+
+    /// Answers with an error instead: the transaction was not committed.
+    fn fail(self, why: &str) {
+        let error = || Error::Backend(why.into());
+        match self {
+            Self::Load(reply, _) => drop(reply.send(Err(error()))),
+            Self::Bool(reply, _) => drop(reply.send(Err(error()))),
+            Self::Unit(reply) => drop(reply.send(Err(error()))),
+            Self::Count(reply, _) => drop(reply.send(Err(error()))),
+        }
+    }
+}
+
+/// Sends a failed write's error at once, or keeps a successful one's answer for after the commit.
+fn finish<T>(reply: Reply<T>, result: rusqlite::Result<T>, done: impl FnOnce(Reply<T>, T) -> Done) -> Option<Done> {
+    match result {
+        Ok(value) => Some(done(reply, value)),
+        Err(e) => {
+            drop(reply.send(Err(backend(e))));
+            None
+        }
+    }
+}
+
+impl Write {
+    /// Runs the write in the open transaction: `None` when it failed (and has had its error).
+    fn run(self, conn: &Connection) -> Option<Done> {
+        match self {
+            Self::Load(Read { sql, key, reply }) => finish(reply, load(conn, &sql, &key), Done::Load),
+            Self::Create { sql, key, row, reply } => {
+                let result = conn.prepare_cached(&sql.create).and_then(|mut statement| {
+                    statement.execute((&key, &row.data, row.created_at, row.expires_at, row.permanent))
+                });
+                finish(reply, result.map(|changed| changed == 1), Done::Bool)
+            }
+            Self::Update { sql, key, expires_at, permanent, patch, reply } => {
+                let result = match &patch {
+                    None => conn
+                        .prepare_cached(&sql.touch)
+                        .and_then(|mut statement| statement.execute((&key, expires_at, permanent))),
+                    Some(patch) => conn
+                        .prepare_cached(&sql.patch)
+                        .and_then(|mut statement| statement.execute((&key, expires_at, permanent, patch))),
+                };
+                finish(reply, result.map(|changed| changed == 1), Done::Bool)
+            }
+            Self::Delete { sql, key, reply } => {
+                let result = conn.prepare_cached(&sql.delete).and_then(|mut statement| statement.execute([&key]));
+                finish(reply, result.map(drop), |reply, ()| Done::Unit(reply))
+            }
+            Self::Purge { sql, now, reply } => {
+                let result = conn.prepare_cached(&sql.purge).and_then(|mut statement| statement.execute([now]));
+                finish(reply, result.map(|purged| purged as u64), Done::Count)
+            }
+            Self::Migrate { sql, reply } => finish(reply, migrate(conn, &sql.table), |reply, ()| Done::Unit(reply)),
+        }
+    }
+
+    /// Answers with an error without running.
+    fn fail(self, why: &str) {
+        let error = || Error::Backend(why.into());
+        match self {
+            Self::Load(read) => drop(read.reply.send(Err(error()))),
+            Self::Create { reply, .. } | Self::Update { reply, .. } => drop(reply.send(Err(error()))),
+            Self::Delete { reply, .. } | Self::Migrate { reply, .. } => drop(reply.send(Err(error()))),
+            Self::Purge { reply, .. } => drop(reply.send(Err(error()))),
+        }
+    }
+}
+
+/// The record under `key`.
+fn load(conn: &Connection, sql: &Statements, key: &str) -> rusqlite::Result<Option<Row>> {
+    let mut statement = conn.prepare_cached(&sql.load)?;
+    statement
+        .query_row([key], |row| {
+            Ok(Row {
+                data: row.get(0)?,
+                created_at: row.get(1)?,
+                expires_at: row.get(2)?,
+                permanent: row.get::<_, i64>(3)? != 0,
+            })
+        })
+        .optional()
+}
+
+/// Creates the table and its index, both or neither.
+fn migrate(conn: &Connection, table: &str) -> rusqlite::Result<()> {
+    conn.execute_batch("SAVEPOINT migrate")?;
+    let result = conn.execute_batch(&format!(
+        "CREATE TABLE IF NOT EXISTS {table} (
+            id TEXT PRIMARY KEY NOT NULL,
+            data TEXT NOT NULL,
+            created_at INTEGER NOT NULL,
+            expires_at INTEGER NOT NULL,
+            permanent INTEGER NOT NULL DEFAULT 0
+        );
+        CREATE INDEX IF NOT EXISTS {table}_expires_at ON {table} (expires_at);"
+    ));
+    match result {
+        Ok(()) => conn.execute_batch("RELEASE migrate"),
+        Err(e) => {
+            // Unless the error already ended the whole transaction.
+            if !conn.is_autocommit() {
+                drop(conn.execute_batch("ROLLBACK TO migrate; RELEASE migrate"));
+            }
+            Err(e)
+        }
+    }
+}
+
+/// Runs a statement without parameters, such as `BEGIN`, through the statement cache.
+fn run(conn: &Connection, sql: &str) -> rusqlite::Result<()> {
+    conn.prepare_cached(sql)?.execute([]).map(drop)
+}
+
+/// Moves what is already queued into `batch`, up to `cap` in all.
+fn drain<T>(queue: &Receiver<T>, batch: &mut Vec<T>, cap: usize) {
+    while batch.len() < cap {
+        match queue.try_recv() {
+            Ok(item) => batch.push(item),
+            Err(_) => break,
+        }
+    }
+}
+
+/// The writer thread: waits for a write, takes every other one queued, runs them in one
+/// transaction. Ends when every store clone is gone.
+fn write_loop(conn: &Connection, queue: &Receiver<Write>) {
+    let mut batch = Vec::with_capacity(WRITE_BATCH);
+    while let Ok(first) = queue.recv() {
+        batch.push(first);
+        drain(queue, &mut batch, WRITE_BATCH);
+        write_batch(conn, &mut batch);
+    }
+}
+
+/// Runs `batch` in one transaction and answers every write in it: a write that fails gets its
+/// error at once (SQLite undoes the failed statement alone); the others get their answers once
+/// `COMMIT` succeeds, or an error if the transaction is lost. If a failure makes SQLite roll back
+/// the whole transaction, the writes before it get an error and the rest go on in a new one.
+fn write_batch(conn: &Connection, batch: &mut Vec<Write>) {
+    let mut done: Vec<Done> = Vec::with_capacity(batch.len());
+    let mut writes = batch.drain(..);
+    'transaction: loop {
+        if let Err(e) = run(conn, "BEGIN IMMEDIATE") {
+            let why = format!("cannot begin a SQLite transaction: {e}");
+            writes.for_each(|write| write.fail(&why));
+            return;
+        }
+        for write in writes.by_ref() {
+            match write.run(conn) {
+                Some(answer) => done.push(answer),
+                None if conn.is_autocommit() => {
+                    // The failure rolled the whole transaction back.
+                    let why = "the SQLite transaction was rolled back by another write's failure";
+                    done.drain(..).for_each(|answer| answer.fail(why));
+                    continue 'transaction;
+                }
+                None => {}
+            }
+        }
+        break;
+    }
+    match run(conn, "COMMIT") {
+        Ok(()) => done.into_iter().for_each(Done::send),
+        Err(e) => {
+            if !conn.is_autocommit() {
+                drop(conn.execute_batch("ROLLBACK"));
+            }
+            let why = format!("the SQLite transaction failed to commit: {e}");
+            done.into_iter().for_each(|answer| answer.fail(&why));
+        }
+    }
+}
+
+/// A reader thread: waits for a load, takes the others queued, answers each as it goes (in one
+/// read transaction when there are several). Ends when every store clone is gone.
+fn read_loop(conn: &Connection, queue: &Receiver<Read>) {
+    let mut batch = Vec::with_capacity(READ_BATCH);
+    while let Ok(first) = queue.recv() {
+        batch.push(first);
+        drain(queue, &mut batch, READ_BATCH);
+        let snapshot = batch.len() > 1 && run(conn, "BEGIN").is_ok();
+        for Read { sql, key, reply } in batch.drain(..) {
+            drop(reply.send(load(conn, &sql, &key).map_err(backend)));
+        }
+        if snapshot && run(conn, "COMMIT").is_err() && !conn.is_autocommit() {
+            drop(conn.execute_batch("ROLLBACK"));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn targets() {
+        let file = |name: &str| Target { name: name.to_owned(), in_memory: false };
+        let memory = |name: &str| Target { name: name.to_owned(), in_memory: true };
+        assert_eq!(Target::parse("sessions.db"), file("sessions.db"));
+        assert_eq!(Target::parse("/var/lib/app/s.db"), file("/var/lib/app/s.db"));
+        assert_eq!(Target::parse(":memory:"), memory(":memory:"));
+        assert_eq!(Target::parse(""), memory(""));
+        assert_eq!(Target::parse("file::memory:"), memory("file::memory:"));
+        assert_eq!(Target::parse("file:s.db?mode=memory&cache=shared"), memory("file:s.db?mode=memory&cache=shared"));
+        assert_eq!(Target::parse("sqlite://sessions.db"), file("file:sessions.db"));
+        assert_eq!(Target::parse("sqlite:sessions.db"), file("file:sessions.db"));
+        assert_eq!(Target::parse("sqlite:///var/lib/s.db?mode=rwc"), file("file:/var/lib/s.db?mode=rwc"));
+        assert_eq!(Target::parse("sqlite://a#b.db"), file("file:a%23b.db"));
+        assert_eq!(Target::parse("sqlite::memory:"), memory("file::memory:"));
+        assert_eq!(Target::parse("sqlite://s.db?mode=memory"), memory("file:s.db?mode=memory"));
+    }
+
+    #[tokio::test]
+    async fn a_stopped_thread_is_an_error_not_a_panic_or_a_hang() {
+        let (writer, queue) = crossbeam_channel::unbounded();
+        let (readers, read_queue) = crossbeam_channel::unbounded();
+        let store = SqliteStore { writer, readers: Some(readers), sql: Arc::new(Statements::new("sessions")) };
+        // A thread that takes a request and dies without answering.
+        let taker = thread::spawn(move || drop(queue.recv()));
+        let err = store.delete("session:k").await.unwrap_err();
+        assert!(err.to_string().contains("writer thread has stopped"), "{err}");
+        taker.join().unwrap();
+        // Then nothing takes requests at all.
+        let err = store.purge_expired(0).await.unwrap_err();
+        assert!(err.to_string().contains("writer thread has stopped"), "{err}");
+        drop(read_queue);
+        let err = store.load("session:k").await.unwrap_err();
+        assert!(err.to_string().contains("reader thread has stopped"), "{err}");
+    }
+
+    /// A write that fails alone (here: its table is missing) gets its error; SQLite undoes only
+    /// that statement, so the rest of the batch commits.
+    #[test]
+    fn one_failing_write_does_not_undo_the_others() {
+        let conn = connect(":memory:", Role::Writer).unwrap();
+        migrate(&conn, "sessions").unwrap();
+        let sql = Arc::new(Statements::new("sessions"));
+        let missing = Arc::new(Statements::new("no_such_table"));
+        let row = || Row { data: "{}".into(), created_at: 0, expires_at: 1, permanent: false };
+        let mut batch = Vec::new();
+        let mut answers = Vec::new();
+        for (i, key) in ["a", "b", "c", "a"].into_iter().enumerate() {
+            let (reply, answer) = oneshot::channel();
+            let sql = if i == 1 { Arc::clone(&missing) } else { Arc::clone(&sql) };
+            batch.push(Write::Create { sql, key: key.into(), row: row(), reply });
+            answers.push(answer);
+        }
+        write_batch(&conn, &mut batch);
+        let answers: Vec<_> = answers.into_iter().map(|mut answer| answer.try_recv().unwrap().ok()).collect();
+        assert_eq!(answers, [Some(true), None, Some(true), Some(false)]);
+        assert!(load(&conn, &sql, "a").unwrap().is_some());
+        assert!(load(&conn, &sql, "c").unwrap().is_some());
+        assert!(conn.is_autocommit());
+    }
+
+    /// Writes that fail in a batch: each gets an error, and every write answered `Ok` is in the
+    /// database afterwards, every one answered `Err` is not.
+    #[test]
+    fn a_batch_answers_ok_only_for_what_it_committed() {
+        let dir = std::env::temp_dir().join(format!("session-plus-batch-{}", std::process::id()));
+        drop(std::fs::remove_dir_all(&dir));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("batch.db");
+        let conn = connect(path.to_str().unwrap(), Role::Writer).unwrap();
+        migrate(&conn, "sessions").unwrap();
+        // Little room: big records fill the database.
+        let pages: i64 = conn.query_row("PRAGMA page_count", [], |row| row.get(0)).unwrap();
+        conn.pragma_update(None, "max_page_count", pages + 20).unwrap();
+        let sql = Arc::new(Statements::new("sessions"));
+        let missing = Arc::new(Statements::new("no_such_table"));
+
+        let mut batch = Vec::new();
+        let mut answers = Vec::new();
+        for i in 0..40 {
+            let (reply, answer) = oneshot::channel();
+            let size = if i % 3 == 0 { 20_000 } else { 10 };
+            let row = Row {
+                data: format!("{{\"f\":\"{}\"}}", "x".repeat(size)),
+                created_at: 0,
+                expires_at: 1,
+                permanent: false,
+            };
+            let sql = if i == 7 { Arc::clone(&missing) } else { Arc::clone(&sql) };
+            batch.push(Write::Create { sql, key: format!("k{i}"), row, reply });
+            answers.push(answer);
+        }
+        write_batch(&conn, &mut batch);
+        assert!(batch.is_empty());
+        assert!(conn.is_autocommit(), "no transaction left open");
+        let (mut ok, mut failed, mut rolled_back) = (0, 0, 0);
+        for (i, mut answer) in answers.into_iter().enumerate() {
+            let stored = load(&conn, &sql, &format!("k{i}")).unwrap().is_some();
+            match answer.try_recv().expect("every write is answered") {
+                Ok(created) => {
+                    assert!(created && stored, "k{i} answered Ok but is not stored");
+                    ok += 1;
+                }
+                Err(e) => {
+                    rolled_back += usize::from(e.to_string().contains("rolled back"));
+                    assert!(!stored, "k{i} answered Err but is stored");
+                    failed += 1;
+                }
+            }
+        }
+        // SQLite rolls the whole transaction back when the database is full: the writes before
+        // the failure are lost, and answered so; the ones after it go on in a new transaction.
+        assert!(ok > 0 && rolled_back > 0, "{ok} ok, {failed} failed, {rolled_back} rolled back");
+        drop(conn);
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }
