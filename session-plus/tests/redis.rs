@@ -11,7 +11,7 @@ use common::{serve, Client, SECRET};
 use serde_json::{json, Value};
 use session_plus::clock::{Clock, SystemClock};
 use session_plus::session::Id;
-use session_plus::store::{Record, RedisStore, SessionStore};
+use session_plus::store::{Record, RedisStore, SessionStore, Update};
 use session_plus::{Config, SessionManager};
 
 /// A redis-server of this test's own, on a free port, so it can be stopped without disturbing
@@ -67,7 +67,7 @@ impl OwnRedis {
                 .and_then(|rest| rest.split(',').next())
                 .map_or(0, |n| n.parse().unwrap())
         };
-        (calls("hgetall"), calls("evalsha") + calls("eval") + calls("exec") + calls("del"))
+        (calls("hgetall"), calls("evalsha") + calls("eval") + calls("exec") + calls("hset") + calls("del"))
     }
 }
 
@@ -133,7 +133,7 @@ async fn round_trips_counted_by_the_server() {
     assert_eq!(
         (after_write.0 - after_read.0, after_write.1 - after_read.1),
         (1, 1),
-        "a read and a write are one HGETALL and one MULTI/EXEC"
+        "a read and a write are one HGETALL and one HSET (with its PEXPIREAT, in the same round trip)"
     );
 }
 
@@ -182,4 +182,30 @@ async fn two_instances_share_one_redis() {
     assert_eq!(on_b.get("/get/user_id").await.json(), json!("alice"), "a login on A is seen on B");
     on_b.post("/clear", "").await;
     assert_eq!(on_a.get("/get/user_id").await.json(), Value::Null, "a logout on B is seen on A");
+}
+
+#[tokio::test]
+async fn an_update_of_a_deleted_session_leaves_nothing_behind() {
+    let url = std::env::var("SESSION_PLUS_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379/0".into());
+    let store = RedisStore::connect(&url).await.unwrap();
+    let key = format!("session:{}", Id::random().unwrap().as_str());
+    let now = SystemClock.now();
+    let mut update = Update { expires_at: now + 60, ..Update::default() };
+    assert!(!store.update(&key, &update).await.unwrap(), "no record: nothing to update");
+    update.set.insert("user_id".into(), json!(7));
+    update.remove.push("theme".into());
+    assert!(!store.update(&key, &update).await.unwrap());
+    let client = redis::Client::open(url).unwrap();
+    let mut connection = client.get_multiplexed_async_connection().await.unwrap();
+    let exists: i64 = redis::cmd("EXISTS").arg(&key).query_async(&mut connection).await.unwrap();
+    assert_eq!(exists, 0, "the remnant HSET made is deleted");
+
+    // And an existing record is updated, meta fields only or with fields.
+    let record = Record { created_at: now, expires_at: now + 10, ..Record::default() };
+    assert!(store.create(&key, &record).await.unwrap());
+    assert!(store.update(&key, &Update { expires_at: now + 90, ..Update::default() }).await.unwrap());
+    assert!(store.update(&key, &update).await.unwrap());
+    let loaded = store.load(&key).await.unwrap().unwrap();
+    assert_eq!((loaded.expires_at, loaded.fields.get("user_id")), (now + 60, Some(&json!(7))));
+    store.delete(&key).await.unwrap();
 }

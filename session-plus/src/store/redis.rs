@@ -2,9 +2,9 @@
 //!
 //! Each session is the hash `key_prefix:id`: every field is the hash field `f:<name>` holding the
 //! value's JSON text, beside `m:created`, `m:expires` and `m:permanent`. A whole session is one key,
-//! so on a Cluster it sits on one slot. A load is one `HGETALL`; an update is one atomic
-//! `MULTI`/`EXEC` that writes the changed fields, deletes the removed ones and sets `PEXPIREAT`,
-//! and never revives a deleted session; a new session is one Lua script that writes only if the
+//! so on a Cluster it sits on one slot. A load is one `HGETALL`; an update is one round trip of
+//! `HSET` (the changed fields), `HDEL` (the removed ones) and `PEXPIREAT`, and never revives a
+//! deleted session; a new session is one Lua script that writes only if the
 //! key does not exist. Redis drops expired sessions
 //! itself, so no purge task runs.
 //!
@@ -230,25 +230,26 @@ impl SessionStore for RedisStore {
     }
 
     async fn update(&self, key: &str, update: &Update) -> Result<bool> {
-        // One atomic MULTI, cheaper for Redis than a script: the first PEXPIREAT answers 0 when
-        // the key is gone (a logout elsewhere); HSET then leaves a remnant without `m:created`,
-        // which `load` ignores, the second PEXPIREAT gives it the session's expiry, and it is
-        // deleted at once below.
-        let expiry = expiry_ms(update.expires_at);
+        // One round trip of two or three commands, no MULTI (Redis's CPU is the cost here). HSET
+        // answers how many fields it added, and a record always holds its meta fields, so "all
+        // new" means the record was gone (a logout elsewhere, or expiry): HSET then made a remnant
+        // without `m:created`, which `load` ignores; PEXPIREAT bounds its life and it is deleted
+        // at once below. Each command is atomic, and every interleaving with a concurrent DEL
+        // is a valid order of the two requests.
         let mut set = Vec::new();
         push_meta(&mut set, None, update.expires_at, update.permanent);
         push_fields(&mut set, &update.set);
+        let written = set.len() / 2;
         let mut pipe = redis::pipe();
-        pipe.atomic().cmd("PEXPIREAT").arg(key).arg(&expiry);
-        pipe.cmd("HSET").arg(key).arg(set).ignore();
+        pipe.cmd("HSET").arg(key).arg(set);
         if !update.remove.is_empty() {
             let removed: Vec<String> = update.remove.iter().map(|field| format!("{FIELD}{field}")).collect();
             pipe.cmd("HDEL").arg(key).arg(removed).ignore();
         }
-        pipe.cmd("PEXPIREAT").arg(key).arg(&expiry).ignore();
+        pipe.cmd("PEXPIREAT").arg(key).arg(expiry_ms(update.expires_at)).ignore();
         let mut connection = self.connection.clone();
-        let (existed,): (i64,) = pipe.query_async(&mut connection).await.map_err(backend)?;
-        if existed == 1 {
+        let (added,): (usize,) = pipe.query_async(&mut connection).await.map_err(backend)?;
+        if added < written {
             return Ok(true);
         }
         self.delete(key).await?;
