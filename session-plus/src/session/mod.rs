@@ -74,7 +74,16 @@ impl Session {
     /// # Errors
     /// A store failed to load ([`Error::Load`]), or the value is not a `T` ([`Error::Deserialize`]).
     pub async fn get<T: DeserializeOwned>(&self, field: &str) -> Result<Option<T>> {
-        decode(field, self.get_value(field).await?)
+        for &index in self.inner.manager.routing.owners(field) {
+            let sub = self.loaded(index).await?;
+            if let Some(value) = sub.fields.get(field) {
+                // Deserialized from the stored value in place, not from a copy of it.
+                let value =
+                    T::deserialize(value).map_err(|source| Error::Deserialize { field: field.to_owned(), source })?;
+                return Ok(Some(value));
+            }
+        }
+        Ok(None)
     }
 
     /// The raw JSON value of `field`.
