@@ -28,6 +28,7 @@ fn letters(n: usize) -> String {
 }
 
 /// A table name no other test uses.
+#[cfg(any(feature = "store-postgres", feature = "store-mysql"))]
 fn unique_table() -> String {
     format!("sessions_{}", letters(12))
 }
@@ -58,6 +59,36 @@ async fn purge_scenario(store: &dyn SessionStore, now: i64) -> (u64, Vec<String>
     }
     let purged = store.purge_expired(now).await.unwrap();
     (purged, live, dead)
+}
+
+/// Creates a record, then replaces a nested value, adds a null and a Unicode string with a NUL
+/// and removes a field in one update, and checks what loads back; returns the key and the time.
+#[cfg(any(feature = "store-sqlite", feature = "store-mysql"))]
+async fn nested_and_unicode_update(store: &dyn SessionStore) -> (String, i64) {
+    let now = SystemClock.now();
+    let key = random_key();
+    let mut created = record(now, now + 60);
+    created.fields.insert("nested".into(), json!({"a": {"b": 1}, "keep": true}));
+    created.fields.insert("gone".into(), json!([1, 2]));
+    assert!(store.create(&key, &created).await.unwrap());
+    let mut update = Update { expires_at: now + 120, permanent: true, ..Update::default() };
+    update.set.insert("nested".into(), json!({"a": {"c": 2}}));
+    update.set.insert("null".into(), serde_json::Value::Null);
+    update.set.insert("text".into(), json!("é ✓ 😀 \"quoted\" \\ \u{0} \n"));
+    update.remove.push("gone".into());
+    assert!(store.update(&key, &update).await.unwrap());
+    let loaded = store.load(&key).await.unwrap().unwrap();
+    assert_eq!(
+        serde_json::Value::Object(loaded.fields),
+        json!({
+            "user_id": 1,
+            "nested": {"a": {"c": 2}},
+            "null": null,
+            "text": "é ✓ 😀 \"quoted\" \\ \u{0} \n"
+        })
+    );
+    assert_eq!((loaded.expires_at, loaded.permanent), (now + 120, true));
+    (key, now)
 }
 
 /// Keys that differ only in case are different sessions.
@@ -378,7 +409,7 @@ mod postgres {
 
 #[cfg(feature = "store-mysql")]
 mod mysql {
-    use serde_json::{json, Value};
+    use serde_json::json;
     use session_plus::store::MySqlStore;
     use session_plus::{Config, FieldSelector, SessionConfig, SessionManager, SessionType};
     use sqlx::mysql::MySqlConnection;
@@ -476,29 +507,7 @@ mod mysql {
     async fn update_replaces_nested_values_and_keeps_unicode() {
         let table = unique_table();
         let store = store(&table).await;
-        let now = SystemClock.now();
-        let key = random_key();
-        let mut created = record(now, now + 60);
-        created.fields.insert("nested".into(), json!({"a": {"b": 1}, "keep": true}));
-        created.fields.insert("gone".into(), json!([1, 2]));
-        assert!(store.create(&key, &created).await.unwrap());
-        let mut update = Update { expires_at: now + 120, permanent: true, ..Update::default() };
-        update.set.insert("nested".into(), json!({"a": {"c": 2}}));
-        update.set.insert("null".into(), Value::Null);
-        update.set.insert("text".into(), json!("é ✓ 😀 \"quoted\" \\ \u{0} \n"));
-        update.remove.push("gone".into());
-        assert!(store.update(&key, &update).await.unwrap());
-        let loaded = store.load(&key).await.unwrap().unwrap();
-        assert_eq!(
-            Value::Object(loaded.fields),
-            json!({
-                "user_id": 1,
-                "nested": {"a": {"c": 2}},
-                "null": null,
-                "text": "é ✓ 😀 \"quoted\" \\ \u{0} \n"
-            })
-        );
-        assert_eq!((loaded.expires_at, loaded.permanent), (now + 120, true));
+        nested_and_unicode_update(&store).await;
         drop_table(&table).await;
     }
 
@@ -834,29 +843,7 @@ mod sqlite {
     async fn update_replaces_nested_values_and_keeps_unicode() {
         let dir = TempDir::new();
         let store = store(&dir.db()).await;
-        let now = SystemClock.now();
-        let key = random_key();
-        let mut created = record(now, now + 60);
-        created.fields.insert("nested".into(), json!({"a": {"b": 1}, "keep": true}));
-        created.fields.insert("gone".into(), json!([1, 2]));
-        assert!(store.create(&key, &created).await.unwrap());
-        let mut update = Update { expires_at: now + 120, permanent: true, ..Update::default() };
-        update.set.insert("nested".into(), json!({"a": {"c": 2}}));
-        update.set.insert("null".into(), Value::Null);
-        update.set.insert("text".into(), json!("é ✓ 😀 \"quoted\" \\ \u{0} \n"));
-        update.remove.push("gone".into());
-        assert!(store.update(&key, &update).await.unwrap());
-        let loaded = store.load(&key).await.unwrap().unwrap();
-        assert_eq!(
-            Value::Object(loaded.fields),
-            json!({
-                "user_id": 1,
-                "nested": {"a": {"c": 2}},
-                "null": null,
-                "text": "é ✓ 😀 \"quoted\" \\ \u{0} \n"
-            })
-        );
-        assert_eq!((loaded.expires_at, loaded.permanent), (now + 120, true));
+        let (key, now) = nested_and_unicode_update(&store).await;
         // The encoding on disk is unchanged: each field's JSON text in one JSON object.
         let conn = rusqlite::Connection::open(dir.db()).unwrap();
         let data: String = conn.query_row("SELECT data FROM sessions WHERE id = ?1", [&key], |row| row.get(0)).unwrap();
