@@ -35,7 +35,7 @@ where
     fn call(&mut self, mut request: Request<ReqBody>) -> Self::Future {
         let session = self.manager.session_for_cookies(Some(request.headers()));
         request.extensions_mut().insert(session.clone());
-        // `poll_ready` readied `inner`; its future is `'static`, so no clone of `inner` is needed.
+        // `poll_ready` readied `inner`, and its future does not borrow it: no clone is needed.
         ResponseFuture::new(self.inner.call(request), session)
     }
 }

@@ -74,16 +74,11 @@ impl Session {
     /// # Errors
     /// A store failed to load ([`Error::Load`]), or the value is not a `T` ([`Error::Deserialize`]).
     pub async fn get<T: DeserializeOwned>(&self, field: &str) -> Result<Option<T>> {
-        for &index in self.inner.manager.routing.owners(field) {
-            let sub = self.loaded(index).await?;
-            if let Some(value) = sub.fields.get(field) {
-                // Deserialized from the stored value in place, not from a copy of it.
-                let value =
-                    T::deserialize(value).map_err(|source| Error::Deserialize { field: field.to_owned(), source })?;
-                return Ok(Some(value));
-            }
-        }
-        Ok(None)
+        // Deserialized from the stored value in place, not from a copy of it.
+        self.read(field, |value| {
+            T::deserialize(value).map_err(|source| Error::Deserialize { field: field.to_owned(), source })
+        })
+        .await
     }
 
     /// The raw JSON value of `field`.
@@ -91,10 +86,15 @@ impl Session {
     /// # Errors
     /// A store failed to load.
     pub async fn get_value(&self, field: &str) -> Result<Option<Value>> {
+        self.read(field, |value| Ok(value.clone())).await
+    }
+
+    /// `read(value)` of `field` in its first owner that holds it.
+    async fn read<R>(&self, field: &str, read: impl FnOnce(&Value) -> Result<R>) -> Result<Option<R>> {
         for &index in self.inner.manager.routing.owners(field) {
             let sub = self.loaded(index).await?;
             if let Some(value) = sub.fields.get(field) {
-                return Ok(Some(value.clone()));
+                return read(value).map(Some);
             }
         }
         Ok(None)
