@@ -43,9 +43,10 @@ fn record(now: i64, expires_at: i64) -> Record {
     record
 }
 
-/// Creates five expired records, one expiring exactly at `now` and four live ones, then purges
-/// at `now`: returns the purge's count, the live keys and the purged keys.
-async fn purge_scenario(store: &dyn SessionStore, now: i64) -> (u64, Vec<String>, Vec<String>) {
+/// Creates six expired records (one expiring exactly at now) and four live ones, then purges:
+/// the six go, the four stay, and a second purge finds nothing. The caller counts the rows left.
+async fn purge_removes_only_expired(store: &dyn SessionStore) {
+    let now = SystemClock.now();
     let (mut live, mut dead) = (Vec::new(), Vec::new());
     for expires_at in [now - 1000, now - 100, now - 10, now - 2, now - 1, now] {
         let key = random_key();
@@ -57,8 +58,14 @@ async fn purge_scenario(store: &dyn SessionStore, now: i64) -> (u64, Vec<String>
         assert!(store.create(&key, &record(now - 2000, expires_at)).await.unwrap());
         live.push(key);
     }
-    let purged = store.purge_expired(now).await.unwrap();
-    (purged, live, dead)
+    assert_eq!(store.purge_expired(now).await.unwrap(), 6);
+    for key in &live {
+        assert!(store.load(key).await.unwrap().is_some());
+    }
+    for key in &dead {
+        assert!(store.load(key).await.unwrap().is_none());
+    }
+    assert_eq!(store.purge_expired(now).await.unwrap(), 0);
 }
 
 /// Creates a record, then replaces a nested value, adds a null and `text` and removes a field in
@@ -331,17 +338,7 @@ mod postgres {
     async fn purge_removes_expired_rows_only() {
         let table = unique_table();
         let store = store(&table).await;
-        let now = SystemClock.now();
-        let (purged, live, dead) = purge_scenario(&store, now).await;
-        assert_eq!(purged, 6);
-        assert_eq!(count(&store, &table).await, 4);
-        for key in &live {
-            assert!(store.load(key).await.unwrap().is_some());
-        }
-        for key in &dead {
-            assert!(store.load(key).await.unwrap().is_none());
-        }
-        assert_eq!(store.purge_expired(now).await.unwrap(), 0);
+        purge_removes_only_expired(&store).await;
         assert_eq!(count(&store, &table).await, 4);
         drop_table(&table).await;
     }
@@ -433,17 +430,7 @@ mod mysql {
     async fn purge_removes_expired_rows_only() {
         let table = unique_table();
         let store = store(&table).await;
-        let now = SystemClock.now();
-        let (purged, live, dead) = purge_scenario(&store, now).await;
-        assert_eq!(purged, 6);
-        assert_eq!(count(&store, &table).await, 4);
-        for key in &live {
-            assert!(store.load(key).await.unwrap().is_some());
-        }
-        for key in &dead {
-            assert!(store.load(key).await.unwrap().is_none());
-        }
-        assert_eq!(store.purge_expired(now).await.unwrap(), 0);
+        purge_removes_only_expired(&store).await;
         assert_eq!(count(&store, &table).await, 4);
         drop_table(&table).await;
     }
@@ -798,17 +785,8 @@ mod sqlite {
     async fn purge_removes_expired_rows_only() {
         let dir = TempDir::new();
         let store = store(&dir.db()).await;
-        let now = SystemClock.now();
-        let (purged, live, dead) = purge_scenario(&store, now).await;
-        assert_eq!(purged, 6);
+        purge_removes_only_expired(&store).await;
         assert_eq!(count(&dir.db(), "sessions"), 4);
-        for key in &live {
-            assert!(store.load(key).await.unwrap().is_some());
-        }
-        for key in &dead {
-            assert!(store.load(key).await.unwrap().is_none());
-        }
-        assert_eq!(store.purge_expired(now).await.unwrap(), 0);
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
