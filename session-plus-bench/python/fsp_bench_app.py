@@ -11,27 +11,17 @@ The README's three sessions, as flask-session-plus can hold them:
 Routes as in session-plus-bench/src/variants.rs: POST /setup, GET /hit, /read, /csrf; 409 when
 the session is missing.
 """
-import datetime
 import os
+import sys
 
 import redis
 from flask import Flask, session
 
-import flask_session_plus.backends as backends
 from flask_session_plus import Session
 
-# The one patch the live tests apply too (session-plus/tests/python/fsp_app.py): released
-# flask-session-plus passes a datetime to total_seconds and so never writes Redis at all.
-_total_seconds = backends.total_seconds
-
-
-def _patched_total_seconds(value):
-    if isinstance(value, datetime.datetime):
-        value = value - datetime.datetime.utcnow()
-    return max(1, _total_seconds(value))
-
-
-backends.total_seconds = _patched_total_seconds
+# The one patch the live tests apply too: released flask-session-plus never writes Redis.
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "session-plus", "tests", "python"))
+import fsp_redis_patch  # noqa: E402,F401
 
 CSRF_TOKEN = "q3Vx1b2LZr7dT0wYc9uKfH4mN8pS6aJe5oGiQ2lWxRk"
 

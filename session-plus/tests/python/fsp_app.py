@@ -18,24 +18,9 @@ import redis
 from flask import Flask, Response, request, session
 from werkzeug.serving import make_server
 
-import flask_session_plus.backends as backends
 from flask_session_plus import Session
 
-# PATCH (the only one): released flask-session-plus never writes Redis. backends.py:398 (:395 at
-# the project's HEAD) calls flask.helpers.total_seconds(expires) with a *datetime*; that raises
-# AttributeError inside a try, which is logged and swallowed, so no key is ever created
-# (shared/spec/flask-wire.md §1c). This accepts the datetime the backend passes and returns the
-# seconds left, which is what the code meant; a timedelta still works as before.
-_total_seconds = backends.total_seconds
-
-
-def _patched_total_seconds(value):
-    if isinstance(value, datetime.datetime):
-        value = value - datetime.datetime.utcnow()
-    return max(1, _total_seconds(value))
-
-
-backends.total_seconds = _patched_total_seconds
+import fsp_redis_patch  # noqa: F401  (the one patch: makes released flask-session-plus write Redis)
 
 COOKIE_FIELDS = ["csrf_token", "profile", "seen_at"]
 REDIS_FIELDS = ["user_id", "user_data", "cart"]
