@@ -9,7 +9,7 @@
 //! their own.
 #![cfg(any(feature = "store-sqlite", feature = "store-postgres", feature = "store-mysql"))]
 
-mod common;
+use crate::common;
 
 use serde_json::json;
 use session_plus::clock::{Clock, SystemClock};
@@ -187,7 +187,7 @@ mod postgres {
     use sqlx::postgres::PgConnection;
     use sqlx::Connection;
 
-    use super::common::{serve, Client, SECRET};
+    use crate::common::{serve, Client, SECRET};
     use super::*;
 
     fn url() -> String {
@@ -403,7 +403,7 @@ mod mysql {
     use sqlx::mysql::MySqlConnection;
     use sqlx::Connection;
 
-    use super::common::{serve, Client, SECRET};
+    use crate::common::{serve, Client, SECRET};
     use super::*;
 
     fn url() -> String {
@@ -543,7 +543,7 @@ mod sqlite {
     use session_plus::store::SqliteStore;
     use session_plus::{Config, FieldSelector, SessionConfig, SessionManager, SessionType};
 
-    use super::common::{serve, Client, SECRET};
+    use crate::common::{serve, Client, SECRET};
     use super::*;
 
     /// A temporary directory, removed when dropped.

@@ -1,6 +1,6 @@
 //! The conformance suite, once per store. A new store gets the whole suite with one line here.
 
-mod common;
+use crate::common;
 
 use std::sync::Arc;
 

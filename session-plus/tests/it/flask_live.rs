@@ -23,7 +23,7 @@
 //!   Rust side does; with the default configuration a Python logout would not delete anything.
 #![cfg(all(feature = "flask", feature = "store-redis"))]
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader};

@@ -307,12 +307,11 @@ pub fn temp_db_path() -> String {
     std::env::temp_dir().join(format!("session-plus-{}.db", &id.as_str()[..16])).display().to_string()
 }
 
-/// Runs the whole conformance suite once for a store: one line per store in `tests/stores.rs`.
-#[macro_export]
+/// Runs the whole conformance suite once for a store: one line per store in `stores.rs`.
 macro_rules! store_suite {
     ($name:ident, $make:expr) => {
         mod $name {
-            use super::common::suite;
+            use crate::common::suite;
             #[allow(unused_imports)]
             use super::*;
 

@@ -2,7 +2,7 @@
 //! written by a Rust app over TCP, cookies byte for byte and records in a real Redis.
 #![cfg(all(feature = "flask", feature = "store-redis"))]
 
-mod common;
+use crate::common;
 
 use common::{serve, Client};
 use serde_json::{json, Value};

@@ -2,7 +2,7 @@
 //! recovery of a real redis-server, and two app instances sharing one Redis.
 #![cfg(feature = "store-redis")]
 
-mod common;
+use crate::common;
 
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;

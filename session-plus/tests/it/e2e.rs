@@ -1,7 +1,7 @@
 //! End-to-end behaviour over TCP that the per-store suite does not cover: cookie sessions,
 //! key rotation, encryption, every routing mode, mirroring, concurrent loads, signed ids, purges.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicUsize, Ordering};

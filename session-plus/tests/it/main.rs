@@ -1,0 +1,16 @@
+//! The integration tests of session-plus, in one binary so that axum, sqlx and the store clients
+//! are linked once. Every test talks to real parts: servers over TCP, a cookie-keeping HTTP
+//! client, the real Python packages in venvs.
+
+#[macro_use]
+mod common;
+
+mod e2e;
+mod flask_formats;
+mod flask_live;
+mod flask_robustness;
+mod flask_vectors;
+mod memcached_store;
+mod redis_store;
+mod sql_stores;
+mod stores;
