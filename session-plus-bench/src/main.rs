@@ -451,7 +451,8 @@ fn peak_rss_mib(pid: u32) -> f64 {
 
 /// `memory-footprint`: fills a session-plus `MemoryStore` with live sessions and reports RSS.
 fn memory_footprint(args: &[String]) -> Result<(), String> {
-    use session_plus::session::{Id, Record};
+    use session_plus::session::Id;
+    use session_plus::store::Record;
     use session_plus::store::{MemoryStore, SessionStore};
     let options = Options::parse(args, &["sessions"])?;
     let count = options.number("sessions", 1_000_000)?;

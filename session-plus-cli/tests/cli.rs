@@ -276,7 +276,7 @@ fn purge_removes_expired_sqlite_records() {
     );
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     let store = runtime.block_on(async {
-        let store = SqliteStore::open(db.to_str().unwrap()).await.unwrap();
+        let store = SqliteStore::connect(db.to_str().unwrap()).await.unwrap();
         store.migrate().await.unwrap();
         for (key, expires_at) in [("session:old", 10), ("session:older", 5), ("session:live", 99_999_999_999)] {
             assert!(store.create(key, &Record { created_at: 0, expires_at, ..Default::default() }).await.unwrap());

@@ -8,11 +8,8 @@ use cookie::{Cookie, SameSite as CookieSameSite};
 use http::header::COOKIE;
 use http::{HeaderMap, HeaderValue};
 
+use crate::codec::MAX_COOKIE_LEN;
 use crate::config::{SameSite, SessionConfig};
-use crate::session::Failure;
-
-/// Browsers ignore a cookie whose name, value and attributes exceed 4096 bytes.
-pub(crate) const MAX_SET_COOKIE_LEN: usize = 4096;
 
 /// A cookie's value in the request: a slice of its `Cookie` header, shared rather than copied.
 #[derive(Debug, Clone)]
@@ -71,20 +68,20 @@ pub(crate) fn removal(config: &SessionConfig) -> String {
     cookie.to_string()
 }
 
+/// A `Set-Cookie` value longer than browsers keep: [`MAX_COOKIE_LEN`] bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct TooLarge {
+    /// The value's length in bytes.
+    pub(crate) len: usize,
+}
+
 /// Refuses a `Set-Cookie` longer than browsers keep, rather than let them drop it silently.
-pub(crate) fn checked(config: &SessionConfig, set_cookie: String) -> Result<String, Failure> {
-    if set_cookie.len() <= MAX_SET_COOKIE_LEN {
-        return Ok(set_cookie);
+pub(crate) fn checked(set_cookie: String) -> Result<String, TooLarge> {
+    if set_cookie.len() <= MAX_COOKIE_LEN {
+        Ok(set_cookie)
+    } else {
+        Err(TooLarge { len: set_cookie.len() })
     }
-    tracing::error!(session = %config.cookie_name, bytes = set_cookie.len(), "Set-Cookie exceeds 4096 bytes; not sent");
-    Err(Failure {
-        status: config.save_error_status,
-        message: format!(
-            "session `{}` needs a {}-byte cookie; browsers keep at most {MAX_SET_COOKIE_LEN}: move fields to a server-side session",
-            config.cookie_name,
-            set_cookie.len()
-        ),
-    })
 }
 
 fn base(config: &SessionConfig, value: String) -> Cookie<'static> {
@@ -138,10 +135,7 @@ mod tests {
 
     #[test]
     fn oversized_set_cookie_is_refused() {
-        let config = SessionConfig::new("s");
-        assert!(checked(&config, "x".repeat(4096)).is_ok());
-        let failure = checked(&config, "x".repeat(4097)).unwrap_err();
-        assert_eq!(failure.status, 500);
-        assert!(failure.message.contains("4096"));
+        assert!(checked("x".repeat(4096)).is_ok());
+        assert_eq!(checked("x".repeat(4097)), Err(TooLarge { len: 4097 }));
     }
 }

@@ -78,7 +78,7 @@ pub mod session;
 pub mod store;
 
 pub use config::{Config, ConfigError, FieldSelector, SessionConfig, SessionType};
-pub use manager::{SessionManager, SessionManagerBuilder};
+pub use manager::{BuildError, SessionManager, SessionManagerBuilder};
 pub use middleware::SessionManagerLayer;
 pub use session::Session;
 

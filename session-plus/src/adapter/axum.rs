@@ -50,7 +50,6 @@ impl IntoResponse for SessionRejection {
 
 impl IntoResponse for session::Error {
     fn into_response(self) -> Response {
-        let status = StatusCode::from_u16(self.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        (status, self.to_string()).into_response()
+        (self.status(), self.to_string()).into_response()
     }
 }

@@ -4,11 +4,10 @@ use std::pin::Pin;
 use std::task::{ready, Context, Poll};
 
 use http::header::{CACHE_CONTROL, CONTENT_TYPE, SET_COOKIE, VARY};
-use http::{HeaderValue, Response, StatusCode};
+use http::{HeaderValue, Response};
 use pin_project_lite::pin_project;
 
-use crate::session::Failure;
-use crate::Session;
+use crate::session::{Failure, Session};
 
 type Saving<B> = Pin<Box<dyn Future<Output = Response<B>> + Send>>;
 
@@ -84,9 +83,8 @@ fn respond<B: From<String>>(
             }
         }
         Err(failure) => {
-            let status = StatusCode::from_u16(failure.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
             response = Response::new(B::from(failure.message));
-            *response.status_mut() = status;
+            *response.status_mut() = failure.status;
             let headers = response.headers_mut();
             headers.insert(CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=utf-8"));
             headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));

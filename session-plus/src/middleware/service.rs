@@ -4,7 +4,7 @@ use http::{Request, Response};
 use tower_service::Service;
 
 use super::ResponseFuture;
-use crate::SessionManager;
+use crate::manager::SessionManager;
 
 /// The service made by [`SessionManagerLayer`](super::SessionManagerLayer).
 #[derive(Debug, Clone)]
@@ -16,6 +16,21 @@ pub struct SessionManagerService<S> {
 impl<S> SessionManagerService<S> {
     pub(crate) fn new(inner: S, manager: SessionManager) -> Self {
         Self { inner, manager }
+    }
+
+    /// The inner service.
+    pub fn get_ref(&self) -> &S {
+        &self.inner
+    }
+
+    /// The inner service, mutably.
+    pub fn get_mut(&mut self) -> &mut S {
+        &mut self.inner
+    }
+
+    /// The inner service, consuming this one.
+    pub fn into_inner(self) -> S {
+        self.inner
     }
 }
 

@@ -21,7 +21,8 @@
 //! # }).unwrap();
 //! ```
 
-mod record;
+mod id;
+mod named;
 mod state;
 
 use std::collections::BTreeSet;
@@ -30,15 +31,15 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use futures_util::future::try_join_all;
-use http::HeaderMap;
+use http::{HeaderMap, StatusCode};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::{Map, Value};
 use tokio::sync::{Mutex, MutexGuard};
 
 use crate::cookies;
-use crate::manager::ManagerInner;
-pub use record::{Id, Record, Update, ID_BYTES, ID_LEN};
+pub use id::{Id, ID_BYTES, ID_LEN};
+pub(crate) use named::{Backend, NamedSession, Sessions};
 pub(crate) use state::{Failure, SubSession};
 
 /// A request's session. Cheap to clone; clones share the same state.
@@ -51,20 +52,20 @@ pub struct Session {
 }
 
 struct Inner {
-    manager: Arc<ManagerInner>,
+    sessions: Arc<Sessions>,
     subs: Box<[Mutex<SubSession>]>,
     accessed: AtomicBool,
 }
 
 impl Session {
-    pub(crate) fn new(manager: Arc<ManagerInner>, headers: Option<&HeaderMap>) -> Self {
-        let mut subs: Box<[_]> = manager.sessions.iter().map(|_| Mutex::new(SubSession::new())).collect();
+    pub(crate) fn new(sessions: Arc<Sessions>, headers: Option<&HeaderMap>) -> Self {
+        let mut subs: Box<[_]> = sessions.list.iter().map(|_| Mutex::new(SubSession::new())).collect();
         if let Some(headers) = headers {
-            cookies::request_values(headers, &manager.names, |index, value| {
+            cookies::request_values(headers, &sessions.names, |index, value| {
                 subs[index].get_mut().offer_request_value(value);
             });
         }
-        Self { inner: Arc::new(Inner { manager, subs, accessed: AtomicBool::new(false) }) }
+        Self { inner: Arc::new(Inner { sessions, subs, accessed: AtomicBool::new(false) }) }
     }
 
     /// The value of `field`, or `None` when it is not set (or no session owns it).
@@ -91,7 +92,7 @@ impl Session {
 
     /// `read(value)` of `field` in its first owner that holds it.
     async fn read<R>(&self, field: &str, read: impl FnOnce(&Value) -> Result<R>) -> Result<Option<R>> {
-        for &index in self.inner.manager.routing.owners(field) {
+        for &index in self.inner.sessions.routing.owners(field) {
             let sub = self.loaded(index).await?;
             if let Some(value) = sub.fields.get(field) {
                 return read(value).map(Some);
@@ -171,7 +172,7 @@ impl Session {
         for index in all {
             let sub = self.loaded(index).await?;
             for (field, value) in &sub.fields {
-                if self.inner.manager.routing.owns(index, field) && !fields.contains_key(field) {
+                if self.inner.sessions.routing.owns(index, field) && !fields.contains_key(field) {
                     fields.insert(field.clone(), value.clone());
                 }
             }
@@ -192,7 +193,7 @@ impl Session {
     pub async fn clear(&self) {
         self.inner.accessed.store(true, Ordering::Relaxed);
         for (index, sub) in self.inner.subs.iter().enumerate() {
-            let spec = &self.inner.manager.sessions[index];
+            let spec = &self.inner.sessions.list[index];
             sub.lock().await.clear(spec);
         }
     }
@@ -203,12 +204,7 @@ impl Session {
     /// # Errors
     /// No session has that name ([`Error::UnknownSession`]), or its store failed to load.
     pub async fn set_permanent(&self, cookie_name: &str, permanent: bool) -> Result<()> {
-        let index = *self
-            .inner
-            .manager
-            .by_name
-            .get(cookie_name)
-            .ok_or_else(|| Error::UnknownSession(cookie_name.to_owned()))?;
+        let index = self.index_of(cookie_name)?;
         let mut sub = self.loaded(index).await?;
         if sub.permanent != permanent {
             sub.permanent = permanent;
@@ -222,12 +218,7 @@ impl Session {
     /// # Errors
     /// As [`Session::set_permanent`].
     pub async fn is_permanent(&self, cookie_name: &str) -> Result<bool> {
-        let index = *self
-            .inner
-            .manager
-            .by_name
-            .get(cookie_name)
-            .ok_or_else(|| Error::UnknownSession(cookie_name.to_owned()))?;
+        let index = self.index_of(cookie_name)?;
         Ok(self.loaded(index).await?.permanent)
     }
 
@@ -248,7 +239,7 @@ impl Session {
 
     /// The names of the sessions that own `field`, in configuration order.
     pub fn owners(&self, field: &str) -> Vec<&str> {
-        self.inner.manager.routing.owner_names(field).collect()
+        self.inner.sessions.routing.owner_names(field).collect()
     }
 
     /// Whether any session was read or changed during this request (then `Vary: Cookie` is sent).
@@ -261,12 +252,12 @@ impl Session {
     /// when [`finalize`](Self::finalize) must do it.
     pub(crate) fn finalize_now(&mut self) -> Option<std::result::Result<Vec<String>, Failure>> {
         let inner = Arc::get_mut(&mut self.inner)?;
-        let sessions = &inner.manager.sessions;
+        let sessions = &inner.sessions.list;
         let subs = inner.subs.iter_mut().map(Mutex::get_mut);
         if subs.zip(sessions).any(|(sub, spec)| sub.needs_store(spec)) {
             return None;
         }
-        let now = inner.manager.clock.now();
+        let now = inner.sessions.clock.now();
         let mut cookies = Vec::new();
         for (sub, spec) in inner.subs.iter_mut().map(Mutex::get_mut).zip(sessions) {
             match sub.finalize_now(spec, now) {
@@ -280,14 +271,14 @@ impl Session {
 
     /// Saves every changed session, concurrently; returns the `Set-Cookie` values to send.
     pub(crate) async fn finalize(&self) -> std::result::Result<Vec<String>, Failure> {
-        let manager = &self.inner.manager;
-        let now = manager.clock.now();
+        let sessions = &self.inner.sessions;
+        let now = sessions.clock.now();
         let saves = self
             .inner
             .subs
             .iter()
             .enumerate()
-            .map(|(index, sub)| async move { sub.lock().await.finalize(&manager.sessions[index], now).await });
+            .map(|(index, sub)| async move { sub.lock().await.finalize(&sessions.list[index], now).await });
         let outcomes = futures_util::future::join_all(saves).await;
         let mut cookies = Vec::new();
         for outcome in outcomes {
@@ -298,8 +289,13 @@ impl Session {
         Ok(cookies)
     }
 
+    fn index_of(&self, cookie_name: &str) -> Result<usize> {
+        let index = self.inner.sessions.by_name.get(cookie_name);
+        index.copied().ok_or_else(|| Error::UnknownSession(cookie_name.to_owned()))
+    }
+
     fn owners_for_write(&self, field: &str) -> Result<&[usize]> {
-        let owners = self.inner.manager.routing.owners(field);
+        let owners = self.inner.sessions.routing.owners(field);
         if owners.is_empty() {
             return Err(Error::UnownedField(field.to_owned()));
         }
@@ -310,8 +306,8 @@ impl Session {
     async fn loaded(&self, index: usize) -> Result<MutexGuard<'_, SubSession>> {
         self.inner.accessed.store(true, Ordering::Relaxed);
         let mut sub = self.inner.subs[index].lock().await;
-        let manager = &self.inner.manager;
-        sub.load(&manager.sessions[index], manager.clock.now()).await?;
+        let sessions = &self.inner.sessions;
+        sub.load(&sessions.list[index], sessions.clock.now()).await?;
         Ok(sub)
     }
 
@@ -327,7 +323,7 @@ impl Session {
 impl fmt::Debug for Session {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         // Field values may be secret; show only the session names.
-        let names: BTreeSet<&str> = self.inner.manager.by_name.keys().map(String::as_str).collect();
+        let names: BTreeSet<&str> = self.inner.sessions.by_name.keys().map(String::as_str).collect();
         f.debug_struct("Session").field("sessions", &names).finish_non_exhaustive()
     }
 }
@@ -358,7 +354,7 @@ pub enum Error {
         /// The session's cookie name.
         session: String,
         /// The HTTP status the configuration gives this failure.
-        status: u16,
+        status: StatusCode,
     },
     /// A value could not be turned into JSON.
     #[error("the value does not serialize to JSON: {0}")]
@@ -378,13 +374,14 @@ impl Error {
     /// The HTTP status this error should produce.
     ///
     /// ```
+    /// use http::StatusCode;
     /// let err = session_plus::session::Error::UnownedField("x".into());
-    /// assert_eq!(err.status(), 500);
+    /// assert_eq!(err.status(), StatusCode::INTERNAL_SERVER_ERROR);
     /// ```
-    pub fn status(&self) -> u16 {
+    pub fn status(&self) -> StatusCode {
         match self {
             Self::Load { status, .. } => *status,
-            _ => 500,
+            _ => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 }

@@ -13,11 +13,13 @@ use std::sync::Arc;
 
 use serde_json::{Map, Value};
 
-use super::{Error, Id, Record, Update};
-use crate::codec::{CookieCodec, CookieContents};
-use crate::cookies::{self, RequestCookie};
-use crate::manager::{Backend, SessionSpec};
-use crate::store::SessionStore;
+use http::StatusCode;
+
+use super::{Backend, Error, Id, NamedSession};
+use crate::codec::{CookieCodec, CookieContents, MAX_COOKIE_LEN};
+use crate::config::SessionConfig;
+use crate::cookies::{self, RequestCookie, TooLarge};
+use crate::store::{self, Record, SessionStore, Update};
 
 /// Seconds a cookie's issue time may lie in the future (clock skew between servers).
 const MAX_CLOCK_SKEW: i64 = 5;
@@ -58,7 +60,7 @@ pub(crate) struct SubSession {
 /// A session that could not be loaded or saved: the response becomes an error.
 #[derive(Debug, Clone)]
 pub(crate) struct Failure {
-    pub(crate) status: u16,
+    pub(crate) status: StatusCode,
     pub(crate) message: String,
 }
 
@@ -92,7 +94,7 @@ impl SubSession {
     }
 
     /// Loads the session once; later calls return at once (or repeat the failure).
-    pub(crate) async fn load(&mut self, spec: &SessionSpec, now: i64) -> Result<(), Error> {
+    pub(crate) async fn load(&mut self, spec: &NamedSession, now: i64) -> Result<(), Error> {
         match self.state {
             LoadState::Loaded => return Ok(()),
             LoadState::Failed => return Err(load_error(spec)),
@@ -117,7 +119,7 @@ impl SubSession {
         Ok(())
     }
 
-    fn load_cookie(&mut self, spec: &SessionSpec, codec: &CookieCodec, now: i64) {
+    fn load_cookie(&mut self, spec: &NamedSession, codec: &CookieCodec, now: i64) {
         let Some(value) = self.request_value() else {
             return;
         };
@@ -146,10 +148,10 @@ impl SubSession {
 
     async fn load_record(
         &mut self,
-        spec: &SessionSpec,
+        spec: &NamedSession,
         store: &Arc<dyn SessionStore>,
         now: i64,
-    ) -> Result<(), crate::store::Error> {
+    ) -> Result<(), store::Error> {
         let Some(id) = self.request_id(spec) else {
             return Ok(());
         };
@@ -157,7 +159,7 @@ impl SubSession {
             Ok(record) => record,
             // A record we cannot read (corrupt, or a Python pickle) is no session; it is left in
             // place for whoever wrote it, and new data gets a fresh id.
-            Err(crate::store::Error::Decode(error)) => {
+            Err(store::Error::Decode(error)) => {
                 tracing::warn!(session = %spec.config.cookie_name, %error, "undecodable session record ignored");
                 return Ok(());
             }
@@ -178,7 +180,7 @@ impl SubSession {
     }
 
     /// The id in the request's cookie, if it is well-formed (and signed, with `use_signer`).
-    fn request_id(&self, spec: &SessionSpec) -> Option<Id> {
+    fn request_id(&self, spec: &NamedSession) -> Option<Id> {
         let value = self.request_value()?;
         let text = match &spec.id_signer {
             Some(signer) => signer.verify(&spec.config.cookie_name, value)?,
@@ -192,7 +194,7 @@ impl SubSession {
     }
 
     /// Empties the session without loading it; the save deletes the record and the cookie.
-    pub(crate) fn clear(&mut self, spec: &SessionSpec) {
+    pub(crate) fn clear(&mut self, spec: &NamedSession) {
         if self.state == LoadState::NotLoaded {
             if matches!(spec.backend, Backend::Store(_)) {
                 // Only a well-formed id is ever sent to the store, here for deletion.
@@ -207,12 +209,12 @@ impl SubSession {
 
     /// Whether saving this session talks to its store: a server-side session this request loaded.
     /// Every other save is [`finalize_now`](Self::finalize_now), with no I/O.
-    pub(crate) fn needs_store(&self, spec: &SessionSpec) -> bool {
+    pub(crate) fn needs_store(&self, spec: &NamedSession) -> bool {
         matches!(spec.backend, Backend::Store(_)) && self.state == LoadState::Loaded
     }
 
     /// Saves what changed; returns the `Set-Cookie` value to send, if any.
-    pub(crate) async fn finalize(&mut self, spec: &SessionSpec, now: i64) -> Result<Option<String>, Failure> {
+    pub(crate) async fn finalize(&mut self, spec: &NamedSession, now: i64) -> Result<Option<String>, Failure> {
         let (Backend::Store(store), LoadState::Loaded) = (&spec.backend, self.state) else {
             return self.finalize_now(spec, now);
         };
@@ -225,27 +227,27 @@ impl SubSession {
                 "session store failed to save"
             );
             Failure {
-                status: config.save_error_status,
+                status: status(config.save_error_status),
                 message: format!("session `{}` could not be saved", config.cookie_name),
             }
         })?;
-        cookie.map(|cookie| cookies::checked(config, cookie)).transpose()
+        cookie.map(|cookie| sendable(config, cookie)).transpose()
     }
 
     /// The save of a session that needs no store ([`needs_store`](Self::needs_store) is false):
     /// a cookie session, or a server-side one this request did not load.
-    pub(crate) fn finalize_now(&mut self, spec: &SessionSpec, now: i64) -> Result<Option<String>, Failure> {
+    pub(crate) fn finalize_now(&mut self, spec: &NamedSession, now: i64) -> Result<Option<String>, Failure> {
         let config = &spec.config;
         if self.state == LoadState::Failed {
             return Err(Failure {
-                status: config.load_error_status,
+                status: status(config.load_error_status),
                 message: format!("session `{}` is unavailable", config.cookie_name),
             });
         }
         match &spec.backend {
             Backend::Cookie(codec) => {
                 let cookie = self.finalize_cookie(spec, codec, now)?;
-                cookie.map(|cookie| cookies::checked(config, cookie)).transpose()
+                cookie.map(|cookie| sendable(config, cookie)).transpose()
             }
             // Not used by this request: nothing to save.
             Backend::Store(_) => Ok(None),
@@ -254,7 +256,7 @@ impl SubSession {
 
     fn finalize_cookie(
         &mut self,
-        spec: &SessionSpec,
+        spec: &NamedSession,
         codec: &CookieCodec,
         now: i64,
     ) -> Result<Option<String>, Failure> {
@@ -300,7 +302,7 @@ impl SubSession {
         let value = encoded.map_err(|error| {
             tracing::error!(session = %config.cookie_name, %error, "session cookie could not be encoded");
             Failure {
-                status: config.save_error_status,
+                status: status(config.save_error_status),
                 message: format!("session `{}` does not fit in a cookie: {error}", config.cookie_name),
             }
         })?;
@@ -309,10 +311,10 @@ impl SubSession {
 
     async fn finalize_store(
         &mut self,
-        spec: &SessionSpec,
+        spec: &NamedSession,
         store: &Arc<dyn SessionStore>,
         now: i64,
-    ) -> Result<Option<String>, crate::store::Error> {
+    ) -> Result<Option<String>, store::Error> {
         let config = &spec.config;
         if let Some(expired) = self.expired_id.take() {
             store.delete(&spec.key(&expired)).await?;
@@ -373,12 +375,12 @@ impl SubSession {
     /// Creates a record under a fresh id, never over an existing one.
     async fn create(
         &self,
-        spec: &SessionSpec,
+        spec: &NamedSession,
         store: &Arc<dyn SessionStore>,
         fields: Map<String, Value>,
         created_at: i64,
         now: i64,
-    ) -> Result<Id, crate::store::Error> {
+    ) -> Result<Id, store::Error> {
         let record = Record {
             fields,
             created_at,
@@ -387,15 +389,15 @@ impl SubSession {
         };
         // A collision of 256-bit random ids does not happen; the loop only makes it harmless.
         for _ in 0..3 {
-            let id = spec.new_id().map_err(|e| crate::store::Error::Backend(Box::new(e)))?;
+            let id = spec.new_id().map_err(|e| store::Error::Backend(Box::new(e)))?;
             if store.create(&spec.key(&id), &record).await? {
                 return Ok(id);
             }
         }
-        Err(crate::store::Error::Backend("could not find a free session id".into()))
+        Err(store::Error::Backend("could not find a free session id".into()))
     }
 
-    fn id_cookie(&self, spec: &SessionSpec, id: &Id) -> String {
+    fn id_cookie(&self, spec: &NamedSession, id: &Id) -> String {
         let config = &spec.config;
         let value = match &spec.id_signer {
             Some(signer) => signer.sign(&config.cookie_name, id.as_str()),
@@ -405,10 +407,29 @@ impl SubSession {
     }
 }
 
-fn within_absolute(spec: &SessionSpec, created_at: i64, now: i64) -> bool {
+fn within_absolute(spec: &NamedSession, created_at: i64, now: i64) -> bool {
     spec.config.absolute_secs().is_none_or(|absolute| now - created_at <= absolute)
 }
 
-fn load_error(spec: &SessionSpec) -> Error {
-    Error::Load { session: spec.config.cookie_name.clone(), status: spec.config.load_error_status }
+/// The `Set-Cookie` value, if browsers will keep it; a clear error if they would drop it.
+fn sendable(config: &SessionConfig, set_cookie: String) -> Result<String, Failure> {
+    cookies::checked(set_cookie).map_err(|TooLarge { len }| {
+        tracing::error!(session = %config.cookie_name, bytes = len, "Set-Cookie exceeds {MAX_COOKIE_LEN} bytes; not sent");
+        Failure {
+            status: status(config.save_error_status),
+            message: format!(
+                "session `{}` needs a {len}-byte cookie; browsers keep at most {MAX_COOKIE_LEN}: move fields to a server-side session",
+                config.cookie_name
+            ),
+        }
+    })
+}
+
+fn load_error(spec: &NamedSession) -> Error {
+    Error::Load { session: spec.config.cookie_name.clone(), status: status(spec.config.load_error_status) }
+}
+
+// MERGE: goes when the configuration holds `StatusCode`s.
+fn status(code: u16) -> StatusCode {
+    StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
 }

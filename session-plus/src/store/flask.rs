@@ -13,8 +13,6 @@
 //! no creation time, so `session_absolute_lifetime` cannot be enforced on them. Nothing is ever
 //! unpickled: a pickle record is an invalid session.
 
-use std::sync::Arc;
-
 use async_trait::async_trait;
 use serde_json::{Map, Value};
 
@@ -25,7 +23,6 @@ use super::{redis::SetMode, RedisStore};
 use super::{Error, Record, Result, SessionStore, Update};
 use crate::clock::{Clock, SystemClock};
 use crate::codec::flask::{msgpack_record, tagged_json, PERMANENT};
-use crate::config::{ConfigError, Format, SessionConfig, SessionType};
 
 /// Memcached reads an exptime over 30 days as an absolute Unix time.
 #[cfg(feature = "store-memcached")]
@@ -37,17 +34,17 @@ const UNKNOWN_EXPIRY: i64 = i64::MAX / 4;
 #[derive(Debug, Clone)]
 pub struct FlaskStore {
     backend: Blob,
-    format: RecordFormat,
+    encoding: RecordEncoding,
 }
 
-/// The value layout of a [`FlaskStore`].
+/// How a [`FlaskStore`] encodes a record's value.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
-pub enum RecordFormat {
-    /// flask-session-plus: tagged JSON with `_permanent`.
-    FlaskSessionPlus,
-    /// Flask-Session 0.8: MessagePack with `_permanent`.
-    FlaskSession,
+pub enum RecordEncoding {
+    /// Flask's tagged JSON with `_permanent`, as flask-session-plus writes it.
+    TaggedJson,
+    /// MessagePack with `_permanent`, as Flask-Session 0.8 writes it.
+    MessagePack,
 }
 
 #[derive(Debug, Clone)]
@@ -62,37 +59,37 @@ impl FlaskStore {
     /// Python-format records in Redis.
     ///
     /// ```no_run
-    /// use session_plus::store::{FlaskStore, RecordFormat, RedisStore};
+    /// use session_plus::store::{FlaskStore, RecordEncoding, RedisStore};
     /// # async fn run() -> Result<(), session_plus::store::Error> {
     /// let redis = RedisStore::connect("redis://127.0.0.1:6379/0").await?;
-    /// let store = FlaskStore::redis(redis, RecordFormat::FlaskSession);
+    /// let store = FlaskStore::redis(redis, RecordEncoding::MessagePack);
     /// # Ok(()) }
     /// ```
     #[cfg(feature = "store-redis")]
-    pub fn redis(store: RedisStore, format: RecordFormat) -> Self {
-        Self { backend: Blob::Redis(store), format }
+    pub fn redis(store: RedisStore, encoding: RecordEncoding) -> Self {
+        Self { backend: Blob::Redis(store), encoding }
     }
 
     /// flask-session-plus records in Memcached.
     #[cfg(feature = "store-memcached")]
     pub fn memcached(store: MemcachedStore) -> Self {
-        Self { backend: Blob::Memcached(store), format: RecordFormat::FlaskSessionPlus }
+        Self { backend: Blob::Memcached(store), encoding: RecordEncoding::TaggedJson }
     }
 
     fn encode(&self, fields: &Map<String, Value>, permanent: bool) -> Result<Vec<u8>> {
-        match self.format {
-            RecordFormat::FlaskSessionPlus => {
+        match self.encoding {
+            RecordEncoding::TaggedJson => {
                 let mut object = fields.clone();
                 object.insert(PERMANENT.to_owned(), Value::Bool(permanent));
                 tagged_json::dumps_object(&object).map(String::into_bytes).map_err(|e| Error::Decode(Box::new(e)))
             }
-            RecordFormat::FlaskSession => Ok(msgpack_record::encode(fields, permanent)),
+            RecordEncoding::MessagePack => Ok(msgpack_record::encode(fields, permanent)),
         }
     }
 
     fn decode(&self, bytes: &[u8]) -> Result<(Map<String, Value>, bool)> {
-        match self.format {
-            RecordFormat::FlaskSessionPlus => {
+        match self.encoding {
+            RecordEncoding::TaggedJson => {
                 let text = std::str::from_utf8(bytes).map_err(|e| Error::Decode(Box::new(e)))?;
                 let Value::Object(mut fields) = tagged_json::loads(text).map_err(|e| Error::Decode(Box::new(e)))?
                 else {
@@ -101,7 +98,7 @@ impl FlaskStore {
                 let permanent = fields.remove(PERMANENT) == Some(Value::Bool(true));
                 Ok((fields, permanent))
             }
-            RecordFormat::FlaskSession => msgpack_record::decode(bytes).map_err(|e| Error::Decode(Box::new(e))),
+            RecordEncoding::MessagePack => msgpack_record::decode(bytes).map_err(|e| Error::Decode(Box::new(e))),
         }
     }
 
@@ -175,41 +172,13 @@ impl SessionStore for FlaskStore {
     }
 
     fn backend_name(&self) -> &'static str {
-        match (&self.backend, self.format) {
+        match (&self.backend, self.encoding) {
             #[cfg(feature = "store-redis")]
-            (Blob::Redis(_), RecordFormat::FlaskSessionPlus) => "redis (flask-session-plus)",
+            (Blob::Redis(_), RecordEncoding::TaggedJson) => "redis (flask-session-plus)",
             #[cfg(feature = "store-redis")]
-            (Blob::Redis(_), RecordFormat::FlaskSession) => "redis (flask-session)",
+            (Blob::Redis(_), RecordEncoding::MessagePack) => "redis (flask-session)",
             #[cfg(feature = "store-memcached")]
             (Blob::Memcached(_), _) => "memcached (flask-session-plus)",
         }
     }
-}
-
-/// Opens a `redis` or `memcache` session with a Python `format`.
-pub(crate) async fn open(config: &SessionConfig) -> std::result::Result<Arc<dyn SessionStore>, ConfigError> {
-    let name = config.cookie_name();
-    let Some(url) = &config.url else { return Err(ConfigError::new(name, "url", "this session needs `url`")) };
-    let format = match config.format() {
-        Format::FlaskSession => RecordFormat::FlaskSession,
-        _ => RecordFormat::FlaskSessionPlus,
-    };
-    let unreachable = |e: Error| ConfigError::new(name, "url", format!("cannot connect: {e}"));
-    let store = match config.session_type() {
-        #[cfg(feature = "store-redis")]
-        SessionType::Redis => FlaskStore::redis(RedisStore::connect_url(url).await.map_err(unreachable)?, format),
-        #[cfg(feature = "store-memcached")]
-        SessionType::Memcache if format == RecordFormat::FlaskSessionPlus => {
-            let servers: Vec<&str> = url.split(',').map(str::trim).collect();
-            FlaskStore::memcached(MemcachedStore::connect(&servers).await.map_err(unreachable)?)
-        }
-        other => {
-            return Err(ConfigError::new(
-                name,
-                "session_type",
-                format!("format `{}` on `{other}` needs the store's feature", config.format()),
-            ))
-        }
-    };
-    Ok(Arc::new(store))
 }

@@ -19,7 +19,6 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::{Error, Record, Result, SessionStore, Update};
-use crate::config::{ConfigError, SessionConfig};
 
 /// How many times an update re-reads after losing a compare-and-swap race.
 const CAS_ATTEMPTS: usize = 64;
@@ -76,14 +75,27 @@ impl Item {
 }
 
 impl MemcachedStore {
-    /// Connects to one or more servers (`memcache://host:port?timeout=2`; the binary protocol).
+    /// Connects to one server (`memcache://host:port?timeout=2`; the binary protocol) or several,
+    /// their URLs separated by commas.
     ///
     /// # Errors
     /// A URL is invalid or a server does not answer.
-    pub async fn connect(servers: &[&str]) -> Result<Self> {
-        let servers: Vec<String> = servers.iter().map(|s| (*s).to_owned()).collect();
+    pub async fn connect(url: &str) -> Result<Self> {
+        let servers: Vec<String> = url.split(',').map(|server| server.trim().to_owned()).collect();
         let client = blocking(move || Client::connect(servers)).await?;
-        Ok(Self { client: Arc::new(client) })
+        Ok(Self::new(client))
+    }
+
+    /// Uses a client your application made.
+    ///
+    /// ```no_run
+    /// # fn run() -> Result<(), Box<dyn std::error::Error>> {
+    /// let client = memcache::Client::connect("memcache://127.0.0.1:11211?timeout=2")?;
+    /// let store = session_plus::store::MemcachedStore::new(client);
+    /// # let _ = store; Ok(()) }
+    /// ```
+    pub fn new(client: Client) -> Self {
+        Self { client: Arc::new(client) }
     }
 
     async fn call<T: Send + 'static>(
@@ -185,18 +197,6 @@ impl SessionStore for MemcachedStore {
     fn backend_name(&self) -> &'static str {
         "memcached"
     }
-}
-
-/// Opens the store a `memcache` session's configuration describes: `url` is one server
-/// (`memcache://host:port`) or several separated by commas.
-pub(crate) async fn open(config: &SessionConfig) -> std::result::Result<Arc<dyn SessionStore>, ConfigError> {
-    let name = config.cookie_name();
-    let Some(url) = &config.url else { return Err(ConfigError::new(name, "url", "a memcache session needs `url`")) };
-    let servers: Vec<&str> = url.split(',').map(str::trim).collect();
-    let store = MemcachedStore::connect(&servers)
-        .await
-        .map_err(|e| ConfigError::new(name, "url", format!("cannot connect to Memcached: {e}")))?;
-    Ok(Arc::new(store))
 }
 
 /// Up to 2^attempt milliseconds (at most 64), picked at random so racing writers spread out.

@@ -1,8 +1,14 @@
 //! The store trait: where server-side sessions keep their records.
 //!
-//! A [`SessionStore`] knows nothing of cookies, ids or frameworks: it keeps [`Record`]s under
-//! string keys (`key_prefix:id`), writes only the fields a request changed, and never creates a
-//! record over another. Time is passed in, so expiry can be tested with an injected clock.
+//! A [`SessionStore`] knows nothing of cookies, ids, configuration or frameworks: it keeps
+//! [`Record`]s under string keys (`key_prefix:id`), writes only the fields a request changed, and
+//! never creates a record over another. Time is passed in, so expiry can be tested with an
+//! injected clock.
+//!
+//! Every store is built the same two ways: `connect(url)` opens its own connection (or pool),
+//! and `new(client)` takes one your application made; SQL stores add `with_table_name` and
+//! `migrate`. The [manager's builder](crate::SessionManagerBuilder) does this from the
+//! configuration.
 //!
 //! | store | feature | expiry |
 //! |---|---|---|
@@ -22,6 +28,7 @@ mod memory;
 mod mysql;
 #[cfg(feature = "store-postgres")]
 mod postgres;
+mod record;
 #[cfg(feature = "store-redis")]
 mod redis;
 #[cfg(any(feature = "store-sqlite", feature = "store-postgres", feature = "store-mysql"))]
@@ -30,18 +37,15 @@ mod sql;
 mod sqlite;
 
 use std::fmt;
-use std::sync::Arc;
 
 use async_trait::async_trait;
 
 #[cfg(feature = "store-redis")]
 #[cfg_attr(docsrs, doc(cfg(feature = "store-redis")))]
 pub use self::redis::RedisStore;
-use crate::config::{ConfigError, Format, SessionConfig, SessionType};
-pub use crate::session::{Record, Update};
 #[cfg(all(feature = "flask", any(feature = "store-redis", feature = "store-memcached")))]
 #[cfg_attr(docsrs, doc(cfg(feature = "flask")))]
-pub use flask::{FlaskStore, RecordFormat};
+pub use flask::{FlaskStore, RecordEncoding};
 #[cfg(feature = "store-memcached")]
 #[cfg_attr(docsrs, doc(cfg(feature = "store-memcached")))]
 pub use memcached::MemcachedStore;
@@ -52,6 +56,7 @@ pub use mysql::MySqlStore;
 #[cfg(feature = "store-postgres")]
 #[cfg_attr(docsrs, doc(cfg(feature = "store-postgres")))]
 pub use postgres::PostgresStore;
+pub use record::{Record, Update};
 #[cfg(feature = "store-sqlite")]
 #[cfg_attr(docsrs, doc(cfg(feature = "store-sqlite")))]
 pub use sqlite::SqliteStore;
@@ -115,61 +120,4 @@ pub enum Error {
     /// A stored record could not be read.
     #[error("session store holds a record it cannot decode: {0}")]
     Decode(#[source] Box<dyn std::error::Error + Send + Sync>),
-}
-
-/// Opens the store a session's configuration describes (every `session_type` but
-/// `secure_cookie` and `custom`), creating its schema where it has one.
-pub(crate) async fn open(config: &SessionConfig) -> std::result::Result<Arc<dyn SessionStore>, ConfigError> {
-    let session_type = config.session_type();
-    if config.format() != Format::Native {
-        return open_flask(config).await;
-    }
-    match session_type {
-        SessionType::Memory => Ok(Arc::new(MemoryStore::new())),
-        #[cfg(feature = "store-sqlite")]
-        SessionType::Sqlite => sqlite::open(config).await,
-        #[cfg(feature = "store-postgres")]
-        SessionType::Postgres => postgres::open(config).await,
-        #[cfg(feature = "store-mysql")]
-        SessionType::Mysql => mysql::open(config).await,
-        #[cfg(feature = "store-redis")]
-        SessionType::Redis => self::redis::open(config).await,
-        #[cfg(feature = "store-memcached")]
-        SessionType::Memcache => memcached::open(config).await,
-        SessionType::Custom => Err(ConfigError::new(
-            config.cookie_name(),
-            "session_type",
-            "a custom session needs a store from SessionManagerBuilder::with_store",
-        )),
-        _ => {
-            let feature = match session_type {
-                SessionType::Sqlite => "store-sqlite",
-                SessionType::Postgres => "store-postgres",
-                SessionType::Mysql => "store-mysql",
-                SessionType::Redis => "store-redis",
-                SessionType::Memcache => "store-memcached",
-                SessionType::Mongodb => "store-mongodb",
-                _ => "store-firestore",
-            };
-            Err(ConfigError::new(
-                config.cookie_name(),
-                "session_type",
-                format!("`{session_type}` needs session-plus built with the `{feature}` feature"),
-            ))
-        }
-    }
-}
-
-#[cfg(all(feature = "flask", any(feature = "store-redis", feature = "store-memcached")))]
-async fn open_flask(config: &SessionConfig) -> std::result::Result<Arc<dyn SessionStore>, ConfigError> {
-    flask::open(config).await
-}
-
-#[cfg(not(all(feature = "flask", any(feature = "store-redis", feature = "store-memcached"))))]
-async fn open_flask(config: &SessionConfig) -> std::result::Result<Arc<dyn SessionStore>, ConfigError> {
-    Err(ConfigError::new(
-        config.cookie_name(),
-        "format",
-        format!("format `{}` needs the `flask` feature and the store's feature", config.format()),
-    ))
 }

@@ -10,7 +10,7 @@
 //! equal the old ones. sqlx always connects with the `CLIENT_FOUND_ROWS` capability, so the
 //! server reports the rows *matched* instead, and `update`'s answer means "the record exists".
 //!
-//! Every store call is one statement. The pool that [`MySqlStore::open`] builds pings a
+//! Every store call is one statement. The pool that [`MySqlStore::connect`] builds pings a
 //! connection before handing it out only when it sat idle for a second or more, so a busy pool
 //! pays no extra round trip, and a connection the server dropped while idle is replaced instead
 //! of failing a request.
@@ -25,9 +25,8 @@ use sqlx::{Connection, Row};
 
 use super::sql::{backend, decode_text_fields, text_patch};
 use super::{Error, Record, Result, SessionStore, Update};
-use crate::config::{ConfigError, SessionConfig};
 
-/// How long a pooled connection may sit idle before [`MySqlStore::open`]'s pool pings it on
+/// How long a pooled connection may sit idle before [`MySqlStore::connect`]'s pool pings it on
 /// checkout.
 const IDLE_PING_AFTER: Duration = Duration::from_secs(1);
 
@@ -39,7 +38,7 @@ const MAX_KEY_LEN: usize = 255;
 /// ```no_run
 /// use session_plus::store::MySqlStore;
 /// # async fn run() -> Result<(), session_plus::store::Error> {
-/// let store = MySqlStore::open("mysql://app:secret@127.0.0.1:3306/app").await?;
+/// let store = MySqlStore::connect("mysql://app:secret@127.0.0.1:3306/app").await?;
 /// store.migrate().await?;
 /// # Ok(()) }
 /// ```
@@ -59,7 +58,7 @@ impl MySqlStore {
     ///
     /// # Errors
     /// The URL is invalid or the server cannot be reached.
-    pub async fn open(url: &str) -> Result<Self> {
+    pub async fn connect(url: &str) -> Result<Self> {
         let options = MySqlConnectOptions::from_str(url).map_err(backend)?;
         let pool = MySqlPoolOptions::new()
             .max_connections(8)
@@ -217,36 +216,11 @@ impl SessionStore for MySqlStore {
     }
 }
 
-/// Opens the store a `mysql` session's configuration describes, creating its table.
-pub(crate) async fn open(config: &SessionConfig) -> std::result::Result<std::sync::Arc<dyn SessionStore>, ConfigError> {
-    // `Config::validate` insists on a URL for server stores.
-    let Some(url) = &config.url else {
-        return Err(ConfigError::new(config.cookie_name(), "url", "a mysql session needs `url`"));
-    };
-    super::sql::open::<MySqlStore>(config, "url", url).await
-}
-
 /// Refuses a key the `id` column cannot hold exactly (non-ASCII, or longer than 255 bytes).
 fn check_key(key: &str) -> Result<()> {
     if key.is_ascii() && key.len() <= MAX_KEY_LEN {
         Ok(())
     } else {
         Err(Error::Backend(format!("a MySQL session key must be ASCII and at most {MAX_KEY_LEN} bytes").into()))
-    }
-}
-
-impl super::sql::SqlStore for MySqlStore {
-    const DATABASE: &'static str = "MySQL";
-
-    async fn connect(target: &str) -> Result<Self> {
-        Self::open(target).await
-    }
-
-    fn table(self, table: &str) -> std::result::Result<Self, String> {
-        self.with_table_name(table)
-    }
-
-    async fn create_schema(&self) -> Result<()> {
-        self.migrate().await
     }
 }

@@ -5,7 +5,7 @@
 //! whole, so nested values are never merged) and two requests that change different fields both
 //! survive. `expires_at` is indexed for the purge.
 //!
-//! Every store call is one statement. The pool that [`PostgresStore::open`] builds pings a
+//! Every store call is one statement. The pool that [`PostgresStore::connect`] builds pings a
 //! connection before handing it out only when it sat idle for a second or more, so a busy pool
 //! pays no extra round trip, and a connection the server dropped while idle is replaced instead
 //! of failing a request.
@@ -20,9 +20,8 @@ use sqlx::{Connection, Row};
 
 use super::sql::backend;
 use super::{Error, Record, Result, SessionStore, Update};
-use crate::config::{ConfigError, SessionConfig};
 
-/// How long a pooled connection may sit idle before [`PostgresStore::open`]'s pool pings it
+/// How long a pooled connection may sit idle before [`PostgresStore::connect`]'s pool pings it
 /// on checkout.
 const IDLE_PING_AFTER: Duration = Duration::from_secs(1);
 
@@ -35,7 +34,7 @@ const MIGRATE_LOCK: i64 = 0x7365_7373_696f_6e2b;
 /// ```no_run
 /// use session_plus::store::PostgresStore;
 /// # async fn run() -> Result<(), session_plus::store::Error> {
-/// let store = PostgresStore::open("postgres://app@127.0.0.1:5432/app").await?;
+/// let store = PostgresStore::connect("postgres://app@127.0.0.1:5432/app").await?;
 /// store.migrate().await?;
 /// # Ok(()) }
 /// ```
@@ -55,7 +54,7 @@ impl PostgresStore {
     ///
     /// # Errors
     /// The URL is invalid or the server cannot be reached.
-    pub async fn open(url: &str) -> Result<Self> {
+    pub async fn connect(url: &str) -> Result<Self> {
         let options = PgConnectOptions::from_str(url).map_err(backend)?;
         let pool = PgPoolOptions::new()
             .max_connections(8)
@@ -221,32 +220,7 @@ impl SessionStore for PostgresStore {
     }
 }
 
-/// Opens the store a `postgres` session's configuration describes, creating its table.
-pub(crate) async fn open(config: &SessionConfig) -> std::result::Result<std::sync::Arc<dyn SessionStore>, ConfigError> {
-    // `Config::validate` insists on a URL for server stores.
-    let Some(url) = &config.url else {
-        return Err(ConfigError::new(config.cookie_name(), "url", "a postgres session needs `url`"));
-    };
-    super::sql::open::<PostgresStore>(config, "url", url).await
-}
-
 /// The fields as a JSON object's text, for a `$n::jsonb` parameter.
 fn json_object(fields: &Map<String, Value>) -> Result<String> {
     serde_json::to_string(fields).map_err(|e| Error::Backend(Box::new(e)))
-}
-
-impl super::sql::SqlStore for PostgresStore {
-    const DATABASE: &'static str = "PostgreSQL";
-
-    async fn connect(target: &str) -> Result<Self> {
-        Self::open(target).await
-    }
-
-    fn table(self, table: &str) -> std::result::Result<Self, String> {
-        self.with_table_name(table)
-    }
-
-    async fn create_schema(&self) -> Result<()> {
-        self.migrate().await
-    }
 }

@@ -23,7 +23,6 @@ use redis::{Cmd, Pipeline, RedisFuture, Script, Value as RedisValue};
 use serde_json::{Map, Value};
 
 use super::{Error, Record, Result, SessionStore, Update};
-use crate::config::{ConfigError, SessionConfig};
 
 const FIELD: &str = "f:";
 const CREATED: &str = "m:created";
@@ -59,18 +58,29 @@ enum Connection {
 }
 
 impl RedisStore {
-    /// Connects to a standalone Redis at `url` (`redis://host:port/db`).
+    /// Connects by URL: `redis://host:port/db` (or `rediss://` for TLS) for a standalone server,
+    /// or `redis+cluster://host1:port1,host2:port2,...` for a Cluster. Connections time out after
+    /// two seconds and reconnect by themselves.
     ///
     /// # Errors
-    /// The URL is invalid or the server does not answer.
+    /// The URL is invalid or no server answers.
     pub async fn connect(url: &str) -> Result<Self> {
-        let client = redis::Client::open(url).map_err(backend)?;
-        let config = ConnectionManagerConfig::new()
-            .set_connection_timeout(Some(Duration::from_secs(2)))
-            .set_response_timeout(Some(Duration::from_secs(2)))
-            .set_number_of_retries(1);
-        let manager = ConnectionManager::new_with_config(client, config).await.map_err(backend)?;
-        Ok(Self::with_connection(Connection::Standalone(manager)))
+        match url.strip_prefix("redis+cluster://") {
+            Some(nodes) => {
+                let nodes: Vec<String> = nodes.split(',').map(|node| format!("redis://{}", node.trim())).collect();
+                let nodes: Vec<&str> = nodes.iter().map(String::as_str).collect();
+                Self::connect_cluster(&nodes).await
+            }
+            None => {
+                let client = redis::Client::open(url).map_err(backend)?;
+                let config = ConnectionManagerConfig::new()
+                    .set_connection_timeout(Some(Duration::from_secs(2)))
+                    .set_response_timeout(Some(Duration::from_secs(2)))
+                    .set_number_of_retries(1);
+                let manager = ConnectionManager::new_with_config(client, config).await.map_err(backend)?;
+                Ok(Self::new(manager))
+            }
+        }
     }
 
     /// Connects to a Redis Cluster through any of its `nodes` (`redis://host:port` each).
@@ -85,23 +95,25 @@ impl RedisStore {
             .build()
             .map_err(backend)?;
         let connection = client.get_async_connection().await.map_err(backend)?;
-        Ok(Self::with_connection(Connection::Cluster(connection)))
+        Ok(Self::new_cluster(connection))
     }
 
-    /// Connects by URL: `redis://host:port/db` for a standalone server, or
-    /// `redis+cluster://host1:port1,host2:port2,...` for a Cluster.
+    /// Uses a standalone connection your application made (its own timeouts, TLS, credentials).
     ///
-    /// # Errors
-    /// As [`RedisStore::connect`] and [`RedisStore::connect_cluster`].
-    pub async fn connect_url(url: &str) -> Result<Self> {
-        match url.strip_prefix("redis+cluster://") {
-            Some(nodes) => {
-                let nodes: Vec<String> = nodes.split(',').map(|node| format!("redis://{}", node.trim())).collect();
-                let nodes: Vec<&str> = nodes.iter().map(String::as_str).collect();
-                Self::connect_cluster(&nodes).await
-            }
-            None => Self::connect(url).await,
-        }
+    /// ```no_run
+    /// use session_plus::store::RedisStore;
+    /// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+    /// let client = redis::Client::open("redis://127.0.0.1:6379/0")?;
+    /// let store = RedisStore::new(redis::aio::ConnectionManager::new(client).await?);
+    /// # let _ = store; Ok(()) }
+    /// ```
+    pub fn new(connection: ConnectionManager) -> Self {
+        Self::with_connection(Connection::Standalone(connection))
+    }
+
+    /// Uses a Cluster connection your application made.
+    pub fn new_cluster(connection: ClusterConnection) -> Self {
+        Self::with_connection(Connection::Cluster(connection))
     }
 
     fn with_connection(connection: Connection) -> Self {
@@ -276,16 +288,6 @@ impl SessionStore for RedisStore {
             Connection::Cluster(_) => "redis-cluster",
         }
     }
-}
-
-/// Opens the store a `redis` session's configuration describes: `url` is `redis://host:port/db`,
-/// or `redis+cluster://host1:port1,host2:port2,...` for a Cluster.
-pub(crate) async fn open(config: &SessionConfig) -> std::result::Result<Arc<dyn SessionStore>, ConfigError> {
-    let name = config.cookie_name();
-    let Some(url) = &config.url else { return Err(ConfigError::new(name, "url", "a redis session needs `url`")) };
-    let store = RedisStore::connect_url(url).await;
-    let store = store.map_err(|e| ConfigError::new(name, "url", format!("cannot connect to Redis: {e}")))?;
-    Ok(Arc::new(store))
 }
 
 fn push_meta(args: &mut Vec<Vec<u8>>, created_at: Option<i64>, expires_at: i64, permanent: bool) {

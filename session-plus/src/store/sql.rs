@@ -1,49 +1,10 @@
-//! What the SQL stores (SQLite, PostgreSQL, MySQL) share: table names, the field-text patch,
-//! errors, and opening a store from a session's configuration.
-
-use std::sync::Arc;
+//! What the SQL stores (SQLite, PostgreSQL, MySQL) share: table names, the field-text patch
+//! and errors.
 
 #[cfg(any(feature = "store-sqlite", feature = "store-mysql"))]
 use serde_json::{Map, Value};
 
-use super::{Error, Result, SessionStore};
-use crate::config::{ConfigError, SessionConfig};
-
-/// A SQL store a session's configuration can open.
-pub(crate) trait SqlStore: SessionStore + Sized {
-    /// The database's name, for error messages.
-    const DATABASE: &'static str;
-
-    /// Connects to `target` (a URL, or a file for SQLite).
-    async fn connect(target: &str) -> Result<Self>;
-
-    /// Uses another table (a plain SQL identifier).
-    fn table(self, table: &str) -> std::result::Result<Self, String>;
-
-    /// Creates the table and its index if they do not exist.
-    async fn create_schema(&self) -> Result<()>;
-}
-
-/// Opens the store at `target`, from the configuration key `key`, with the configured table,
-/// and creates its schema.
-pub(crate) async fn open<S: SqlStore>(
-    config: &SessionConfig,
-    key: &str,
-    target: &str,
-) -> std::result::Result<Arc<dyn SessionStore>, ConfigError> {
-    let name = config.cookie_name();
-    let database = S::DATABASE;
-    let mut store =
-        S::connect(target).await.map_err(|e| ConfigError::new(name, key, format!("cannot open {database}: {e}")))?;
-    if let Some(table) = &config.table {
-        store = store.table(table).map_err(|e| ConfigError::new(name, "table", e))?;
-    }
-    store
-        .create_schema()
-        .await
-        .map_err(|e| ConfigError::new(name, key, format!("cannot create the sessions table in {database}: {e}")))?;
-    Ok(Arc::new(store))
-}
+use super::{Error, Result};
 
 /// Checks that a table name is a plain SQL identifier, as it is written into statements unquoted.
 pub(crate) fn check_table_name(table: &str) -> std::result::Result<(), String> {

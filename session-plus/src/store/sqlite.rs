@@ -23,7 +23,6 @@ use tokio::sync::oneshot;
 
 use super::sql::{backend, decode_text_fields, text_patch};
 use super::{Error, Record, Result, SessionStore, Update};
-use crate::config::{ConfigError, SessionConfig};
 
 /// The most writes the writer thread takes into one transaction.
 const WRITE_BATCH: usize = 256;
@@ -45,7 +44,7 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 /// ```
 /// use session_plus::store::{Record, SessionStore, SqliteStore};
 /// # tokio_test_block(async {
-/// let store = SqliteStore::open(":memory:").await?;
+/// let store = SqliteStore::connect(":memory:").await?;
 /// store.migrate().await?;
 /// let record = Record { created_at: 0, expires_at: 100, ..Default::default() };
 /// assert!(store.create("session:k", &record).await?);
@@ -78,14 +77,14 @@ impl SqliteStore {
     /// ```no_run
     /// use session_plus::store::SqliteStore;
     /// # async fn run() -> Result<(), session_plus::store::Error> {
-    /// let store = SqliteStore::open("sqlite://sessions.db").await?;
+    /// let store = SqliteStore::connect("sqlite://sessions.db").await?;
     /// store.migrate().await?;
     /// # Ok(()) }
     /// ```
     ///
     /// # Errors
     /// The file cannot be opened or created, or is not a SQLite database.
-    pub async fn open(path_or_url: &str) -> Result<Self> {
+    pub async fn connect(path_or_url: &str) -> Result<Self> {
         let target = Target::parse(path_or_url);
         let sql = Arc::new(Statements::new("sessions"));
 
@@ -130,12 +129,36 @@ impl SqliteStore {
         Ok(Self { writer, readers, sql })
     }
 
+    /// Uses a connection your application opened (with its own pragmas, or an in-memory
+    /// database): one thread owns it and serves loads and writes in turn.
+    ///
+    /// ```
+    /// use session_plus::store::SqliteStore;
+    /// # tokio_test_block(async {
+    /// let connection = rusqlite::Connection::open_in_memory().expect("SQLite opens in memory");
+    /// let store = SqliteStore::new(connection)?;
+    /// store.migrate().await?;
+    /// # Ok::<(), session_plus::store::Error>(())
+    /// # });
+    /// # fn tokio_test_block<F: std::future::Future>(f: F) -> F::Output {
+    /// #     tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(f)
+    /// # }
+    /// ```
+    ///
+    /// # Errors
+    /// The thread cannot be started.
+    pub fn new(connection: Connection) -> Result<Self> {
+        let (writer, queue) = crossbeam_channel::unbounded();
+        spawn("sp-sqlite-writer", move || write_loop(&connection, &queue))?;
+        Ok(Self { writer, readers: None, sql: Arc::new(Statements::new("sessions")) })
+    }
+
     /// Uses another table; its name must be a plain SQL identifier.
     ///
     /// ```
     /// use session_plus::store::SqliteStore;
     /// # tokio_test_block(async {
-    /// let store = SqliteStore::open(":memory:").await?;
+    /// let store = SqliteStore::connect(":memory:").await?;
     /// let store = store.with_table_name("web_sessions").expect("a plain identifier");
     /// store.migrate().await?;
     /// assert!(store.clone().with_table_name("web-sessions").is_err());
@@ -160,7 +183,7 @@ impl SqliteStore {
     /// ```
     /// use session_plus::store::SqliteStore;
     /// # tokio_test_block(async {
-    /// let store = SqliteStore::open(":memory:").await?;
+    /// let store = SqliteStore::connect(":memory:").await?;
     /// store.migrate().await?;
     /// store.migrate().await?; // again: harmless
     /// # Ok::<(), session_plus::store::Error>(())
@@ -238,32 +261,6 @@ impl SessionStore for SqliteStore {
 
     fn backend_name(&self) -> &'static str {
         "sqlite"
-    }
-}
-
-/// Opens the store a `sqlite` session's configuration describes, creating its table.
-pub(crate) async fn open(config: &SessionConfig) -> std::result::Result<std::sync::Arc<dyn SessionStore>, ConfigError> {
-    match (&config.url, &config.path) {
-        (Some(url), _) => super::sql::open::<SqliteStore>(config, "url", url).await,
-        (None, Some(path)) => super::sql::open::<SqliteStore>(config, "path", path).await,
-        // `Config::validate` insists on one of them.
-        (None, None) => Err(ConfigError::new(config.cookie_name(), "path", "a sqlite session needs `path` or `url`")),
-    }
-}
-
-impl super::sql::SqlStore for SqliteStore {
-    const DATABASE: &'static str = "the SQLite database";
-
-    async fn connect(target: &str) -> Result<Self> {
-        Self::open(target).await
-    }
-
-    fn table(self, table: &str) -> std::result::Result<Self, String> {
-        self.with_table_name(table)
-    }
-
-    async fn create_schema(&self) -> Result<()> {
-        self.migrate().await
     }
 }
 

@@ -13,7 +13,7 @@ fn url() -> String {
 
 #[tokio::test]
 async fn memcached_drops_expired_sessions_itself() {
-    let store = MemcachedStore::connect(&[&url()]).await.unwrap();
+    let store = MemcachedStore::connect(&url()).await.unwrap();
     let key = format!("session:{}", Id::random().unwrap().as_str());
     let now = SystemClock.now();
     let record = Record { created_at: now, expires_at: now + 2, ..Record::default() };
@@ -27,7 +27,7 @@ async fn memcached_drops_expired_sessions_itself() {
 
 #[tokio::test]
 async fn a_thirty_one_day_session_keeps_its_absolute_expiry() {
-    let store = MemcachedStore::connect(&[&url()]).await.unwrap();
+    let store = MemcachedStore::connect(&url()).await.unwrap();
     let key = format!("session:{}", Id::random().unwrap().as_str());
     let now = SystemClock.now();
     let record = Record { created_at: now, expires_at: now + 31 * 86_400, permanent: true, ..Record::default() };

@@ -10,7 +10,7 @@ store_suite!(memory, async { Arc::new(MemoryStore::new()) as Arc<dyn SessionStor
 
 #[cfg(feature = "store-sqlite")]
 store_suite!(sqlite, async {
-    let store = session_plus::store::SqliteStore::open(&common::temp_db_path()).await.unwrap();
+    let store = session_plus::store::SqliteStore::connect(&common::temp_db_path()).await.unwrap();
     store.migrate().await.unwrap();
     Arc::new(store) as Arc<dyn SessionStore>
 });
@@ -30,7 +30,7 @@ store_suite!(redis, async {
 store_suite!(redis_cluster, async {
     let url = std::env::var("SESSION_PLUS_REDIS_CLUSTER_URL")
         .unwrap_or_else(|_| "redis+cluster://127.0.0.1:7101,127.0.0.1:7102,127.0.0.1:7103".into());
-    let store = session_plus::store::RedisStore::connect_url(&url).await.unwrap();
+    let store = session_plus::store::RedisStore::connect(&url).await.unwrap();
     Arc::new(store) as Arc<dyn SessionStore>
 });
 
@@ -38,7 +38,7 @@ store_suite!(redis_cluster, async {
 store_suite!(memcached, async {
     let url =
         std::env::var("SESSION_PLUS_MEMCACHED_URL").unwrap_or_else(|_| "memcache://127.0.0.1:11211?timeout=2".into());
-    let store = session_plus::store::MemcachedStore::connect(&[&url]).await.unwrap();
+    let store = session_plus::store::MemcachedStore::connect(&url).await.unwrap();
     Arc::new(store) as Arc<dyn SessionStore>
 });
 
@@ -51,7 +51,7 @@ const SUITE_TABLE: &str = "session_plus_suite";
 store_suite!(postgres, async {
     let url =
         std::env::var("SESSION_PLUS_POSTGRES_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
-    let store = session_plus::store::PostgresStore::open(&url).await.unwrap().with_table_name(SUITE_TABLE).unwrap();
+    let store = session_plus::store::PostgresStore::connect(&url).await.unwrap().with_table_name(SUITE_TABLE).unwrap();
     store.migrate().await.unwrap();
     Arc::new(store) as Arc<dyn SessionStore>
 });
@@ -59,7 +59,7 @@ store_suite!(postgres, async {
 #[cfg(feature = "store-mysql")]
 store_suite!(mysql, async {
     let url = std::env::var("SESSION_PLUS_MYSQL_URL").unwrap_or_else(|_| "mysql://root@127.0.0.1:3306/test".into());
-    let store = session_plus::store::MySqlStore::open(&url).await.unwrap().with_table_name(SUITE_TABLE).unwrap();
+    let store = session_plus::store::MySqlStore::connect(&url).await.unwrap().with_table_name(SUITE_TABLE).unwrap();
     store.migrate().await.unwrap();
     Arc::new(store) as Arc<dyn SessionStore>
 });

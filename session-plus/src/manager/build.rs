@@ -1,0 +1,358 @@
+//! [`SessionManagerBuilder`]: configuration → keys, codecs and stores, once, at start-up.
+//!
+//! This is the only module that reads a store's settings (`url`, `path`, `table`) or a key ring
+//! from the configuration; stores and codecs take typed arguments.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Weak};
+use std::time::Duration;
+
+use super::{BuildError, SessionManager};
+use crate::clock::Clock;
+use crate::codec::{CookieCodec, IdSigner, Key, KeyRing};
+use crate::config::{Config, ConfigError, Format, SecretKey, SessionConfig, SessionType};
+use crate::routing::Routing;
+use crate::session::{Backend, NamedSession, Sessions};
+use crate::store::{self, SessionStore};
+
+/// Builds a [`SessionManager`] with injected stores or clock.
+#[derive(Debug)]
+pub struct SessionManagerBuilder {
+    config: Config,
+    stores: HashMap<String, Arc<dyn SessionStore>>,
+    clock: Arc<dyn Clock>,
+    purge: bool,
+}
+
+impl SessionManagerBuilder {
+    pub(super) fn new(config: Config, clock: Arc<dyn Clock>) -> Self {
+        Self { config, stores: HashMap::new(), clock, purge: true }
+    }
+
+    /// Uses `store` for the session named `cookie_name`, whatever its `session_type`: a store
+    /// of your own, or one built from a client or pool your application made.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use session_plus::{Config, SessionConfig, SessionManager, store::MemoryStore};
+    /// let builder = SessionManager::builder(Config::new().with_session(SessionConfig::new("s")))
+    ///     .with_store("s", Arc::new(MemoryStore::new()));
+    /// # let _ = builder;
+    /// ```
+    pub fn with_store(mut self, cookie_name: impl Into<String>, store: Arc<dyn SessionStore>) -> Self {
+        self.stores.insert(cookie_name.into(), store);
+        self
+    }
+
+    /// Reads time from `clock` instead of the system clock.
+    ///
+    /// ```
+    /// use session_plus::{Config, SessionManager, clock::ManualClock};
+    /// let builder = SessionManager::builder(Config::new()).with_clock(ManualClock::new(0));
+    /// # let _ = builder;
+    /// ```
+    pub fn with_clock(mut self, clock: impl Clock) -> Self {
+        self.clock = Arc::new(clock);
+        self
+    }
+
+    /// Starts no purge task (call [`SessionManager::purge_expired`] yourself).
+    ///
+    /// ```
+    /// use session_plus::{Config, SessionManager};
+    /// let builder = SessionManager::builder(Config::new()).without_purge_tasks();
+    /// # let _ = builder;
+    /// ```
+    pub fn without_purge_tasks(mut self) -> Self {
+        self.purge = false;
+        self
+    }
+
+    /// Builds the manager.
+    ///
+    /// # Errors
+    /// As [`SessionManager::new`]; also [`BuildError::Config`] for a store given for a session
+    /// that is not configured.
+    pub async fn build(mut self) -> Result<SessionManager, BuildError> {
+        self.config.validate()?;
+        let global = Secrets::new(self.config.secret_keys())?;
+        let mut list = Vec::new();
+        for config in self.config.sessions() {
+            let secrets = global.for_session(config)?;
+            let backend = match self.stores.remove(config.cookie_name()) {
+                Some(store) => Backend::Store(store),
+                None => open_backend(config, &secrets).await?,
+            };
+            let id_signer = if config.use_signer { Some(secrets.id_signer(config)?) } else { None };
+            list.push(NamedSession { config: config.clone(), backend, id_signer });
+        }
+        if let Some(name) = self.stores.keys().next() {
+            let message = "a store was given for a session that is not configured";
+            return Err(ConfigError::new(name, "cookie_name", message).into());
+        }
+        let alive = Arc::new(());
+        if self.purge {
+            for named in &list {
+                if let Backend::Store(store) = &named.backend {
+                    if !store.expires_natively() {
+                        let (store, clock) = (store.clone(), self.clock.clone());
+                        spawn_purge(store, Arc::downgrade(&alive), clock, named.config.purge_interval);
+                    }
+                }
+            }
+        }
+        let routing = Routing::new(self.config.sessions());
+        Ok(SessionManager { sessions: Arc::new(Sessions::new(list, routing, self.clock)), _alive: alive })
+    }
+}
+
+/// The keys one session uses: its own `secret_keys`, or the global ring.
+struct Secrets<'a> {
+    ring: Option<KeyRing>,
+    raw: &'a [SecretKey],
+}
+
+impl<'a> Secrets<'a> {
+    fn new(raw: &'a [SecretKey]) -> Result<Self, BuildError> {
+        Ok(Self { ring: derived_ring(raw)?, raw })
+    }
+
+    fn for_session(&self, config: &'a SessionConfig) -> Result<Secrets<'a>, BuildError> {
+        match &config.secret_keys {
+            // Flask's formats use their keys as they are; only the native ones derive a ring.
+            Some(own) if config.format == Format::Native => Secrets::new(own),
+            Some(own) => Ok(Secrets { ring: None, raw: own }),
+            None => Ok(Secrets { ring: self.ring.clone(), raw: self.raw }),
+        }
+    }
+
+    fn ring(&self, config: &SessionConfig) -> Result<KeyRing, BuildError> {
+        // `Config::validate` refuses a session that signs without any key.
+        let missing = || BuildError::Key(ConfigError::new(config.cookie_name(), "secret_keys", "no secret key"));
+        self.ring.clone().ok_or_else(missing)
+    }
+
+    /// The keys as they are, for Flask's formats (a Flask `SECRET_KEY` is used without derivation).
+    #[cfg(feature = "flask")]
+    fn raw(&self) -> Result<Vec<Vec<u8>>, BuildError> {
+        self.raw.iter().map(|k| k.resolve_raw().map(|bytes| bytes.to_vec()).map_err(BuildError::Key)).collect()
+    }
+
+    fn id_signer(&self, config: &SessionConfig) -> Result<IdSigner, BuildError> {
+        match config.format {
+            Format::Native => Ok(IdSigner::Native(self.ring(config)?)),
+            _ => flask_id_signer(config, self),
+        }
+    }
+}
+
+fn derived_ring(raw: &[SecretKey]) -> Result<Option<KeyRing>, BuildError> {
+    let keys = raw.iter().map(|k| k.resolve().map(|bytes| Key::derive(&bytes)));
+    Ok(KeyRing::new(keys.collect::<Result<Vec<_>, _>>().map_err(BuildError::Key)?))
+}
+
+async fn open_backend(config: &SessionConfig, secrets: &Secrets<'_>) -> Result<Backend, BuildError> {
+    match (config.session_type(), config.format) {
+        (SessionType::SecureCookie, Format::Native) if config.encrypt => private_codec(config, secrets.ring(config)?),
+        (SessionType::SecureCookie, Format::Native) => Ok(Backend::Cookie(CookieCodec::signed(secrets.ring(config)?))),
+        (SessionType::SecureCookie, _) => flask_codec(config, secrets),
+        (_, Format::Native) => open_store(config).await.map(Backend::Store),
+        _ => open_flask_store(config).await.map(Backend::Store),
+    }
+}
+
+/// Opens the store a session's configuration describes (every native `session_type` but
+/// `secure_cookie` and `custom`), creating its schema where it has one.
+async fn open_store(config: &SessionConfig) -> Result<Arc<dyn SessionStore>, BuildError> {
+    let session_type = config.session_type();
+    match session_type {
+        SessionType::Memory => Ok(Arc::new(store::MemoryStore::new())),
+        #[cfg(feature = "store-sqlite")]
+        SessionType::Sqlite => {
+            // `Config::validate` insists on one of them.
+            let target = config.url.as_deref().or(config.path.as_deref()).unwrap_or_default();
+            let store = store::SqliteStore::connect(target).await.map_err(unreachable(config))?;
+            let store = with_table(config, store, store::SqliteStore::with_table_name)?;
+            store.migrate().await.map_err(unreachable(config))?;
+            Ok(Arc::new(store))
+        }
+        #[cfg(feature = "store-postgres")]
+        SessionType::Postgres => {
+            let store = store::PostgresStore::connect(url(config)?).await.map_err(unreachable(config))?;
+            let store = with_table(config, store, store::PostgresStore::with_table_name)?;
+            store.migrate().await.map_err(unreachable(config))?;
+            Ok(Arc::new(store))
+        }
+        #[cfg(feature = "store-mysql")]
+        SessionType::Mysql => {
+            let store = store::MySqlStore::connect(url(config)?).await.map_err(unreachable(config))?;
+            let store = with_table(config, store, store::MySqlStore::with_table_name)?;
+            store.migrate().await.map_err(unreachable(config))?;
+            Ok(Arc::new(store))
+        }
+        #[cfg(feature = "store-redis")]
+        SessionType::Redis => Ok(Arc::new(redis(config).await?)),
+        #[cfg(feature = "store-memcached")]
+        SessionType::Memcache => Ok(Arc::new(memcached(config).await?)),
+        SessionType::Custom => Err(ConfigError::new(
+            config.cookie_name(),
+            "session_type",
+            "a custom session needs a store from SessionManagerBuilder::with_store",
+        )
+        .into()),
+        _ => Err(missing_feature(config, store_feature(session_type))),
+    }
+}
+
+/// A Python `format` on a `redis` or `memcache` session: whole records, as Python writes them.
+#[cfg(all(feature = "flask", any(feature = "store-redis", feature = "store-memcached")))]
+async fn open_flask_store(config: &SessionConfig) -> Result<Arc<dyn SessionStore>, BuildError> {
+    use crate::store::{FlaskStore, RecordEncoding};
+    let encoding = match config.format {
+        Format::FlaskSession => RecordEncoding::MessagePack,
+        _ => RecordEncoding::TaggedJson,
+    };
+    let store = match config.session_type() {
+        #[cfg(feature = "store-redis")]
+        SessionType::Redis => FlaskStore::redis(redis(config).await?, encoding),
+        #[cfg(feature = "store-memcached")]
+        SessionType::Memcache if encoding == RecordEncoding::TaggedJson => {
+            FlaskStore::memcached(memcached(config).await?)
+        }
+        other => {
+            let message =
+                format!("format `{}` is not available on `{other}`, or needs the store's feature", config.format);
+            return Err(ConfigError::new(config.cookie_name(), "format", message).into());
+        }
+    };
+    Ok(Arc::new(store))
+}
+
+#[cfg(not(all(feature = "flask", any(feature = "store-redis", feature = "store-memcached"))))]
+async fn open_flask_store(config: &SessionConfig) -> Result<Arc<dyn SessionStore>, BuildError> {
+    let message = format!("format `{}` needs the `flask` feature and the store's feature", config.format);
+    Err(ConfigError::new(config.cookie_name(), "format", message).into())
+}
+
+/// `url`: `redis://host:port/db`, or `redis+cluster://host1:port1,host2:port2,...`.
+#[cfg(feature = "store-redis")]
+async fn redis(config: &SessionConfig) -> Result<store::RedisStore, BuildError> {
+    store::RedisStore::connect(url(config)?).await.map_err(unreachable(config))
+}
+
+/// `url`: one server (`memcache://host:port`) or several separated by commas.
+#[cfg(feature = "store-memcached")]
+async fn memcached(config: &SessionConfig) -> Result<store::MemcachedStore, BuildError> {
+    store::MemcachedStore::connect(url(config)?).await.map_err(unreachable(config))
+}
+
+#[cfg(any(feature = "store-postgres", feature = "store-mysql", feature = "store-redis", feature = "store-memcached"))]
+fn url(config: &SessionConfig) -> Result<&str, BuildError> {
+    // `Config::validate` insists on it for these stores.
+    let missing = || ConfigError::new(config.cookie_name(), "url", "this session needs `url`").into();
+    config.url.as_deref().ok_or_else(missing)
+}
+
+#[cfg(any(feature = "store-sqlite", feature = "store-postgres", feature = "store-mysql"))]
+fn with_table<S>(
+    config: &SessionConfig,
+    store: S,
+    rename: fn(S, String) -> Result<S, String>,
+) -> Result<S, BuildError> {
+    match &config.table {
+        Some(table) => {
+            rename(store, table.clone()).map_err(|e| ConfigError::new(config.cookie_name(), "table", e).into())
+        }
+        None => Ok(store),
+    }
+}
+
+fn unreachable(config: &SessionConfig) -> impl FnOnce(store::Error) -> BuildError + '_ {
+    |source| BuildError::Store { session: config.cookie_name().to_owned(), source }
+}
+
+fn store_feature(session_type: SessionType) -> &'static str {
+    match session_type {
+        SessionType::Sqlite => "store-sqlite",
+        SessionType::Postgres => "store-postgres",
+        SessionType::Mysql => "store-mysql",
+        SessionType::Redis => "store-redis",
+        SessionType::Memcache => "store-memcached",
+        SessionType::Mongodb => "store-mongodb",
+        _ => "store-firestore",
+    }
+}
+
+fn missing_feature(config: &SessionConfig, feature: &str) -> BuildError {
+    let message = format!("`{}` needs session-plus built with the `{feature}` feature", config.session_type());
+    ConfigError::new(config.cookie_name(), "session_type", message).into()
+}
+
+#[cfg(feature = "flask")]
+fn flask_codec(config: &SessionConfig, secrets: &Secrets<'_>) -> Result<Backend, BuildError> {
+    use crate::codec::flask::itsdangerous::TimedSerializer;
+    let name = config.cookie_name();
+    let default_digest = if config.format == Format::FlaskSessionPlus { "sha3_256" } else { "sha1" };
+    let digest = config.digest.as_deref().unwrap_or(default_digest);
+    let digest = digest.parse().map_err(|e| ConfigError::new(name, "digest", format!("{e}")))?;
+    let derivation = config.key_derivation.as_deref().unwrap_or("hmac");
+    let derivation = derivation.parse().map_err(|e| ConfigError::new(name, "key_derivation", format!("{e}")))?;
+    let salt = config.salt.as_deref().unwrap_or("cookie-session");
+    Ok(Backend::Cookie(CookieCodec::flask(TimedSerializer::new(secrets.raw()?, salt, digest, derivation))))
+}
+
+#[cfg(feature = "flask")]
+fn flask_id_signer(_: &SessionConfig, secrets: &Secrets<'_>) -> Result<IdSigner, BuildError> {
+    use crate::codec::flask::itsdangerous::{Digest, KeyDerivation, Signer};
+    Ok(IdSigner::Flask(Signer::new(secrets.raw()?, "flask-session", Digest::Sha1, KeyDerivation::Hmac)))
+}
+
+#[cfg(not(feature = "flask"))]
+fn flask_codec(config: &SessionConfig, _: &Secrets<'_>) -> Result<Backend, BuildError> {
+    Err(flask_missing(config))
+}
+
+#[cfg(not(feature = "flask"))]
+fn flask_id_signer(config: &SessionConfig, _: &Secrets<'_>) -> Result<IdSigner, BuildError> {
+    Err(flask_missing(config))
+}
+
+#[cfg(not(feature = "flask"))]
+fn flask_missing(config: &SessionConfig) -> BuildError {
+    let message = "Flask's formats need the `flask` feature of session-plus";
+    ConfigError::new(config.cookie_name(), "format", message).into()
+}
+
+#[cfg(feature = "codec-private")]
+fn private_codec(_: &SessionConfig, ring: KeyRing) -> Result<Backend, BuildError> {
+    Ok(Backend::Cookie(CookieCodec::private(ring)))
+}
+
+#[cfg(not(feature = "codec-private"))]
+fn private_codec(config: &SessionConfig, _: KeyRing) -> Result<Backend, BuildError> {
+    let message = "encrypted cookies need the `codec-private` feature of session-plus";
+    Err(ConfigError::new(config.cookie_name(), "encrypt", message).into())
+}
+
+/// Purges `store` every `interval` until the manager is dropped; an error is logged and the task
+/// carries on.
+fn spawn_purge(store: Arc<dyn SessionStore>, alive: Weak<()>, clock: Arc<dyn Clock>, interval: Duration) {
+    tokio::spawn(async move {
+        let mut ticks = tokio::time::interval(interval);
+        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        ticks.tick().await; // the first tick is immediate
+        loop {
+            ticks.tick().await;
+            if alive.strong_count() == 0 {
+                break;
+            }
+            match store.purge_expired(clock.now()).await {
+                Ok(0) => {}
+                Ok(purged) => tracing::debug!(backend = store.backend_name(), purged, "purged expired sessions"),
+                Err(error) => {
+                    tracing::warn!(backend = store.backend_name(), %error, "purging expired sessions failed; will retry")
+                }
+            }
+        }
+    });
+}

@@ -1,0 +1,78 @@
+//! The named sessions of a configuration, ready for requests: each with its backend, and the
+//! table every request shares (routing, names, clock).
+//!
+//! The [manager](crate::SessionManager) builds these once at start-up; a [`Session`](super::Session)
+//! only reads them.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use super::Id;
+use crate::clock::Clock;
+use crate::codec::{CookieCodec, IdSigner};
+use crate::config::{Format, SessionConfig};
+use crate::routing::Routing;
+use crate::store::SessionStore;
+
+/// Everything a request needs to run its sessions, shared by all requests.
+pub(crate) struct Sessions {
+    pub(crate) list: Vec<NamedSession>,
+    pub(crate) by_name: HashMap<String, usize>,
+    /// The cookie names, in configuration order.
+    pub(crate) names: Vec<String>,
+    pub(crate) routing: Routing,
+    pub(crate) clock: Arc<dyn Clock>,
+}
+
+impl Sessions {
+    /// The shared table of these sessions, in configuration order.
+    pub(crate) fn new(list: Vec<NamedSession>, routing: Routing, clock: Arc<dyn Clock>) -> Self {
+        let names: Vec<String> = list.iter().map(|s| s.config.cookie_name.clone()).collect();
+        let by_name = names.iter().enumerate().map(|(index, name)| (name.clone(), index)).collect();
+        Self { list, by_name, names, routing, clock }
+    }
+}
+
+/// One configured session with its backend.
+pub(crate) struct NamedSession {
+    pub(crate) config: SessionConfig,
+    pub(crate) backend: Backend,
+    /// Signs id cookies, with `use_signer`.
+    pub(crate) id_signer: Option<IdSigner>,
+}
+
+/// Where a session's fields live.
+pub(crate) enum Backend {
+    /// In the cookie itself.
+    Cookie(CookieCodec),
+    /// In a store, behind an id cookie.
+    Store(Arc<dyn SessionStore>),
+}
+
+impl NamedSession {
+    /// The store key of an id: `key_prefix:id`, or `key_prefix` and the id with nothing between
+    /// for flask-session-plus's records.
+    pub(crate) fn key(&self, id: &Id) -> String {
+        match self.config.format {
+            Format::FlaskSessionPlus => format!("{}{}", self.config.key_prefix, id.as_str()),
+            _ => format!("{}:{}", self.config.key_prefix, id.as_str()),
+        }
+    }
+
+    /// A fresh id in this session's format.
+    pub(crate) fn new_id(&self) -> Result<Id, getrandom::Error> {
+        match self.config.format {
+            Format::FlaskSessionPlus => Id::random_uuid(),
+            _ => Id::random(),
+        }
+    }
+
+    /// The id in `text`, if it has this session's shape; nothing else reaches a store.
+    pub(crate) fn parse_id(&self, text: &str) -> Option<Id> {
+        match self.config.format {
+            Format::FlaskSessionPlus => Id::parse_uuid(text),
+            Format::FlaskSession => Id::parse_token(text),
+            _ => Id::parse(text),
+        }
+    }
+}
