@@ -62,6 +62,9 @@
 //!
 //! The memory store and signed cookies are always available.
 //!
+//! # Architecture
+#![doc = include_str!("docs/architecture.md")]
+//!
 //! # Security
 #![doc = include_str!("docs/security.md")]
 #![cfg_attr(docsrs, feature(doc_cfg))]

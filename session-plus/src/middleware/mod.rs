@@ -22,13 +22,15 @@
 //! let manager = SessionManager::new(config).await?;
 //! let app: Router = Router::new().route("/", get(count)).layer(manager.layer());
 //! # let _ = app;
-//! # Ok::<(), session_plus::ConfigError>(())
+//! # Ok::<(), session_plus::BuildError>(())
 //! # }).unwrap();
 //! ```
 
 mod future;
 mod layer;
 mod service;
+#[cfg(test)]
+mod tests;
 
 pub use future::ResponseFuture;
 pub use layer::SessionManagerLayer;

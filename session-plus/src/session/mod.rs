@@ -24,6 +24,8 @@
 mod id;
 mod named;
 mod state;
+#[cfg(test)]
+pub(crate) mod tests;
 
 use std::collections::BTreeSet;
 use std::fmt;

@@ -1,0 +1,282 @@
+//! The per-request state of named sessions, driven through [`Session`] with a [`MemoryStore`] and
+//! a [`ManualClock`]: no socket, no framework, time under the test's control.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use http::header::COOKIE;
+use http::{HeaderMap, HeaderValue, StatusCode};
+use serde_json::json;
+
+use super::{Error, Session};
+use crate::clock::ManualClock;
+use crate::config::{Config, FieldSelector, SessionConfig, SessionType};
+use crate::manager::SessionManager;
+use crate::store::{MemoryStore, SessionStore};
+
+const T0: i64 = 1_700_000_000;
+const SECRET: &str = "a literal key for development, at least 32 bytes long";
+
+/// A `csrf` cookie session for `csrf_token`, and a `session` memory-store session for every
+/// other field, with a one-hour lifetime.
+struct Fixture {
+    manager: SessionManager,
+    store: Arc<MemoryStore>,
+    clock: ManualClock,
+    /// The browser's cookies: name → value.
+    jar: Vec<(String, String)>,
+}
+
+impl Fixture {
+    async fn new(tweak: impl FnOnce(SessionConfig) -> SessionConfig) -> Self {
+        let store = Arc::new(MemoryStore::new());
+        let clock = ManualClock::new(T0);
+        let session = SessionConfig::new("session")
+            .with_type(SessionType::Custom)
+            .with_field_selector(FieldSelector::Auto)
+            .with_lifetime(Duration::from_secs(3600))
+            .with_refresh_interval(Duration::from_secs(600));
+        let config = Config::new()
+            .with_secret_key(SECRET)
+            .with_session(SessionConfig::new("csrf").with_fields(["csrf_token"]))
+            .with_session(tweak(session));
+        let manager = SessionManager::builder(config)
+            .with_store("session", store.clone() as Arc<dyn SessionStore>)
+            .with_clock(clock.clone())
+            .without_purge_tasks()
+            .build()
+            .await
+            .expect("a valid configuration");
+        Self { manager, store, clock, jar: Vec::new() }
+    }
+
+    /// A request's session carrying the jar's cookies.
+    fn request(&self) -> Session {
+        let mut headers = HeaderMap::new();
+        let cookie: Vec<String> = self.jar.iter().map(|(name, value)| format!("{name}={value}")).collect();
+        if !cookie.is_empty() {
+            headers.insert(COOKIE, HeaderValue::from_str(&cookie.join("; ")).expect("ASCII cookies"));
+        }
+        self.manager.session_for_cookies(Some(&headers))
+    }
+
+    /// Saves the request's session and stores its `Set-Cookie` values in the jar, as a browser
+    /// does; returns them.
+    async fn respond(&mut self, session: Session) -> Vec<String> {
+        let set_cookies = session.finalize().await.expect("the save succeeds");
+        for set_cookie in &set_cookies {
+            let (pair, attributes) = set_cookie.split_once(';').unwrap_or((set_cookie, ""));
+            let (name, value) = pair.split_once('=').expect("name=value");
+            self.jar.retain(|(kept, _)| kept != name);
+            if !attributes.contains("Max-Age=0") {
+                self.jar.push((name.to_owned(), value.to_owned()));
+            }
+        }
+        set_cookies
+    }
+
+    fn cookie(&self, name: &str) -> Option<&str> {
+        self.jar.iter().find(|(kept, _)| kept == name).map(|(_, value)| value.as_str())
+    }
+
+    /// The expiry of the record behind the jar's `session` cookie.
+    async fn expires_at(&self) -> i64 {
+        let key = format!("session:{}", self.cookie("session").expect("an id cookie"));
+        self.store.load(&key).await.unwrap().expect("the record").expires_at
+    }
+
+    fn advance(&self, seconds: u64) {
+        self.clock.advance(Duration::from_secs(seconds));
+    }
+}
+
+#[tokio::test]
+async fn a_visitor_whose_session_stays_empty_gets_nothing() {
+    let mut fx = Fixture::new(|s| s).await;
+    let session = fx.request();
+    assert_eq!(session.get::<u32>("user_id").await.unwrap(), None);
+    assert!(fx.respond(session).await.is_empty());
+    assert!(fx.store.is_empty());
+}
+
+#[tokio::test]
+async fn a_record_is_written_once_then_only_when_its_refresh_is_due() {
+    let mut fx = Fixture::new(|s| s).await;
+    let session = fx.request();
+    session.insert("user_id", 7).await.unwrap();
+    assert_eq!(fx.respond(session).await.len(), 1);
+    let id = fx.cookie("session").expect("an id cookie").to_owned();
+    assert_eq!(fx.expires_at().await, T0 + 3600);
+
+    // Read within the refresh interval: no write, no cookie.
+    fx.advance(599);
+    let session = fx.request();
+    assert_eq!(session.get::<u32>("user_id").await.unwrap(), Some(7));
+    assert!(fx.respond(session).await.is_empty());
+    assert_eq!(fx.expires_at().await, T0 + 3600);
+
+    // Once the refresh is due, the expiry slides; the id stays.
+    fx.advance(1);
+    let session = fx.request();
+    assert_eq!(session.get::<u32>("user_id").await.unwrap(), Some(7));
+    fx.respond(session).await;
+    assert_eq!(fx.expires_at().await, T0 + 600 + 3600);
+    assert_eq!(fx.cookie("session"), Some(id.as_str()));
+}
+
+#[tokio::test]
+async fn an_expired_record_is_no_session_and_its_id_is_never_reused() {
+    let mut fx = Fixture::new(|s| s).await;
+    let session = fx.request();
+    session.insert("user_id", 7).await.unwrap();
+    fx.respond(session).await;
+    let old = fx.cookie("session").unwrap().to_owned();
+
+    fx.advance(3600);
+    let session = fx.request();
+    assert_eq!(session.get::<u32>("user_id").await.unwrap(), None);
+    session.insert("user_id", 8).await.unwrap();
+    fx.respond(session).await;
+    let new = fx.cookie("session").unwrap().to_owned();
+    assert_ne!(new, old, "a fresh id for new data");
+    assert_eq!(fx.store.load(&format!("session:{old}")).await.unwrap(), None, "the expired record is deleted");
+    assert_eq!(fx.store.len(), 1);
+}
+
+#[tokio::test]
+async fn the_absolute_lifetime_ends_a_session_however_often_it_is_used() {
+    let mut fx = Fixture::new(|s| s.with_absolute_lifetime(Duration::from_secs(5000))).await;
+    let session = fx.request();
+    session.insert("user_id", 7).await.unwrap();
+    fx.respond(session).await;
+    for _ in 0..8 {
+        fx.advance(600);
+        let session = fx.request();
+        assert_eq!(session.get::<u32>("user_id").await.unwrap(), Some(7));
+        fx.respond(session).await;
+    }
+    fx.advance(600); // 5400 s after creation
+    let session = fx.request();
+    assert_eq!(session.get::<u32>("user_id").await.unwrap(), None);
+}
+
+#[tokio::test]
+async fn clear_deletes_the_record_and_expires_every_cookie() {
+    let mut fx = Fixture::new(|s| s).await;
+    let session = fx.request();
+    session.insert("user_id", 7).await.unwrap();
+    session.insert("csrf_token", "t").await.unwrap();
+    fx.respond(session).await;
+    assert_eq!(fx.jar.len(), 2);
+
+    let session = fx.request();
+    session.clear().await;
+    let set_cookies = fx.respond(session).await;
+    assert_eq!(set_cookies.len(), 2);
+    assert!(set_cookies.iter().all(|c| c.contains("Max-Age=0")), "{set_cookies:?}");
+    assert!(fx.store.is_empty());
+    assert!(fx.jar.is_empty());
+}
+
+#[tokio::test]
+async fn regenerate_moves_the_data_to_a_new_id_and_deletes_the_old_record() {
+    let mut fx = Fixture::new(|s| s).await;
+    let session = fx.request();
+    session.insert("user_id", 7).await.unwrap();
+    fx.respond(session).await;
+    let old = fx.cookie("session").unwrap().to_owned();
+
+    fx.advance(10);
+    let session = fx.request();
+    session.regenerate().await.unwrap();
+    fx.respond(session).await;
+    let new = fx.cookie("session").unwrap().to_owned();
+    assert_ne!(new, old);
+    assert_eq!(fx.store.load(&format!("session:{old}")).await.unwrap(), None);
+    let record = fx.store.load(&format!("session:{new}")).await.unwrap().expect("the new record");
+    assert_eq!(record.fields["user_id"], json!(7));
+    assert_eq!(record.created_at, T0, "a login does not extend the absolute lifetime");
+}
+
+#[tokio::test]
+async fn permanence_lengthens_the_record_and_the_cookie() {
+    let mut fx = Fixture::new(|s| s.with_permanent_lifetime(Duration::from_secs(86_400))).await;
+    let session = fx.request();
+    session.insert("user_id", 7).await.unwrap();
+    session.set_permanent("session", true).await.unwrap();
+    let set_cookies = fx.respond(session).await;
+    assert!(set_cookies[0].contains("Max-Age=86400"), "{set_cookies:?}");
+    let key = format!("session:{}", fx.cookie("session").unwrap());
+    let record = fx.store.load(&key).await.unwrap().unwrap();
+    assert!(record.permanent);
+    assert_eq!(record.expires_at, T0 + 86_400);
+    assert!(matches!(fx.request().set_permanent("nope", true).await, Err(Error::UnknownSession(_))));
+}
+
+#[tokio::test]
+async fn cookie_sessions_from_the_future_or_past_their_lifetime_are_ignored() {
+    let mut fx = Fixture::new(|s| s).await;
+    fx.clock.set(T0 + 100);
+    let session = fx.request();
+    session.insert("csrf_token", "t").await.unwrap();
+    fx.respond(session).await;
+
+    fx.clock.set(T0); // the cookie now claims an issue time 100 s ahead
+    assert_eq!(fx.request().get::<String>("csrf_token").await.unwrap(), None);
+    fx.clock.set(T0 + 100 + 86_400); // the default one-day lifetime, exactly
+    assert_eq!(fx.request().get::<String>("csrf_token").await.unwrap().as_deref(), Some("t"));
+    fx.clock.set(T0 + 100 + 86_401);
+    assert_eq!(fx.request().get::<String>("csrf_token").await.unwrap(), None);
+}
+
+#[tokio::test]
+async fn malformed_ids_never_reach_the_store() {
+    let mut fx = Fixture::new(|s| s).await;
+    for bad in ["admin", "../x", "*", "session:admin"] {
+        fx.jar = vec![("session".to_owned(), bad.to_owned())];
+        let session = fx.request();
+        assert_eq!(session.get::<u32>("user_id").await.unwrap(), None);
+        session.insert("user_id", 1).await.unwrap();
+        fx.respond(session).await;
+        assert_ne!(fx.cookie("session"), Some(bad));
+    }
+    assert_eq!(fx.store.len(), 4, "each got a fresh record of its own");
+}
+
+#[tokio::test]
+async fn a_store_that_fails_gives_the_configured_status() {
+    let config = Config::new().with_session(SessionConfig::new("session").with_type(SessionType::Custom));
+    let manager = SessionManager::builder(config).with_store("session", Arc::new(Down)).build().await.unwrap();
+    let id = crate::session::Id::random().unwrap();
+    let headers = HeaderMap::from_iter([(COOKIE, HeaderValue::from_str(&format!("session={}", id.as_str())).unwrap())]);
+    let session = manager.session_for_cookies(Some(&headers));
+    let error = session.get::<u32>("user_id").await.unwrap_err();
+    assert_eq!(error.status(), StatusCode::SERVICE_UNAVAILABLE);
+    let failure = session.finalize().await.unwrap_err();
+    assert_eq!(failure.status, StatusCode::SERVICE_UNAVAILABLE);
+}
+
+/// A store whose every call fails, as one that is down does.
+#[derive(Debug)]
+pub(crate) struct Down;
+#[async_trait::async_trait]
+impl SessionStore for Down {
+    async fn load(&self, _: &str) -> crate::store::Result<Option<crate::store::Record>> {
+        Err(crate::store::Error::Backend("down".into()))
+    }
+    async fn create(&self, _: &str, _: &crate::store::Record) -> crate::store::Result<bool> {
+        Err(crate::store::Error::Backend("down".into()))
+    }
+    async fn update(&self, _: &str, _: &crate::store::Update) -> crate::store::Result<bool> {
+        Err(crate::store::Error::Backend("down".into()))
+    }
+    async fn delete(&self, _: &str) -> crate::store::Result<()> {
+        Err(crate::store::Error::Backend("down".into()))
+    }
+    async fn purge_expired(&self, _: i64) -> crate::store::Result<u64> {
+        Err(crate::store::Error::Backend("down".into()))
+    }
+    fn backend_name(&self) -> &'static str {
+        "down"
+    }
+}
