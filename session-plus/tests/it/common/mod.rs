@@ -307,70 +307,45 @@ pub fn temp_db_path() -> String {
     std::env::temp_dir().join(format!("session-plus-{}.db", &id.as_str()[..16])).display().to_string()
 }
 
-/// Runs the whole conformance suite once for a store: one line per store in `stores.rs`.
+/// Runs the conformance suite once for a store: one line per store in `stores.rs`.
+///
+/// `store_suite!(name, make)` runs every test of the suite, listed here once;
+/// `store_suite!(name, make, only [test, ...])` runs the listed ones, for a store whose semantics
+/// exclude the others (the caller says why).
 macro_rules! store_suite {
     ($name:ident, $make:expr) => {
+        store_suite!($name, $make, only [
+            routing_round_trip,
+            lazy_loading_and_round_trips,
+            strict_ids,
+            malformed_ids_never_reach_the_store,
+            regeneration,
+            idle_expiry_and_refresh,
+            absolute_expiry,
+            permanence,
+            clear_logs_out_everywhere,
+            concurrent_different_fields_survive,
+            faults_give_errors_and_recover,
+            empty_visitors_cost_nothing,
+            store_contract
+        ]);
+    };
+    ($name:ident, $make:expr, only [$($test:ident),+ $(,)?]) => {
         mod $name {
+            use crate::common::suite;
             #[allow(unused_imports)]
             use super::*;
-            use crate::common::suite;
 
             async fn make() -> Arc<dyn SessionStore> {
                 $make.await
             }
 
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn routing_round_trip() {
-                suite::routing_round_trip(make().await).await
-            }
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn lazy_loading_and_round_trips() {
-                suite::lazy_loading_and_round_trips(make().await).await
-            }
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn strict_ids() {
-                suite::strict_ids(make().await).await
-            }
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn malformed_ids_never_reach_the_store() {
-                suite::malformed_ids_never_reach_the_store(make().await).await
-            }
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn regeneration() {
-                suite::regeneration(make().await).await
-            }
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn idle_expiry_and_refresh() {
-                suite::idle_expiry_and_refresh(make().await).await
-            }
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn absolute_expiry() {
-                suite::absolute_expiry(make().await).await
-            }
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn permanence() {
-                suite::permanence(make().await).await
-            }
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn clear_logs_out_everywhere() {
-                suite::clear_logs_out_everywhere(make().await).await
-            }
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn concurrent_different_fields_survive() {
-                suite::concurrent_different_fields_survive(make().await).await
-            }
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn faults_give_errors_and_recover() {
-                suite::faults_give_errors_and_recover(make().await).await
-            }
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn empty_visitors_cost_nothing() {
-                suite::empty_visitors_cost_nothing(make().await).await
-            }
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn store_contract() {
-                suite::store_contract(make().await).await
-            }
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $test() {
+                    suite::$test(make().await).await
+                }
+            )+
         }
     };
 }
