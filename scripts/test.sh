@@ -35,6 +35,8 @@ for features in "" "axum" "codec-private" "flask" "store-sqlite" "store-redis" "
   echo "-- session-plus with no default features${features:+ + $features}"
   cargo check -q -p session-plus --no-default-features ${features:+--features "$features"}
 done
+echo "-- flask-wire alone (a crate of its own, published apart)"
+cargo check -q -p flask-wire
 
 log "docs"
 RUSTDOCFLAGS="-D warnings" cargo doc -q --no-deps --workspace --all-features

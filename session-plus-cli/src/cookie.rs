@@ -2,14 +2,12 @@
 //! library's public codecs.
 
 use serde_json::{Map, Value};
-use session_plus::codec::flask::itsdangerous::{self, Digest, KeyDerivation, TimedSerializer};
 use session_plus::codec::{CookieCodec, CookieContents, ErrorKind, Key, KeyRing, MAX_COOKIE_LEN};
 use session_plus::config::MIN_SECRET_LEN;
+use session_plus::flask_wire::itsdangerous::{self, Digest, KeyDerivation, TimedSerializer};
+use session_plus::flask_wire::PERMANENT_KEY;
 
 use crate::{argument_or_stdin, now, resolve_secrets, timestamp, CookieArgs, DecodeArgs, EncodeArgs, Failure, Format};
-
-/// The key Flask keeps `session.permanent` under.
-const FLASK_PERMANENT: &str = "_permanent";
 
 /// A cookie that verified: its session, and what to report about it on stderr.
 #[derive(Debug)]
@@ -177,7 +175,7 @@ fn decode_flask(
     let keys = secrets.len();
     match serializer.loads(value, now_secs, max_age) {
         Ok(loaded) => {
-            let permanent = loaded.session.get(FLASK_PERMANENT) == Some(&Value::Bool(true));
+            let permanent = loaded.session.get(PERMANENT_KEY) == Some(&Value::Bool(true));
             let report = format!(
                 "verified: format {} ({settings}), {}\nissued at {}, {} s before now\npermanent: {permanent}",
                 format.as_str(),

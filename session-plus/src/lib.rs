@@ -53,7 +53,7 @@
 //! |---|---|---|
 //! | `axum` | the [`Session`] extractor and error responses for axum | yes |
 //! | `codec-private` | encrypted cookie sessions (`encrypt = true`, XChaCha20-Poly1305) | no |
-//! | `flask` | Flask's wire formats: `codec::flask`, `format = "flask"` and the Python record formats | no |
+//! | `flask` | Flask's wire formats: `format = "flask"`, the Python record formats, and the [`flask_wire`] crate re-exported | no |
 //! | `store-sqlite` | `store::SqliteStore` (`session_type = "sqlite"`) | no |
 //! | `store-postgres` | `store::PostgresStore` (`session_type = "postgres"`) | no |
 //! | `store-mysql` | `store::MySqlStore` (`session_type = "mysql"`, MariaDB too) | no |
@@ -81,6 +81,11 @@ pub mod session;
 pub mod store;
 
 pub use config::{Config, ConfigError, FieldSelector, SessionConfig, SessionType};
+/// Flask's wire formats (itsdangerous, tagged JSON, Flask-Session records, Flask ids), which the
+/// `flask` feature reads and writes.
+#[cfg(feature = "flask")]
+#[cfg_attr(docsrs, doc(cfg(feature = "flask")))]
+pub use flask_wire;
 pub use manager::{BuildError, SessionManager, SessionManagerBuilder};
 pub use middleware::SessionManagerLayer;
 pub use session::Session;

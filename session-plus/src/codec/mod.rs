@@ -24,8 +24,7 @@
 //! ```
 
 #[cfg(feature = "flask")]
-#[cfg_attr(docsrs, doc(cfg(feature = "flask")))]
-pub mod flask;
+mod flask;
 mod key;
 mod key_ring;
 #[cfg(feature = "codec-private")]
@@ -88,7 +87,7 @@ enum Kind {
     #[cfg(feature = "codec-private")]
     Private(KeyRing),
     #[cfg(feature = "flask")]
-    Flask(Box<flask::itsdangerous::TimedSerializer>),
+    Flask(Box<flask_wire::itsdangerous::TimedSerializer>),
 }
 
 impl CookieCodec {
@@ -116,16 +115,18 @@ impl CookieCodec {
         Self { kind: Kind::Private(ring) }
     }
 
-    /// Flask's cookies (itsdangerous), as Flask or flask-session-plus make them.
+    /// Flask's cookies (itsdangerous), as Flask or flask-session-plus make them: the fields, plus
+    /// [`flask_wire::PERMANENT_KEY`] when the session is permanent.
     ///
     /// ```
-    /// use session_plus::codec::{flask::itsdangerous::TimedSerializer, CookieCodec};
+    /// use session_plus::codec::CookieCodec;
+    /// use session_plus::flask_wire::itsdangerous::TimedSerializer;
     /// let codec = CookieCodec::flask(TimedSerializer::flask(vec![b"dev-secret-key".to_vec()]));
     /// # let _ = codec;
     /// ```
     #[cfg(feature = "flask")]
     #[cfg_attr(docsrs, doc(cfg(feature = "flask")))]
-    pub fn flask(serializer: flask::itsdangerous::TimedSerializer) -> Self {
+    pub fn flask(serializer: flask_wire::itsdangerous::TimedSerializer) -> Self {
         Self { kind: Kind::Flask(Box::new(serializer)) }
     }
 
@@ -190,7 +191,7 @@ pub(crate) enum IdSigner {
     Native(KeyRing),
     /// flask-session-plus's and Flask-Session's signer: HMAC-SHA1, salt `flask-session`.
     #[cfg(feature = "flask")]
-    Flask(flask::itsdangerous::Signer),
+    Flask(flask_wire::itsdangerous::Signer),
 }
 
 impl IdSigner {

@@ -290,7 +290,7 @@ fn missing_feature(config: &SessionConfig, feature: &str) -> BuildError {
 
 #[cfg(feature = "flask")]
 fn flask_codec(config: &SessionConfig, secrets: &Secrets<'_>) -> Result<Backend, BuildError> {
-    use crate::codec::flask::itsdangerous::TimedSerializer;
+    use flask_wire::itsdangerous::TimedSerializer;
     let name = config.cookie_name();
     let default_digest = if config.format == Format::FlaskSessionPlus { "sha3_256" } else { "sha1" };
     let digest = config.digest.as_deref().unwrap_or(default_digest);
@@ -303,7 +303,7 @@ fn flask_codec(config: &SessionConfig, secrets: &Secrets<'_>) -> Result<Backend,
 
 #[cfg(feature = "flask")]
 fn flask_id_signer(_: &SessionConfig, secrets: &Secrets<'_>) -> Result<IdSigner, BuildError> {
-    use crate::codec::flask::itsdangerous::{Digest, KeyDerivation, Signer};
+    use flask_wire::itsdangerous::{Digest, KeyDerivation, Signer};
     Ok(IdSigner::Flask(Signer::new(secrets.raw()?, "flask-session", Digest::Sha1, KeyDerivation::Hmac)))
 }
 

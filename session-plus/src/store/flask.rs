@@ -14,6 +14,7 @@
 //! unpickled: a pickle record is an invalid session.
 
 use async_trait::async_trait;
+use flask_wire::{msgpack_record, tagged_json, PERMANENT_KEY};
 use serde_json::{Map, Value};
 
 #[cfg(feature = "store-memcached")]
@@ -22,7 +23,6 @@ use super::MemcachedStore;
 use super::{redis::SetMode, RedisStore};
 use super::{Error, Record, Result, SessionStore, Update};
 use crate::clock::{Clock, SystemClock};
-use crate::codec::flask::{msgpack_record, tagged_json, PERMANENT};
 
 /// Memcached reads an exptime over 30 days as an absolute Unix time.
 #[cfg(feature = "store-memcached")]
@@ -80,7 +80,7 @@ impl FlaskStore {
         match self.encoding {
             RecordEncoding::TaggedJson => {
                 let mut object = fields.clone();
-                object.insert(PERMANENT.to_owned(), Value::Bool(permanent));
+                object.insert(PERMANENT_KEY.to_owned(), Value::Bool(permanent));
                 tagged_json::dumps_object(&object).map(String::into_bytes).map_err(|e| Error::Decode(Box::new(e)))
             }
             RecordEncoding::MessagePack => Ok(msgpack_record::encode(fields, permanent)),
@@ -95,7 +95,7 @@ impl FlaskStore {
                 else {
                     return Err(Error::Decode("a flask-session-plus record is not a JSON object".into()));
                 };
-                let permanent = fields.remove(PERMANENT) == Some(Value::Bool(true));
+                let permanent = fields.remove(PERMANENT_KEY) == Some(Value::Bool(true));
                 Ok((fields, permanent))
             }
             RecordEncoding::MessagePack => msgpack_record::decode(bytes).map_err(|e| Error::Decode(Box::new(e))),

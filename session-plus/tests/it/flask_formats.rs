@@ -7,7 +7,7 @@ use crate::common;
 use common::{serve, Client};
 use serde_json::{json, Value};
 use session_plus::clock::ManualClock;
-use session_plus::codec::flask::msgpack_record;
+use session_plus::flask_wire::msgpack_record;
 use session_plus::{Config, SessionManager};
 
 const FLASK_COOKIE: &str = "eyJjc3JmX3Rva2VuIjoiYWJjIiwidXNlcl9pZCI6NDJ9.ZVPxAA.tT7hhq0ULXtby1BLGd0qtzZi284";

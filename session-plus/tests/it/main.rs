@@ -8,8 +8,6 @@ mod common;
 mod e2e;
 mod flask_formats;
 mod flask_live;
-mod flask_robustness;
-mod flask_vectors;
 mod memcached_store;
 mod redis_store;
 mod sql_stores;

@@ -3,6 +3,20 @@
 //! Flask stores Python values that JSON cannot express as one-key objects
 //! whose key is a *tag* (a space followed by one or two letters).
 //!
+//! ```
+//! use flask_wire::tagged_json::{self, Bytes};
+//! use serde_json::json;
+//!
+//! // session["pair"] = (1, b"hi") in Python:
+//! let text = r#"{"pair":{" t":[1,{" b":"aGk="}]}}"#;
+//! let value = tagged_json::loads(text).unwrap();
+//! assert_eq!(value, json!({"pair": [1, {" b": "aGk="}]}));
+//! let bytes: Bytes = serde_json::from_value(value["pair"][1].clone()).unwrap();
+//! assert_eq!(bytes, Bytes(b"hi".to_vec()));
+//! // The tuple comes back as a list; everything else is unchanged.
+//! assert_eq!(tagged_json::dumps(&value).unwrap(), r#"{"pair":[1,{" b":"aGk="}]}"#);
+//! ```
+//!
 //! # In-memory mapping
 //!
 //! Values are [`serde_json::Value`]s. The mapping between Python values,
@@ -69,26 +83,32 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::{Map, Number, Value};
 
 /// Tag for tuples.
-pub const TAG_TUPLE: &str = " t";
+const TAG_TUPLE: &str = " t";
 /// Tag for one-key dicts whose key is itself a tag.
-pub const TAG_DICT: &str = " di";
+const TAG_DICT: &str = " di";
 /// Tag for bytes.
-pub const TAG_BYTES: &str = " b";
+pub(crate) const TAG_BYTES: &str = " b";
 /// Tag for `Markup` (objects with `__html__`).
-pub const TAG_MARKUP: &str = " m";
+const TAG_MARKUP: &str = " m";
 /// Tag for UUIDs.
-pub const TAG_UUID: &str = " u";
+const TAG_UUID: &str = " u";
 /// Tag for datetimes.
-pub const TAG_DATETIME: &str = " d";
+pub(crate) const TAG_DATETIME: &str = " d";
 
 /// Every tag Flask knows, in Flask's registration order.
-pub const TAGS: [&str; 6] = [TAG_DICT, TAG_TUPLE, TAG_BYTES, TAG_MARKUP, TAG_UUID, TAG_DATETIME];
+const TAGS: [&str; 6] = [TAG_DICT, TAG_TUPLE, TAG_BYTES, TAG_MARKUP, TAG_UUID, TAG_DATETIME];
 
 /// Maximum nesting depth accepted by [`dumps`] (the same limit serde_json
 /// applies when parsing).
 pub const MAX_DEPTH: usize = 128;
 
 /// Errors from [`dumps`] and [`loads`].
+///
+/// ```
+/// use flask_wire::tagged_json::{self, Error};
+/// assert!(matches!(tagged_json::loads("{\"a\":NaN}"), Err(Error::Json(_))));
+/// assert!(matches!(tagged_json::loads(r#"{" t":1}"#), Err(Error::BadTag { .. })));
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Error {
@@ -134,6 +154,20 @@ fn single_entry(map: &Map<String, Value>) -> Option<(&String, &Value)> {
 
 /// Serialize `value` exactly as Flask's `session_json_serializer.dumps` does
 /// (see the module docs for the mapping and the text format).
+///
+/// # Errors
+///
+/// [`Error::TooDeep`] when `value` nests deeper than [`MAX_DEPTH`].
+///
+/// ```
+/// use flask_wire::tagged_json;
+/// use serde_json::json;
+/// let value = json!({"name": "Zoë", "ratio": 1e-5, "uid": {" u": "12345678123456781234567812345678"}});
+/// assert_eq!(
+///     tagged_json::dumps(&value).unwrap(),
+///     r#"{"name":"Zo\u00eb","ratio":1e-05,"uid":{" u":"12345678123456781234567812345678"}}"#
+/// );
+/// ```
 pub fn dumps(value: &Value) -> Result<String, Error> {
     let mut out = String::with_capacity(64);
     write_tagged(&mut out, value, 0)?;
@@ -141,6 +175,18 @@ pub fn dumps(value: &Value) -> Result<String, Error> {
 }
 
 /// [`dumps`] for a top-level object, without cloning it into a `Value`.
+///
+/// # Errors
+///
+/// [`Error::TooDeep`] when the object nests deeper than [`MAX_DEPTH`].
+///
+/// ```
+/// use flask_wire::tagged_json;
+/// use serde_json::json;
+/// let session = json!({"user_id": 42, "csrf_token": "abc"});
+/// let text = tagged_json::dumps_object(session.as_object().unwrap()).unwrap();
+/// assert_eq!(text, r#"{"csrf_token":"abc","user_id":42}"#);
+/// ```
 pub fn dumps_object(map: &Map<String, Value>) -> Result<String, Error> {
     let mut out = String::with_capacity(64);
     write_tagged_object(&mut out, map, 0)?;
@@ -253,7 +299,7 @@ fn write_number(out: &mut String, n: &Number) {
 ///
 /// Non-finite input gives Python's JSON spellings `NaN`, `Infinity`,
 /// `-Infinity` (which are not valid JSON).
-pub fn py_float_repr(f: f64) -> String {
+fn py_float_repr(f: f64) -> String {
     if f.is_nan() {
         return "NaN".to_owned();
     }
@@ -355,12 +401,35 @@ fn write_str(out: &mut String, s: &str) {
 // ---------------------------------------------------------------- loading
 
 /// Parse Flask TaggedJSON text and untag it (see the module docs).
+///
+/// # Errors
+///
+/// [`Error::Json`] for text that is not JSON (or nests too deep), [`Error::BadTag`] for a `" t"`
+/// or `" di"` object Flask could not have written.
+///
+/// ```
+/// use flask_wire::tagged_json;
+/// use serde_json::json;
+/// let value = tagged_json::loads(r#"{"k":{" di":{" t__":1}}}"#).unwrap();
+/// assert_eq!(value, json!({"k": {" t": 1}}));
+/// ```
 pub fn loads(text: &str) -> Result<Value, Error> {
     let value: Value = serde_json::from_str(text).map_err(|e| Error::Json(e.to_string()))?;
     untag(value)
 }
 
 /// Untag an already-parsed JSON value, children first.
+///
+/// # Errors
+///
+/// [`Error::BadTag`] for a `" t"` or `" di"` object Flask could not have written.
+///
+/// ```
+/// use flask_wire::tagged_json;
+/// use serde_json::json;
+/// let parsed = json!({"cart": {" t": ["sku-1", 2]}});
+/// assert_eq!(tagged_json::untag(parsed).unwrap(), json!({"cart": ["sku-1", 2]}));
+/// ```
 pub fn untag(value: Value) -> Result<Value, Error> {
     match value {
         Value::Array(items) => items.into_iter().map(untag).collect::<Result<Vec<_>, _>>().map(Value::Array),
@@ -441,6 +510,14 @@ fn deserialize_tagged<'de, D: Deserializer<'de>>(deserializer: D, tag: &'static 
 /// Python `bytes`, on the wire `{" b": "<standard base64 with padding>"}`.
 ///
 /// Deserializing accepts standard base64 with or without padding.
+///
+/// ```
+/// use flask_wire::tagged_json::Bytes;
+/// use serde_json::json;
+/// let bytes = Bytes(b"\x00\xfb\xff hello".to_vec());
+/// assert_eq!(serde_json::to_value(&bytes).unwrap(), json!({" b": "APv/IGhlbGxv"}));
+/// assert_eq!(serde_json::from_value::<Bytes>(json!({" b": "APv/IGhlbGxv"})).unwrap(), bytes);
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
 pub struct Bytes(pub Vec<u8>);
 
@@ -464,6 +541,13 @@ impl<'de> Deserialize<'de> for Bytes {
 }
 
 /// `markupsafe.Markup`, on the wire `{" m": "<html>"}`.
+///
+/// ```
+/// use flask_wire::tagged_json::Markup;
+/// use serde_json::json;
+/// let markup = Markup("<b>hi</b>".to_owned());
+/// assert_eq!(serde_json::to_value(&markup).unwrap(), json!({" m": "<b>hi</b>"}));
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
 pub struct Markup(pub String);
 
@@ -483,7 +567,18 @@ impl<'de> Deserialize<'de> for Markup {
 /// seconds; on the wire `{" d": "Tue, 14 Nov 2023 22:13:20 GMT"}`.
 ///
 /// Only 1970-01-01 to 9999-12-31 can be represented; serializing a later
-/// time fails.
+/// time fails. Deserializing accepts exactly that layout, with a valid date between 1970 and
+/// 9999.
+///
+/// ```
+/// use flask_wire::tagged_json::HttpDate;
+/// use serde_json::json;
+/// let date = HttpDate(1_700_000_000);
+/// assert_eq!(serde_json::to_value(date).unwrap(), json!({" d": "Tue, 14 Nov 2023 22:13:20 GMT"}));
+/// let back: HttpDate = serde_json::from_value(json!({" d": "Tue, 14 Nov 2023 22:13:20 GMT"})).unwrap();
+/// assert_eq!(back, date);
+/// assert!(serde_json::to_value(HttpDate(u64::MAX)).is_err());
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
 pub struct HttpDate(pub u64);
 
@@ -505,22 +600,46 @@ impl<'de> Deserialize<'de> for HttpDate {
 ///
 /// Deserializing accepts what Python's `UUID()` accepts: 32 hex digits in
 /// either case, optionally hyphenated, braced or with a `urn:uuid:` prefix.
+///
+/// ```
+/// use flask_wire::tagged_json::Uuid;
+/// use serde_json::json;
+/// let uuid = Uuid::parse("12345678-1234-5678-1234-567812345678").unwrap();
+/// assert_eq!(serde_json::to_value(uuid).unwrap(), json!({" u": "12345678123456781234567812345678"}));
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
 pub struct Uuid(pub [u8; 16]);
 
 impl Uuid {
     /// The 32-character lowercase hex form Flask emits.
+    ///
+    /// ```
+    /// let uuid = flask_wire::tagged_json::Uuid([0xab; 16]);
+    /// assert_eq!(uuid.to_hex(), "abababababababababababababababab");
+    /// ```
     pub fn to_hex(&self) -> String {
         self.0.iter().map(|b| format!("{b:02x}")).collect()
     }
 
     /// The canonical hyphenated form (`str(uuid)` in Python).
+    ///
+    /// ```
+    /// let uuid = flask_wire::tagged_json::Uuid([0xab; 16]);
+    /// assert_eq!(uuid.to_hyphenated(), "abababab-abab-abab-abab-abababababab");
+    /// ```
     pub fn to_hyphenated(&self) -> String {
         let hex = self.to_hex();
         format!("{}-{}-{}-{}-{}", &hex[..8], &hex[8..12], &hex[12..16], &hex[16..20], &hex[20..])
     }
 
     /// Parse any form Python's `UUID(hex)` accepts.
+    ///
+    /// ```
+    /// use flask_wire::tagged_json::Uuid;
+    /// let uuid = Uuid::parse("{12345678-1234-5678-1234-567812345678}").unwrap();
+    /// assert_eq!(Uuid::parse("urn:uuid:12345678123456781234567812345678"), Some(uuid));
+    /// assert_eq!(Uuid::parse("not a uuid"), None);
+    /// ```
     pub fn parse(text: &str) -> Option<Uuid> {
         parse_uuid(text).map(Uuid)
     }
@@ -601,7 +720,7 @@ fn days_in_month(year: i64, month: u32) -> u32 {
 
 /// Format Unix seconds as an IMF-fixdate (`Tue, 14 Nov 2023 22:13:20 GMT`),
 /// as Flask's `http_date` does. `None` after 9999-12-31.
-pub fn format_http_date(secs: u64) -> Option<String> {
+pub(crate) fn format_http_date(secs: u64) -> Option<String> {
     if secs > MAX_HTTP_DATE {
         return None;
     }
@@ -625,7 +744,7 @@ pub fn format_http_date(secs: u64) -> Option<String> {
 /// the date, like Python's `email.utils`), a valid calendar date between
 /// 1970 and 9999 and a time up to 23:59:59. Werkzeug's `parse_date` is more
 /// lenient (other layouts, and garbage gives `None`).
-pub fn parse_http_date(text: &str) -> Option<u64> {
+pub(crate) fn parse_http_date(text: &str) -> Option<u64> {
     let b = text.as_bytes();
     if b.len() != 29 || &b[3..5] != b", " || &b[25..] != b" GMT" {
         return None;

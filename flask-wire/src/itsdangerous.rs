@@ -1,6 +1,28 @@
 //! itsdangerous `Signer`, `TimestampSigner` and `URLSafeTimedSerializer`
 //! as used by Flask's cookie sessions, byte for byte.
 //!
+//! [`TimedSerializer::flask`] reads and writes Flask's cookie sessions,
+//! [`TimedSerializer::flask_session_plus`] flask-session-plus's; [`TimedSerializer::new`]
+//! takes any salt, [`Digest`] and [`KeyDerivation`]. Keys are given newest first: the first
+//! signs, every one verifies, so secrets can rotate as with Flask's `SECRET_FALLBACKS`.
+//!
+//! ```
+//! use flask_wire::itsdangerous::{Error, TimedSerializer};
+//! use serde_json::json;
+//!
+//! let flask = TimedSerializer::flask(vec![b"new-key".to_vec(), b"old-key".to_vec()]);
+//! let session = json!({"user_id": 42});
+//! let cookie = flask.dumps(session.as_object().unwrap(), 1_700_000_000).unwrap();
+//!
+//! let loaded = flask.loads(&cookie, 1_700_000_060, Some(3600)).unwrap();
+//! assert_eq!(loaded.session["user_id"], 42);
+//! assert_eq!((loaded.timestamp, loaded.key_index), (1_700_000_000, 0));
+//! assert_eq!(
+//!     flask.loads(&cookie, 1_700_003_601, Some(3600)),
+//!     Err(Error::Expired { age: 3601, max_age: 3600 })
+//! );
+//! ```
+//!
 //! Differences from Python (all on the *accepting* side; everything Python
 //! emits is accepted, everything we emit is what Python emits):
 //!
@@ -25,9 +47,18 @@ use hmac::{Hmac, Mac};
 use serde_json::{Map, Value};
 use subtle::ConstantTimeEq;
 
-use super::tagged_json;
+use crate::tagged_json;
 
 /// Hash function used for key derivation and the HMAC.
+///
+/// Parsed from itsdangerous' names (`hashlib` names): `"sha1"`, `"sha256"`, `"sha3_256"`,
+/// `"sha512"`.
+///
+/// ```
+/// use flask_wire::itsdangerous::Digest;
+/// assert_eq!("sha3_256".parse(), Ok(Digest::Sha3_256));
+/// assert!("md5".parse::<Digest>().is_err());
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum Digest {
@@ -42,6 +73,13 @@ pub enum Digest {
 }
 
 /// How the signing key is derived from the secret (itsdangerous `key_derivation`).
+///
+/// Parsed from itsdangerous' names: `"concat"`, `"django-concat"`, `"hmac"`, `"none"`.
+///
+/// ```
+/// use flask_wire::itsdangerous::KeyDerivation;
+/// assert_eq!("django-concat".parse(), Ok(KeyDerivation::DjangoConcat));
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum KeyDerivation {
@@ -56,8 +94,22 @@ pub enum KeyDerivation {
 }
 
 /// Error returned when parsing a [`Digest`] or [`KeyDerivation`] name fails.
+///
+/// ```
+/// use flask_wire::itsdangerous::Digest;
+/// let error = "md5".parse::<Digest>().unwrap_err();
+/// assert_eq!(error.name(), "md5");
+/// assert_eq!(error.to_string(), r#"unknown name "md5""#);
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct UnknownName(pub String);
+pub struct UnknownName(String);
+
+impl UnknownName {
+    /// The name that was not recognised.
+    pub fn name(&self) -> &str {
+        &self.0
+    }
+}
 
 impl fmt::Display for UnknownName {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -145,7 +197,7 @@ impl Digest {
     }
 
     /// Length of the b64u signature this digest produces.
-    pub fn signature_len(self) -> usize {
+    fn signature_len(self) -> usize {
         match self {
             Digest::Sha1 => 27,
             Digest::Sha256 | Digest::Sha3_256 => 43,
@@ -155,6 +207,9 @@ impl Digest {
 }
 
 /// Errors from signing, unsigning and (de)serializing.
+///
+/// Only [`Error::BadSignature`] means the value is forged or signed with another key; every other
+/// variant is reported after the MAC verified.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Error {
@@ -211,6 +266,18 @@ fn ct_eq(a: &[u8], b: &[u8]) -> bool {
 
 /// itsdangerous `Signer` (and `TimestampSigner` via the `*_timestamped`
 /// methods) with key rotation.
+///
+/// `Debug` shows how many keys there are, never their bytes.
+///
+/// ```
+/// use flask_wire::itsdangerous::{Digest, KeyDerivation, Signer};
+///
+/// // itsdangerous.Signer(b"dev-secret-key"): salt "itsdangerous.Signer", SHA-1, django-concat.
+/// let keys = vec![b"dev-secret-key".to_vec()];
+/// let signer = Signer::new(keys, "itsdangerous.Signer", Digest::Sha1, KeyDerivation::DjangoConcat);
+/// let signed = signer.sign("hello");
+/// assert_eq!(signer.unsign(&signed), Ok(("hello", 0)));
+/// ```
 #[derive(Clone)]
 pub struct Signer {
     /// Derived keys, newest first.
@@ -230,6 +297,12 @@ impl fmt::Debug for Signer {
 impl Signer {
     /// Build a signer. `secret_keys` are ordered **newest first**: the first
     /// signs, all verify (newest to oldest). Keys are derived here, once.
+    ///
+    /// ```
+    /// use flask_wire::itsdangerous::{Digest, KeyDerivation, Signer};
+    /// let signer = Signer::new(vec![b"secret".to_vec()], "my-salt", Digest::Sha256, KeyDerivation::Hmac);
+    /// assert_eq!(signer.digest(), Digest::Sha256);
+    /// ```
     pub fn new(secret_keys: Vec<Vec<u8>>, salt: impl Into<Vec<u8>>, digest: Digest, derivation: KeyDerivation) -> Self {
         let salt = salt.into();
         let keys = secret_keys
@@ -249,8 +322,9 @@ impl Signer {
         self.digest
     }
 
-    /// The derived key at `index` (0 = newest), for diagnostics and tests.
-    pub fn derived_key(&self, index: usize) -> Option<&[u8]> {
+    /// The derived key at `index` (0 = newest), for the tests against the Python vectors.
+    #[cfg(test)]
+    fn derived_key(&self, index: usize) -> Option<&[u8]> {
         self.keys.get(index).map(Vec::as_slice)
     }
 
@@ -262,6 +336,13 @@ impl Signer {
     ///
     /// With no keys at all the result carries an empty-key MAC, which no
     /// signer with a real key accepts.
+    ///
+    /// ```
+    /// use flask_wire::itsdangerous::{Digest, KeyDerivation, Signer};
+    /// let keys = vec![b"dev-secret-key".to_vec()];
+    /// let signer = Signer::new(keys, "itsdangerous.Signer", Digest::Sha1, KeyDerivation::DjangoConcat);
+    /// assert_eq!(signer.sign("hello"), "hello.42I2uQ2moi3__Q4cP50ARxZhGr0");
+    /// ```
     pub fn sign(&self, value: &str) -> String {
         let key = self.keys.first().map(Vec::as_slice).unwrap_or_default();
         format!("{value}.{}", self.signature(key, value.as_bytes()))
@@ -269,6 +350,19 @@ impl Signer {
 
     /// Split at the last `'.'` and verify the MAC in constant time, trying
     /// keys newest first. Returns the value and the index of the matching key.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::BadSignature`] when there is no `'.'` or no key's MAC matches.
+    ///
+    /// ```
+    /// use flask_wire::itsdangerous::{Digest, Error, KeyDerivation, Signer};
+    /// let old = Signer::new(vec![b"old".to_vec()], "salt", Digest::Sha1, KeyDerivation::Hmac);
+    /// let both = Signer::new(vec![b"new".to_vec(), b"old".to_vec()], "salt", Digest::Sha1, KeyDerivation::Hmac);
+    /// let signed = old.sign("value");
+    /// assert_eq!(both.unsign(&signed), Ok(("value", 1)));
+    /// assert_eq!(both.unsign("value.forged"), Err(Error::BadSignature));
+    /// ```
     pub fn unsign<'a>(&self, signed: &'a str) -> Result<(&'a str, usize), Error> {
         let (value, sig) = signed.rsplit_once('.').ok_or(Error::BadSignature)?;
         // Strict b64u: the only accepted text is the canonical encoding of
@@ -288,6 +382,13 @@ impl Signer {
     /// itsdangerous `TimestampSigner.sign`:
     /// `value ‖ "." ‖ b64u(ts) ‖ "." ‖ b64u(HMAC(key, value ‖ "." ‖ b64u(ts)))`,
     /// where `ts` is big-endian with leading zero bytes stripped.
+    ///
+    /// ```
+    /// use flask_wire::itsdangerous::{Digest, KeyDerivation, Signer};
+    /// let keys = vec![b"dev-secret-key".to_vec()];
+    /// let signer = Signer::new(keys, "itsdangerous.Signer", Digest::Sha1, KeyDerivation::DjangoConcat);
+    /// assert_eq!(signer.sign_timestamped("hello", 1_700_000_000), "hello.ZVPxAA.2Fo15x2qeewoCz8bJoE1_QLqmtQ");
+    /// ```
     pub fn sign_timestamped(&self, value: &str, timestamp: u64) -> String {
         self.sign(&format!("{value}.{}", encode_timestamp(timestamp)))
     }
@@ -297,6 +398,22 @@ impl Signer {
     /// given reject it when `now - ts > max_age`.
     ///
     /// Returns the value, the timestamp and the index of the matching key.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::BadSignature`], then (the MAC verified) [`Error::MalformedTimestamp`],
+    /// [`Error::FutureTimestamp`] or [`Error::Expired`].
+    ///
+    /// ```
+    /// use flask_wire::itsdangerous::{Digest, Error, KeyDerivation, Signer};
+    /// let signer = Signer::new(vec![b"key".to_vec()], "salt", Digest::Sha1, KeyDerivation::Hmac);
+    /// let signed = signer.sign_timestamped("hello", 1_700_000_000);
+    /// assert_eq!(signer.unsign_timestamped(&signed, 1_700_000_010, Some(10)), Ok(("hello", 1_700_000_000, 0)));
+    /// assert_eq!(
+    ///     signer.unsign_timestamped(&signed, 1_700_000_011, Some(10)),
+    ///     Err(Error::Expired { age: 11, max_age: 10 })
+    /// );
+    /// ```
     pub fn unsign_timestamped<'a>(
         &self,
         signed: &'a str,
@@ -318,14 +435,14 @@ impl Signer {
 
 /// b64u of the big-endian timestamp with leading zero bytes stripped
 /// (1700000000 → `"ZVPxAA"`).
-pub fn encode_timestamp(timestamp: u64) -> String {
+fn encode_timestamp(timestamp: u64) -> String {
     let bytes = timestamp.to_be_bytes();
     let skip = bytes.iter().take_while(|b| **b == 0).count();
     URL_SAFE_NO_PAD.encode(&bytes[skip..])
 }
 
 /// Inverse of [`encode_timestamp`]; more than 8 bytes is malformed.
-pub fn decode_timestamp(segment: &str) -> Result<u64, Error> {
+fn decode_timestamp(segment: &str) -> Result<u64, Error> {
     if segment.len() > 11 {
         return Err(Error::MalformedTimestamp);
     }
@@ -336,13 +453,14 @@ pub fn decode_timestamp(segment: &str) -> Result<u64, Error> {
     Ok(bytes.iter().fold(0u64, |acc, b| (acc << 8) | u64::from(*b)))
 }
 
-/// Default cap on the inflated payload size: 64 KiB.
+/// Default cap on the inflated payload size of a [`TimedSerializer`]: 64 KiB.
 pub const DEFAULT_MAX_INFLATED_SIZE: usize = 64 * 1024;
 
 /// A session loaded by [`TimedSerializer::loads`].
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct Loaded {
-    /// The session, untagged as described in [`super::tagged_json`].
+    /// The session, untagged as described in [`crate::tagged_json`].
     pub session: Map<String, Value>,
     /// The signing time (Unix seconds).
     pub timestamp: u64,
@@ -350,7 +468,11 @@ pub struct Loaded {
     pub key_index: usize,
 }
 
-/// itsdangerous `URLSafeTimedSerializer` with Flask's TaggedJSON serializer.
+/// itsdangerous `URLSafeTimedSerializer` with Flask's TaggedJSON serializer: what
+/// `session_interface.get_signing_serializer(app)` builds.
+///
+/// See the [module docs](self) for an example. Payloads inflate to at most
+/// [`DEFAULT_MAX_INFLATED_SIZE`] unless [`TimedSerializer::with_max_inflated_size`] says otherwise.
 #[derive(Debug, Clone)]
 pub struct TimedSerializer {
     signer: Signer,
@@ -359,18 +481,44 @@ pub struct TimedSerializer {
 
 impl TimedSerializer {
     /// Flask's `SecureCookieSessionInterface` defaults: salt
-    /// `"cookie-session"`, SHA-1, `hmac` derivation. Keys newest first.
+    /// `"cookie-session"`, SHA-1, `hmac` derivation. Keys newest first
+    /// (`SECRET_KEY`, then `SECRET_FALLBACKS` from the newest).
+    ///
+    /// ```
+    /// use flask_wire::itsdangerous::{Digest, TimedSerializer};
+    /// let flask = TimedSerializer::flask(vec![b"dev-secret-key".to_vec()]);
+    /// assert_eq!(flask.signer().digest(), Digest::Sha1);
+    /// ```
     pub fn flask(secret_keys: Vec<Vec<u8>>) -> Self {
         Self::new(secret_keys, "cookie-session", Digest::Sha1, KeyDerivation::Hmac)
     }
 
     /// flask-session-plus `secure_cookie`: like [`TimedSerializer::flask`]
     /// but with SHA3-256.
+    ///
+    /// ```
+    /// use flask_wire::itsdangerous::TimedSerializer;
+    /// let fsp = TimedSerializer::flask_session_plus(vec![b"dev-secret-key".to_vec()]);
+    /// let cookie = "eyJjc3JmX3Rva2VuIjoiYWJjIiwidXNlcl9pZCI6NDJ9.ZVPxAA.TMcz2tGrNLkTCUYG9gH7_683iN_os1VMtayAWSYhkCo";
+    /// assert_eq!(fsp.loads(cookie, 1_700_000_000, None).unwrap().session["csrf_token"], "abc");
+    /// ```
     pub fn flask_session_plus(secret_keys: Vec<Vec<u8>>) -> Self {
         Self::new(secret_keys, "cookie-session", Digest::Sha3_256, KeyDerivation::Hmac)
     }
 
     /// Any salt, digest and derivation. Keys newest first.
+    ///
+    /// ```
+    /// use flask_wire::itsdangerous::{Digest, KeyDerivation, TimedSerializer};
+    /// // itsdangerous 1.1's implicit fallback signer, for old cookies.
+    /// let legacy = TimedSerializer::new(
+    ///     vec![b"dev-secret-key".to_vec()],
+    ///     "cookie-session",
+    ///     Digest::Sha512,
+    ///     KeyDerivation::DjangoConcat,
+    /// );
+    /// # let _ = legacy;
+    /// ```
     pub fn new(secret_keys: Vec<Vec<u8>>, salt: impl Into<Vec<u8>>, digest: Digest, derivation: KeyDerivation) -> Self {
         TimedSerializer {
             signer: Signer::new(secret_keys, salt, digest, derivation),
@@ -379,18 +527,51 @@ impl TimedSerializer {
     }
 
     /// Set the cap on the inflated payload (default 64 KiB).
+    ///
+    /// ```
+    /// use flask_wire::itsdangerous::{Error, TimedSerializer};
+    /// use serde_json::json;
+    /// let big = json!({"data": "x".repeat(1000)});
+    /// let flask = TimedSerializer::flask(vec![b"key".to_vec()]);
+    /// let cookie = flask.dumps(big.as_object().unwrap(), 1_700_000_000).unwrap();
+    /// let strict = flask.clone().with_max_inflated_size(512);
+    /// assert_eq!(strict.loads(&cookie, 1_700_000_000, None), Err(Error::TooLarge));
+    /// ```
     pub fn with_max_inflated_size(mut self, bytes: usize) -> Self {
         self.max_inflated_size = bytes;
         self
     }
 
     /// The underlying timestamp signer.
+    ///
+    /// ```
+    /// use flask_wire::itsdangerous::TimedSerializer;
+    /// let flask = TimedSerializer::flask(vec![b"key".to_vec()]);
+    /// let cookie = flask.dumps(&serde_json::Map::new(), 1_700_000_000).unwrap();
+    /// let (_, issued_at, _) = flask.signer().unsign_timestamped(&cookie, u64::MAX, None).unwrap();
+    /// assert_eq!(issued_at, 1_700_000_000);
+    /// ```
     pub fn signer(&self) -> &Signer {
         &self.signer
     }
 
     /// Serialize, compress exactly as itsdangerous decides, and sign with
     /// the given timestamp (Unix seconds).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Serialize`] when the session nests deeper than [`tagged_json::MAX_DEPTH`].
+    ///
+    /// ```
+    /// use flask_wire::itsdangerous::TimedSerializer;
+    /// use serde_json::json;
+    /// let flask = TimedSerializer::flask(vec![b"dev-secret-key".to_vec()]);
+    /// let session = json!({"csrf_token": "abc", "user_id": 42});
+    /// assert_eq!(
+    ///     flask.dumps(session.as_object().unwrap(), 1_700_000_000).unwrap(),
+    ///     "eyJjc3JmX3Rva2VuIjoiYWJjIiwidXNlcl9pZCI6NDJ9.ZVPxAA.tT7hhq0ULXtby1BLGd0qtzZi284"
+    /// );
+    /// ```
     pub fn dumps(&self, session: &Map<String, Value>, timestamp: u64) -> Result<String, Error> {
         let json = tagged_json::dumps_object(session).map_err(|e| Error::Serialize(e.to_string()))?;
         self.dumps_text(&json, timestamp)
@@ -399,6 +580,19 @@ impl TimedSerializer {
     /// Like [`TimedSerializer::dumps`] for an already serialized payload
     /// (for example TaggedJSON containing `" t"` tuples, which the
     /// `Value` mapping cannot express). The text is signed as is.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Serialize`] if zlib fails.
+    ///
+    /// ```
+    /// use flask_wire::itsdangerous::TimedSerializer;
+    /// let flask = TimedSerializer::flask(vec![b"key".to_vec()]);
+    /// // session["point"] = (1, 2) in Flask.
+    /// let cookie = flask.dumps_text(r#"{"point":{" t":[1,2]}}"#, 1_700_000_000).unwrap();
+    /// let (text, _, _) = flask.loads_text(&cookie, 1_700_000_000, None).unwrap();
+    /// assert_eq!(text, r#"{"point":{" t":[1,2]}}"#);
+    /// ```
     pub fn dumps_text(&self, payload: &str, timestamp: u64) -> Result<String, Error> {
         let payload = payload.as_bytes();
         let compressed = zlib_compress(payload)?;
@@ -414,6 +608,23 @@ impl TimedSerializer {
     /// Verify the MAC (constant time, newest key first) **before** anything
     /// else, then the timestamp (future → error; `age > max_age` → expired),
     /// then decode, inflate (capped) and untag the payload.
+    ///
+    /// `now` is the current Unix time; `max_age` is Flask's `PERMANENT_SESSION_LIFETIME` in
+    /// seconds (Flask always passes it), or `None` to accept any age.
+    ///
+    /// # Errors
+    ///
+    /// Every [`Error`] but [`Error::Serialize`]; see [`Error`] for which ones follow a valid MAC.
+    ///
+    /// ```
+    /// use flask_wire::itsdangerous::{Error, TimedSerializer};
+    /// let flask = TimedSerializer::flask(vec![b"dev-secret-key".to_vec()]);
+    /// let cookie = "eyJjc3JmX3Rva2VuIjoiYWJjIiwidXNlcl9pZCI6NDJ9.ZVPxAA.tT7hhq0ULXtby1BLGd0qtzZi284";
+    /// assert_eq!(flask.loads(cookie, 1_700_000_000, None).unwrap().session["csrf_token"], "abc");
+    /// assert_eq!(flask.loads(cookie, 1_600_000_000, None), Err(Error::FutureTimestamp));
+    /// let other = TimedSerializer::flask(vec![b"another-key".to_vec()]);
+    /// assert_eq!(other.loads(cookie, 1_700_000_000, None), Err(Error::BadSignature));
+    /// ```
     pub fn loads(&self, cookie: &str, now: u64, max_age: Option<u64>) -> Result<Loaded, Error> {
         let (text, timestamp, key_index) = self.loads_text(cookie, now, max_age)?;
         match tagged_json::loads(&text)? {
@@ -424,6 +635,19 @@ impl TimedSerializer {
 
     /// Like [`TimedSerializer::loads`] but stops before parsing: returns the
     /// payload text (UTF-8 checked), the timestamp and the key index.
+    ///
+    /// # Errors
+    ///
+    /// Like [`TimedSerializer::loads`], except that the text is not parsed.
+    ///
+    /// ```
+    /// use flask_wire::itsdangerous::TimedSerializer;
+    /// let flask = TimedSerializer::flask(vec![b"dev-secret-key".to_vec()]);
+    /// let cookie = "eyJjc3JmX3Rva2VuIjoiYWJjIiwidXNlcl9pZCI6NDJ9.ZVPxAA.tT7hhq0ULXtby1BLGd0qtzZi284";
+    /// let (text, timestamp, key_index) = flask.loads_text(cookie, 1_700_000_000, None).unwrap();
+    /// assert_eq!(text, r#"{"csrf_token":"abc","user_id":42}"#);
+    /// assert_eq!((timestamp, key_index), (1_700_000_000, 0));
+    /// ```
     pub fn loads_text(&self, cookie: &str, now: u64, max_age: Option<u64>) -> Result<(String, u64, usize), Error> {
         let (segment, timestamp, key_index) = self.signer.unsign_timestamped(cookie, now, max_age)?;
         let raw = match segment.strip_prefix('.') {
@@ -495,10 +719,7 @@ fn inflate_capped(input: &[u8], cap: usize) -> Result<Vec<u8>, Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn hex(b: &[u8]) -> String {
-        b.iter().map(|x| format!("{x:02x}")).collect()
-    }
+    use crate::test_vectors::{hex, vector, vectors};
 
     #[test]
     fn derived_keys_match_spec() {
@@ -510,6 +731,39 @@ mod tests {
             hex(s.signer().derived_key(0).unwrap()),
             "eb5095c20825ae83091e895b6cf1f0cc9042d45b7512867f57f255be21adc11b"
         );
+    }
+
+    /// The derived keys of every vector that records one (moved from the integration tests of
+    /// the vectors, which see only the public API).
+    #[test]
+    fn derived_keys_match_vectors() {
+        let text = |v: &Value, key: &str| v["inputs"][key].as_str().unwrap().to_owned();
+        let all = vectors();
+        let mut checked = 0;
+        for v in all.iter().filter(|v| v["kind"] == "timed_cookie" && v["intermediate"].is_object()) {
+            let serializer = TimedSerializer::new(
+                vec![text(v, "secret_key").into_bytes()],
+                text(v, "salt"),
+                text(v, "digest").parse().unwrap(),
+                text(v, "key_derivation").parse().unwrap(),
+            );
+            let want = v["intermediate"]["derived_key_hex"].as_str().unwrap();
+            assert_eq!(hex(serializer.signer().derived_key(0).unwrap()), want, "{}", v["id"]);
+            checked += 1;
+        }
+        for v in all.iter().filter(|v| v["kind"] == "signer") {
+            let signer = Signer::new(
+                vec![b"dev-secret-key".to_vec()],
+                text(v, "salt"),
+                text(v, "digest").parse::<Digest>().unwrap(),
+                text(v, "key_derivation").parse::<KeyDerivation>().unwrap(),
+            );
+            let want = v["intermediate"]["derived_key_hex"].as_str().unwrap();
+            assert_eq!(hex(signer.derived_key(0).unwrap()), want, "{}", v["id"]);
+            checked += 1;
+        }
+        assert_eq!(checked, 8 + 5);
+        assert_eq!(vector("signer-sha1-none")["intermediate"]["derived_key_hex"], hex(b"dev-secret-key"));
     }
 
     #[test]

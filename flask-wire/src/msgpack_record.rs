@@ -1,7 +1,19 @@
-//! Flask-Session 0.8 Redis record: msgspec MessagePack of `dict(session)`
-//! including `"_permanent"`, in insertion order.
+//! Flask-Session 0.8 records: msgspec MessagePack of `dict(session)`
+//! including `"_permanent"` ([`PERMANENT_KEY`]), in insertion order. Flask-Session keeps them
+//! in Redis under `key_prefix:sid` (`session:` + a [`sid`](crate::sid) by default).
 //!
-//! In-memory values follow [`super::tagged_json`]'s mapping:
+//! ```
+//! use flask_wire::msgpack_record;
+//! use serde_json::json;
+//!
+//! // session["when"] = datetime(2023, 11, 14, 22, 13, 20) in Python.
+//! let session = json!({"user_id": 42, "when": {" d": "Tue, 14 Nov 2023 22:13:20 GMT"}});
+//! let bytes = msgpack_record::encode(session.as_object().unwrap(), false);
+//! let (fields, permanent) = msgpack_record::decode(&bytes).unwrap();
+//! assert_eq!((serde_json::Value::Object(fields), permanent), (session, false));
+//! ```
+//!
+//! In-memory values follow [`crate::tagged_json`]'s mapping:
 //!
 //! | MessagePack                        | in memory                            |
 //! |------------------------------------|--------------------------------------|
@@ -30,15 +42,19 @@ use base64::Engine as _;
 use rmpv::Value as Mp;
 use serde_json::{Map, Number, Value};
 
-use super::tagged_json::{format_http_date, parse_http_date, TAG_BYTES, TAG_DATETIME};
+use crate::tagged_json::{format_http_date, parse_http_date, TAG_BYTES, TAG_DATETIME};
+use crate::PERMANENT_KEY;
 
 /// Maximum nesting depth of containers accepted by [`decode`].
 pub const MAX_DEPTH: usize = 64;
 
-/// The key Flask-Session stores the permanence flag under.
-pub const PERMANENT_KEY: &str = "_permanent";
-
 /// Errors from [`decode`].
+///
+/// ```
+/// use flask_wire::msgpack_record::{self, Error};
+/// assert_eq!(msgpack_record::decode(&[0x80, 0x04, 0x95]), Err(Error::Pickle));
+/// assert_eq!(msgpack_record::decode(&[0x2a]), Err(Error::NotAMap));
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Error {
@@ -67,6 +83,21 @@ impl std::error::Error for Error {}
 
 /// Decode a record into its fields and the `_permanent` flag (false when
 /// absent). See the module docs.
+///
+/// # Errors
+///
+/// [`Error::Pickle`] for a Python pickle, [`Error::Malformed`] for bytes that are neither
+/// MessagePack nor JSON, [`Error::NotAMap`] and [`Error::Unsupported`] for values this mapping
+/// cannot hold.
+///
+/// ```
+/// use flask_wire::msgpack_record;
+/// // {"_permanent": true, "user_id": 42} as Flask-Session writes it.
+/// let bytes = b"\x82\xaa_permanent\xc3\xa7user_id\x2a";
+/// let (fields, permanent) = msgpack_record::decode(bytes).unwrap();
+/// assert!(permanent);
+/// assert_eq!(fields["user_id"], 42);
+/// ```
 pub fn decode(bytes: &[u8]) -> Result<(Map<String, Value>, bool), Error> {
     if bytes.first() == Some(&0x80) {
         return Err(Error::Pickle);
@@ -154,7 +185,7 @@ fn tagged(tag: &str, text: String) -> Value {
 }
 
 /// The one-key tag of a timestamp with a sub-second part: `{" ts": [seconds, nanoseconds]}`.
-pub const TAG_TIMESTAMP: &str = " ts";
+const TAG_TIMESTAMP: &str = " ts";
 
 /// Seconds and nanoseconds of a MessagePack timestamp (ext −1) body.
 fn timestamp(data: &[u8]) -> Result<(u64, u32), Error> {
@@ -182,6 +213,14 @@ fn timestamp(data: &[u8]) -> Result<(u64, u32), Error> {
 /// Encode a record with `_permanent` first, then `fields` in the map's
 /// iteration order (sorted by key unless serde_json's `preserve_order` is
 /// on). A field named `_permanent` is skipped: the flag wins.
+///
+/// ```
+/// use flask_wire::msgpack_record;
+/// use serde_json::json;
+/// let session = json!({"user_id": 42});
+/// let bytes = msgpack_record::encode(session.as_object().unwrap(), true);
+/// assert_eq!(bytes, b"\x82\xaa_permanent\xc3\xa7user_id\x2a");
+/// ```
 pub fn encode(fields: &Map<String, Value>, permanent: bool) -> Vec<u8> {
     let ordered: Vec<(&str, &Value)> = fields.iter().map(|(k, v)| (k.as_str(), v)).collect();
     encode_ordered(&ordered, permanent)
@@ -189,7 +228,7 @@ pub fn encode(fields: &Map<String, Value>, permanent: bool) -> Vec<u8> {
 
 /// [`encode`] with an explicit field order (Python dicts keep insertion
 /// order, so this reproduces Flask-Session's bytes exactly).
-pub fn encode_ordered(fields: &[(&str, &Value)], permanent: bool) -> Vec<u8> {
+fn encode_ordered(fields: &[(&str, &Value)], permanent: bool) -> Vec<u8> {
     let mut entries = Vec::with_capacity(fields.len() + 1);
     entries.push((Mp::from(PERMANENT_KEY), Mp::Boolean(permanent)));
     for (k, v) in fields {
@@ -263,7 +302,21 @@ fn timestamp_ext(secs: u64, nanos: u32) -> Mp {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::tagged_json::HttpDate;
+    use crate::test_vectors::{hex, vector};
     use serde_json::json;
+
+    /// Flask-Session's exact bytes, field order included (moved from the integration test of
+    /// the vector, which sees only the public, sorted [`encode`]).
+    #[test]
+    fn flask_session_vector_bytes() {
+        let v = vector("flask-session-0.8-redis-record");
+        let user_id = json!(42);
+        let cart = json!(["sku-1", 2]);
+        let when = serde_json::to_value(HttpDate(1_700_000_000)).unwrap();
+        let bytes = encode_ordered(&[("user_id", &user_id), ("cart", &cart), ("when", &when)], true);
+        assert_eq!(hex(&bytes), v["output"]["redis_value_hex"].as_str().unwrap());
+    }
 
     #[test]
     fn timestamps_all_widths() {
