@@ -78,7 +78,7 @@ pub(crate) fn checked(config: &SessionConfig, set_cookie: String) -> Result<Stri
     }
     tracing::error!(session = %config.cookie_name, bytes = set_cookie.len(), "Set-Cookie exceeds 4096 bytes; not sent");
     Err(Failure {
-        status: config.save_error_status,
+        status: config.on_error.save_error_status.as_u16(),
         message: format!(
             "session `{}` needs a {}-byte cookie; browsers keep at most {MAX_SET_COOKIE_LEN}: move fields to a server-side session",
             config.cookie_name,
@@ -89,13 +89,13 @@ pub(crate) fn checked(config: &SessionConfig, set_cookie: String) -> Result<Stri
 
 fn base(config: &SessionConfig, value: String) -> Cookie<'static> {
     let mut cookie = Cookie::new(config.cookie_name.clone(), value);
-    cookie.set_path(config.cookie_path.clone());
-    if let Some(domain) = &config.cookie_domain {
+    cookie.set_path(config.cookie.cookie_path.clone());
+    if let Some(domain) = &config.cookie.cookie_domain {
         cookie.set_domain(domain.clone());
     }
-    cookie.set_http_only(config.cookie_httponly);
-    cookie.set_secure(config.cookie_secure);
-    cookie.set_same_site(match config.cookie_samesite {
+    cookie.set_http_only(config.cookie.cookie_httponly);
+    cookie.set_secure(config.cookie.cookie_secure);
+    cookie.set_same_site(match config.cookie.cookie_samesite {
         SameSite::Strict => CookieSameSite::Strict,
         SameSite::Lax => CookieSameSite::Lax,
         SameSite::None => CookieSameSite::None,

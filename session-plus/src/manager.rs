@@ -61,7 +61,7 @@ impl SessionSpec {
     /// The store key of an id: `key_prefix:id`, or `key_prefix` and the id with nothing between
     /// for flask-session-plus's records.
     pub(crate) fn key(&self, id: &Id) -> String {
-        match self.config.format {
+        match self.config.flask.format {
             Format::FlaskSessionPlus => format!("{}{}", self.config.key_prefix, id.as_str()),
             _ => format!("{}:{}", self.config.key_prefix, id.as_str()),
         }
@@ -69,7 +69,7 @@ impl SessionSpec {
 
     /// A fresh id in this session's format.
     pub(crate) fn new_id(&self) -> Result<Id, getrandom::Error> {
-        match self.config.format {
+        match self.config.flask.format {
             Format::FlaskSessionPlus => Id::random_uuid(),
             _ => Id::random(),
         }
@@ -77,7 +77,7 @@ impl SessionSpec {
 
     /// The id in `text`, if it has this session's shape; nothing else reaches a store.
     pub(crate) fn parse_id(&self, text: &str) -> Option<Id> {
-        match self.config.format {
+        match self.config.flask.format {
             Format::FlaskSessionPlus => Id::parse_uuid(text),
             Format::FlaskSession => Id::parse_token(text),
             _ => Id::parse(text),
@@ -246,7 +246,7 @@ impl SessionManagerBuilder {
                 if let Backend::Store(store) = &spec.backend {
                     if !store.expires_natively() {
                         let (store, clock) = (store.clone(), self.clock.clone());
-                        spawn_purge(store, Arc::downgrade(&alive), clock, spec.config.purge_interval);
+                        spawn_purge(store, Arc::downgrade(&alive), clock, spec.config.backend.purge_interval);
                     }
                 }
             }
@@ -276,7 +276,7 @@ impl<'a> Secrets<'a> {
     fn for_session(&self, config: &'a SessionConfig) -> Result<Secrets<'a>, ConfigError> {
         match &config.secret_keys {
             Some(own) => {
-                let ring = if config.format == Format::Native {
+                let ring = if config.flask.format == Format::Native {
                     let keys = own.iter().map(|k| k.resolve().map(|bytes| Key::derive(&bytes)));
                     KeyRing::new(keys.collect::<Result<Vec<_>, _>>()?)
                 } else {
@@ -300,7 +300,7 @@ impl<'a> Secrets<'a> {
     }
 
     fn id_signer(&self, config: &SessionConfig) -> Result<IdSigner, ConfigError> {
-        match config.format {
+        match config.flask.format {
             Format::Native => Ok(IdSigner::Native(self.ring(config)?)),
             _ => flask_id_signer(config, self),
         }
@@ -309,7 +309,7 @@ impl<'a> Secrets<'a> {
 
 async fn open_backend(config: &SessionConfig, secrets: &Secrets<'_>) -> Result<Backend, ConfigError> {
     let name = config.cookie_name();
-    match (config.session_type(), config.format) {
+    match (config.session_type(), config.flask.format) {
         (SessionType::SecureCookie, Format::Native) if config.encrypt => private_codec(name, secrets.ring(config)?),
         (SessionType::SecureCookie, Format::Native) => Ok(Backend::Cookie(CookieCodec::signed(secrets.ring(config)?))),
         (SessionType::SecureCookie, _) => flask_codec(config, secrets),
@@ -319,15 +319,23 @@ async fn open_backend(config: &SessionConfig, secrets: &Secrets<'_>) -> Result<B
 
 #[cfg(feature = "flask")]
 fn flask_codec(config: &SessionConfig, secrets: &Secrets<'_>) -> Result<Backend, ConfigError> {
-    use crate::codec::flask::itsdangerous::TimedSerializer;
-    let name = config.cookie_name();
-    let default_digest = if config.format == Format::FlaskSessionPlus { "sha3_256" } else { "sha1" };
-    let digest = config.digest.as_deref().unwrap_or(default_digest);
-    let digest = digest.parse().map_err(|e| ConfigError::new(name, "digest", format!("{e}")))?;
-    let derivation = config.key_derivation.as_deref().unwrap_or("hmac");
-    let derivation = derivation.parse().map_err(|e| ConfigError::new(name, "key_derivation", format!("{e}")))?;
-    let salt = config.salt.as_deref().unwrap_or("cookie-session");
-    Ok(Backend::Cookie(CookieCodec::flask(TimedSerializer::new(secrets.raw()?, salt, digest, derivation))))
+    use crate::codec::flask::itsdangerous::{Digest, KeyDerivation, TimedSerializer};
+    use crate::config::{FlaskDigest, FlaskKeyDerivation};
+    let flask = config.flask();
+    let digest = match flask.digest_or_default() {
+        FlaskDigest::Sha1 => Digest::Sha1,
+        FlaskDigest::Sha256 => Digest::Sha256,
+        FlaskDigest::Sha3_256 => Digest::Sha3_256,
+        FlaskDigest::Sha512 => Digest::Sha512,
+    };
+    let derivation = match flask.key_derivation_or_default() {
+        FlaskKeyDerivation::Hmac => KeyDerivation::Hmac,
+        FlaskKeyDerivation::DjangoConcat => KeyDerivation::DjangoConcat,
+        FlaskKeyDerivation::Concat => KeyDerivation::Concat,
+        FlaskKeyDerivation::None => KeyDerivation::None,
+    };
+    let serializer = TimedSerializer::new(secrets.raw()?, flask.salt_or_default(), digest, derivation);
+    Ok(Backend::Cookie(CookieCodec::flask(serializer)))
 }
 
 #[cfg(feature = "flask")]

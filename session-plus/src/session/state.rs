@@ -225,7 +225,7 @@ impl SubSession {
                 "session store failed to save"
             );
             Failure {
-                status: config.save_error_status,
+                status: config.on_error.save_error_status.as_u16(),
                 message: format!("session `{}` could not be saved", config.cookie_name),
             }
         })?;
@@ -238,7 +238,7 @@ impl SubSession {
         let config = &spec.config;
         if self.state == LoadState::Failed {
             return Err(Failure {
-                status: config.load_error_status,
+                status: config.on_error.load_error_status.as_u16(),
                 message: format!("session `{}` is unavailable", config.cookie_name),
             });
         }
@@ -262,7 +262,7 @@ impl SubSession {
         if self.state == LoadState::NotLoaded {
             // Refreshing needs the issue time; verify the cookie only when the time it claims says a
             // refresh is due (a forged claim can only skip a refresh). No I/O either way.
-            let Some(value) = self.request_value().filter(|_| config.refresh_on_request) else {
+            let Some(value) = self.request_value().filter(|_| config.lifetimes.refresh_on_request) else {
                 return Ok(None);
             };
             if let Some((issued_at, permanent)) = codec.peek_issued_at(value) {
@@ -277,7 +277,8 @@ impl SubSession {
             // Emptied, expired or invalid: expire the client's cookie, if it sent one.
             return Ok(self.request_value.as_ref().map(|_| cookies::removal(config)));
         }
-        let refresh_due = config.refresh_on_request && now - self.stamp >= config.refresh_secs(self.permanent);
+        let refresh_due =
+            config.lifetimes.refresh_on_request && now - self.stamp >= config.refresh_secs(self.permanent);
         let rewrite = !self.existed
             || !self.changed.is_empty()
             || self.cleared
@@ -300,7 +301,7 @@ impl SubSession {
         let value = encoded.map_err(|error| {
             tracing::error!(session = %config.cookie_name, %error, "session cookie could not be encoded");
             Failure {
-                status: config.save_error_status,
+                status: config.on_error.save_error_status.as_u16(),
                 message: format!("session `{}` does not fit in a cookie: {error}", config.cookie_name),
             }
         })?;
@@ -337,7 +338,8 @@ impl SubSession {
             }
             Some(old) => {
                 let last_write = self.stamp - lifetime;
-                let refresh_due = config.refresh_on_request && now - last_write >= config.refresh_secs(self.permanent);
+                let refresh_due =
+                    config.lifetimes.refresh_on_request && now - last_write >= config.refresh_secs(self.permanent);
                 if !(dirty || self.permanent_changed || refresh_due) {
                     return Ok(None);
                 }
@@ -410,5 +412,5 @@ fn within_absolute(spec: &SessionSpec, created_at: i64, now: i64) -> bool {
 }
 
 fn load_error(spec: &SessionSpec) -> Error {
-    Error::Load { session: spec.config.cookie_name.clone(), status: spec.config.load_error_status }
+    Error::Load { session: spec.config.cookie_name.clone(), status: spec.config.on_error.load_error_status.as_u16() }
 }

@@ -189,7 +189,7 @@ impl SessionStore for FlaskStore {
 /// Opens a `redis` or `memcache` session with a Python `format`.
 pub(crate) async fn open(config: &SessionConfig) -> std::result::Result<Arc<dyn SessionStore>, ConfigError> {
     let name = config.cookie_name();
-    let Some(url) = &config.url else { return Err(ConfigError::new(name, "url", "this session needs `url`")) };
+    let Some(url) = &config.backend.url else { return Err(ConfigError::new(name, "url", "this session needs `url`")) };
     let format = match config.format() {
         Format::FlaskSession => RecordFormat::FlaskSession,
         _ => RecordFormat::FlaskSessionPlus,

@@ -191,7 +191,9 @@ impl SessionStore for MemcachedStore {
 /// (`memcache://host:port`) or several separated by commas.
 pub(crate) async fn open(config: &SessionConfig) -> std::result::Result<Arc<dyn SessionStore>, ConfigError> {
     let name = config.cookie_name();
-    let Some(url) = &config.url else { return Err(ConfigError::new(name, "url", "a memcache session needs `url`")) };
+    let Some(url) = &config.backend.url else {
+        return Err(ConfigError::new(name, "url", "a memcache session needs `url`"));
+    };
     let servers: Vec<&str> = url.split(',').map(str::trim).collect();
     let store = MemcachedStore::connect(&servers)
         .await

@@ -220,7 +220,7 @@ impl SessionStore for MySqlStore {
 /// Opens the store a `mysql` session's configuration describes, creating its table.
 pub(crate) async fn open(config: &SessionConfig) -> std::result::Result<std::sync::Arc<dyn SessionStore>, ConfigError> {
     // `Config::validate` insists on a URL for server stores.
-    let Some(url) = &config.url else {
+    let Some(url) = &config.backend.url else {
         return Err(ConfigError::new(config.cookie_name(), "url", "a mysql session needs `url`"));
     };
     super::sql::open::<MySqlStore>(config, "url", url).await

@@ -282,7 +282,9 @@ impl SessionStore for RedisStore {
 /// or `redis+cluster://host1:port1,host2:port2,...` for a Cluster.
 pub(crate) async fn open(config: &SessionConfig) -> std::result::Result<Arc<dyn SessionStore>, ConfigError> {
     let name = config.cookie_name();
-    let Some(url) = &config.url else { return Err(ConfigError::new(name, "url", "a redis session needs `url`")) };
+    let Some(url) = &config.backend.url else {
+        return Err(ConfigError::new(name, "url", "a redis session needs `url`"));
+    };
     let store = RedisStore::connect_url(url).await;
     let store = store.map_err(|e| ConfigError::new(name, "url", format!("cannot connect to Redis: {e}")))?;
     Ok(Arc::new(store))

@@ -35,7 +35,7 @@ pub(crate) async fn open<S: SqlStore>(
     let database = S::DATABASE;
     let mut store =
         S::connect(target).await.map_err(|e| ConfigError::new(name, key, format!("cannot open {database}: {e}")))?;
-    if let Some(table) = &config.table {
+    if let Some(table) = &config.backend.table {
         store = store.table(table).map_err(|e| ConfigError::new(name, "table", e))?;
     }
     store

@@ -243,7 +243,7 @@ impl SessionStore for SqliteStore {
 
 /// Opens the store a `sqlite` session's configuration describes, creating its table.
 pub(crate) async fn open(config: &SessionConfig) -> std::result::Result<std::sync::Arc<dyn SessionStore>, ConfigError> {
-    match (&config.url, &config.path) {
+    match (&config.backend.url, &config.backend.path) {
         (Some(url), _) => super::sql::open::<SqliteStore>(config, "url", url).await,
         (None, Some(path)) => super::sql::open::<SqliteStore>(config, "path", path).await,
         // `Config::validate` insists on one of them.

@@ -9,8 +9,6 @@
 //! their own.
 #![cfg(any(feature = "store-sqlite", feature = "store-postgres", feature = "store-mysql"))]
 
-use crate::common;
-
 use serde_json::json;
 use session_plus::clock::{Clock, SystemClock};
 use session_plus::session::Id;
@@ -187,8 +185,8 @@ mod postgres {
     use sqlx::postgres::PgConnection;
     use sqlx::Connection;
 
-    use crate::common::{serve, Client, SECRET};
     use super::*;
+    use crate::common::{serve, Client, SECRET};
 
     fn url() -> String {
         std::env::var("SESSION_PLUS_POSTGRES_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
@@ -218,7 +216,7 @@ mod postgres {
                 .with_url(url)
                 .with_table(table)
                 .with_field_selector(FieldSelector::Auto)
-                .with_error_statuses(503, 500),
+                .with_error_statuses(http::StatusCode::SERVICE_UNAVAILABLE, http::StatusCode::INTERNAL_SERVER_ERROR),
         )
     }
 
@@ -403,8 +401,8 @@ mod mysql {
     use sqlx::mysql::MySqlConnection;
     use sqlx::Connection;
 
-    use crate::common::{serve, Client, SECRET};
     use super::*;
+    use crate::common::{serve, Client, SECRET};
 
     fn url() -> String {
         std::env::var("SESSION_PLUS_MYSQL_URL").unwrap_or_else(|_| "mysql://root@127.0.0.1:3306/test".into())
@@ -543,8 +541,8 @@ mod sqlite {
     use session_plus::store::SqliteStore;
     use session_plus::{Config, FieldSelector, SessionConfig, SessionManager, SessionType};
 
-    use crate::common::{serve, Client, SECRET};
     use super::*;
+    use crate::common::{serve, Client, SECRET};
 
     /// A temporary directory, removed when dropped.
     struct TempDir(PathBuf);

@@ -311,9 +311,9 @@ pub fn temp_db_path() -> String {
 macro_rules! store_suite {
     ($name:ident, $make:expr) => {
         mod $name {
-            use crate::common::suite;
             #[allow(unused_imports)]
             use super::*;
+            use crate::common::suite;
 
             async fn make() -> Arc<dyn SessionStore> {
                 $make.await
