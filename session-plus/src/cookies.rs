@@ -86,13 +86,13 @@ pub(crate) fn checked(set_cookie: String) -> Result<String, TooLarge> {
 
 fn base(config: &SessionConfig, value: String) -> Cookie<'static> {
     let mut cookie = Cookie::new(config.cookie_name.clone(), value);
-    cookie.set_path(config.cookie_path.clone());
-    if let Some(domain) = &config.cookie_domain {
+    cookie.set_path(config.cookie.cookie_path.clone());
+    if let Some(domain) = &config.cookie.cookie_domain {
         cookie.set_domain(domain.clone());
     }
-    cookie.set_http_only(config.cookie_httponly);
-    cookie.set_secure(config.cookie_secure);
-    cookie.set_same_site(match config.cookie_samesite {
+    cookie.set_http_only(config.cookie.cookie_httponly);
+    cookie.set_secure(config.cookie.cookie_secure);
+    cookie.set_same_site(match config.cookie.cookie_samesite {
         SameSite::Strict => CookieSameSite::Strict,
         SameSite::Lax => CookieSameSite::Lax,
         SameSite::None => CookieSameSite::None,

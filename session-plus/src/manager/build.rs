@@ -96,7 +96,7 @@ impl SessionManagerBuilder {
                 if let Backend::Store(store) = &named.backend {
                     if !store.expires_natively() {
                         let (store, clock) = (store.clone(), self.clock.clone());
-                        spawn_purge(store, Arc::downgrade(&alive), clock, named.config.purge_interval);
+                        spawn_purge(store, Arc::downgrade(&alive), clock, named.config.backend.purge_interval);
                     }
                 }
             }
@@ -120,7 +120,7 @@ impl<'a> Secrets<'a> {
     fn for_session(&self, config: &'a SessionConfig) -> Result<Secrets<'a>, BuildError> {
         match &config.secret_keys {
             // Flask's formats use their keys as they are; only the native ones derive a ring.
-            Some(own) if config.format == Format::Native => Secrets::new(own),
+            Some(own) if config.flask.format == Format::Native => Secrets::new(own),
             Some(own) => Ok(Secrets { ring: None, raw: own }),
             None => Ok(Secrets { ring: self.ring.clone(), raw: self.raw }),
         }
@@ -139,7 +139,7 @@ impl<'a> Secrets<'a> {
     }
 
     fn id_signer(&self, config: &SessionConfig) -> Result<IdSigner, BuildError> {
-        match config.format {
+        match config.flask.format {
             Format::Native => Ok(IdSigner::Native(self.ring(config)?)),
             _ => flask_id_signer(config, self),
         }
@@ -152,7 +152,7 @@ fn derived_ring(raw: &[SecretKey]) -> Result<Option<KeyRing>, BuildError> {
 }
 
 async fn open_backend(config: &SessionConfig, secrets: &Secrets<'_>) -> Result<Backend, BuildError> {
-    match (config.session_type(), config.format) {
+    match (config.session_type(), config.flask.format) {
         (SessionType::SecureCookie, Format::Native) if config.encrypt => private_codec(config, secrets.ring(config)?),
         (SessionType::SecureCookie, Format::Native) => Ok(Backend::Cookie(CookieCodec::signed(secrets.ring(config)?))),
         (SessionType::SecureCookie, _) => flask_codec(config, secrets),
@@ -170,7 +170,7 @@ async fn open_store(config: &SessionConfig) -> Result<Arc<dyn SessionStore>, Bui
         #[cfg(feature = "store-sqlite")]
         SessionType::Sqlite => {
             // `Config::validate` insists on one of them.
-            let target = config.url.as_deref().or(config.path.as_deref()).unwrap_or_default();
+            let target = config.backend.url.as_deref().or(config.backend.path.as_deref()).unwrap_or_default();
             let store = store::SqliteStore::connect(target).await.map_err(unreachable(config))?;
             let store = with_table(config, store, store::SqliteStore::with_table_name)?;
             store.migrate().await.map_err(unreachable(config))?;
@@ -208,7 +208,7 @@ async fn open_store(config: &SessionConfig) -> Result<Arc<dyn SessionStore>, Bui
 #[cfg(all(feature = "flask", any(feature = "store-redis", feature = "store-memcached")))]
 async fn open_flask_store(config: &SessionConfig) -> Result<Arc<dyn SessionStore>, BuildError> {
     use crate::store::{FlaskStore, RecordEncoding};
-    let encoding = match config.format {
+    let encoding = match config.flask.format {
         Format::FlaskSession => RecordEncoding::MessagePack,
         _ => RecordEncoding::TaggedJson,
     };
@@ -221,7 +221,7 @@ async fn open_flask_store(config: &SessionConfig) -> Result<Arc<dyn SessionStore
         }
         other => {
             let message =
-                format!("format `{}` is not available on `{other}`, or needs the store's feature", config.format);
+                format!("format `{}` is not available on `{other}`, or needs the store's feature", config.flask.format);
             return Err(ConfigError::new(config.cookie_name(), "format", message).into());
         }
     };
@@ -230,7 +230,7 @@ async fn open_flask_store(config: &SessionConfig) -> Result<Arc<dyn SessionStore
 
 #[cfg(not(all(feature = "flask", any(feature = "store-redis", feature = "store-memcached"))))]
 async fn open_flask_store(config: &SessionConfig) -> Result<Arc<dyn SessionStore>, BuildError> {
-    let message = format!("format `{}` needs the `flask` feature and the store's feature", config.format);
+    let message = format!("format `{}` needs the `flask` feature and the store's feature", config.flask.format);
     Err(ConfigError::new(config.cookie_name(), "format", message).into())
 }
 
@@ -250,7 +250,7 @@ async fn memcached(config: &SessionConfig) -> Result<store::MemcachedStore, Buil
 fn url(config: &SessionConfig) -> Result<&str, BuildError> {
     // `Config::validate` insists on it for these stores.
     let missing = || ConfigError::new(config.cookie_name(), "url", "this session needs `url`").into();
-    config.url.as_deref().ok_or_else(missing)
+    config.backend.url.as_deref().ok_or_else(missing)
 }
 
 #[cfg(any(feature = "store-sqlite", feature = "store-postgres", feature = "store-mysql"))]
@@ -259,7 +259,7 @@ fn with_table<S>(
     store: S,
     rename: fn(S, String) -> Result<S, String>,
 ) -> Result<S, BuildError> {
-    match &config.table {
+    match &config.backend.table {
         Some(table) => {
             rename(store, table.clone()).map_err(|e| ConfigError::new(config.cookie_name(), "table", e).into())
         }
@@ -290,21 +290,29 @@ fn missing_feature(config: &SessionConfig, feature: &str) -> BuildError {
 
 #[cfg(feature = "flask")]
 fn flask_codec(config: &SessionConfig, secrets: &Secrets<'_>) -> Result<Backend, BuildError> {
-    use flask_wire::itsdangerous::TimedSerializer;
-    let name = config.cookie_name();
-    let default_digest = if config.format == Format::FlaskSessionPlus { "sha3_256" } else { "sha1" };
-    let digest = config.digest.as_deref().unwrap_or(default_digest);
-    let digest = digest.parse().map_err(|e| ConfigError::new(name, "digest", format!("{e}")))?;
-    let derivation = config.key_derivation.as_deref().unwrap_or("hmac");
-    let derivation = derivation.parse().map_err(|e| ConfigError::new(name, "key_derivation", format!("{e}")))?;
-    let salt = config.salt.as_deref().unwrap_or("cookie-session");
-    Ok(Backend::Cookie(CookieCodec::flask(TimedSerializer::new(secrets.raw()?, salt, digest, derivation))))
+    use crate::config::{FlaskDigest, FlaskKeyDerivation};
+    use flask_wire::itsdangerous::{Digest, KeyDerivation, TimedSerializer};
+    let flask = config.flask();
+    let digest = match flask.digest_or_default() {
+        FlaskDigest::Sha1 => Digest::Sha1,
+        FlaskDigest::Sha256 => Digest::Sha256,
+        FlaskDigest::Sha3_256 => Digest::Sha3_256,
+        FlaskDigest::Sha512 => Digest::Sha512,
+    };
+    let derivation = match flask.key_derivation_or_default() {
+        FlaskKeyDerivation::Hmac => KeyDerivation::Hmac,
+        FlaskKeyDerivation::DjangoConcat => KeyDerivation::DjangoConcat,
+        FlaskKeyDerivation::Concat => KeyDerivation::Concat,
+        FlaskKeyDerivation::None => KeyDerivation::None,
+    };
+    let serializer = TimedSerializer::new(secrets.raw()?, flask.salt_or_default(), digest, derivation);
+    Ok(Backend::Cookie(CookieCodec::flask(serializer)))
 }
 
+/// Flask-Session's and flask-session-plus's id signer.
 #[cfg(feature = "flask")]
 fn flask_id_signer(_: &SessionConfig, secrets: &Secrets<'_>) -> Result<IdSigner, BuildError> {
-    use flask_wire::itsdangerous::{Digest, KeyDerivation, Signer};
-    Ok(IdSigner::Flask(Signer::new(secrets.raw()?, "flask-session", Digest::Sha1, KeyDerivation::Hmac)))
+    Ok(IdSigner::Flask(flask_wire::sid::signer(secrets.raw()?)))
 }
 
 #[cfg(not(feature = "flask"))]

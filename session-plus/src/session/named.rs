@@ -53,7 +53,7 @@ impl NamedSession {
     /// The store key of an id: `key_prefix:id`, or `key_prefix` and the id with nothing between
     /// for flask-session-plus's records.
     pub(crate) fn key(&self, id: &Id) -> String {
-        match self.config.format {
+        match self.config.flask.format {
             Format::FlaskSessionPlus => format!("{}{}", self.config.key_prefix, id.as_str()),
             _ => format!("{}:{}", self.config.key_prefix, id.as_str()),
         }
@@ -61,7 +61,7 @@ impl NamedSession {
 
     /// A fresh id in this session's format.
     pub(crate) fn new_id(&self) -> Result<Id, getrandom::Error> {
-        match self.config.format {
+        match self.config.flask.format {
             Format::FlaskSessionPlus => Id::random_uuid(),
             _ => Id::random(),
         }
@@ -69,7 +69,7 @@ impl NamedSession {
 
     /// The id in `text`, if it has this session's shape; nothing else reaches a store.
     pub(crate) fn parse_id(&self, text: &str) -> Option<Id> {
-        match self.config.format {
+        match self.config.flask.format {
             Format::FlaskSessionPlus => Id::parse_uuid(text),
             Format::FlaskSession => Id::parse_token(text),
             _ => Id::parse(text),

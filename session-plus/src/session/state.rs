@@ -227,7 +227,7 @@ impl SubSession {
                 "session store failed to save"
             );
             Failure {
-                status: status(config.save_error_status),
+                status: config.on_error.save_error_status,
                 message: format!("session `{}` could not be saved", config.cookie_name),
             }
         })?;
@@ -240,7 +240,7 @@ impl SubSession {
         let config = &spec.config;
         if self.state == LoadState::Failed {
             return Err(Failure {
-                status: status(config.load_error_status),
+                status: config.on_error.load_error_status,
                 message: format!("session `{}` is unavailable", config.cookie_name),
             });
         }
@@ -264,7 +264,7 @@ impl SubSession {
         if self.state == LoadState::NotLoaded {
             // Refreshing needs the issue time; verify the cookie only when the time it claims says a
             // refresh is due (a forged claim can only skip a refresh). No I/O either way.
-            let Some(value) = self.request_value().filter(|_| config.refresh_on_request) else {
+            let Some(value) = self.request_value().filter(|_| config.lifetimes.refresh_on_request) else {
                 return Ok(None);
             };
             if let Some((issued_at, permanent)) = codec.peek_issued_at(value) {
@@ -279,7 +279,8 @@ impl SubSession {
             // Emptied, expired or invalid: expire the client's cookie, if it sent one.
             return Ok(self.request_value.as_ref().map(|_| cookies::removal(config)));
         }
-        let refresh_due = config.refresh_on_request && now - self.stamp >= config.refresh_secs(self.permanent);
+        let refresh_due =
+            config.lifetimes.refresh_on_request && now - self.stamp >= config.refresh_secs(self.permanent);
         let rewrite = !self.existed
             || !self.changed.is_empty()
             || self.cleared
@@ -302,7 +303,7 @@ impl SubSession {
         let value = encoded.map_err(|error| {
             tracing::error!(session = %config.cookie_name, %error, "session cookie could not be encoded");
             Failure {
-                status: status(config.save_error_status),
+                status: config.on_error.save_error_status,
                 message: format!("session `{}` does not fit in a cookie: {error}", config.cookie_name),
             }
         })?;
@@ -339,7 +340,8 @@ impl SubSession {
             }
             Some(old) => {
                 let last_write = self.stamp - lifetime;
-                let refresh_due = config.refresh_on_request && now - last_write >= config.refresh_secs(self.permanent);
+                let refresh_due =
+                    config.lifetimes.refresh_on_request && now - last_write >= config.refresh_secs(self.permanent);
                 if !(dirty || self.permanent_changed || refresh_due) {
                     return Ok(None);
                 }
@@ -416,7 +418,7 @@ fn sendable(config: &SessionConfig, set_cookie: String) -> Result<String, Failur
     cookies::checked(set_cookie).map_err(|TooLarge { len }| {
         tracing::error!(session = %config.cookie_name, bytes = len, "Set-Cookie exceeds {MAX_COOKIE_LEN} bytes; not sent");
         Failure {
-            status: status(config.save_error_status),
+            status: config.on_error.save_error_status,
             message: format!(
                 "session `{}` needs a {len}-byte cookie; browsers keep at most {MAX_COOKIE_LEN}: move fields to a server-side session",
                 config.cookie_name
@@ -426,10 +428,5 @@ fn sendable(config: &SessionConfig, set_cookie: String) -> Result<String, Failur
 }
 
 fn load_error(spec: &NamedSession) -> Error {
-    Error::Load { session: spec.config.cookie_name.clone(), status: status(spec.config.load_error_status) }
-}
-
-// MERGE: goes when the configuration holds `StatusCode`s.
-fn status(code: u16) -> StatusCode {
-    StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+    Error::Load { session: spec.config.cookie_name.clone(), status: spec.config.on_error.load_error_status }
 }

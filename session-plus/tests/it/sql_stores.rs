@@ -216,7 +216,7 @@ mod postgres {
                 .with_url(url)
                 .with_table(table)
                 .with_field_selector(FieldSelector::Auto)
-                .with_error_statuses(503, 500),
+                .with_error_statuses(http::StatusCode::SERVICE_UNAVAILABLE, http::StatusCode::INTERNAL_SERVER_ERROR),
         )
     }
 

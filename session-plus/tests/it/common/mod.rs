@@ -332,9 +332,9 @@ macro_rules! store_suite {
     };
     ($name:ident, $make:expr, only [$($test:ident),+ $(,)?]) => {
         mod $name {
-            use crate::common::suite;
             #[allow(unused_imports)]
             use super::*;
+            use crate::common::suite;
 
             async fn make() -> Arc<dyn SessionStore> {
                 $make.await

@@ -1,0 +1,384 @@
+//! [`SessionConfig`]: one named session, its read accessors and its checks. Its `with_*`
+//! builders are in `builders.rs`.
+
+use std::time::Duration;
+
+use serde::{de, Deserialize, Deserializer};
+
+use super::options::{BackendOptions, CookieOptions, ErrorStatuses, FlaskOptions, Lifetimes};
+use super::secret::MIN_SECRET_LEN;
+use super::{ConfigError, FieldSelector, Format, SameSite, SecretKey, SessionType};
+
+/// The fraction of a lifetime after which a refreshed session is written again.
+const DEFAULT_REFRESH_DIVISOR: u32 = 10;
+
+/// One named session: its cookie, its backend, its fields and lifetimes.
+///
+/// Every setter is a `with_*` method; the defaults are the seed's (see the crate's README). Read
+/// from a configuration file, a session is one flat table of keys; here the keys are grouped by
+/// what they configure: [`cookie`](Self::cookie), [`lifetimes`](Self::lifetimes),
+/// [`backend`](Self::backend), [`flask`](Self::flask) and [`on_error`](Self::on_error).
+///
+/// ```
+/// use std::time::Duration;
+/// use session_plus::{SessionConfig, SessionType};
+/// let session = SessionConfig::new("session")
+///     .with_type(SessionType::Sqlite)
+///     .with_path("sessions.db")
+///     .with_fields(["user_id", "user_data"])
+///     .with_lifetime(Duration::from_secs(3600));
+/// assert_eq!(session.cookie_name(), "session");
+/// assert_eq!(session.lifetimes().session_lifetime, Duration::from_secs(3600));
+/// assert!(session.cookie().cookie_httponly);
+/// ```
+#[derive(Debug, Clone)]
+pub struct SessionConfig {
+    pub(crate) cookie_name: String,
+    pub(crate) session_type: SessionType,
+    pub(crate) session_fields: FieldSelector,
+    pub(crate) key_prefix: String,
+    pub(crate) use_signer: bool,
+    pub(crate) encrypt: bool,
+    pub(crate) secret_keys: Option<Vec<SecretKey>>,
+    pub(crate) cookie: CookieOptions,
+    pub(crate) lifetimes: Lifetimes,
+    pub(crate) backend: BackendOptions,
+    pub(crate) flask: FlaskOptions,
+    pub(crate) on_error: ErrorStatuses,
+}
+
+/// The keys that [`SessionConfig`] holds itself, besides `cookie_name` (read first, alone).
+#[derive(Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub(super) struct TopLevel {
+    session_type: SessionType,
+    session_fields: FieldSelector,
+    key_prefix: String,
+    use_signer: bool,
+    encrypt: bool,
+    secret_keys: Option<Vec<SecretKey>>,
+}
+
+impl Default for TopLevel {
+    fn default() -> Self {
+        Self {
+            session_type: SessionType::SecureCookie,
+            session_fields: FieldSelector::All,
+            key_prefix: "session".to_owned(),
+            use_signer: false,
+            encrypt: false,
+            secret_keys: None,
+        }
+    }
+}
+
+impl SessionConfig {
+    /// A `secure_cookie` session named `cookie_name`, holding every field, with the seed's defaults.
+    ///
+    /// ```
+    /// let session = session_plus::SessionConfig::new("csrf");
+    /// assert_eq!(session.session_type(), session_plus::SessionType::SecureCookie);
+    /// ```
+    pub fn new(cookie_name: impl Into<String>) -> Self {
+        Self::from_parts(
+            cookie_name.into(),
+            TopLevel::default(),
+            Default::default(),
+            Default::default(),
+            Default::default(),
+            Default::default(),
+            Default::default(),
+        )
+    }
+
+    /// Assembles a session from its name and its groups of keys.
+    pub(super) fn from_parts(
+        cookie_name: String,
+        top: TopLevel,
+        cookie: CookieOptions,
+        lifetimes: Lifetimes,
+        backend: BackendOptions,
+        flask: FlaskOptions,
+        on_error: ErrorStatuses,
+    ) -> Self {
+        let TopLevel { session_type, session_fields, key_prefix, use_signer, encrypt, secret_keys } = top;
+        Self {
+            cookie_name,
+            session_type,
+            session_fields,
+            key_prefix,
+            use_signer,
+            encrypt,
+            secret_keys,
+            cookie,
+            lifetimes,
+            backend,
+            flask,
+            on_error,
+        }
+    }
+
+    /// The cookie's name, which is also the session's name (`cookie_name`).
+    pub fn cookie_name(&self) -> &str {
+        &self.cookie_name
+    }
+
+    /// The backend (`session_type`).
+    pub fn session_type(&self) -> SessionType {
+        self.session_type
+    }
+
+    /// Which fields the session holds (`session_fields`).
+    pub fn field_selector(&self) -> &FieldSelector {
+        &self.session_fields
+    }
+
+    /// The prefix of server-side keys (`key_prefix`).
+    pub fn key_prefix(&self) -> &str {
+        &self.key_prefix
+    }
+
+    /// Whether the id cookie of a server-side session is signed (`use_signer`).
+    pub fn use_signer(&self) -> bool {
+        self.use_signer
+    }
+
+    /// Whether a `secure_cookie` session is encrypted (`encrypt`).
+    pub fn encrypt(&self) -> bool {
+        self.encrypt
+    }
+
+    /// This session's own key ring (`secret_keys`), if it does not use the global one.
+    pub fn secret_keys(&self) -> Option<&[SecretKey]> {
+        self.secret_keys.as_deref()
+    }
+
+    /// The wire format (`format`).
+    pub fn format(&self) -> Format {
+        self.flask.format
+    }
+
+    /// The cookie's attributes: `cookie_domain`, `cookie_path`, `cookie_httponly`,
+    /// `cookie_secure`, `cookie_samesite`, `cookie_max_age`.
+    pub fn cookie(&self) -> &CookieOptions {
+        &self.cookie
+    }
+
+    /// The lifetimes: `session_lifetime`, `session_permanent_lifetime`,
+    /// `session_absolute_lifetime`, `refresh_interval`, `refresh_on_request`.
+    pub fn lifetimes(&self) -> &Lifetimes {
+        &self.lifetimes
+    }
+
+    /// The store's keys: `url`, `path`, `table`, `purge_interval`.
+    pub fn backend(&self) -> &BackendOptions {
+        &self.backend
+    }
+
+    /// The wire format and a Flask-format cookie's itsdangerous settings: `format`, `digest`,
+    /// `salt`, `key_derivation`.
+    pub fn flask(&self) -> &FlaskOptions {
+        &self.flask
+    }
+
+    /// The HTTP statuses of the store's failures: `load_error_status`, `save_error_status`.
+    pub fn on_error(&self) -> &ErrorStatuses {
+        &self.on_error
+    }
+
+    /// The idle lifetime, or the permanent one.
+    pub(crate) fn lifetime(&self, permanent: bool) -> i64 {
+        let lifetimes = &self.lifetimes;
+        secs(if permanent { lifetimes.session_permanent_lifetime } else { lifetimes.session_lifetime })
+    }
+
+    /// How long after its last write a used session is written again.
+    pub(crate) fn refresh_secs(&self, permanent: bool) -> i64 {
+        match self.lifetimes.refresh_interval {
+            Some(interval) => secs(interval),
+            None => self.lifetime(permanent) / i64::from(DEFAULT_REFRESH_DIVISOR),
+        }
+    }
+
+    /// The cookie's `Max-Age`, in seconds, if it has one.
+    pub(crate) fn cookie_max_age_secs(&self, permanent: bool) -> Option<i64> {
+        if permanent {
+            Some(self.lifetime(true))
+        } else {
+            self.cookie.cookie_max_age.map(secs)
+        }
+    }
+
+    pub(crate) fn absolute_secs(&self) -> Option<i64> {
+        self.lifetimes.session_absolute_lifetime.map(secs)
+    }
+
+    pub(super) fn needs_secret(&self) -> bool {
+        self.session_type == SessionType::SecureCookie || self.use_signer
+    }
+
+    pub(super) fn error(&self, key: &str, message: impl Into<String>) -> ConfigError {
+        ConfigError::new(&self.cookie_name, key, message)
+    }
+
+    /// The checks of one session alone; [`Config::validate`](super::Config::validate) adds those
+    /// between sessions.
+    pub(super) fn validate(&self) -> Result<(), ConfigError> {
+        let name = &self.cookie_name;
+        if name.is_empty() || !name.bytes().all(is_cookie_name_byte) {
+            return Err(
+                self.error("cookie_name", "must be a non-empty cookie token (letters, digits, !#$%&'*+-.^_`|~)")
+            );
+        }
+        if let FieldSelector::IncludeExclude { include, exclude } = &self.session_fields {
+            if let Some(field) = include.intersection(exclude).next() {
+                return Err(self.error("session_fields", format!("field `{field}` is both included and excluded")));
+            }
+        }
+        self.validate_cookie()?;
+        let lifetimes = &self.lifetimes;
+        for (key, value) in [
+            ("session_lifetime", Some(lifetimes.session_lifetime)),
+            ("session_permanent_lifetime", Some(lifetimes.session_permanent_lifetime)),
+            ("session_absolute_lifetime", lifetimes.session_absolute_lifetime),
+            ("purge_interval", Some(self.backend.purge_interval)),
+        ] {
+            if value.is_some_and(|d| d.as_secs() == 0) {
+                return Err(self.error(key, "must be at least one second"));
+            }
+        }
+        if lifetimes.refresh_interval.is_some_and(|interval| interval >= lifetimes.session_lifetime) {
+            return Err(self.error("refresh_interval", "must be shorter than session_lifetime"));
+        }
+        for (key, status) in [
+            ("load_error_status", self.on_error.load_error_status),
+            ("save_error_status", self.on_error.save_error_status),
+        ] {
+            super::de::check_error_status(status).map_err(|message| self.error(key, message))?;
+        }
+        self.validate_format()?;
+        if let Some(keys) = &self.secret_keys {
+            if keys.is_empty() {
+                return Err(self.error("secret_keys", "must list at least one key"));
+            }
+            let min = if self.flask.format == Format::Native { MIN_SECRET_LEN } else { 1 };
+            if keys.iter().any(|key| key.is_literal_shorter_than(min)) {
+                return Err(self.error("secret_keys", format!("a key must be at least {MIN_SECRET_LEN} bytes long")));
+            }
+        }
+        if self.encrypt && self.session_type != SessionType::SecureCookie {
+            return Err(
+                self.error("encrypt", "only a secure_cookie session is encrypted; a server-side one holds only an id")
+            );
+        }
+        if self.key_prefix.contains(char::is_whitespace) {
+            return Err(self.error("key_prefix", "must not contain white space"));
+        }
+        self.validate_backend()
+    }
+
+    fn validate_cookie(&self) -> Result<(), ConfigError> {
+        let cookie = &self.cookie;
+        let name = &self.cookie_name;
+        // A `;`, `,` or line break would end the attribute, or the header, and inject others.
+        for (key, value) in
+            [("cookie_domain", cookie.cookie_domain.as_deref()), ("cookie_path", Some(&cookie.cookie_path))]
+        {
+            if value.is_some_and(|v| v.chars().any(|c| c == ';' || c == ',' || c.is_control())) {
+                return Err(self.error(key, "must not contain `;`, `,` or control characters (CR, LF, …)"));
+            }
+        }
+        if name.starts_with("__Host-") {
+            if cookie.cookie_domain.is_some() {
+                return Err(self.error("cookie_domain", "a __Host- cookie must not have a domain"));
+            }
+            if !cookie.cookie_secure {
+                return Err(self.error("cookie_secure", "a __Host- cookie must be secure"));
+            }
+            if cookie.cookie_path != "/" {
+                return Err(self.error("cookie_path", "a __Host- cookie must have path /"));
+            }
+        }
+        if name.starts_with("__Secure-") && !cookie.cookie_secure {
+            return Err(self.error("cookie_secure", "a __Secure- cookie must be secure"));
+        }
+        if cookie.cookie_samesite == SameSite::None && !cookie.cookie_secure {
+            return Err(self.error("cookie_samesite", "SameSite=None requires cookie_secure = true"));
+        }
+        if !cookie.cookie_path.starts_with('/') {
+            return Err(self.error("cookie_path", "must start with /"));
+        }
+        Ok(())
+    }
+
+    fn validate_format(&self) -> Result<(), ConfigError> {
+        use SessionType::{Memcache, Redis, SecureCookie};
+        let flask = &self.flask;
+        let allowed = match flask.format {
+            Format::Native => true,
+            Format::Flask => self.session_type == SecureCookie,
+            Format::FlaskSessionPlus => matches!(self.session_type, SecureCookie | Redis | Memcache),
+            Format::FlaskSession => self.session_type == Redis,
+        };
+        if !allowed {
+            return Err(self.error(
+                "format",
+                format!("format `{}` does not apply to a {} session", flask.format, self.session_type),
+            ));
+        }
+        let itsdangerous = self.session_type == SecureCookie && flask.format != Format::Native;
+        for (key, set) in [
+            ("digest", flask.digest.is_some()),
+            ("salt", flask.salt.is_some()),
+            ("key_derivation", flask.key_derivation.is_some()),
+        ] {
+            if set && !itsdangerous {
+                return Err(self.error(key, "applies only to a secure_cookie session with a Flask format"));
+            }
+        }
+        if flask.format != Format::Native && self.encrypt {
+            return Err(self.error("encrypt", "Flask cannot read encrypted cookies; use the native format"));
+        }
+        Ok(())
+    }
+
+    fn validate_backend(&self) -> Result<(), ConfigError> {
+        let backend = &self.backend;
+        match self.session_type {
+            SessionType::Sqlite if backend.path.is_none() && backend.url.is_none() => {
+                Err(self.error("path", "a sqlite session needs `path` (a file) or `url`"))
+            }
+            SessionType::Redis
+            | SessionType::Postgres
+            | SessionType::Mysql
+            | SessionType::Memcache
+            | SessionType::Mongodb
+            | SessionType::Firestore
+                if backend.url.is_none() =>
+            {
+                Err(self.error("url", format!("a {} session needs `url`", self.session_type)))
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for SessionConfig {
+    /// One session table, checked alone (the checks between sessions are
+    /// [`Config::validate`](super::Config::validate)'s). An error names the session (`#1` before
+    /// its `cookie_name` is known) and the key.
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let table = super::de::Table::deserialize(deserializer)?;
+        let session = super::de::session("#1", table).map_err(de::Error::custom)?;
+        session.validate().map_err(de::Error::custom)?;
+        Ok(session)
+    }
+}
+
+fn secs(duration: Duration) -> i64 {
+    i64::try_from(duration.as_secs()).unwrap_or(i64::MAX)
+}
+
+fn is_cookie_name_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
+}
