@@ -8,10 +8,11 @@ use http::header::COOKIE;
 use http::{HeaderMap, HeaderValue, StatusCode};
 use serde_json::json;
 
-use super::{Error, Session};
+use super::{Backend, Error, NamedSession, Session, Sessions};
 use crate::clock::ManualClock;
-use crate::config::{Config, FieldSelector, SessionConfig, SessionType};
-use crate::manager::SessionManager;
+use crate::codec::{CookieCodec, Key, KeyRing};
+use crate::config::{FieldSelector, SessionConfig, SessionType};
+use crate::routing::Routing;
 use crate::store::{MemoryStore, SessionStore};
 
 const T0: i64 = 1_700_000_000;
@@ -20,7 +21,7 @@ const SECRET: &str = "a literal key for development, at least 32 bytes long";
 /// A `csrf` cookie session for `csrf_token`, and a `session` memory-store session for every
 /// other field, with a one-hour lifetime.
 struct Fixture {
-    manager: SessionManager,
+    sessions: Arc<Sessions>,
     store: Arc<MemoryStore>,
     clock: ManualClock,
     /// The browser's cookies: name → value.
@@ -28,7 +29,7 @@ struct Fixture {
 }
 
 impl Fixture {
-    async fn new(tweak: impl FnOnce(SessionConfig) -> SessionConfig) -> Self {
+    fn new(tweak: impl FnOnce(SessionConfig) -> SessionConfig) -> Self {
         let store = Arc::new(MemoryStore::new());
         let clock = ManualClock::new(T0);
         let session = SessionConfig::new("session")
@@ -36,18 +37,20 @@ impl Fixture {
             .with_field_selector(FieldSelector::Auto)
             .with_lifetime(Duration::from_secs(3600))
             .with_refresh_interval(Duration::from_secs(600));
-        let config = Config::new()
-            .with_secret_key(SECRET)
-            .with_session(SessionConfig::new("csrf").with_fields(["csrf_token"]))
-            .with_session(tweak(session));
-        let manager = SessionManager::builder(config)
-            .with_store("session", store.clone() as Arc<dyn SessionStore>)
-            .with_clock(clock.clone())
-            .without_purge_tasks()
-            .build()
-            .await
-            .expect("a valid configuration");
-        Self { manager, store, clock, jar: Vec::new() }
+        let ring = KeyRing::new(vec![Key::derive(SECRET.as_bytes())]).expect("one key");
+        let csrf = NamedSession {
+            config: SessionConfig::new("csrf").with_fields(["csrf_token"]),
+            backend: Backend::Cookie(CookieCodec::signed(ring)),
+            id_signer: None,
+        };
+        let session = NamedSession {
+            config: tweak(session),
+            backend: Backend::Store(store.clone() as Arc<dyn SessionStore>),
+            id_signer: None,
+        };
+        let routing = Routing::new(&[csrf.config.clone(), session.config.clone()]);
+        let sessions = Arc::new(Sessions::new(vec![csrf, session], routing, Arc::new(clock.clone())));
+        Self { sessions, store, clock, jar: Vec::new() }
     }
 
     /// A request's session carrying the jar's cookies.
@@ -57,7 +60,7 @@ impl Fixture {
         if !cookie.is_empty() {
             headers.insert(COOKIE, HeaderValue::from_str(&cookie.join("; ")).expect("ASCII cookies"));
         }
-        self.manager.session_for_cookies(Some(&headers))
+        Session::new(self.sessions.clone(), Some(&headers))
     }
 
     /// Saves the request's session and stores its `Set-Cookie` values in the jar, as a browser
@@ -92,7 +95,7 @@ impl Fixture {
 
 #[tokio::test]
 async fn a_visitor_whose_session_stays_empty_gets_nothing() {
-    let mut fx = Fixture::new(|s| s).await;
+    let mut fx = Fixture::new(|s| s);
     let session = fx.request();
     assert_eq!(session.get::<u32>("user_id").await.unwrap(), None);
     assert!(fx.respond(session).await.is_empty());
@@ -101,7 +104,7 @@ async fn a_visitor_whose_session_stays_empty_gets_nothing() {
 
 #[tokio::test]
 async fn a_record_is_written_once_then_only_when_its_refresh_is_due() {
-    let mut fx = Fixture::new(|s| s).await;
+    let mut fx = Fixture::new(|s| s);
     let session = fx.request();
     session.insert("user_id", 7).await.unwrap();
     assert_eq!(fx.respond(session).await.len(), 1);
@@ -126,7 +129,7 @@ async fn a_record_is_written_once_then_only_when_its_refresh_is_due() {
 
 #[tokio::test]
 async fn an_expired_record_is_no_session_and_its_id_is_never_reused() {
-    let mut fx = Fixture::new(|s| s).await;
+    let mut fx = Fixture::new(|s| s);
     let session = fx.request();
     session.insert("user_id", 7).await.unwrap();
     fx.respond(session).await;
@@ -145,7 +148,7 @@ async fn an_expired_record_is_no_session_and_its_id_is_never_reused() {
 
 #[tokio::test]
 async fn the_absolute_lifetime_ends_a_session_however_often_it_is_used() {
-    let mut fx = Fixture::new(|s| s.with_absolute_lifetime(Duration::from_secs(5000))).await;
+    let mut fx = Fixture::new(|s| s.with_absolute_lifetime(Duration::from_secs(5000)));
     let session = fx.request();
     session.insert("user_id", 7).await.unwrap();
     fx.respond(session).await;
@@ -162,7 +165,7 @@ async fn the_absolute_lifetime_ends_a_session_however_often_it_is_used() {
 
 #[tokio::test]
 async fn clear_deletes_the_record_and_expires_every_cookie() {
-    let mut fx = Fixture::new(|s| s).await;
+    let mut fx = Fixture::new(|s| s);
     let session = fx.request();
     session.insert("user_id", 7).await.unwrap();
     session.insert("csrf_token", "t").await.unwrap();
@@ -180,7 +183,7 @@ async fn clear_deletes_the_record_and_expires_every_cookie() {
 
 #[tokio::test]
 async fn regenerate_moves_the_data_to_a_new_id_and_deletes_the_old_record() {
-    let mut fx = Fixture::new(|s| s).await;
+    let mut fx = Fixture::new(|s| s);
     let session = fx.request();
     session.insert("user_id", 7).await.unwrap();
     fx.respond(session).await;
@@ -200,7 +203,7 @@ async fn regenerate_moves_the_data_to_a_new_id_and_deletes_the_old_record() {
 
 #[tokio::test]
 async fn permanence_lengthens_the_record_and_the_cookie() {
-    let mut fx = Fixture::new(|s| s.with_permanent_lifetime(Duration::from_secs(86_400))).await;
+    let mut fx = Fixture::new(|s| s.with_permanent_lifetime(Duration::from_secs(86_400)));
     let session = fx.request();
     session.insert("user_id", 7).await.unwrap();
     session.set_permanent("session", true).await.unwrap();
@@ -215,7 +218,7 @@ async fn permanence_lengthens_the_record_and_the_cookie() {
 
 #[tokio::test]
 async fn cookie_sessions_from_the_future_or_past_their_lifetime_are_ignored() {
-    let mut fx = Fixture::new(|s| s).await;
+    let mut fx = Fixture::new(|s| s);
     fx.clock.set(T0 + 100);
     let session = fx.request();
     session.insert("csrf_token", "t").await.unwrap();
@@ -231,7 +234,7 @@ async fn cookie_sessions_from_the_future_or_past_their_lifetime_are_ignored() {
 
 #[tokio::test]
 async fn malformed_ids_never_reach_the_store() {
-    let mut fx = Fixture::new(|s| s).await;
+    let mut fx = Fixture::new(|s| s);
     for bad in ["admin", "../x", "*", "session:admin"] {
         fx.jar = vec![("session".to_owned(), bad.to_owned())];
         let session = fx.request();
@@ -245,11 +248,13 @@ async fn malformed_ids_never_reach_the_store() {
 
 #[tokio::test]
 async fn a_store_that_fails_gives_the_configured_status() {
-    let config = Config::new().with_session(SessionConfig::new("session").with_type(SessionType::Custom));
-    let manager = SessionManager::builder(config).with_store("session", Arc::new(Down)).build().await.unwrap();
+    let config = SessionConfig::new("session").with_type(SessionType::Custom);
+    let routing = Routing::new(std::slice::from_ref(&config));
+    let down = NamedSession { config, backend: Backend::Store(Arc::new(Down)), id_signer: None };
+    let sessions = Arc::new(Sessions::new(vec![down], routing, Arc::new(ManualClock::new(T0))));
     let id = crate::session::Id::random().unwrap();
     let headers = HeaderMap::from_iter([(COOKIE, HeaderValue::from_str(&format!("session={}", id.as_str())).unwrap())]);
-    let session = manager.session_for_cookies(Some(&headers));
+    let session = Session::new(sessions, Some(&headers));
     let error = session.get::<u32>("user_id").await.unwrap_err();
     assert_eq!(error.status(), StatusCode::SERVICE_UNAVAILABLE);
     let failure = session.finalize().await.unwrap_err();
