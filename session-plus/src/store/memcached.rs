@@ -28,7 +28,7 @@ const CAS_ATTEMPTS: usize = 64;
 /// ```no_run
 /// use session_plus::store::MemcachedStore;
 /// # async fn run() -> Result<(), session_plus::store::Error> {
-/// let store = MemcachedStore::connect(&["memcache://127.0.0.1:11211?timeout=2"]).await?;
+/// let store = MemcachedStore::connect("memcache://127.0.0.1:11211?timeout=2").await?;
 /// # Ok(()) }
 /// ```
 #[derive(Clone)]
