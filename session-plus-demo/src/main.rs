@@ -137,7 +137,7 @@ async fn logout(session: Session, Form(form): Form<LogoutForm>) -> Result<Respon
     if !csrf_ok(&session, &form.csrf_token).await? {
         return Ok((StatusCode::FORBIDDEN, "invalid CSRF token").into_response());
     }
-    session.clear().await;
+    session.clear().await?;
     Ok(Redirect::to("/").into_response())
 }
 

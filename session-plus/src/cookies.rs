@@ -1,11 +1,12 @@
 //! Cookie headers: reading the request's `Cookie`, writing `Set-Cookie` with the session's
-//! attributes, and the 4096-byte check browsers impose.
+//! attributes, the 4096-byte check browsers impose, and the cache headers every response that
+//! carries a session cookie needs.
 
 use std::ops::Range;
 
 use cookie::time::Duration;
 use cookie::{Cookie, SameSite as CookieSameSite};
-use http::header::COOKIE;
+use http::header::{CACHE_CONTROL, COOKIE, SET_COOKIE, VARY};
 use http::{HeaderMap, HeaderValue};
 
 use crate::codec::MAX_COOKIE_LEN;
@@ -84,6 +85,64 @@ pub(crate) fn checked(set_cookie: String) -> Result<String, TooLarge> {
     }
 }
 
+/// Adds the sessions' `Set-Cookie` values to a response's headers, with what keeps caches from
+/// serving one visitor's session to another: `Vary: Cookie` when a session was used or a cookie
+/// is set, and, with any `Set-Cookie`, a `Cache-Control` that shared caches may not store
+/// (`public` and `s-maxage` are removed, `private` added unless `no-store` is there).
+pub(crate) fn add_to_response(headers: &mut HeaderMap, set_cookies: Vec<String>, accessed: bool) {
+    let mut any = false;
+    for set_cookie in set_cookies {
+        match HeaderValue::try_from(set_cookie) {
+            Ok(value) => {
+                headers.append(SET_COOKIE, value);
+                any = true;
+            }
+            // `Config::validate` refuses domains and paths that could cause this.
+            Err(_) => tracing::error!("a session cookie is not a valid header value; not sent"),
+        }
+    }
+    if accessed || any {
+        add_vary_cookie(headers);
+    }
+    if any {
+        keep_out_of_shared_caches(headers);
+    }
+}
+
+fn add_vary_cookie(headers: &mut HeaderMap) {
+    let varies = headers.get_all(VARY).iter().any(|value| {
+        value.to_str().is_ok_and(|v| {
+            v.split(',').any(|name| matches!(name.trim(), "*") || name.trim().eq_ignore_ascii_case("cookie"))
+        })
+    });
+    if !varies {
+        headers.append(VARY, HeaderValue::from_static("Cookie"));
+    }
+}
+
+fn keep_out_of_shared_caches(headers: &mut HeaderMap) {
+    let mut directives: Vec<String> = Vec::new();
+    for value in headers.get_all(CACHE_CONTROL) {
+        let Ok(value) = value.to_str() else { continue };
+        for directive in value.split(',').map(str::trim).filter(|d| !d.is_empty()) {
+            let name = directive.split('=').next().unwrap_or_default().trim().to_ascii_lowercase();
+            if name != "public" && name != "s-maxage" {
+                directives.push(directive.to_owned());
+            }
+        }
+    }
+    let named = |wanted: &str| {
+        directives.iter().any(|d| d.split('=').next().is_some_and(|n| n.trim().eq_ignore_ascii_case(wanted)))
+    };
+    if !named("private") && !named("no-store") {
+        directives.insert(0, "private".to_owned());
+    }
+    // Built from a header value's visible ASCII and commas: always a valid header value.
+    if let Ok(value) = HeaderValue::from_str(&directives.join(", ")) {
+        headers.insert(CACHE_CONTROL, value);
+    }
+}
+
 fn base(config: &SessionConfig, value: String) -> Cookie<'static> {
     let mut cookie = Cookie::new(config.cookie_name.clone(), value);
     cookie.set_path(config.cookie.cookie_path.clone());
@@ -131,6 +190,46 @@ mod tests {
             removal.starts_with("s=; HttpOnly; SameSite=Lax; Secure; Path=/app; Domain=example.com; Max-Age=0"),
             "{removal}"
         );
+    }
+
+    #[test]
+    fn responses_with_session_cookies_stay_out_of_shared_caches() {
+        // (the response's Cache-Control headers, whether a session was used, the result)
+        let cases: [(&[&str], bool, &str); 6] = [
+            (&[], false, "private"),
+            (&["public, max-age=60"], false, "private, max-age=60"),
+            (&["max-age=60, s-maxage=600, Public"], false, "private, max-age=60"),
+            (&["no-store"], false, "no-store"),
+            (&["private, max-age=5"], false, "private, max-age=5"),
+            (&["public", "max-age=9"], true, "private, max-age=9"),
+        ];
+        for (existing, accessed, cache_control) in cases {
+            let mut headers = HeaderMap::new();
+            for value in existing {
+                headers.append(CACHE_CONTROL, HeaderValue::from_static(value));
+            }
+            add_to_response(&mut headers, vec!["s=v; Path=/".to_owned()], accessed);
+            assert_eq!(headers.get(CACHE_CONTROL).unwrap(), cache_control, "{existing:?}");
+            assert_eq!(headers.get_all(CACHE_CONTROL).iter().count(), 1);
+            assert_eq!(headers.get(VARY).unwrap(), "Cookie", "a Set-Cookie always varies on Cookie");
+            assert_eq!(headers.get(SET_COOKIE).unwrap(), "s=v; Path=/");
+        }
+    }
+
+    #[test]
+    fn vary_is_added_once_and_cache_control_left_alone_without_cookies() {
+        let mut headers = HeaderMap::new();
+        headers.insert(CACHE_CONTROL, HeaderValue::from_static("public, max-age=60"));
+        add_to_response(&mut headers, Vec::new(), true);
+        assert_eq!(headers.get(CACHE_CONTROL).unwrap(), "public, max-age=60", "no session cookie: untouched");
+        assert_eq!(headers.get(VARY).unwrap(), "Cookie");
+        let mut headers = HeaderMap::new();
+        headers.insert(VARY, HeaderValue::from_static("Accept-Encoding, cookie"));
+        add_to_response(&mut headers, vec!["s=v".to_owned()], true);
+        assert_eq!(headers.get_all(VARY).iter().count(), 1);
+        let mut headers = HeaderMap::new();
+        add_to_response(&mut headers, Vec::new(), false);
+        assert!(headers.is_empty());
     }
 
     #[test]

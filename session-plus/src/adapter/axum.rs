@@ -4,9 +4,9 @@
 //! use axum::{routing::post, Router};
 //! use session_plus::{session, Session};
 //!
-//! async fn logout(session: Session) -> &'static str {
-//!     session.clear().await;
-//!     "bye"
+//! async fn logout(session: Session) -> Result<&'static str, session::Error> {
+//!     session.clear().await?;
+//!     Ok("bye")
 //! }
 //!
 //! async fn login(session: Session) -> Result<&'static str, session::Error> {
@@ -48,8 +48,13 @@ impl IntoResponse for SessionRejection {
     }
 }
 
+/// The error's status with a generic body; what went wrong is logged (it names fields and
+/// sessions, never values or ids).
 impl IntoResponse for session::Error {
     fn into_response(self) -> Response {
-        (self.status(), self.to_string()).into_response()
+        tracing::error!(error = %self, "session error");
+        let status = self.status();
+        (status, format!("{} {}", status.as_u16(), status.canonical_reason().unwrap_or("Session error")))
+            .into_response()
     }
 }

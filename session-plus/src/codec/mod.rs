@@ -203,15 +203,16 @@ impl IdSigner {
         }
     }
 
-    /// The id in a signed id cookie, if the signature verifies.
-    pub(crate) fn verify<'a>(&self, name: &str, value: &'a str) -> Option<&'a str> {
+    /// The id in a signed id cookie, if the signature verifies, and the index of the key that
+    /// verified it (0 = the newest; another means the cookie should be signed again).
+    pub(crate) fn verify<'a>(&self, name: &str, value: &'a str) -> Option<(&'a str, usize)> {
         if value.len() > MAX_COOKIE_LEN {
             return None;
         }
         match self {
             Self::Native(ring) => signed::open_id(ring, name, value),
             #[cfg(feature = "flask")]
-            Self::Flask(signer) => signer.unsign(value).ok().map(|(id, _)| id),
+            Self::Flask(signer) => signer.unsign(value).ok(),
         }
     }
 }

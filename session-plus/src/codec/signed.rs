@@ -78,10 +78,12 @@ pub(crate) fn sign_id(ring: &KeyRing, name: &str, id: &str) -> String {
     format!("{id}.{}", B64.encode(tag))
 }
 
-pub(crate) fn open_id<'a>(ring: &KeyRing, name: &str, value: &'a str) -> Option<&'a str> {
+/// The id in a signed id cookie and the index of the key that verified it (0 = the newest).
+pub(crate) fn open_id<'a>(ring: &KeyRing, name: &str, value: &'a str) -> Option<(&'a str, usize)> {
     let (id, tag) = value.rsplit_once('.')?;
     let tag = decode_tag(tag)?;
-    ring.iter().any(|(_, key)| id_mac(key.signing(), name, id).verify_slice(&tag).is_ok()).then_some(id)
+    let index = ring.iter().find(|(_, key)| id_mac(key.signing(), name, id).verify_slice(&tag).is_ok())?.0;
+    Some((id, index))
 }
 
 fn id_mac(key: &[u8], name: &str, id: &str) -> Hmac<Sha256> {

@@ -237,10 +237,19 @@ impl Config {
         }
         let mut names = HashSet::new();
         let mut auto: Option<&str> = None;
-        for session in &self.sessions {
+        for (index, session) in self.sessions.iter().enumerate() {
             session.validate()?;
             if !names.insert(session.cookie_name.as_str()) {
                 return Err(session.error("cookie_name", "is used by another session too"));
+            }
+            if let Some(other) = self.sessions[..index].iter().find(|other| session.shares_key_space_with(other)) {
+                return Err(session.error(
+                    "key_prefix",
+                    format!(
+                        "shares its store keys with session `{}`: give each session its own key_prefix",
+                        other.cookie_name
+                    ),
+                ));
             }
             if session.session_fields == FieldSelector::Auto {
                 if let Some(first) = auto {

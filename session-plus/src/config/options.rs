@@ -2,6 +2,7 @@
 //! error statuses. Each field is named after its configuration key, and its default is the
 //! group's `Default`.
 
+use std::fmt;
 use std::time::Duration;
 
 use http::StatusCode;
@@ -87,8 +88,8 @@ impl Default for Lifetimes {
 
 /// Where a server-side session's store is ([`SessionConfig::backend`](super::SessionConfig::backend)).
 ///
-/// Each store's connection keys sit here.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+/// Each store's connection keys sit here. `Debug` hides a password in `url`.
+#[derive(Clone, PartialEq, Eq, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 #[non_exhaustive]
 pub struct BackendOptions {
@@ -102,6 +103,50 @@ pub struct BackendOptions {
     /// expiry (5 minutes).
     #[serde(deserialize_with = "de::duration")]
     pub purge_interval: Duration,
+}
+
+impl fmt::Debug for BackendOptions {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("BackendOptions")
+            .field("url", &self.url.as_deref().map(redact_password))
+            .field("path", &self.path)
+            .field("table", &self.table)
+            .field("purge_interval", &self.purge_interval)
+            .finish()
+    }
+}
+
+/// `scheme://user:secret@host/…` → `scheme://user:***@host/…`, for every comma-separated URL
+/// (a Cluster or several Memcached servers), so logs and panics never show a password.
+fn redact_password(url: &str) -> String {
+    let redact_one = |url: &str| -> String {
+        let Some((scheme, rest)) = url.split_once("://") else { return url.to_owned() };
+        let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+        let (authority, tail) = rest.split_at(authority_end);
+        let tail = redact_query_password(tail);
+        match authority.rsplit_once('@') {
+            Some((userinfo, host)) => {
+                let user = userinfo.split_once(':').map_or(userinfo, |(user, _)| user);
+                let hidden = if userinfo.contains(':') { format!("{user}:***") } else { user.to_owned() };
+                format!("{scheme}://{hidden}@{host}{tail}")
+            }
+            None => format!("{scheme}://{authority}{tail}"),
+        }
+    };
+    url.split(',').map(redact_one).collect::<Vec<_>>().join(",")
+}
+
+/// `…?password=secret&x=1` → `…?password=***&x=1`, as sqlx's URLs allow.
+fn redact_query_password(tail: &str) -> String {
+    let Some((path, query)) = tail.split_once('?') else { return tail.to_owned() };
+    let pairs: Vec<String> = query
+        .split('&')
+        .map(|pair| match pair.split_once('=') {
+            Some((name, _)) if name.eq_ignore_ascii_case("password") => format!("{name}=***"),
+            _ => pair.to_owned(),
+        })
+        .collect();
+    format!("{path}?{}", pairs.join("&"))
 }
 
 impl Default for BackendOptions {
@@ -172,6 +217,29 @@ impl Default for ErrorStatuses {
         Self {
             load_error_status: StatusCode::SERVICE_UNAVAILABLE,
             save_error_status: StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_hides_passwords_in_urls() {
+        let cases = [
+            ("postgres://app:s3cret@db:5432/test", "postgres://app:***@db:5432/test"),
+            ("redis://:s3cret@127.0.0.1:6379/0", "redis://:***@127.0.0.1:6379/0"),
+            ("mysql://root@127.0.0.1/test", "mysql://root@127.0.0.1/test"),
+            ("memcache://a:s3cret@h1:11211,memcache://h2:11211", "memcache://a:***@h1:11211,memcache://h2:11211"),
+            ("postgres://h/db?user=a&password=s3cret&ssl=1", "postgres://h/db?user=a&password=***&ssl=1"),
+        ];
+        for (url, shown) in cases {
+            assert_eq!(redact_password(url), shown);
+            let options = BackendOptions { url: Some(url.to_owned()), ..BackendOptions::default() };
+            let debug = format!("{options:?}");
+            assert!(debug.contains(shown), "{debug}");
+            assert!(!debug.contains("s3cret"), "{debug}");
         }
     }
 }

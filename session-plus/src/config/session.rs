@@ -217,6 +217,30 @@ impl SessionConfig {
         self.session_type == SessionType::SecureCookie || self.use_signer
     }
 
+    /// Whether this session's store keys could collide with `other`'s: both keep records on
+    /// the same server (and table), and one's key prefix starts the other's. A client could then
+    /// present one session's id in the other's cookie.
+    pub(super) fn shares_key_space_with(&self, other: &SessionConfig) -> bool {
+        // Memory stores are one per session; custom stores are the application's business.
+        let shared_server =
+            !matches!(self.session_type, SessionType::SecureCookie | SessionType::Memory | SessionType::Custom)
+                && self.session_type == other.session_type
+                && self.backend.url == other.backend.url
+                && self.backend.path == other.backend.path
+                && self.backend.table == other.backend.table;
+        let (mine, theirs) = (self.key_space(), other.key_space());
+        shared_server && (mine.starts_with(&theirs) || theirs.starts_with(&mine))
+    }
+
+    /// What every store key of this session starts with: `key_prefix:`, or `key_prefix` alone
+    /// for flask-session-plus's records.
+    fn key_space(&self) -> String {
+        match self.flask.format {
+            Format::FlaskSessionPlus => self.key_prefix.clone(),
+            _ => format!("{}:", self.key_prefix),
+        }
+    }
+
     pub(super) fn error(&self, key: &str, message: impl Into<String>) -> ConfigError {
         ConfigError::new(&self.cookie_name, key, message)
     }

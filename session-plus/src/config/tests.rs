@@ -373,3 +373,29 @@ fn groups_deserialize_straight_from_toml() {
     assert!(toml::from_str::<ErrorStatuses>("save_error_status = 302").is_err());
     assert!(toml::from_str::<CookieOptions>("cookie_secure = true\nurl = \"x\"").is_err());
 }
+
+/// Issue 10, item 8: two server sessions on one store must not share store keys, or a client
+/// could present one session's id as the other's cookie.
+#[test]
+fn sessions_on_one_store_need_their_own_key_space() {
+    let redis = |name: &str, prefix: &str| {
+        format!("[[session]]\ncookie_name = \"{name}\"\nsession_type = \"redis\"\nurl = \"redis://127.0.0.1/0\"\nkey_prefix = \"{prefix}\"\n")
+    };
+    let msg = fails(&format!("{}{}", redis("a", "session"), redis("b", "session")), Some("b"), "key_prefix");
+    assert!(msg.contains("`a`"), "{msg}");
+    // One prefix starting the other is a clash too: `s:` + id and `s:x` + id can meet.
+    fails(&format!("{}{}", redis("a", "s"), redis("b", "s:x")), Some("b"), "key_prefix");
+    // Separate prefixes, servers or tables are fine; so are memory stores (one per session).
+    toml(&format!("{}{}", redis("a", "one"), redis("b", "two"))).unwrap();
+    let other_db = redis("b", "session").replace("/0", "/1");
+    toml(&format!("{}{other_db}", redis("a", "session"))).unwrap();
+    let sql = |name: &str, table: &str| {
+        format!(
+            "[[session]]\ncookie_name = \"{name}\"\nsession_type = \"sqlite\"\npath = \"s.db\"\ntable = \"{table}\"\n"
+        )
+    };
+    fails(&format!("{}{}", sql("a", "t"), sql("b", "t")), Some("b"), "key_prefix");
+    toml(&format!("{}{}", sql("a", "t1"), sql("b", "t2"))).unwrap();
+    let memory = |name: &str| format!("[[session]]\ncookie_name = \"{name}\"\nsession_type = \"memory\"\n");
+    toml(&format!("{}{}", memory("a"), memory("b"))).unwrap();
+}

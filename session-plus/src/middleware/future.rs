@@ -3,10 +3,11 @@ use std::future::Future;
 use std::pin::Pin;
 use std::task::{ready, Context, Poll};
 
-use http::header::{CACHE_CONTROL, CONTENT_TYPE, SET_COOKIE, VARY};
+use http::header::{CACHE_CONTROL, CONTENT_TYPE, VARY};
 use http::{HeaderValue, Response};
 use pin_project_lite::pin_project;
 
+use crate::cookies;
 use crate::session::{Failure, Session};
 
 type Saving<B> = Pin<Box<dyn Future<Output = Response<B>> + Send>>;
@@ -63,35 +64,27 @@ where
     }
 }
 
-/// Adds the sessions' `Set-Cookie` headers (and `Vary: Cookie` when a session was used), or
-/// replaces the response by the configured error when a session could not be loaded or saved.
+/// Adds the sessions' `Set-Cookie` headers and the cache headers they need, or replaces the
+/// response by the configured error when a session could not be loaded or saved. The error's body
+/// is generic: the details, without ids or values, are in the log.
 fn respond<B: From<String>>(
     outcome: Result<Vec<String>, Failure>,
     accessed: bool,
     mut response: Response<B>,
 ) -> Response<B> {
     match outcome {
-        Ok(cookies) => {
-            let headers = response.headers_mut();
-            for cookie in cookies {
-                match HeaderValue::try_from(cookie) {
-                    Ok(value) => drop(headers.append(SET_COOKIE, value)),
-                    Err(_) => tracing::error!(
-                        "a session cookie is not a valid header value; check cookie_domain and cookie_path"
-                    ),
-                }
-            }
-        }
+        Ok(set_cookies) => cookies::add_to_response(response.headers_mut(), set_cookies, accessed),
         Err(failure) => {
-            response = Response::new(B::from(failure.message));
+            let reason = failure.status.canonical_reason().unwrap_or("Session error");
+            response = Response::new(B::from(format!("{} {reason}", failure.status.as_u16())));
             *response.status_mut() = failure.status;
             let headers = response.headers_mut();
             headers.insert(CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=utf-8"));
             headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            if accessed {
+                headers.insert(VARY, HeaderValue::from_static("Cookie"));
+            }
         }
-    }
-    if accessed {
-        response.headers_mut().append(VARY, HeaderValue::from_static("Cookie"));
     }
     response
 }

@@ -118,3 +118,33 @@ async fn the_service_gives_access_to_its_inner_service() {
     service.get_mut().0 = 2;
     assert_eq!(service.into_inner(), Inner(2));
 }
+
+/// Issue 10, item 10: a change made after the response was saved is an error, not a silent loss.
+#[tokio::test]
+async fn a_change_after_the_response_was_saved_is_refused() {
+    let manager = manager().await;
+    let go = Arc::new(tokio::sync::Notify::new());
+    let (sender, outcome) = tokio::sync::oneshot::channel();
+    let sender = Arc::new(std::sync::Mutex::new(Some(sender)));
+    let handler = {
+        let go = go.clone();
+        service_fn(move |request: Request<String>| {
+            let (go, sender) = (go.clone(), sender.clone());
+            async move {
+                let session = request.extensions().get::<Session>().unwrap().clone();
+                session.insert("csrf_token", "in time").await.unwrap();
+                tokio::spawn(async move {
+                    go.notified().await;
+                    let late = session.insert("csrf_token", "too late").await;
+                    let _ = sender.lock().unwrap().take().map(|sender| sender.send(late));
+                });
+                Ok::<_, Infallible>(Response::new(String::new()))
+            }
+        })
+    };
+    let response = manager.layer().layer(handler).oneshot(request("/", None)).await.unwrap();
+    assert!(cookie_of(&response).starts_with("csrf="));
+    go.notify_one();
+    let late = outcome.await.expect("the task reports");
+    assert!(matches!(late, Err(crate::session::Error::AlreadySaved)), "{late:?}");
+}

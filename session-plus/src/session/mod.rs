@@ -57,6 +57,8 @@ struct Inner {
     sessions: Arc<Sessions>,
     subs: Box<[Mutex<SubSession>]>,
     accessed: AtomicBool,
+    /// The save has begun: later changes could not reach the response, so they are refused.
+    saved: AtomicBool,
 }
 
 impl Session {
@@ -67,7 +69,9 @@ impl Session {
                 subs[index].get_mut().offer_request_value(value);
             });
         }
-        Self { inner: Arc::new(Inner { sessions, subs, accessed: AtomicBool::new(false) }) }
+        Self {
+            inner: Arc::new(Inner { sessions, subs, accessed: AtomicBool::new(false), saved: AtomicBool::new(false) }),
+        }
     }
 
     /// The value of `field`, or `None` when it is not set (or no session owns it).
@@ -122,6 +126,7 @@ impl Session {
         self.load_all(owners).await?;
         for &index in owners {
             let mut sub = self.loaded(index).await?;
+            self.check_not_saved()?;
             sub.fields.insert(field.to_owned(), value.clone());
             sub.changed.insert(field.to_owned());
         }
@@ -146,6 +151,7 @@ impl Session {
         let mut removed = None;
         for &index in owners {
             let mut sub = self.loaded(index).await?;
+            self.check_not_saved()?;
             if let Some(value) = sub.fields.remove(field) {
                 sub.changed.insert(field.to_owned());
                 removed.get_or_insert(value);
@@ -192,12 +198,18 @@ impl Session {
 
     /// Empties every session: server records are deleted and every session cookie expired when the
     /// response is sent (logout). Loads nothing.
-    pub async fn clear(&self) {
+    ///
+    /// # Errors
+    /// The response was already saved ([`Error::AlreadySaved`]).
+    pub async fn clear(&self) -> Result<()> {
         self.inner.accessed.store(true, Ordering::Relaxed);
         for (index, sub) in self.inner.subs.iter().enumerate() {
             let spec = &self.inner.sessions.list[index];
-            sub.lock().await.clear(spec);
+            let mut sub = sub.lock().await;
+            self.check_not_saved()?;
+            sub.clear(spec);
         }
+        Ok(())
     }
 
     /// Makes the session named `cookie_name` permanent (longer server lifetime, a persistent
@@ -208,6 +220,7 @@ impl Session {
     pub async fn set_permanent(&self, cookie_name: &str, permanent: bool) -> Result<()> {
         let index = self.index_of(cookie_name)?;
         let mut sub = self.loaded(index).await?;
+        self.check_not_saved()?;
         if sub.permanent != permanent {
             sub.permanent = permanent;
             sub.permanent_changed = true;
@@ -234,7 +247,9 @@ impl Session {
         let all: Vec<usize> = (0..self.inner.subs.len()).collect();
         self.load_all(&all).await?;
         for index in all {
-            self.loaded(index).await?.regenerate = true;
+            let mut sub = self.loaded(index).await?;
+            self.check_not_saved()?;
+            sub.regenerate = true;
         }
         Ok(())
     }
@@ -273,6 +288,7 @@ impl Session {
 
     /// Saves every changed session, concurrently; returns the `Set-Cookie` values to send.
     pub(crate) async fn finalize(&self) -> std::result::Result<Vec<String>, Failure> {
+        self.inner.saved.store(true, Ordering::Release);
         let sessions = &self.inner.sessions;
         let now = sessions.clock.now();
         let saves = self
@@ -289,6 +305,15 @@ impl Session {
             }
         }
         Ok(cookies)
+    }
+
+    /// A change is refused once the save has begun: it could not reach the response. Checked
+    /// while the session's lock is held, which the save also takes, so no change slips between.
+    fn check_not_saved(&self) -> Result<()> {
+        if self.inner.saved.load(Ordering::Acquire) {
+            return Err(Error::AlreadySaved);
+        }
+        Ok(())
     }
 
     fn index_of(&self, cookie_name: &str) -> Result<usize> {
@@ -350,6 +375,10 @@ pub enum Error {
     /// No session has this cookie name.
     #[error("no session is named `{0}`")]
     UnknownSession(String),
+    /// A change made after the response was saved (by a task that outlived its handler): it
+    /// could not reach the client, so it is refused rather than lost silently.
+    #[error("the session was already saved with its response; this change would be lost")]
+    AlreadySaved,
     /// The store of a session could not load it.
     #[error("the store of session `{session}` is unavailable")]
     Load {
@@ -362,7 +391,7 @@ pub enum Error {
     #[error("the value does not serialize to JSON: {0}")]
     Serialize(#[source] serde_json::Error),
     /// A stored value is not of the type asked for.
-    #[error("the field `{field}` holds a value of another type: {source}")]
+    #[error("the field `{field}` holds a value of another type")]
     Deserialize {
         /// The field.
         field: String,

@@ -1,6 +1,7 @@
 //! One named session during one request: lazy load, change tracking, expiry, and the save.
 //!
-//! Every lifetime rule of the crate lives here:
+//! Every lifetime rule of the crate lives here (times from cookies and stores are untrusted: all
+//! arithmetic on them saturates):
 //! - a cookie session is valid while `now - issued_at <= lifetime` and its issue time is not in the
 //!   future; a server record while `now < expires_at`; both while `now - created_at <= absolute`;
 //! - a used, non-empty session is written again (sliding its expiry) once its last write is
@@ -57,11 +58,11 @@ pub(crate) struct SubSession {
     key_index: usize,
 }
 
-/// A session that could not be loaded or saved: the response becomes an error.
+/// A session that could not be loaded or saved: the response becomes this status, with a generic
+/// body; what went wrong is logged where it happens.
 #[derive(Debug, Clone)]
 pub(crate) struct Failure {
     pub(crate) status: StatusCode,
-    pub(crate) message: String,
 }
 
 impl SubSession {
@@ -127,7 +128,7 @@ impl SubSession {
         match codec.decode(name, value) {
             Ok(decoded) => {
                 let c = decoded.contents;
-                let idle_ok = now - c.issued_at <= spec.config.lifetime(c.permanent);
+                let idle_ok = now.saturating_sub(c.issued_at) <= spec.config.lifetime(c.permanent);
                 let not_future = c.issued_at <= now + MAX_CLOCK_SKEW;
                 if idle_ok && not_future && within_absolute(spec, c.created_at, now) {
                     self.fields = c.fields;
@@ -152,7 +153,7 @@ impl SubSession {
         store: &Arc<dyn SessionStore>,
         now: i64,
     ) -> Result<(), store::Error> {
-        let Some(id) = self.request_id(spec) else {
+        let Some((id, key_index)) = self.request_id(spec) else {
             return Ok(());
         };
         let record = match store.load(&spec.key(&id)).await {
@@ -172,6 +173,7 @@ impl SubSession {
             self.stamp = record.expires_at;
             self.permanent = record.permanent;
             self.id = Some(id);
+            self.key_index = key_index;
             self.existed = true;
         } else {
             self.expired_id = Some(id);
@@ -179,18 +181,19 @@ impl SubSession {
         Ok(())
     }
 
-    /// The id in the request's cookie, if it is well-formed (and signed, with `use_signer`).
-    fn request_id(&self, spec: &NamedSession) -> Option<Id> {
+    /// The id in the request's cookie, if it is well-formed (and signed, with `use_signer`), with
+    /// the index of the key that verified its signature (0 = the newest, or unsigned).
+    fn request_id(&self, spec: &NamedSession) -> Option<(Id, usize)> {
         let value = self.request_value()?;
-        let text = match &spec.id_signer {
+        let (text, key_index) = match &spec.id_signer {
             Some(signer) => signer.verify(&spec.config.cookie_name, value)?,
-            None => value,
+            None => (value, 0),
         };
         let id = spec.parse_id(text);
         if id.is_none() {
             tracing::debug!(session = %spec.config.cookie_name, "malformed session id ignored");
         }
-        id
+        id.map(|id| (id, key_index))
     }
 
     /// Empties the session without loading it; the save deletes the record and the cookie.
@@ -198,7 +201,7 @@ impl SubSession {
         if self.state == LoadState::NotLoaded {
             if matches!(spec.backend, Backend::Store(_)) {
                 // Only a well-formed id is ever sent to the store, here for deletion.
-                self.id = self.request_id(spec);
+                self.id = self.request_id(spec).map(|(id, _)| id);
             }
             self.state = LoadState::Loaded;
         }
@@ -226,10 +229,7 @@ impl SubSession {
                 %error,
                 "session store failed to save"
             );
-            Failure {
-                status: config.on_error.save_error_status,
-                message: format!("session `{}` could not be saved", config.cookie_name),
-            }
+            Failure { status: config.on_error.save_error_status }
         })?;
         cookie.map(|cookie| sendable(config, cookie)).transpose()
     }
@@ -239,10 +239,7 @@ impl SubSession {
     pub(crate) fn finalize_now(&mut self, spec: &NamedSession, now: i64) -> Result<Option<String>, Failure> {
         let config = &spec.config;
         if self.state == LoadState::Failed {
-            return Err(Failure {
-                status: config.on_error.load_error_status,
-                message: format!("session `{}` is unavailable", config.cookie_name),
-            });
+            return Err(Failure { status: config.on_error.load_error_status });
         }
         match &spec.backend {
             Backend::Cookie(codec) => {
@@ -268,7 +265,7 @@ impl SubSession {
                 return Ok(None);
             };
             if let Some((issued_at, permanent)) = codec.peek_issued_at(value) {
-                if (0..config.refresh_secs(permanent)).contains(&(now - issued_at)) {
+                if (0..config.refresh_secs(permanent)).contains(&now.saturating_sub(issued_at)) {
                     return Ok(None);
                 }
             }
@@ -279,8 +276,8 @@ impl SubSession {
             // Emptied, expired or invalid: expire the client's cookie, if it sent one.
             return Ok(self.request_value.as_ref().map(|_| cookies::removal(config)));
         }
-        let refresh_due =
-            config.lifetimes.refresh_on_request && now - self.stamp >= config.refresh_secs(self.permanent);
+        let refresh_due = config.lifetimes.refresh_on_request
+            && now.saturating_sub(self.stamp) >= config.refresh_secs(self.permanent);
         let rewrite = !self.existed
             || !self.changed.is_empty()
             || self.cleared
@@ -302,10 +299,7 @@ impl SubSession {
         self.fields = contents.fields;
         let value = encoded.map_err(|error| {
             tracing::error!(session = %config.cookie_name, %error, "session cookie could not be encoded");
-            Failure {
-                status: config.on_error.save_error_status,
-                message: format!("session `{}` does not fit in a cookie: {error}", config.cookie_name),
-            }
+            Failure { status: config.on_error.save_error_status }
         })?;
         Ok(Some(cookies::set(config, &value, config.cookie_max_age_secs(self.permanent))))
     }
@@ -339,13 +333,18 @@ impl SubSession {
                 Some(self.id_cookie(spec, &new))
             }
             Some(old) => {
-                let last_write = self.stamp - lifetime;
-                let refresh_due =
-                    config.lifetimes.refresh_on_request && now - last_write >= config.refresh_secs(self.permanent);
+                // Times from a store are untrusted too: saturating arithmetic, never an overflow.
+                let last_write = self.stamp.saturating_sub(lifetime);
+                let refresh_due = config.lifetimes.refresh_on_request
+                    && now.saturating_sub(last_write) >= config.refresh_secs(self.permanent);
+                // An id cookie signed with an older key is signed again with the newest, so key
+                // rotation logs nobody out.
+                let resign = self.key_index > 0;
                 if !(dirty || self.permanent_changed || refresh_due) {
-                    return Ok(None);
+                    return Ok(resign.then(|| self.id_cookie(spec, &old)));
                 }
-                let mut update = Update { expires_at: now + lifetime, permanent: self.permanent, ..Update::default() };
+                let mut update =
+                    Update { expires_at: now.saturating_add(lifetime), permanent: self.permanent, ..Update::default() };
                 for field in &self.changed {
                     match self.fields.get(field) {
                         Some(value) => drop(update.set.insert(field.clone(), value.clone())),
@@ -354,7 +353,7 @@ impl SubSession {
                 }
                 if store.update(&spec.key(&old), &update).await? {
                     let slide = config.cookie_max_age_secs(self.permanent).is_some();
-                    (self.permanent_changed || slide).then(|| self.id_cookie(spec, &old))
+                    (self.permanent_changed || slide || resign).then(|| self.id_cookie(spec, &old))
                 } else if update.set.is_empty() {
                     // Deleted meanwhile (a logout elsewhere): that deletion wins.
                     Some(cookies::removal(config))
@@ -386,7 +385,7 @@ impl SubSession {
         let record = Record {
             fields,
             created_at,
-            expires_at: now + spec.config.lifetime(self.permanent),
+            expires_at: now.saturating_add(spec.config.lifetime(self.permanent)),
             permanent: self.permanent,
         };
         // A collision of 256-bit random ids does not happen; the loop only makes it harmless.
@@ -410,20 +409,18 @@ impl SubSession {
 }
 
 fn within_absolute(spec: &NamedSession, created_at: i64, now: i64) -> bool {
-    spec.config.absolute_secs().is_none_or(|absolute| now - created_at <= absolute)
+    spec.config.absolute_secs().is_none_or(|absolute| now.saturating_sub(created_at) <= absolute)
 }
 
 /// The `Set-Cookie` value, if browsers will keep it; a clear error if they would drop it.
 fn sendable(config: &SessionConfig, set_cookie: String) -> Result<String, Failure> {
     cookies::checked(set_cookie).map_err(|TooLarge { len }| {
-        tracing::error!(session = %config.cookie_name, bytes = len, "Set-Cookie exceeds {MAX_COOKIE_LEN} bytes; not sent");
-        Failure {
-            status: config.on_error.save_error_status,
-            message: format!(
-                "session `{}` needs a {len}-byte cookie; browsers keep at most {MAX_COOKIE_LEN}: move fields to a server-side session",
-                config.cookie_name
-            ),
-        }
+        tracing::error!(
+            session = %config.cookie_name,
+            bytes = len,
+            "Set-Cookie exceeds {MAX_COOKIE_LEN} bytes, which browsers drop; not sent: move fields to a server-side session"
+        );
+        Failure { status: config.on_error.save_error_status }
     })
 }
 

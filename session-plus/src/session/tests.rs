@@ -173,7 +173,7 @@ async fn clear_deletes_the_record_and_expires_every_cookie() {
     assert_eq!(fx.jar.len(), 2);
 
     let session = fx.request();
-    session.clear().await;
+    session.clear().await.unwrap();
     let set_cookies = fx.respond(session).await;
     assert_eq!(set_cookies.len(), 2);
     assert!(set_cookies.iter().all(|c| c.contains("Max-Age=0")), "{set_cookies:?}");
@@ -284,4 +284,67 @@ impl SessionStore for Down {
     fn backend_name(&self) -> &'static str {
         "down"
     }
+}
+
+/// Issue 10, item 10: issue and creation times come from the client; no value of theirs may
+/// overflow the arithmetic on them (a debug build would panic).
+#[tokio::test]
+async fn cookie_times_at_the_extremes_never_overflow() {
+    let ring = KeyRing::new(vec![Key::derive(SECRET.as_bytes())]).unwrap();
+    let codec = CookieCodec::signed(ring);
+    for (issued_at, created_at) in [(i64::MIN, i64::MIN), (i64::MAX, i64::MAX), (i64::MIN, i64::MAX), (0, i64::MIN)] {
+        let mut contents = crate::codec::CookieContents::new(0);
+        contents.issued_at = issued_at;
+        contents.created_at = created_at;
+        contents.fields.insert("csrf_token".into(), json!("t"));
+        let value = codec.encode("csrf", &contents).unwrap();
+        let mut fx = Fixture::new(|s| s.with_absolute_lifetime(Duration::from_secs(60)));
+        // Untouched (the refresh check peeks at the issue time), then read.
+        fx.jar = vec![("csrf".to_owned(), value.clone())];
+        let session = fx.request();
+        fx.respond(session).await;
+        fx.jar = vec![("csrf".to_owned(), value)];
+        let session = fx.request();
+        assert_eq!(session.get::<String>("csrf_token").await.unwrap(), None, "({issued_at}, {created_at})");
+        fx.respond(session).await;
+    }
+}
+
+/// Issue 10, item 7: an id cookie signed with an older key of the ring is signed again with the
+/// newest, so that dropping the old key later logs nobody out.
+#[tokio::test]
+async fn signed_ids_under_an_older_key_are_signed_again_with_the_newest() {
+    let store = Arc::new(MemoryStore::new());
+    let old = Key::derive(b"the old key, at least thirty-two bytes long");
+    let new = Key::derive(b"the new key, at least thirty-two bytes long");
+    let build = |keys: Vec<Key>| {
+        let config = SessionConfig::new("session").with_type(SessionType::Custom).with_signer(true);
+        let routing = Routing::new(std::slice::from_ref(&config));
+        let signer = crate::codec::IdSigner::Native(KeyRing::new(keys).unwrap());
+        let backend = Backend::Store(store.clone() as Arc<dyn SessionStore>);
+        let named = NamedSession { config, backend, id_signer: Some(signer) };
+        Arc::new(Sessions::new(vec![named], routing, Arc::new(ManualClock::new(T0))))
+    };
+    let with_cookie = |sessions: &Arc<Sessions>, value: &str| {
+        let headers = HeaderMap::from_iter([(COOKIE, HeaderValue::from_str(&format!("session={value}")).unwrap())]);
+        Session::new(sessions.clone(), Some(&headers))
+    };
+    let value_of = |set_cookie: &str| set_cookie.split(';').next().unwrap().trim_start_matches("session=").to_owned();
+
+    let session = Session::new(build(vec![old.clone()]), None);
+    session.insert("user_id", 7).await.unwrap();
+    let under_old = value_of(&session.finalize().await.unwrap()[0]);
+
+    let rotated = build(vec![new.clone(), old]);
+    let session = with_cookie(&rotated, &under_old);
+    assert_eq!(session.get::<u32>("user_id").await.unwrap(), Some(7), "the old key still verifies");
+    let set_cookies = session.finalize().await.unwrap();
+    assert_eq!(set_cookies.len(), 1, "re-signed although nothing changed");
+    let under_new = value_of(&set_cookies[0]);
+    assert_ne!(under_new, under_old);
+    assert_eq!(under_new.split('.').next(), under_old.split('.').next(), "the same id");
+
+    let only_new = build(vec![new]);
+    assert_eq!(with_cookie(&only_new, &under_new).get::<u32>("user_id").await.unwrap(), Some(7));
+    assert_eq!(with_cookie(&only_new, &under_old).get::<u32>("user_id").await.unwrap(), None);
 }

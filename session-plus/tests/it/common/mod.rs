@@ -49,9 +49,9 @@ async fn remove_field(session: Session, Path(field): Path<String>) -> Result<Jso
     Ok(Json(session.remove_value(&field).await?.unwrap_or(Value::Null)))
 }
 
-async fn clear(session: Session) -> &'static str {
-    session.clear().await;
-    "cleared"
+async fn clear(session: Session) -> Result<&'static str, session::Error> {
+    session.clear().await?;
+    Ok("cleared")
 }
 
 async fn regenerate(session: Session) -> Result<&'static str, session::Error> {
