@@ -38,6 +38,7 @@
 
 use std::fmt;
 use std::str::FromStr;
+use zeroize::Zeroizing;
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
@@ -280,8 +281,8 @@ fn ct_eq(a: &[u8], b: &[u8]) -> bool {
 /// ```
 #[derive(Clone)]
 pub struct Signer {
-    /// Derived keys, newest first.
-    keys: Vec<Vec<u8>>,
+    /// Derived keys, newest first; wiped when the signer is dropped.
+    keys: Vec<Zeroizing<Vec<u8>>>,
     digest: Digest,
 }
 
@@ -307,11 +308,15 @@ impl Signer {
         let salt = salt.into();
         let keys = secret_keys
             .into_iter()
-            .map(|secret| match derivation {
-                KeyDerivation::Concat => digest.hash(&[&salt, &secret]),
-                KeyDerivation::DjangoConcat => digest.hash(&[&salt, b"signer", &secret]),
-                KeyDerivation::Hmac => digest.hmac(&secret, &[&salt]),
-                KeyDerivation::None => secret,
+            .map(|secret| {
+                // The caller's secrets are wiped here too, once derived.
+                let secret = Zeroizing::new(secret);
+                Zeroizing::new(match derivation {
+                    KeyDerivation::Concat => digest.hash(&[&salt, &secret]),
+                    KeyDerivation::DjangoConcat => digest.hash(&[&salt, b"signer", &secret]),
+                    KeyDerivation::Hmac => digest.hmac(&secret, &[&salt]),
+                    KeyDerivation::None => secret.to_vec(),
+                })
             })
             .collect();
         Signer { keys, digest }
@@ -325,7 +330,7 @@ impl Signer {
     /// The derived key at `index` (0 = newest), for the tests against the Python vectors.
     #[cfg(test)]
     fn derived_key(&self, index: usize) -> Option<&[u8]> {
-        self.keys.get(index).map(Vec::as_slice)
+        self.keys.get(index).map(|key| key.as_slice())
     }
 
     fn signature(&self, key: &[u8], value: &[u8]) -> String {
@@ -344,7 +349,7 @@ impl Signer {
     /// assert_eq!(signer.sign("hello"), "hello.42I2uQ2moi3__Q4cP50ARxZhGr0");
     /// ```
     pub fn sign(&self, value: &str) -> String {
-        let key = self.keys.first().map(Vec::as_slice).unwrap_or_default();
+        let key = self.keys.first().map(|key| key.as_slice()).unwrap_or_default();
         format!("{value}.{}", self.signature(key, value.as_bytes()))
     }
 
