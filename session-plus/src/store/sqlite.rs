@@ -17,7 +17,7 @@ use std::thread;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use crossbeam_channel::{Receiver, Sender};
+use crossbeam_channel::{Receiver, Sender, TrySendError};
 use rusqlite::{Connection, OpenFlags, OptionalExtension};
 use tokio::sync::oneshot;
 
@@ -35,6 +35,13 @@ const MAX_READERS: usize = 4;
 
 /// How long a connection waits for a lock another process holds before giving up.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The most calls that may wait for a thread; past that, a call fails at once rather than queue
+/// without bound behind a database that has stopped answering.
+const QUEUE_CAPACITY: usize = 4096;
+
+/// How long a call waits for its thread's answer: a few busy timeouts, then it fails.
+const ANSWER_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// A SQLite-backed store.
 ///
@@ -88,7 +95,7 @@ impl SqliteStore {
         let target = Target::parse(path_or_url);
         let sql = Arc::new(Statements::new("sessions"));
 
-        let (writer, queue) = crossbeam_channel::unbounded();
+        let (writer, queue) = crossbeam_channel::bounded(QUEUE_CAPACITY);
         let (ready, opened) = oneshot::channel();
         let name = target.name.clone();
         spawn("sp-sqlite-writer", move || match connect(&name, Role::Writer) {
@@ -105,7 +112,7 @@ impl SqliteStore {
             None
         } else {
             let count = thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, MAX_READERS);
-            let (readers, queue) = crossbeam_channel::unbounded();
+            let (readers, queue) = crossbeam_channel::bounded(QUEUE_CAPACITY);
             let mut openings = Vec::with_capacity(count);
             for _ in 0..count {
                 let (ready, opened) = oneshot::channel();
@@ -148,7 +155,7 @@ impl SqliteStore {
     /// # Errors
     /// The thread cannot be started.
     pub fn new(connection: Connection) -> Result<Self> {
-        let (writer, queue) = crossbeam_channel::unbounded();
+        let (writer, queue) = crossbeam_channel::bounded(QUEUE_CAPACITY);
         spawn("sp-sqlite-writer", move || write_loop(&connection, &queue))?;
         Ok(Self { writer, readers: None, sql: Arc::new(Statements::new("sessions")) })
     }
@@ -202,8 +209,8 @@ impl SqliteStore {
     /// Sends a write to the writer thread and waits for its answer.
     async fn write<T>(&self, write: impl FnOnce(Arc<Statements>, Reply<T>) -> Write) -> Result<T> {
         let (reply, answer) = oneshot::channel();
-        self.writer.send(write(Arc::clone(&self.sql), reply)).map_err(|_| stopped(WRITER))?;
-        answer.await.map_err(|_| stopped(WRITER))?
+        enqueue(&self.writer, write(Arc::clone(&self.sql), reply), WRITER)?;
+        wait_for(answer, WRITER).await?
     }
 }
 
@@ -212,13 +219,11 @@ impl SessionStore for SqliteStore {
     async fn load(&self, key: &str) -> Result<Option<Record>> {
         let (reply, answer) = oneshot::channel();
         let read = Read { sql: Arc::clone(&self.sql), key: key.to_owned(), reply };
-        let from = match &self.readers {
-            Some(readers) => readers.send(read).map_err(|_| READERS),
-            None => self.writer.send(Write::Load(read)).map_err(|_| WRITER),
-        };
-        from.map_err(stopped)?;
-        let Some(row) = answer.await.map_err(|_| stopped(if self.readers.is_some() { READERS } else { WRITER }))??
-        else {
+        let which = match &self.readers {
+            Some(readers) => enqueue(readers, read, READERS).map(|()| READERS),
+            None => enqueue(&self.writer, Write::Load(read), WRITER).map(|()| WRITER),
+        }?;
+        let Some(row) = wait_for(answer, which).await?? else {
             return Ok(None);
         };
         Ok(Some(Record {
@@ -274,6 +279,27 @@ const READERS: &str = "reader";
 /// The error for a request whose thread is gone (it can only have panicked, or failed to start).
 fn stopped(which: &str) -> Error {
     Error::Backend(format!("the SQLite store's {which} thread has stopped").into())
+}
+
+/// Queues a call for a thread: an error at once when the queue is full or the thread is gone.
+fn enqueue<T>(queue: &Sender<T>, call: T, which: &str) -> Result<()> {
+    queue.try_send(call).map_err(|error| match error {
+        TrySendError::Full(_) => {
+            Error::Backend(format!("the SQLite store's {which} queue is full ({QUEUE_CAPACITY} calls waiting)").into())
+        }
+        TrySendError::Disconnected(_) => stopped(which),
+    })
+}
+
+/// Waits for a thread's answer, at most [`ANSWER_TIMEOUT`].
+async fn wait_for<T>(answer: oneshot::Receiver<T>, which: &str) -> Result<T> {
+    match tokio::time::timeout(ANSWER_TIMEOUT, answer).await {
+        Ok(Ok(value)) => Ok(value),
+        Ok(Err(_)) => Err(stopped(which)),
+        Err(_) => Err(Error::Backend(
+            format!("the SQLite store's {which} thread gave no answer within {} s", ANSWER_TIMEOUT.as_secs()).into(),
+        )),
+    }
 }
 
 /// Starts a named thread.
@@ -662,7 +688,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_stopped_thread_is_an_error_not_a_panic_or_a_hang() {
-        let (writer, queue) = crossbeam_channel::unbounded();
+        let (writer, queue) = crossbeam_channel::bounded(QUEUE_CAPACITY);
         let (readers, read_queue) = crossbeam_channel::unbounded();
         let store = SqliteStore { writer, readers: Some(readers), sql: Arc::new(Statements::new("sessions")) };
         // A thread that takes a request and dies without answering.

@@ -722,6 +722,47 @@ mod sqlite {
         assert!(store.load(&key).await.unwrap().is_some(), "still served after failed writes");
     }
 
+    /// Issue 10, item 10: calls do not queue without bound behind a database that stopped
+    /// answering (here: another process holds it locked); past the queue's capacity they fail at
+    /// once, and the store serves again when the database does.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_blocked_database_fills_a_bounded_queue_then_recovers() {
+        let dir = TempDir::new();
+        let store = store(&dir.db()).await;
+        let now = SystemClock.now();
+        let locker = rusqlite::Connection::open(dir.db()).unwrap();
+        locker.execute_batch("BEGIN EXCLUSIVE").unwrap();
+        let calls = (0..6000).map(|_| {
+            let store = store.clone();
+            tokio::spawn(async move {
+                let key = random_key();
+                let created = store.create(&key, &record(now, now + 60)).await;
+                (key, created)
+            })
+        });
+        let calls: Vec<_> = calls.collect();
+        // Let every call reach the queue, then let the database answer again.
+        tokio::time::sleep(Duration::from_millis(1500)).await;
+        locker.execute_batch("COMMIT").unwrap();
+        let mut full = 0;
+        for call in calls {
+            let (key, created) = call.await.unwrap();
+            match created {
+                Ok(true) => assert!(store.load(&key).await.unwrap().is_some(), "an Ok create is stored"),
+                Ok(false) => panic!("a fresh key is never taken"),
+                Err(err) if err.to_string().contains("queue is full") => {
+                    full += 1;
+                    assert!(store.load(&key).await.unwrap().is_none(), "a refused create stores nothing");
+                }
+                // The batch that waited on the lock may have hit the busy timeout.
+                Err(err) => assert!(err.to_string().contains("locked") || err.to_string().contains("busy"), "{err}"),
+            }
+        }
+        assert!(full > 0, "6000 calls behind a locked database overflow a 4096-call queue");
+        let key = random_key();
+        assert!(store.create(&key, &record(now, now + 60)).await.unwrap(), "served again");
+    }
+
     /// Once every clone is dropped, the threads close their connections: the last connection to
     /// close removes the `-wal` file, and the database can be deleted and opened afresh.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
