@@ -125,6 +125,12 @@ async fn login(session: Session, Form(form): Form<LoginForm>) -> Result<Response
     session.insert("user_data", json!({ "name": username, "roles": ["demo"] })).await?;
     // New ids on login: a session id known before login is worthless after it.
     session.regenerate().await?;
+    // Tied to the user, so that `SessionManager::end_user_sessions` (a password change) ends
+    // every session of theirs; a configuration without a server session has nothing to tie.
+    match session.set_user(username).await {
+        Ok(()) | Err(session::Error::NoServerSession) => {}
+        Err(error) => return Err(error),
+    }
     Ok(Redirect::to("/").into_response())
 }
 

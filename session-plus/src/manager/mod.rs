@@ -14,9 +14,9 @@ pub use build::SessionManagerBuilder;
 pub use error::BuildError;
 
 use crate::clock::SystemClock;
-use crate::config::{Config, SessionConfig, SessionType};
+use crate::config::{Config, Format, SessionConfig, SessionType};
 use crate::routing::Routing;
-use crate::session::{Backend, Session, Sessions};
+use crate::session::{user, Backend, Session, Sessions};
 use crate::store;
 
 /// Everything a request needs to run its sessions; cheap to clone.
@@ -109,6 +109,25 @@ impl SessionManager {
             }
         }
         Ok(total)
+    }
+
+    /// Ends every session [tied](Session::set_user) to `user_id`, in every native server-side
+    /// store (a password change, "log out everywhere"): their next request finds no session.
+    /// Sessions of other users, and untied ones, are untouched.
+    ///
+    /// # Errors
+    /// The first store that fails (the stores before it have ended the user's sessions).
+    pub async fn end_user_sessions(&self, user_id: &str) -> Result<(), store::Error> {
+        if !user::is_valid_user_id(user_id) {
+            return Ok(()); // no session can be tied to it
+        }
+        let now = self.sessions.clock.now();
+        for named in &self.sessions.list {
+            if let (Backend::Store(store), Format::Native) = (&named.backend, named.config.flask.format) {
+                user::end(named, store.as_ref(), user_id, now).await?;
+            }
+        }
+        Ok(())
     }
 }
 

@@ -26,6 +26,7 @@ mod named;
 mod state;
 #[cfg(test)]
 pub(crate) mod tests;
+pub(crate) mod user;
 
 use std::collections::BTreeSet;
 use std::fmt;
@@ -39,10 +40,12 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 use tokio::sync::{Mutex, MutexGuard};
 
+use crate::config::Format;
 use crate::cookies;
 pub use id::{Id, ID_BYTES, ID_LEN};
 pub(crate) use named::{Backend, NamedSession, Sessions};
 pub(crate) use state::{Failure, SubSession};
+use user::USER_FIELD;
 
 /// A request's session. Cheap to clone; clones share the same state.
 ///
@@ -98,6 +101,9 @@ impl Session {
 
     /// `read(value)` of `field` in its first owner that holds it.
     async fn read<R>(&self, field: &str, read: impl FnOnce(&Value) -> Result<R>) -> Result<Option<R>> {
+        if field == USER_FIELD {
+            return Ok(None);
+        }
         for &index in self.inner.sessions.routing.owners(field) {
             let sub = self.loaded(index).await?;
             if let Some(value) = sub.fields.get(field) {
@@ -180,7 +186,8 @@ impl Session {
         for index in all {
             let sub = self.loaded(index).await?;
             for (field, value) in &sub.fields {
-                if self.inner.sessions.routing.owns(index, field) && !fields.contains_key(field) {
+                let visible = field != USER_FIELD && self.inner.sessions.routing.owns(index, field);
+                if visible && !fields.contains_key(field) {
                     fields.insert(field.clone(), value.clone());
                 }
             }
@@ -254,6 +261,63 @@ impl Session {
         Ok(())
     }
 
+    /// Ties this visitor's server-side sessions to `user_id`, so that
+    /// [`SessionManager::end_user_sessions`](crate::SessionManager::end_user_sessions) can end
+    /// them all at once (a password change, "log out everywhere"). Call it at login, after
+    /// [`regenerate`](Self::regenerate); the tie survives later regenerations and ends with
+    /// [`clear`](Self::clear).
+    ///
+    /// Every server session in the native format is tied (Python formats are left alone: their
+    /// records are shared with Flask). Loading a tied session costs one more store round trip: the
+    /// user's record is read to see whether the session was ended.
+    ///
+    /// ```
+    /// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+    /// use session_plus::{Config, SessionConfig, SessionManager, SessionType};
+    /// let config = Config::new().with_session(SessionConfig::new("session").with_type(SessionType::Memory));
+    /// let manager = SessionManager::new(config).await?;
+    /// let session = manager.session_for_cookies(None);
+    /// session.insert("user_id", "alice").await?;
+    /// session.set_user("alice").await?;
+    /// manager.end_user_sessions("alice").await?; // every session of alice's ends
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// # }).unwrap();
+    /// ```
+    ///
+    /// # Errors
+    /// An empty user id, one over 128 bytes or with control characters ([`Error::InvalidUserId`]);
+    /// no native server-side session ([`Error::NoServerSession`]); a store that failed.
+    pub async fn set_user(&self, user_id: &str) -> Result<()> {
+        if !user::is_valid_user_id(user_id) {
+            return Err(Error::InvalidUserId);
+        }
+        let sessions = &self.inner.sessions;
+        let now = sessions.clock.now();
+        let mut tied = false;
+        for (index, named) in sessions.list.iter().enumerate() {
+            let Backend::Store(store) = &named.backend else { continue };
+            if named.config.flask.format != Format::Native {
+                continue;
+            }
+            let generation = user::touch(named, store.as_ref(), user_id, now).await.map_err(|error| {
+                let session = named.config.cookie_name.clone();
+                tracing::error!(%session, backend = store.backend_name(), %error, "session store failed to record a user");
+                Error::Load { session, status: named.config.on_error.load_error_status }
+            })?;
+            let mut sub = self.loaded(index).await?;
+            self.check_not_saved()?;
+            let tag = user::UserTag { id: user_id.to_owned(), generation };
+            sub.fields.insert(USER_FIELD.to_owned(), tag.to_value());
+            sub.changed.insert(USER_FIELD.to_owned());
+            tied = true;
+        }
+        if tied {
+            Ok(())
+        } else {
+            Err(Error::NoServerSession)
+        }
+    }
+
     /// The names of the sessions that own `field`, in configuration order.
     pub fn owners(&self, field: &str) -> Vec<&str> {
         self.inner.sessions.routing.owner_names(field).collect()
@@ -322,6 +386,9 @@ impl Session {
     }
 
     fn owners_for_write(&self, field: &str) -> Result<&[usize]> {
+        if field == USER_FIELD {
+            return Err(Error::ReservedField(field.to_owned()));
+        }
         let owners = self.inner.sessions.routing.owners(field);
         if owners.is_empty() {
             return Err(Error::UnownedField(field.to_owned()));
@@ -375,6 +442,15 @@ pub enum Error {
     /// No session has this cookie name.
     #[error("no session is named `{0}`")]
     UnknownSession(String),
+    /// A write to a field session-plus keeps for itself (`_sp_user`, the user tag).
+    #[error("the field `{0}` is reserved for session-plus")]
+    ReservedField(String),
+    /// A user id that is empty, over 128 bytes, or holds control characters.
+    #[error("a user id must be 1 to 128 bytes without control characters")]
+    InvalidUserId,
+    /// [`Session::set_user`] without a server-side session in the native format to tie.
+    #[error("set_user needs a server-side session in the native format")]
+    NoServerSession,
     /// A change made after the response was saved (by a task that outlived its handler): it
     /// could not reach the client, so it is refused rather than lost silently.
     #[error("the session was already saved with its response; this change would be lost")]

@@ -16,6 +16,7 @@ use serde_json::{Map, Value};
 
 use http::StatusCode;
 
+use super::user::{self, UserTag};
 use super::{Backend, Error, Id, NamedSession};
 use crate::codec::{CookieCodec, CookieContents, MAX_COOKIE_LEN};
 use crate::config::SessionConfig;
@@ -167,7 +168,13 @@ impl SubSession {
             Err(error) => return Err(error),
         };
         let Some(record) = record else { return Ok(()) };
-        if now < record.expires_at && within_absolute(spec, record.created_at, now) {
+        let alive = now < record.expires_at && within_absolute(spec, record.created_at, now);
+        // A session tied to a user whose sessions were all ended is over, like an expired one.
+        let ended = match UserTag::from_fields(&record.fields) {
+            Some(tag) if alive => user::is_ended(spec, store.as_ref(), &tag, now).await?,
+            _ => false,
+        };
+        if alive && !ended {
             self.fields = record.fields;
             self.created_at = record.created_at;
             self.stamp = record.expires_at;

@@ -348,3 +348,27 @@ async fn signed_ids_under_an_older_key_are_signed_again_with_the_newest() {
     assert_eq!(with_cookie(&only_new, &under_new).get::<u32>("user_id").await.unwrap(), Some(7));
     assert_eq!(with_cookie(&only_new, &under_old).get::<u32>("user_id").await.unwrap(), None);
 }
+
+/// Issue 10, item 2: the user tag is session-plus's own field, and `set_user` checks its input.
+#[tokio::test]
+async fn the_user_tag_is_hidden_and_user_ids_are_checked() {
+    let mut fx = Fixture::new(|s| s);
+    let session = fx.request();
+    assert!(matches!(session.set_user("").await, Err(Error::InvalidUserId)));
+    assert!(matches!(session.set_user(&"x".repeat(129)).await, Err(Error::InvalidUserId)));
+    assert!(matches!(session.set_user("a\nb").await, Err(Error::InvalidUserId)));
+    session.set_user("alice").await.unwrap();
+    assert!(matches!(session.insert("_sp_user", 1).await, Err(Error::ReservedField(_))));
+    assert_eq!(session.get_value("_sp_user").await.unwrap(), None);
+    assert!(session.fields().await.unwrap().is_empty(), "the tag is not a field of the handler's");
+    fx.respond(session).await;
+    assert_eq!(fx.store.len(), 2, "the session and alice's record");
+
+    // A configuration without a server session has nothing to tie.
+    let ring = KeyRing::new(vec![Key::derive(SECRET.as_bytes())]).unwrap();
+    let config = SessionConfig::new("csrf");
+    let routing = Routing::new(std::slice::from_ref(&config));
+    let cookie = NamedSession { config, backend: Backend::Cookie(CookieCodec::signed(ring)), id_signer: None };
+    let sessions = Arc::new(Sessions::new(vec![cookie], routing, Arc::new(ManualClock::new(T0))));
+    assert!(matches!(Session::new(sessions, None).set_user("alice").await, Err(Error::NoServerSession)));
+}

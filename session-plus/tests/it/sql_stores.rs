@@ -763,8 +763,8 @@ mod sqlite {
         assert!(store.create(&key, &record(now, now + 60)).await.unwrap(), "served again");
     }
 
-    /// Once every clone is dropped, the threads close their connections: the last connection to
-    /// close removes the `-wal` file, and the database can be deleted and opened afresh.
+    /// Once every clone is dropped, the threads close their connections: the database can leave
+    /// WAL mode (which needs its only connection), be deleted and be opened afresh.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn dropping_the_last_clone_ends_the_threads() {
         let dir = TempDir::new();
@@ -781,11 +781,22 @@ mod sqlite {
         tokio::time::sleep(Duration::from_millis(100)).await;
         assert!(wal.exists(), "a clone keeps the connections");
         drop(clone);
+        // Leaving WAL mode needs the only connection to the database: it succeeds once the
+        // threads have closed theirs. (Waiting for the `-wal` file to vanish is not enough: two
+        // connections closing at the same moment may each leave it to the other.)
         let start = Instant::now();
-        while wal.exists() {
+        loop {
+            let conn = rusqlite::Connection::open(dir.db()).unwrap();
+            conn.busy_timeout(Duration::ZERO).unwrap();
+            let mode = conn.query_row("PRAGMA journal_mode = DELETE", [], |row| row.get::<_, String>(0));
+            if mode.is_ok_and(|mode| mode == "delete") {
+                break;
+            }
             assert!(start.elapsed() < Duration::from_secs(10), "the connections are still open");
+            drop(conn);
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
+        assert!(!wal.exists());
         std::fs::remove_file(dir.db()).unwrap();
         let fresh = super::sqlite::store(&dir.db()).await;
         assert!(fresh.load(&key).await.unwrap().is_none(), "a fresh database");

@@ -87,6 +87,7 @@ macro_rules! flask_store_suite {
             faults_give_errors_and_recover,
             empty_visitors_cost_nothing,
             store_contract,
+            ending_a_users_sessions,
         ]);
     };
 }
@@ -122,4 +123,5 @@ store_suite!(flask_memcached_tagged_json, async {
     clear_logs_out_everywhere,
     faults_give_errors_and_recover,
     empty_visitors_cost_nothing,
+    ending_a_users_sessions,
 ]);

@@ -30,6 +30,7 @@ pub fn routes() -> Router {
         .route("/remove/{field}", post(remove_field))
         .route("/clear", post(clear))
         .route("/regenerate", post(regenerate))
+        .route("/login/{user}", post(login))
         .route("/permanent/{name}/{on}", post(permanent))
         .route("/fields", get(fields))
         .route("/nothing", get(|| async { "nothing" }))
@@ -52,6 +53,14 @@ async fn remove_field(session: Session, Path(field): Path<String>) -> Result<Jso
 async fn clear(session: Session) -> Result<&'static str, session::Error> {
     session.clear().await?;
     Ok("cleared")
+}
+
+/// A login: the user id in the session, a new id, and the tie to the user.
+async fn login(session: Session, Path(user): Path<String>) -> Result<&'static str, session::Error> {
+    session.insert("user_id", &user).await?;
+    session.regenerate().await?;
+    session.set_user(&user).await?;
+    Ok("logged in")
 }
 
 async fn regenerate(session: Session) -> Result<&'static str, session::Error> {
@@ -327,7 +336,8 @@ macro_rules! store_suite {
             concurrent_different_fields_survive,
             faults_give_errors_and_recover,
             empty_visitors_cost_nothing,
-            store_contract
+            store_contract,
+            ending_a_users_sessions
         ]);
     };
     ($name:ident, $make:expr, only [$($test:ident),+ $(,)?]) => {

@@ -25,6 +25,8 @@ pub struct Ctx {
     pub clock: ManualClock,
     pub manager: SessionManager,
     pub client: Client,
+    /// Where the app under test listens, for more clients.
+    pub addr: std::net::SocketAddr,
     /// The start time: the real time, so stores with native expiry keep the records.
     pub t0: i64,
 }
@@ -58,7 +60,7 @@ pub async fn setup(store: Arc<dyn SessionStore>, tweak: impl FnOnce(SessionConfi
     let clock = ManualClock::new(t0);
     let manager = manager(config(tweak), probe.clone(), &clock).await;
     let addr = serve(&manager).await;
-    Ctx { store, probe, clock, manager, client: Client::new(addr), t0 }
+    Ctx { store, probe, clock, manager, client: Client::new(addr), addr, t0 }
 }
 
 pub async fn routing_round_trip(store: Arc<dyn SessionStore>) {
@@ -370,4 +372,58 @@ pub async fn store_contract(store: Arc<dyn SessionStore>) {
         assert_eq!(store.load(&key).await.unwrap().is_some(), expires_at > t0 + 20);
     }
     store.delete(&missing).await.unwrap();
+}
+
+/// Issue 10, item 2 (promise 23): ending a user's sessions ends all of them, on this store,
+/// concurrent ones included, and no other user's; a user's record that expired (here: deleted)
+/// does not let a tied session escape a later end.
+pub async fn ending_a_users_sessions(store: Arc<dyn SessionStore>) {
+    let ctx = setup(store, |s| s).await;
+    // Names of their own: several stores of this suite share one server and key prefix.
+    let tail = Id::random().unwrap().as_str()[..12].to_owned();
+    let (alice_name, bob_name) = (format!("alice-{tail}"), format!("bob-{tail}"));
+    let alice_login = format!("/login/{alice_name}");
+    let addr = ctx.addr;
+    let mut alice: Vec<Client> = (0..3).map(|_| Client::new(addr)).collect();
+    let mut bob = Client::new(addr);
+    let logins = alice.iter_mut().map(|client| client.post(&alice_login, ""));
+    for reply in futures_util::future::join_all(logins).await {
+        assert_eq!(reply.status, 200, "{}", reply.body);
+    }
+    assert_eq!(bob.post(&format!("/login/{bob_name}"), "").await.status, 200);
+    for client in alice.iter_mut().chain([&mut bob]) {
+        client.post("/set/theme", "\"dark\"").await;
+        assert!(client.get("/get/user_id").await.json().is_string(), "logged in");
+    }
+    // Fields a handler can neither see nor write.
+    assert_eq!(alice[0].get("/fields").await.json().get("_sp_user"), None);
+    assert_eq!(alice[0].post("/set/_sp_user", "1").await.status, 500);
+
+    ctx.manager.end_user_sessions(&alice_name).await.unwrap();
+    for client in &mut alice {
+        assert_eq!(client.get("/get/user_id").await.json(), Value::Null, "ended");
+    }
+    assert_eq!(bob.get("/get/user_id").await.json(), json!(bob_name), "another user's session lives on");
+    assert_eq!(bob.get("/get/theme").await.json(), json!("dark"));
+
+    // alice logs in again: a fresh session, not ended by the past.
+    let mut again = Client::new(addr);
+    assert_eq!(again.post(&alice_login, "").await.status, 200);
+    assert_eq!(again.get("/get/user_id").await.json(), json!(alice_name));
+
+    // Her user record is lost (expired); her live session is still reached by the next end.
+    let user_key = format!("session:user:{}", base64_url(&alice_name));
+    ctx.store.delete(&user_key).await.unwrap();
+    assert_eq!(again.get("/get/user_id").await.json(), json!(alice_name), "losing the record ends nothing");
+    ctx.manager.end_user_sessions(&alice_name).await.unwrap();
+    assert_eq!(again.get("/get/user_id").await.json(), Value::Null);
+    assert_eq!(bob.get("/get/user_id").await.json(), json!(bob_name));
+    // Users' records outlive their sessions; these are the test's own.
+    ctx.store.delete(&user_key).await.unwrap();
+    ctx.store.delete(&format!("session:user:{}", base64_url(&bob_name))).await.unwrap();
+}
+
+fn base64_url(text: &str) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(text)
 }
