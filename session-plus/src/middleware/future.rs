@@ -8,7 +8,7 @@ use http::{HeaderValue, Response};
 use pin_project_lite::pin_project;
 
 use crate::cookies;
-use crate::session::{Failure, Session};
+use crate::session::{Saved, Session};
 
 type Saving<B> = Pin<Box<dyn Future<Output = Response<B>> + Send>>;
 
@@ -64,28 +64,24 @@ where
     }
 }
 
-/// Adds the sessions' `Set-Cookie` headers and the cache headers they need, or replaces the
-/// response by the configured error when a session could not be loaded or saved. The error's body
-/// is generic: the details, without ids or values, are in the log.
-fn respond<B: From<String>>(
-    outcome: Result<Vec<String>, Failure>,
-    accessed: bool,
-    mut response: Response<B>,
-) -> Response<B> {
-    match outcome {
-        Ok(set_cookies) => cookies::add_to_response(response.headers_mut(), set_cookies, accessed),
-        Err(failure) => {
-            let reason = failure.status.canonical_reason().unwrap_or("Session error");
-            response = Response::new(B::from(format!("{} {reason}", failure.status.as_u16())));
-            *response.status_mut() = failure.status;
-            let headers = response.headers_mut();
-            headers.insert(CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=utf-8"));
-            headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
-            if accessed {
-                headers.insert(VARY, HeaderValue::from_static("Cookie"));
-            }
+/// Adds the sessions' `Set-Cookie` headers and the cache headers they need. When a session could
+/// not be loaded or saved, the response becomes the configured error, with a generic body (the
+/// details, without ids or values, are in the log), and still carries the `Set-Cookie` headers
+/// of the sessions that committed, removals above all: a logout with one store down still
+/// expires the other cookies, and a new id that was written is never lost.
+fn respond<B: From<String>>(saved: Saved, accessed: bool, mut response: Response<B>) -> Response<B> {
+    if let Some(failure) = saved.failure {
+        let reason = failure.status.canonical_reason().unwrap_or("Session error");
+        response = Response::new(B::from(format!("{} {reason}", failure.status.as_u16())));
+        *response.status_mut() = failure.status;
+        let headers = response.headers_mut();
+        headers.insert(CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=utf-8"));
+        headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        if accessed {
+            headers.insert(VARY, HeaderValue::from_static("Cookie"));
         }
     }
+    cookies::add_to_response(response.headers_mut(), saved.set_cookies, accessed);
     response
 }
 

@@ -44,7 +44,7 @@ use crate::config::Format;
 use crate::cookies;
 pub use id::{Id, ID_BYTES, ID_LEN};
 pub(crate) use named::{Backend, NamedSession, Sessions};
-pub(crate) use state::{Failure, SubSession};
+pub(crate) use state::{Saved, SubSession};
 use user::USER_FIELD;
 
 /// A request's session. Cheap to clone; clones share the same state.
@@ -246,7 +246,9 @@ impl Session {
 
     /// Gives every session a new id (and every cookie session a fresh cookie), keeping the data:
     /// call it on login and on any change of privilege. The new records are written before the
-    /// old ones are deleted, when the response is sent.
+    /// old ones are deleted, when the response is sent, and the old ones only once every new one
+    /// is written. If an old record is gone by then (a logout elsewhere won), its new copy is
+    /// deleted too and the response removes that cookie: a logout is never undone.
     ///
     /// # Errors
     /// A store failed to load.
@@ -331,7 +333,7 @@ impl Session {
     /// Saves every session at once when none needs its store and this handle is the request's
     /// last (no lock to take, nothing to await: the common case of cookie-only requests); `None`
     /// when [`finalize`](Self::finalize) must do it.
-    pub(crate) fn finalize_now(&mut self) -> Option<std::result::Result<Vec<String>, Failure>> {
+    pub(crate) fn finalize_now(&mut self) -> Option<Saved> {
         let inner = Arc::get_mut(&mut self.inner)?;
         let sessions = &inner.sessions.list;
         let subs = inner.subs.iter_mut().map(Mutex::get_mut);
@@ -339,36 +341,52 @@ impl Session {
             return None;
         }
         let now = inner.sessions.clock.now();
-        let mut cookies = Vec::new();
+        let mut saved = Saved::default();
         for (sub, spec) in inner.subs.iter_mut().map(Mutex::get_mut).zip(sessions) {
             match sub.finalize_now(spec, now) {
-                Ok(Some(cookie)) => cookies.push(cookie),
-                Ok(None) => {}
-                Err(failure) => return Some(Err(failure)),
+                Ok(cookie) => saved.add(cookie, None),
+                Err(failure) => saved.add(None, Some(failure)),
             }
         }
-        Some(Ok(cookies))
+        Some(saved)
     }
 
-    /// Saves every changed session, concurrently; returns the `Set-Cookie` values to send.
-    pub(crate) async fn finalize(&self) -> std::result::Result<Vec<String>, Failure> {
+    /// Saves every changed session in two phases: first every session's writes (creates,
+    /// updates, cookie encodes), concurrently; then, only if all of them succeeded, the deletes
+    /// (old ids after a regenerate, cleared records, expired ids), concurrently. A failure does
+    /// not drop the cookies of the sessions that committed: [`Saved`] carries both, and removals
+    /// are always sent.
+    pub(crate) async fn finalize(&self) -> Saved {
         self.inner.saved.store(true, Ordering::Release);
         let sessions = &self.inner.sessions;
         let now = sessions.clock.now();
-        let saves = self
+        let writes = self
             .inner
             .subs
             .iter()
-            .enumerate()
-            .map(|(index, sub)| async move { sub.lock().await.finalize(&sessions.list[index], now).await });
-        let outcomes = futures_util::future::join_all(saves).await;
-        let mut cookies = Vec::new();
-        for outcome in outcomes {
-            if let Some(cookie) = outcome? {
-                cookies.push(cookie);
+            .zip(&sessions.list)
+            .map(|(sub, spec)| async move { sub.lock().await.write(spec, now).await });
+        let staged = futures_util::future::join_all(writes).await;
+        let mut saved = Saved::default();
+        if staged.iter().all(std::result::Result::is_ok) {
+            let deletes = staged.into_iter().zip(&sessions.list).map(|(staged, spec)| async move {
+                match staged {
+                    Ok(staged) => staged.delete_old(spec).await,
+                    Err(failure) => (None, Some(failure)),
+                }
+            });
+            for (cookie, failure) in futures_util::future::join_all(deletes).await {
+                saved.add(cookie, failure);
+            }
+        } else {
+            for staged in staged {
+                match staged {
+                    Ok(staged) => saved.add(staged.into_cookie(), None),
+                    Err(failure) => saved.add(None, Some(failure)),
+                }
             }
         }
-        Ok(cookies)
+        saved
     }
 
     /// A change is refused once the save has begun: it could not reach the response. Checked

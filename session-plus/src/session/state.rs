@@ -61,9 +61,80 @@ pub(crate) struct SubSession {
 
 /// A session that could not be loaded or saved: the response becomes this status, with a generic
 /// body; what went wrong is logged where it happens.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Failure {
     pub(crate) status: StatusCode,
+}
+
+/// What the save of a request's sessions produced: the `Set-Cookie` values to send, and the
+/// first failure (in configuration order), if any. A failure does not drop the cookies of the
+/// sessions that committed: the response carries both.
+#[derive(Debug, Default)]
+pub(crate) struct Saved {
+    pub(crate) set_cookies: Vec<String>,
+    pub(crate) failure: Option<Failure>,
+}
+
+impl Saved {
+    /// Adds one session's outcome.
+    pub(crate) fn add(&mut self, cookie: Option<String>, failure: Option<Failure>) {
+        self.set_cookies.extend(cookie);
+        if self.failure.is_none() {
+            self.failure = failure;
+        }
+    }
+}
+
+/// One session's save after its writes (phase one), before its deletes (phase two, which runs
+/// only when every session's writes committed, so that no old record is deleted for a new one
+/// that does not exist).
+#[derive(Debug, Default)]
+pub(crate) struct Staged {
+    /// The `Set-Cookie` value to send.
+    cookie: Option<String>,
+    /// A record whose expiry this request found.
+    expired: Option<Id>,
+    /// The record this request ends (logout, or the old id of a regenerate).
+    old: Option<Id>,
+    /// After a regenerate that carried the loaded data: the new record, deleted again (and its
+    /// cookie replaced by a removal) when `old` turns out to be gone already, since then a
+    /// logout elsewhere ended the session after this request loaded it.
+    moved_to: Option<Id>,
+}
+
+impl Staged {
+    /// The cookie alone, when the deletes do not run (another session's writes failed): its
+    /// writes committed, and a removal is always sent.
+    pub(crate) fn into_cookie(self) -> Option<String> {
+        self.cookie
+    }
+
+    /// Runs the deletes (phase two); returns the `Set-Cookie` value to send and the failure, if a
+    /// delete failed. The cookie is sent either way: the writes it names committed.
+    pub(crate) async fn delete_old(self, spec: &NamedSession) -> (Option<String>, Option<Failure>) {
+        let Self { mut cookie, expired, old, moved_to } = self;
+        let Backend::Store(store) = &spec.backend else { return (cookie, None) };
+        let mut failure = None;
+        if let Some(expired) = expired {
+            if let Err(error) = store.delete(&spec.key(&expired)).await {
+                failure = Some(save_failure(spec, store, &error));
+            }
+        }
+        if let Some(old) = old {
+            match (store.delete(&spec.key(&old)).await, moved_to) {
+                (Ok(false), Some(new)) => {
+                    // Gone already: a logout elsewhere won. Never resurrect what it ended.
+                    cookie = Some(cookies::removal(&spec.config));
+                    if let Err(error) = store.delete(&spec.key(&new)).await {
+                        failure = Some(save_failure(spec, store, &error));
+                    }
+                }
+                (Ok(_), _) => {}
+                (Err(error), _) => failure = Some(save_failure(spec, store, &error)),
+            }
+        }
+        (cookie, failure)
+    }
 }
 
 impl SubSession {
@@ -223,22 +294,17 @@ impl SubSession {
         matches!(spec.backend, Backend::Store(_)) && self.state == LoadState::Loaded
     }
 
-    /// Saves what changed; returns the `Set-Cookie` value to send, if any.
-    pub(crate) async fn finalize(&mut self, spec: &NamedSession, now: i64) -> Result<Option<String>, Failure> {
+    /// Phase one of the save: writes what changed (creates and updates) and encodes the cookie;
+    /// the deletes it needs wait in the returned [`Staged`].
+    pub(crate) async fn write(&mut self, spec: &NamedSession, now: i64) -> Result<Staged, Failure> {
         let (Backend::Store(store), LoadState::Loaded) = (&spec.backend, self.state) else {
-            return self.finalize_now(spec, now);
+            return self.finalize_now(spec, now).map(|cookie| Staged { cookie, ..Staged::default() });
         };
-        let config = &spec.config;
-        let cookie = self.finalize_store(spec, store, now).await.map_err(|error| {
-            tracing::error!(
-                session = %config.cookie_name,
-                backend = store.backend_name(),
-                %error,
-                "session store failed to save"
-            );
-            Failure { status: config.on_error.save_error_status }
-        })?;
-        cookie.map(|cookie| sendable(config, cookie)).transpose()
+        let mut staged = Staged { expired: self.expired_id.take(), ..Staged::default() };
+        let cookie =
+            self.write_store(spec, store, now, &mut staged).await.map_err(|error| save_failure(spec, store, &error))?;
+        staged.cookie = cookie.map(|cookie| sendable(&spec.config, cookie)).transpose()?;
+        Ok(staged)
     }
 
     /// The save of a session that needs no store ([`needs_store`](Self::needs_store) is false):
@@ -311,23 +377,22 @@ impl SubSession {
         Ok(Some(cookies::set(config, &value, config.cookie_max_age_secs(self.permanent))))
     }
 
-    async fn finalize_store(
+    /// The writes of a server-side session; the deletes go to `staged`.
+    async fn write_store(
         &mut self,
         spec: &NamedSession,
         store: &Arc<dyn SessionStore>,
         now: i64,
+        staged: &mut Staged,
     ) -> Result<Option<String>, store::Error> {
         let config = &spec.config;
-        if let Some(expired) = self.expired_id.take() {
-            store.delete(&spec.key(&expired)).await?;
-        }
         let empty = self.fields.is_empty();
         let dirty = !self.changed.is_empty();
         let lifetime = config.lifetime(self.permanent);
         let cookie = match self.id.clone() {
             Some(old) if empty => {
                 if dirty || self.cleared {
-                    store.delete(&spec.key(&old)).await?;
+                    staged.old = Some(old);
                     Some(cookies::removal(config))
                 } else {
                     None
@@ -336,8 +401,11 @@ impl SubSession {
             Some(old) if self.cleared || self.regenerate => {
                 let created = if self.cleared { now } else { self.created_at };
                 let new = self.create(spec, store, self.fields.clone(), created, now).await?;
-                store.delete(&spec.key(&old)).await?;
-                Some(self.id_cookie(spec, &new))
+                let cookie = self.id_cookie(spec, &new);
+                staged.old = Some(old);
+                // Data carried from the load, unlike what a request writes after `clear`.
+                staged.moved_to = (!self.cleared).then_some(new);
+                Some(cookie)
             }
             Some(old) => {
                 // Times from a store are untrusted too: saturating arithmetic, never an overflow.
@@ -350,8 +418,11 @@ impl SubSession {
                 if !(dirty || self.permanent_changed || refresh_due) {
                     return Ok(resign.then(|| self.id_cookie(spec, &old)));
                 }
-                let mut update =
-                    Update { expires_at: now.saturating_add(lifetime), permanent: self.permanent, ..Update::default() };
+                // Permanence only when this request changed it: a request that loaded before
+                // another changed it must not undo that (and the store never shortens the expiry
+                // then).
+                let permanent = self.permanent_changed.then_some(self.permanent);
+                let mut update = Update { expires_at: now.saturating_add(lifetime), permanent, ..Update::default() };
                 for field in &self.changed {
                     match self.fields.get(field) {
                         Some(value) => drop(update.set.insert(field.clone(), value.clone())),
@@ -429,6 +500,17 @@ fn sendable(config: &SessionConfig, set_cookie: String) -> Result<String, Failur
         );
         Failure { status: config.on_error.save_error_status }
     })
+}
+
+/// Logs a failed save (without ids) and gives the configured status.
+fn save_failure(spec: &NamedSession, store: &Arc<dyn SessionStore>, error: &store::Error) -> Failure {
+    tracing::error!(
+        session = %spec.config.cookie_name,
+        backend = store.backend_name(),
+        %error,
+        "session store failed to save"
+    );
+    Failure { status: spec.config.on_error.save_error_status }
 }
 
 fn load_error(spec: &NamedSession) -> Error {

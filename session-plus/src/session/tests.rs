@@ -30,6 +30,15 @@ struct Fixture {
 
 impl Fixture {
     fn new(tweak: impl FnOnce(SessionConfig) -> SessionConfig) -> Self {
+        Self::build(tweak, None)
+    }
+
+    /// The fixture plus an `account` session for the `account` field, kept by `other`.
+    fn with_account_store(other: Arc<dyn SessionStore>) -> Self {
+        Self::build(|s| s, Some(other))
+    }
+
+    fn build(tweak: impl FnOnce(SessionConfig) -> SessionConfig, other: Option<Arc<dyn SessionStore>>) -> Self {
         let store = Arc::new(MemoryStore::new());
         let clock = ManualClock::new(T0);
         let session = SessionConfig::new("session")
@@ -48,8 +57,14 @@ impl Fixture {
             backend: Backend::Store(store.clone() as Arc<dyn SessionStore>),
             id_signer: None,
         };
-        let routing = Routing::new(&[csrf.config.clone(), session.config.clone()]);
-        let sessions = Arc::new(Sessions::new(vec![csrf, session], routing, Arc::new(clock.clone())));
+        let mut list = vec![csrf, session];
+        if let Some(other) = other {
+            let config = SessionConfig::new("account").with_type(SessionType::Custom).with_fields(["account"]);
+            list.push(NamedSession { config, backend: Backend::Store(other), id_signer: None });
+        }
+        let configs: Vec<SessionConfig> = list.iter().map(|named| named.config.clone()).collect();
+        let routing = Routing::new(&configs);
+        let sessions = Arc::new(Sessions::new(list, routing, Arc::new(clock.clone())));
         Self { sessions, store, clock, jar: Vec::new() }
     }
 
@@ -66,7 +81,18 @@ impl Fixture {
     /// Saves the request's session and stores its `Set-Cookie` values in the jar, as a browser
     /// does; returns them.
     async fn respond(&mut self, session: Session) -> Vec<String> {
-        let set_cookies = session.finalize().await.expect("the save succeeds");
+        let (set_cookies, failure) = self.respond_even_failing(session).await;
+        assert_eq!(failure, None, "the save succeeds");
+        set_cookies
+    }
+
+    /// Saves the request's session and keeps its `Set-Cookie` values, as [`respond`] does, even
+    /// when the save fails; returns them with the failure's status.
+    ///
+    /// [`respond`]: Self::respond
+    async fn respond_even_failing(&mut self, session: Session) -> (Vec<String>, Option<StatusCode>) {
+        let saved = session.finalize().await;
+        let (set_cookies, failure) = (saved.set_cookies, saved.failure.map(|failure| failure.status));
         for set_cookie in &set_cookies {
             let (pair, attributes) = set_cookie.split_once(';').unwrap_or((set_cookie, ""));
             let (name, value) = pair.split_once('=').expect("name=value");
@@ -75,7 +101,7 @@ impl Fixture {
                 self.jar.push((name.to_owned(), value.to_owned()));
             }
         }
-        set_cookies
+        (set_cookies, failure)
     }
 
     fn cookie(&self, name: &str) -> Option<&str> {
@@ -257,7 +283,7 @@ async fn a_store_that_fails_gives_the_configured_status() {
     let session = Session::new(sessions, Some(&headers));
     let error = session.get::<u32>("user_id").await.unwrap_err();
     assert_eq!(error.status(), StatusCode::SERVICE_UNAVAILABLE);
-    let failure = session.finalize().await.unwrap_err();
+    let failure = session.finalize().await.failure.expect("a failure");
     assert_eq!(failure.status, StatusCode::SERVICE_UNAVAILABLE);
 }
 
@@ -275,7 +301,7 @@ impl SessionStore for Down {
     async fn update(&self, _: &str, _: &crate::store::Update) -> crate::store::Result<bool> {
         Err(crate::store::Error::Backend("down".into()))
     }
-    async fn delete(&self, _: &str) -> crate::store::Result<()> {
+    async fn delete(&self, _: &str) -> crate::store::Result<bool> {
         Err(crate::store::Error::Backend("down".into()))
     }
     async fn purge_expired(&self, _: i64) -> crate::store::Result<u64> {
@@ -333,12 +359,14 @@ async fn signed_ids_under_an_older_key_are_signed_again_with_the_newest() {
 
     let session = Session::new(build(vec![old.clone()]), None);
     session.insert("user_id", 7).await.unwrap();
-    let under_old = value_of(&session.finalize().await.unwrap()[0]);
+    let under_old = value_of(&session.finalize().await.set_cookies[0]);
 
     let rotated = build(vec![new.clone(), old]);
     let session = with_cookie(&rotated, &under_old);
     assert_eq!(session.get::<u32>("user_id").await.unwrap(), Some(7), "the old key still verifies");
-    let set_cookies = session.finalize().await.unwrap();
+    let saved = session.finalize().await;
+    assert_eq!(saved.failure, None);
+    let set_cookies = saved.set_cookies;
     assert_eq!(set_cookies.len(), 1, "re-signed although nothing changed");
     let under_new = value_of(&set_cookies[0]);
     assert_ne!(under_new, under_old);
@@ -371,4 +399,124 @@ async fn the_user_tag_is_hidden_and_user_ids_are_checked() {
     let cookie = NamedSession { config, backend: Backend::Cookie(CookieCodec::signed(ring)), id_signer: None };
     let sessions = Arc::new(Sessions::new(vec![cookie], routing, Arc::new(ManualClock::new(T0))));
     assert!(matches!(Session::new(sessions, None).set_user("alice").await, Err(Error::NoServerSession)));
+}
+
+/// Issue 10, item 3: a request that loaded the session and regenerates it while a logout of the
+/// same session completes elsewhere must not bring the session back under a new id: the logout
+/// wins, the regenerating response removes the cookie, and no record holds the data.
+#[tokio::test]
+async fn regenerate_after_a_concurrent_logout_resurrects_nothing() {
+    let mut fx = Fixture::new(|s| s);
+    let session = fx.request();
+    session.insert("user_id", 7).await.unwrap();
+    fx.respond(session).await;
+
+    let regenerating = fx.request();
+    assert_eq!(regenerating.get::<u32>("user_id").await.unwrap(), Some(7));
+    regenerating.regenerate().await.unwrap();
+    let logout = fx.request();
+    logout.clear().await.unwrap();
+    fx.respond(logout).await;
+    assert!(fx.store.is_empty(), "the logout deleted the record");
+
+    let set_cookies = fx.respond(regenerating).await;
+    let id_cookie = set_cookies.iter().find(|c| c.starts_with("session="));
+    assert!(id_cookie.is_none_or(|c| c.contains("Max-Age=0")), "no live id after a logout: {set_cookies:?}");
+    assert!(fx.store.is_empty(), "the logged-out data came back under a new id");
+}
+
+/// Issue 10, item 4: a logout while the store of one session is down still expires the cookies
+/// of every other session (and deletes their records); the response reports the failure.
+#[tokio::test]
+async fn a_logout_with_one_store_down_still_expires_the_other_cookies() {
+    let account = Arc::new(FailingSaves::default());
+    let mut fx = Fixture::with_account_store(account.clone());
+    let session = fx.request();
+    session.insert("user_id", 7).await.unwrap();
+    session.insert("csrf_token", "t").await.unwrap();
+    session.insert("account", "a").await.unwrap();
+    fx.respond(session).await;
+    assert_eq!(fx.jar.len(), 3);
+
+    account.fail.store(true, std::sync::atomic::Ordering::SeqCst);
+    let session = fx.request();
+    session.clear().await.unwrap();
+    let (set_cookies, failure) = fx.respond_even_failing(session).await;
+    assert_eq!(failure, Some(StatusCode::INTERNAL_SERVER_ERROR), "the failure is reported");
+    for name in ["csrf", "session"] {
+        let cookie = set_cookies.iter().find(|c| c.starts_with(&format!("{name}=")));
+        assert!(cookie.is_some_and(|c| c.contains("Max-Age=0")), "{name} is not expired: {set_cookies:?}");
+    }
+    assert!(fx.store.is_empty(), "the record of the store that works is deleted");
+}
+
+/// Issue 10, item 4: a regenerate where the save of one session fails runs no delete (every old
+/// record stays), and the new record of the session that committed is not orphaned: its cookie
+/// is sent with the failure.
+#[tokio::test]
+async fn a_regenerate_where_one_store_fails_keeps_the_old_records_and_orphans_nothing() {
+    let account = Arc::new(FailingSaves::default());
+    let mut fx = Fixture::with_account_store(account.clone());
+    let session = fx.request();
+    session.insert("user_id", 7).await.unwrap();
+    session.insert("account", "a").await.unwrap();
+    fx.respond(session).await;
+    let old = fx.cookie("session").unwrap().to_owned();
+    let old_account = fx.cookie("account").unwrap().to_owned();
+
+    account.fail.store(true, std::sync::atomic::Ordering::SeqCst);
+    let session = fx.request();
+    session.regenerate().await.unwrap();
+    let (set_cookies, failure) = fx.respond_even_failing(session).await;
+    assert_eq!(failure, Some(StatusCode::INTERNAL_SERVER_ERROR), "the failure is reported");
+    assert!(fx.store.load(&format!("session:{old}")).await.unwrap().is_some(), "no delete ran");
+    assert!(account.inner.load(&format!("session:{old_account}")).await.unwrap().is_some());
+    assert_eq!(account.inner.len(), 1, "the failed session wrote nothing");
+    let new = fx.cookie("session").expect("the committed session's new id is sent").to_owned();
+    assert_ne!(new, old, "{set_cookies:?}");
+    assert_eq!(fx.store.load(&format!("session:{new}")).await.unwrap().unwrap().fields["user_id"], json!(7));
+    assert_eq!(fx.store.len(), 2, "the old record and the one the cookie names: nothing else");
+    assert_eq!(fx.cookie("account"), Some(old_account.as_str()), "the failed session keeps its cookie");
+}
+
+/// A memory store whose writes fail once `fail` is set (loads keep working): a store that goes
+/// down between a request's load and its save.
+#[derive(Debug, Default)]
+pub(crate) struct FailingSaves {
+    inner: MemoryStore,
+    fail: std::sync::atomic::AtomicBool,
+}
+
+impl FailingSaves {
+    fn check(&self) -> crate::store::Result<()> {
+        if self.fail.load(std::sync::atomic::Ordering::SeqCst) {
+            return Err(crate::store::Error::Backend("down".into()));
+        }
+        Ok(())
+    }
+}
+
+#[async_trait::async_trait]
+impl SessionStore for FailingSaves {
+    async fn load(&self, key: &str) -> crate::store::Result<Option<crate::store::Record>> {
+        self.inner.load(key).await
+    }
+    async fn create(&self, key: &str, record: &crate::store::Record) -> crate::store::Result<bool> {
+        self.check()?;
+        self.inner.create(key, record).await
+    }
+    async fn update(&self, key: &str, update: &crate::store::Update) -> crate::store::Result<bool> {
+        self.check()?;
+        self.inner.update(key, update).await
+    }
+    async fn delete(&self, key: &str) -> crate::store::Result<bool> {
+        self.check()?;
+        self.inner.delete(key).await
+    }
+    async fn purge_expired(&self, now: i64) -> crate::store::Result<u64> {
+        self.inner.purge_expired(now).await
+    }
+    fn backend_name(&self) -> &'static str {
+        "failing-saves"
+    }
 }

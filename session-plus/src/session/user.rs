@@ -166,7 +166,7 @@ fn user_record(named: &NamedSession, generation: u64, now: i64) -> Record {
 }
 
 fn generation_update(named: &NamedSession, generation: u64, now: i64) -> Update {
-    let mut update = Update { expires_at: expiry(named, now), permanent: true, ..Update::default() };
+    let mut update = Update { expires_at: expiry(named, now), permanent: Some(true), ..Update::default() };
     update.set.insert("generation".to_owned(), generation.into());
     update
 }

@@ -9,7 +9,9 @@
 //! The Python formats keep a whole session in one value, so a save reads the value, applies the
 //! request's changes and writes it back only if the key still exists (`SET … XX`, Memcached
 //! `replace`): a logout elsewhere is never undone, but two requests that change the same session
-//! at the same instant are last-writer-wins, as they are on the Python side. These formats carry
+//! at the same instant are last-writer-wins, as they are on the Python side. The stored permanence
+//! stays unless the request changed it, and on Redis the later of the two expiries is kept;
+//! Memcached does not tell an item's expiry, so there a write sets the request's own. These formats carry
 //! no creation time, so `session_absolute_lifetime` cannot be enforced on them. Nothing is ever
 //! unpickled: a pickle record is an invalid session.
 
@@ -149,12 +151,17 @@ impl SessionStore for FlaskStore {
 
     async fn update(&self, key: &str, update: &Update) -> Result<bool> {
         let Some(mut record) = self.load(key).await? else { return Ok(false) };
+        if record.expires_at == UNKNOWN_EXPIRY {
+            // Memcached does not tell the current expiry, so the later of the two cannot be
+            // kept: the update's applies (the stored permanence still stays).
+            record.expires_at = i64::MIN;
+        }
         update.apply_to(&mut record);
         let value = self.encode(&record.fields, record.permanent)?;
-        self.put(key, value, update.expires_at, false).await
+        self.put(key, value, record.expires_at, false).await
     }
 
-    async fn delete(&self, key: &str) -> Result<()> {
+    async fn delete(&self, key: &str) -> Result<bool> {
         match &self.backend {
             #[cfg(feature = "store-redis")]
             Blob::Redis(redis) => redis.delete(key).await,

@@ -2,7 +2,8 @@
 //!
 //! The item `key_prefix:id` holds `{"c": created, "e": expires, "p": permanent, "f": {fields}}`.
 //! Memcached cannot change part of an item, so an update reads the item with its CAS token,
-//! applies only the request's changes and writes it back with `cas`; when another request wrote
+//! applies only the request's changes (the later of the two expiries unless the request changed the
+//! permanence) and writes it back with `cas`; when another request wrote
 //! in between, it reads again and retries, so concurrent changes to different fields all survive.
 //! A new session is stored with `add`, which never overwrites. The expiry is passed as an absolute
 //! Unix time (Memcached reads any exptime over 30 days that way), so Memcached drops expired
@@ -165,7 +166,7 @@ impl SessionStore for MemcachedStore {
             let Some((bytes, _flags, Some(cas))) = current else { return Ok(false) };
             let mut record = Item::decode(&bytes)?;
             update.apply_to(&mut record);
-            let (owned, bytes, exptime) = (key.to_owned(), Item::encode(&record), exptime(update.expires_at));
+            let (owned, bytes, exptime) = (key.to_owned(), Item::encode(&record), exptime(record.expires_at));
             let swapped = self
                 .call(move |c| match c.cas(&owned, bytes.as_slice(), exptime, cas) {
                     Err(MemcacheError::CommandError(CommandError::KeyExists | CommandError::KeyNotFound)) => Ok(false),
@@ -181,9 +182,9 @@ impl SessionStore for MemcachedStore {
         Err(Error::Backend("too much contention on one session: compare-and-swap kept failing".into()))
     }
 
-    async fn delete(&self, key: &str) -> Result<()> {
+    async fn delete(&self, key: &str) -> Result<bool> {
         let key = key.to_owned();
-        self.call(move |c| c.delete(&key)).await.map(drop)
+        self.call(move |c| c.delete(&key)).await
     }
 
     async fn purge_expired(&self, _now: i64) -> Result<u64> {

@@ -100,9 +100,8 @@ impl SessionStore for MemoryStore {
         Ok(true)
     }
 
-    async fn delete(&self, key: &str) -> Result<()> {
-        self.lock().remove(key);
-        Ok(())
+    async fn delete(&self, key: &str) -> Result<bool> {
+        Ok(self.lock().remove(key).is_some())
     }
 
     async fn purge_expired(&self, now: i64) -> Result<u64> {

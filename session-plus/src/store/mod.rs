@@ -77,6 +77,8 @@ pub type Result<T> = std::result::Result<T, Error>;
 /// update.set.insert("user_id".into(), 42.into());
 /// assert!(store.update("session:k", &update).await?);
 /// assert_eq!(store.load("session:k").await?.unwrap().fields["user_id"], 42);
+/// assert!(store.delete("session:k").await?);
+/// assert!(!store.delete("session:k").await?, "already gone");
 /// # Ok::<(), session_plus::store::Error>(())
 /// # });
 /// # fn tokio_test_block<F: std::future::Future>(f: F) -> F::Output {
@@ -92,11 +94,14 @@ pub trait SessionStore: Send + Sync + fmt::Debug + 'static {
     async fn create(&self, key: &str, record: &Record) -> Result<bool>;
 
     /// Applies `update` to the record under `key`, touching only the fields it names, as one
-    /// atomic step: `Ok(false)` when there is no record (it is never re-created).
+    /// atomic step: `Ok(false)` when there is no record (it is never re-created). Without a new
+    /// permanence (`update.permanent` is `None`) the stored one stays and the expiry never moves
+    /// backwards.
     async fn update(&self, key: &str, update: &Update) -> Result<bool>;
 
-    /// Removes the record under `key`, if any.
-    async fn delete(&self, key: &str) -> Result<()>;
+    /// Removes the record under `key`: `Ok(true)` when there was one, `Ok(false)` when there was
+    /// none (deleted meanwhile, or expired and dropped by the backend).
+    async fn delete(&self, key: &str) -> Result<bool>;
 
     /// Removes every record that expired at or before `now`, returning how many.
     async fn purge_expired(&self, now: i64) -> Result<u64>;

@@ -26,6 +26,13 @@ use sqlx::{Connection, Row};
 use super::sql::{backend, decode_text_fields, text_patch};
 use super::{Error, Record, Result, SessionStore, Update};
 
+/// An update's expiry and permanence, bound as (permanent, expires_at, expires_at, permanent), the
+/// permanence `NULL` when the request did not change it: then the stored permanence stays and the
+/// expiry never moves backwards. MySQL assigns left to right, so `expires_at` comes first and
+/// both read the stored values.
+const EXPIRY_AND_PERMANENCE: &str =
+    "expires_at = IF(? IS NULL, GREATEST(expires_at, ?), ?), permanent = COALESCE(?, permanent)";
+
 /// How long a pooled connection may sit idle before [`MySqlStore::connect`]'s pool pings it on
 /// checkout.
 const IDLE_PING_AFTER: Duration = Duration::from_secs(1);
@@ -169,7 +176,9 @@ impl SessionStore for MySqlStore {
         // With CLIENT_FOUND_ROWS (always set by sqlx) `rows_affected` counts matched rows, so an
         // update that changes nothing still reports that the record exists.
         let done = if update.set.is_empty() && update.remove.is_empty() {
-            sqlx::query(&format!("UPDATE {} SET expires_at = ?, permanent = ? WHERE id = ?", self.table))
+            sqlx::query(&format!("UPDATE {} SET {EXPIRY_AND_PERMANENCE} WHERE id = ?", self.table))
+                .bind(update.permanent)
+                .bind(update.expires_at)
                 .bind(update.expires_at)
                 .bind(update.permanent)
                 .bind(key)
@@ -177,11 +186,13 @@ impl SessionStore for MySqlStore {
                 .await
         } else {
             sqlx::query(&format!(
-                "UPDATE {} SET data = JSON_MERGE_PATCH(data, ?), expires_at = ?, permanent = ?
+                "UPDATE {} SET data = JSON_MERGE_PATCH(data, ?), {EXPIRY_AND_PERMANENCE}
                  WHERE id = ?",
                 self.table
             ))
             .bind(text_patch(&update.set, &update.remove))
+            .bind(update.permanent)
+            .bind(update.expires_at)
             .bind(update.expires_at)
             .bind(update.permanent)
             .bind(key)
@@ -192,14 +203,14 @@ impl SessionStore for MySqlStore {
         Ok(done.rows_affected() == 1)
     }
 
-    async fn delete(&self, key: &str) -> Result<()> {
+    async fn delete(&self, key: &str) -> Result<bool> {
         check_key(key)?;
-        sqlx::query(&format!("DELETE FROM {} WHERE id = ?", self.table))
+        let done = sqlx::query(&format!("DELETE FROM {} WHERE id = ?", self.table))
             .bind(key)
             .execute(&self.pool)
             .await
             .map_err(backend)?;
-        Ok(())
+        Ok(done.rows_affected() > 0)
     }
 
     async fn purge_expired(&self, now: i64) -> Result<u64> {

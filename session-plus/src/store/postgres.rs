@@ -29,6 +29,12 @@ const IDLE_PING_AFTER: Duration = Duration::from_secs(1);
 /// (the bytes of `"session+"`).
 const MIGRATE_LOCK: i64 = 0x7365_7373_696f_6e2b;
 
+/// An update's expiry (`$2`) and permanence (`$3`, `NULL` when the request did not change it):
+/// without a new permanence, the stored one stays and the expiry never moves backwards.
+const EXPIRY_AND_PERMANENCE: &str =
+    "expires_at = CASE WHEN $3::boolean IS NULL THEN GREATEST(expires_at, $2) ELSE $2 END, \
+     permanent = COALESCE($3::boolean, permanent)";
+
 /// A PostgreSQL-backed store.
 ///
 /// ```no_run
@@ -173,7 +179,7 @@ impl SessionStore for PostgresStore {
 
     async fn update(&self, key: &str, update: &Update) -> Result<bool> {
         let done = if update.set.is_empty() && update.remove.is_empty() {
-            sqlx::query(&format!("UPDATE {} SET expires_at = $2, permanent = $3 WHERE id = $1", self.table))
+            sqlx::query(&format!("UPDATE {} SET {EXPIRY_AND_PERMANENCE} WHERE id = $1", self.table))
                 .bind(key)
                 .bind(update.expires_at)
                 .bind(update.permanent)
@@ -181,7 +187,7 @@ impl SessionStore for PostgresStore {
                 .await
         } else {
             sqlx::query(&format!(
-                "UPDATE {} SET data = (data || $4::jsonb) - $5::text[], expires_at = $2, permanent = $3
+                "UPDATE {} SET data = (data || $4::jsonb) - $5::text[], {EXPIRY_AND_PERMANENCE}
                  WHERE id = $1",
                 self.table
             ))
@@ -197,13 +203,13 @@ impl SessionStore for PostgresStore {
         Ok(done.rows_affected() == 1)
     }
 
-    async fn delete(&self, key: &str) -> Result<()> {
-        sqlx::query(&format!("DELETE FROM {} WHERE id = $1", self.table))
+    async fn delete(&self, key: &str) -> Result<bool> {
+        let done = sqlx::query(&format!("DELETE FROM {} WHERE id = $1", self.table))
             .bind(key)
             .execute(&self.pool)
             .await
             .map_err(backend)?;
-        Ok(())
+        Ok(done.rows_affected() > 0)
     }
 
     async fn purge_expired(&self, now: i64) -> Result<u64> {

@@ -22,6 +22,11 @@ pub struct Record {
 
 /// The changes one request makes to an existing record: only the fields it changed.
 ///
+/// Permanence and expiry follow the record, not the request's possibly stale copy of it: with
+/// `permanent: None` (the request did not change it) the stored permanence stays and the expiry
+/// only ever moves forward, so a request that loaded before another made the session permanent
+/// cannot undo that; with `Some` both are set as given (turning permanence off may shorten).
+///
 /// ```
 /// let update = session_plus::store::Update { expires_at: 99, ..Default::default() };
 /// assert!(update.set.is_empty() && update.remove.is_empty());
@@ -32,10 +37,10 @@ pub struct Update {
     pub set: Map<String, Value>,
     /// Fields removed.
     pub remove: Vec<String>,
-    /// The new expiry (Unix seconds).
+    /// The new expiry (Unix seconds): with `permanent: None`, the later of this and the stored one.
     pub expires_at: i64,
-    /// The new permanence.
-    pub permanent: bool,
+    /// The new permanence, only when this request changed it (`None`: keep the stored one).
+    pub permanent: Option<bool>,
 }
 
 impl Update {
@@ -43,11 +48,17 @@ impl Update {
     ///
     /// ```
     /// use session_plus::store::{Record, Update};
-    /// let mut record = Record::default();
+    /// let mut record = Record { expires_at: 5, ..Record::default() };
     /// let mut update = Update { expires_at: 9, ..Update::default() };
     /// update.set.insert("a".into(), 1.into());
     /// update.apply_to(&mut record);
     /// assert_eq!((record.fields["a"].as_i64(), record.expires_at), (Some(1), 9));
+    ///
+    /// // Permanence unchanged: never shortened. Changed: set as given.
+    /// Update { expires_at: 7, ..Update::default() }.apply_to(&mut record);
+    /// assert_eq!(record.expires_at, 9);
+    /// Update { expires_at: 7, permanent: Some(false), ..Update::default() }.apply_to(&mut record);
+    /// assert_eq!(record.expires_at, 7);
     /// ```
     pub fn apply_to(&self, record: &mut Record) {
         for (field, value) in &self.set {
@@ -56,7 +67,12 @@ impl Update {
         for field in &self.remove {
             record.fields.remove(field);
         }
-        record.expires_at = self.expires_at;
-        record.permanent = self.permanent;
+        match self.permanent {
+            Some(permanent) => {
+                record.permanent = permanent;
+                record.expires_at = self.expires_at;
+            }
+            None => record.expires_at = record.expires_at.max(self.expires_at),
+        }
     }
 }

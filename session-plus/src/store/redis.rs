@@ -2,11 +2,12 @@
 //!
 //! Each session is the hash `key_prefix:id`: every field is the hash field `f:<name>` holding the
 //! value's JSON text, beside `m:created`, `m:expires` and `m:permanent`. A whole session is one key,
-//! so on a Cluster it sits on one slot. A load is one `HGETALL`; an update is one round trip of
-//! `HSET` (the changed fields), `HDEL` (the removed ones) and `PEXPIREAT`, and never revives a
-//! deleted session; a new session is one Lua script that writes only if the
-//! key does not exist. Redis drops expired sessions
-//! itself, so no purge task runs.
+//! so on a Cluster it sits on one slot. A load is one `HGETALL`. An update is one Lua script
+//! (`HSET` of the changed fields, `HDEL` of the removed ones, `PEXPIREAT`) that writes only if the
+//! session exists, so it never revives a deleted one, and that keeps the later of the stored and
+//! the new expiry unless the request changed the permanence. A new session is one Lua script that
+//! writes only if the key does not exist. Redis drops expired sessions itself, so no purge task
+//! runs.
 //!
 //! Connections reconnect by themselves: when Redis comes back after an outage, the same store
 //! works again without a restart.
@@ -36,6 +37,28 @@ redis.call('HSET', KEYS[1], unpack(ARGV, 2))
 redis.call('PEXPIREAT', KEYS[1], ARGV[1])
 return 1";
 
+/// Updates the hash if it is a session. KEYS[1]; ARGV: expiry in s, the same in ms, permanence
+/// (`1`, `0`, or empty: unchanged), how many fields are removed, their names, then field/value
+/// pairs. Without a new permanence the expiry only moves forward (compared as numbers, written
+/// as the text given, so no float formatting reaches the hash).
+const UPDATE: &str = r"
+if redis.call('HEXISTS', KEYS[1], 'm:created') == 0 then return 0 end
+local later = true
+if ARGV[3] == '' then
+  local current = tonumber(redis.call('HGET', KEYS[1], 'm:expires'))
+  later = current == nil or tonumber(ARGV[1]) > current
+else
+  redis.call('HSET', KEYS[1], 'm:permanent', ARGV[3])
+end
+local removed = tonumber(ARGV[4])
+if removed > 0 then redis.call('HDEL', KEYS[1], unpack(ARGV, 5, 4 + removed)) end
+if #ARGV > 4 + removed then redis.call('HSET', KEYS[1], unpack(ARGV, 5 + removed)) end
+if later then
+  redis.call('HSET', KEYS[1], 'm:expires', ARGV[1])
+  redis.call('PEXPIREAT', KEYS[1], ARGV[2])
+end
+return 1";
+
 /// A Redis-backed store.
 ///
 /// ```no_run
@@ -49,6 +72,7 @@ return 1";
 pub struct RedisStore {
     connection: Connection,
     create: Arc<Script>,
+    update: Arc<Script>,
 }
 
 #[derive(Clone)]
@@ -117,7 +141,7 @@ impl RedisStore {
     }
 
     fn with_connection(connection: Connection) -> Self {
-        Self { connection, create: Arc::new(Script::new(CREATE)) }
+        Self { connection, create: Arc::new(Script::new(CREATE)), update: Arc::new(Script::new(UPDATE)) }
     }
 
     async fn run_script(&self, script: &Script, key: &str, args: Vec<Vec<u8>>) -> Result<bool> {
@@ -214,8 +238,8 @@ impl SessionStore for RedisStore {
             return Ok(None);
         }
         if !hash.contains_key(CREATED) {
-            // Only `create` writes `m:created`: a hash without it is the remnant of an update that
-            // raced a deletion (see `update`), never a session.
+            // Only `create` writes `m:created`: a hash without it is no session (such as the
+            // remnant that earlier versions' updates could leave when they raced a deletion).
             return Ok(None);
         }
         let mut record = Record::default();
@@ -236,42 +260,33 @@ impl SessionStore for RedisStore {
 
     async fn create(&self, key: &str, record: &Record) -> Result<bool> {
         let mut args = vec![expiry_ms(record.expires_at)];
-        push_meta(&mut args, Some(record.created_at), record.expires_at, record.permanent);
+        push_meta(&mut args, record.created_at, record.expires_at, record.permanent);
         push_fields(&mut args, &record.fields);
         self.run_script(&self.create, key, args).await
     }
 
     async fn update(&self, key: &str, update: &Update) -> Result<bool> {
-        // One round trip of two or three commands, no MULTI (Redis's CPU is the cost here). HSET
-        // answers how many fields it added, and a record always holds its meta fields, so "all
-        // new" means the record was gone (a logout elsewhere, or expiry): HSET then made a remnant
-        // without `m:created`, which `load` ignores; PEXPIREAT bounds its life and it is deleted
-        // at once below. Each command is atomic, and every interleaving with a concurrent DEL
-        // is a valid order of the two requests.
-        let mut set = Vec::new();
-        push_meta(&mut set, None, update.expires_at, update.permanent);
-        push_fields(&mut set, &update.set);
-        let written = set.len() / 2;
-        let mut pipe = redis::pipe();
-        pipe.cmd("HSET").arg(key).arg(set);
-        if !update.remove.is_empty() {
-            let removed: Vec<String> = update.remove.iter().map(|field| format!("{FIELD}{field}")).collect();
-            pipe.cmd("HDEL").arg(key).arg(removed).ignore();
-        }
-        pipe.cmd("PEXPIREAT").arg(key).arg(expiry_ms(update.expires_at)).ignore();
-        let mut connection = self.connection.clone();
-        let (added,): (usize,) = pipe.query_async(&mut connection).await.map_err(backend)?;
-        if added < written {
-            return Ok(true);
-        }
-        self.delete(key).await?;
-        Ok(false)
+        // One script, so the existence check, the writes and the expiry are one atomic step.
+        let permanent: &[u8] = match update.permanent {
+            Some(true) => b"1",
+            Some(false) => b"0",
+            None => b"",
+        };
+        let mut args = vec![
+            update.expires_at.to_string().into_bytes(),
+            expiry_ms(update.expires_at),
+            permanent.to_vec(),
+            update.remove.len().to_string().into_bytes(),
+        ];
+        args.extend(update.remove.iter().map(|field| format!("{FIELD}{field}").into_bytes()));
+        push_fields(&mut args, &update.set);
+        self.run_script(&self.update, key, args).await
     }
 
-    async fn delete(&self, key: &str) -> Result<()> {
+    async fn delete(&self, key: &str) -> Result<bool> {
         let mut connection = self.connection.clone();
-        let _: i64 = redis::cmd("DEL").arg(key).query_async(&mut connection).await.map_err(backend)?;
-        Ok(())
+        let deleted: i64 = redis::cmd("DEL").arg(key).query_async(&mut connection).await.map_err(backend)?;
+        Ok(deleted > 0)
     }
 
     async fn purge_expired(&self, _now: i64) -> Result<u64> {
@@ -290,11 +305,9 @@ impl SessionStore for RedisStore {
     }
 }
 
-fn push_meta(args: &mut Vec<Vec<u8>>, created_at: Option<i64>, expires_at: i64, permanent: bool) {
-    if let Some(created_at) = created_at {
-        args.push(CREATED.into());
-        args.push(created_at.to_string().into_bytes());
-    }
+fn push_meta(args: &mut Vec<Vec<u8>>, created_at: i64, expires_at: i64, permanent: bool) {
+    args.push(CREATED.into());
+    args.push(created_at.to_string().into_bytes());
     args.push(EXPIRES.into());
     args.push(expires_at.to_string().into_bytes());
     args.push(PERMANENT.into());

@@ -255,7 +255,7 @@ impl SessionStore for SqliteStore {
         self.write(|sql, reply| Write::Update { sql, key, expires_at, permanent, patch, reply }).await
     }
 
-    async fn delete(&self, key: &str) -> Result<()> {
+    async fn delete(&self, key: &str) -> Result<bool> {
         let key = key.to_owned();
         self.write(|sql, reply| Write::Delete { sql, key, reply }).await
     }
@@ -391,6 +391,11 @@ struct Statements {
     purge: String,
 }
 
+/// An update's expiry (`?2`) and permanence (`?3`, `NULL` when the request did not change it):
+/// without a new permanence, the stored one stays and the expiry never moves backwards.
+const EXPIRY_AND_PERMANENCE: &str =
+    "expires_at = CASE WHEN ?3 IS NULL THEN max(expires_at, ?2) ELSE ?2 END, permanent = coalesce(?3, permanent)";
+
 impl Statements {
     fn new(table: &str) -> Self {
         Self {
@@ -400,10 +405,8 @@ impl Statements {
                 "INSERT INTO {table} (id, data, created_at, expires_at, permanent) VALUES (?1, ?2, ?3, ?4, ?5)
                  ON CONFLICT (id) DO NOTHING"
             ),
-            touch: format!("UPDATE {table} SET expires_at = ?2, permanent = ?3 WHERE id = ?1"),
-            patch: format!(
-                "UPDATE {table} SET expires_at = ?2, permanent = ?3, data = json_patch(data, ?4) WHERE id = ?1"
-            ),
+            touch: format!("UPDATE {table} SET {EXPIRY_AND_PERMANENCE} WHERE id = ?1"),
+            patch: format!("UPDATE {table} SET {EXPIRY_AND_PERMANENCE}, data = json_patch(data, ?4) WHERE id = ?1"),
             delete: format!("DELETE FROM {table} WHERE id = ?1"),
             purge: format!("DELETE FROM {table} WHERE expires_at <= ?1"),
         }
@@ -432,14 +435,14 @@ enum Write {
         sql: Arc<Statements>,
         key: String,
         expires_at: i64,
-        permanent: bool,
+        permanent: Option<bool>,
         patch: Option<String>,
         reply: Reply<bool>,
     },
     Delete {
         sql: Arc<Statements>,
         key: String,
-        reply: Reply<()>,
+        reply: Reply<bool>,
     },
     Purge {
         sql: Arc<Statements>,
@@ -520,7 +523,7 @@ impl Write {
             }
             Self::Delete { sql, key, reply } => {
                 let result = conn.prepare_cached(&sql.delete).and_then(|mut statement| statement.execute([&key]));
-                finish(reply, result.map(drop), |reply, ()| Done::Unit(reply))
+                finish(reply, result.map(|deleted| deleted > 0), Done::Bool)
             }
             Self::Purge { sql, now, reply } => {
                 let result = conn.prepare_cached(&sql.purge).and_then(|mut statement| statement.execute([now]));
@@ -535,8 +538,10 @@ impl Write {
         let error = || Error::Backend(why.into());
         match self {
             Self::Load(read) => drop(read.reply.send(Err(error()))),
-            Self::Create { reply, .. } | Self::Update { reply, .. } => drop(reply.send(Err(error()))),
-            Self::Delete { reply, .. } | Self::Migrate { reply, .. } => drop(reply.send(Err(error()))),
+            Self::Create { reply, .. } | Self::Update { reply, .. } | Self::Delete { reply, .. } => {
+                drop(reply.send(Err(error())))
+            }
+            Self::Migrate { reply, .. } => drop(reply.send(Err(error()))),
             Self::Purge { reply, .. } => drop(reply.send(Err(error()))),
         }
     }

@@ -364,7 +364,7 @@ impl SessionStore for FlakyPurge {
     async fn update(&self, key: &str, update: &Update) -> store::Result<bool> {
         self.inner.update(key, update).await
     }
-    async fn delete(&self, key: &str) -> store::Result<()> {
+    async fn delete(&self, key: &str) -> store::Result<bool> {
         self.inner.delete(key).await
     }
     async fn purge_expired(&self, now: i64) -> store::Result<u64> {
@@ -424,7 +424,7 @@ impl SessionStore for Corrupt {
     async fn update(&self, key: &str, update: &Update) -> store::Result<bool> {
         self.inner.update(key, update).await
     }
-    async fn delete(&self, key: &str) -> store::Result<()> {
+    async fn delete(&self, key: &str) -> store::Result<bool> {
         self.inner.delete(key).await
     }
     async fn purge_expired(&self, now: i64) -> store::Result<u64> {
@@ -485,4 +485,43 @@ async fn a_session_kept_by_a_spawned_task_is_still_saved() {
     assert_eq!((reply.status, reply.set_cookies.len()), (200, 1), "{reply:?}");
     assert!(reply.vary_cookie);
     assert_eq!(client.get("/read").await.body, "Some(\"kept\") None");
+}
+
+/// Issue 10, item 4, through the middleware: when one store fails to save, the response is the
+/// error status and still carries the `Set-Cookie` headers of the sessions that committed (a
+/// logout expires the other cookies; a regenerate sends the new id that was written) with the
+/// cache headers they need; a regenerate runs no delete, so every old record stays.
+#[tokio::test]
+async fn a_failing_store_does_not_drop_the_cookies_of_the_sessions_that_committed() {
+    let (a, b) = (Probe::new(Arc::new(MemoryStore::new())), Probe::new(Arc::new(MemoryStore::new())));
+    let config = Config::new()
+        .with_secret_key(SECRET)
+        .with_session(SessionConfig::new("csrf").with_fields(["csrf_token"]))
+        .with_session(SessionConfig::new("a").with_type(SessionType::Custom).with_fields(["user_id"]))
+        .with_session(SessionConfig::new("b").with_type(SessionType::Custom).with_fields(["user_data"]));
+    let manager =
+        SessionManager::builder(config).with_store("a", a.clone()).with_store("b", b.clone()).build().await.unwrap();
+    let mut client = Client::new(serve(&manager).await);
+    client.post("/set/user_id", "1").await;
+    client.post("/set/user_data", "2").await;
+    client.post("/set/csrf_token", "\"t\"").await;
+    let (old_a, old_b) = (client.cookie("a").unwrap(), client.cookie("b").unwrap());
+
+    b.fail_save.store(true, Ordering::SeqCst);
+    a.reset();
+    let reply = client.clone().post("/regenerate", "").await;
+    assert_eq!(reply.status, 500);
+    assert_eq!(reply.set_cookie_names(), ["a", "csrf"], "the sessions that committed");
+    assert!(reply.vary_cookie);
+    assert_eq!(*a.ops.lock().unwrap(), ["create"], "no delete after a failed write");
+    assert!(a.inner.load(&format!("session:{old_a}")).await.unwrap().is_some());
+    let new_a = reply.set_cookie("a").unwrap().split(';').next().unwrap().trim_start_matches("a=").to_owned();
+    assert_eq!(a.inner.load(&format!("session:{new_a}")).await.unwrap().unwrap().fields["user_id"], 1);
+
+    let reply = client.post("/clear", "").await;
+    assert_eq!(reply.status, 500);
+    assert_eq!(reply.set_cookie_names(), ["a", "b", "csrf"], "removals are always sent");
+    assert!(reply.set_cookies.iter().all(|c| c.contains("Max-Age=0")), "{:?}", reply.set_cookies);
+    assert!(a.inner.load(&format!("session:{old_a}")).await.unwrap().is_none(), "the working store logged out");
+    assert!(b.inner.load(&format!("session:{old_b}")).await.unwrap().is_some(), "the failed delete left it");
 }

@@ -67,7 +67,9 @@ impl OwnRedis {
                 .and_then(|rest| rest.split(',').next())
                 .map_or(0, |n| n.parse().unwrap())
         };
-        (calls("hgetall"), calls("evalsha") + calls("eval") + calls("exec") + calls("hset") + calls("del"))
+        // Every write is a script (its inner commands count in their own lines, so they are left
+        // out), a DEL or a transaction.
+        (calls("hgetall"), calls("evalsha") + calls("eval") + calls("exec") + calls("del"))
     }
 }
 
@@ -133,7 +135,7 @@ async fn round_trips_counted_by_the_server() {
     assert_eq!(
         (after_write.0 - after_read.0, after_write.1 - after_read.1),
         (1, 1),
-        "a read and a write are one HGETALL and one HSET (with its PEXPIREAT, in the same round trip)"
+        "a read and a write are one HGETALL and one update script (HSET and PEXPIREAT within it)"
     );
 }
 
@@ -198,7 +200,7 @@ async fn an_update_of_a_deleted_session_leaves_nothing_behind() {
     let client = redis::Client::open(url).unwrap();
     let mut connection = client.get_multiplexed_async_connection().await.unwrap();
     let exists: i64 = redis::cmd("EXISTS").arg(&key).query_async(&mut connection).await.unwrap();
-    assert_eq!(exists, 0, "the remnant HSET made is deleted");
+    assert_eq!(exists, 0, "no remnant is left");
 
     // And an existing record is updated, meta fields only or with fields.
     let record = Record { created_at: now, expires_at: now + 10, ..Record::default() };
@@ -206,6 +208,7 @@ async fn an_update_of_a_deleted_session_leaves_nothing_behind() {
     assert!(store.update(&key, &Update { expires_at: now + 90, ..Update::default() }).await.unwrap());
     assert!(store.update(&key, &update).await.unwrap());
     let loaded = store.load(&key).await.unwrap().unwrap();
-    assert_eq!((loaded.expires_at, loaded.fields.get("user_id")), (now + 60, Some(&json!(7))));
-    store.delete(&key).await.unwrap();
+    // Issue 10, item 6: without a new permanence the expiry never moves backwards.
+    assert_eq!((loaded.expires_at, loaded.fields.get("user_id")), (now + 90, Some(&json!(7))));
+    assert!(store.delete(&key).await.unwrap());
 }

@@ -75,7 +75,7 @@ async fn nested_and_unicode_update(store: &dyn SessionStore, text: &str) -> (Str
     created.fields.insert("nested".into(), json!({"a": {"b": 1}, "keep": true}));
     created.fields.insert("gone".into(), json!([1, 2]));
     assert!(store.create(&key, &created).await.unwrap());
-    let mut update = Update { expires_at: now + 120, permanent: true, ..Update::default() };
+    let mut update = Update { expires_at: now + 120, permanent: Some(true), ..Update::default() };
     update.set.insert("nested".into(), json!({"a": {"c": 2}}));
     update.set.insert("null".into(), serde_json::Value::Null);
     update.set.insert("text".into(), json!(text));
@@ -369,7 +369,7 @@ mod postgres {
         // JSONB cannot hold U+0000: the text has none.
         let (key, now) = nested_and_unicode_update(&store, "é ✓ 😀 \"quoted\" \\ \n").await;
         // An update that changes nothing still finds the row.
-        let same = Update { expires_at: now + 120, permanent: true, ..Update::default() };
+        let same = Update { expires_at: now + 120, permanent: Some(true), ..Update::default() };
         assert!(store.update(&key, &same).await.unwrap());
         drop_table(&table).await;
     }
@@ -462,7 +462,7 @@ mod mysql {
         let key = random_key();
         assert!(store.create(&key, &record(now, now + 60)).await.unwrap());
         // The same expiry and permanence, no fields: MySQL changes no row.
-        let same = Update { expires_at: now + 60, permanent: false, ..Update::default() };
+        let same = Update { expires_at: now + 60, permanent: Some(false), ..Update::default() };
         assert!(store.update(&key, &same).await.unwrap());
         // A field set to the value it already has: again no change.
         let mut same_value = same.clone();
@@ -870,7 +870,7 @@ mod sqlite {
         assert_eq!(data["nested"], json!("{\"a\":{\"c\":2}}"));
         assert_eq!(data["user_id"], json!("1"));
         // An update that changes nothing still finds the row; a missing row is reported missing.
-        let same = Update { expires_at: now + 120, permanent: true, ..Update::default() };
+        let same = Update { expires_at: now + 120, permanent: Some(true), ..Update::default() };
         assert!(store.update(&key, &same).await.unwrap());
         assert!(!store.update(&random_key(), &same).await.unwrap());
     }

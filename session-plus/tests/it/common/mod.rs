@@ -89,6 +89,37 @@ pub async fn serve_router(router: Router) -> SocketAddr {
     addr
 }
 
+/// A handler the test holds between its load and its end, to interleave other requests there.
+#[derive(Debug, Clone, Default)]
+pub struct Gate {
+    /// Notified once the held handler has loaded the session.
+    pub reached: Arc<tokio::sync::Notify>,
+    /// The held handler waits for this before it ends.
+    pub release: Arc<tokio::sync::Notify>,
+}
+
+/// Serves the test routes plus `POST /held/{action}`, a handler held at `gate`: it loads
+/// `user_id` (then, for `regenerate`, regenerates), waits for the gate's release, then (for
+/// `set`) sets the field `late` to 1.
+pub async fn serve_held(manager: &SessionManager, gate: Gate) -> SocketAddr {
+    let held = move |session: Session, Path(action): Path<String>| {
+        let gate = gate.clone();
+        async move {
+            session.get_value("user_id").await?;
+            if action == "regenerate" {
+                session.regenerate().await?;
+            }
+            gate.reached.notify_one();
+            gate.release.notified().await;
+            if action == "set" {
+                session.insert("late", 1).await?;
+            }
+            Ok::<_, session::Error>("done")
+        }
+    };
+    serve_router(routes().route("/held/{action}", post(held)).layer(manager.layer())).await
+}
+
 /// Builds a manager over `config` with `store` for the session named "session" and a manual clock.
 pub async fn manager(config: Config, store: Arc<dyn SessionStore>, clock: &ManualClock) -> SessionManager {
     SessionManager::builder(config)
@@ -259,7 +290,7 @@ impl SessionStore for Probe {
         self.inner.update(key, update).await
     }
 
-    async fn delete(&self, key: &str) -> store::Result<()> {
+    async fn delete(&self, key: &str) -> store::Result<bool> {
         self.write("delete")?;
         self.inner.delete(key).await
     }
@@ -337,7 +368,9 @@ macro_rules! store_suite {
             faults_give_errors_and_recover,
             empty_visitors_cost_nothing,
             store_contract,
-            ending_a_users_sessions
+            ending_a_users_sessions,
+            regenerate_never_resurrects_a_logout,
+            a_stale_request_keeps_newer_permanence,
         ]);
     };
     ($name:ident, $make:expr, only [$($test:ident),+ $(,)?]) => {

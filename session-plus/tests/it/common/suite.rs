@@ -15,7 +15,7 @@ use session_plus::{Config, FieldSelector, SessionConfig, SessionManager, Session
 
 use session_plus::clock::{Clock, SystemClock};
 
-use super::{capture_logs, captured_logs, manager, serve, Client, Probe, SECRET};
+use super::{capture_logs, captured_logs, manager, serve, serve_held, Client, Gate, Probe, SECRET};
 
 const LIFETIME: u64 = 3600;
 
@@ -343,7 +343,7 @@ pub async fn store_contract(store: Arc<dyn SessionStore>) {
     assert!(!store.create(&key, &other).await.unwrap(), "create never overwrites");
     assert_eq!(store.load(&key).await.unwrap().unwrap(), record);
 
-    let mut update = Update { expires_at: t0 + 20, permanent: true, ..Update::default() };
+    let mut update = Update { expires_at: t0 + 20, permanent: Some(true), ..Update::default() };
     update.set.insert("b".into(), json!("two"));
     update.remove.push("a".into());
     assert!(store.update(&key, &update).await.unwrap());
@@ -354,7 +354,25 @@ pub async fn store_contract(store: Arc<dyn SessionStore>) {
     assert!(!store.update(&missing, &update).await.unwrap(), "update never creates");
     assert!(store.load(&missing).await.unwrap().is_none());
 
-    store.delete(&missing).await.unwrap();
+    // Without a new permanence, the stored one stays and the expiry never moves backwards; with
+    // one, both are set as given.
+    let stale = Update { expires_at: t0 + 15, ..Update::default() };
+    assert!(store.update(&key, &stale).await.unwrap());
+    let loaded = store.load(&key).await.unwrap().unwrap();
+    assert_eq!((loaded.expires_at, loaded.permanent), (t0 + 20, true), "a stale update shortened the record");
+    assert!(store.update(&key, &Update { expires_at: t0 + 25, ..Update::default() }).await.unwrap());
+    assert_eq!(store.load(&key).await.unwrap().unwrap().expires_at, t0 + 25, "a later expiry is kept");
+    let off = Update { expires_at: t0 + 15, permanent: Some(false), ..Update::default() };
+    assert!(store.update(&key, &off).await.unwrap());
+    let loaded = store.load(&key).await.unwrap().unwrap();
+    assert_eq!((loaded.expires_at, loaded.permanent), (t0 + 15, false), "a new permanence sets both");
+
+    // `delete` tells whether there was a record.
+    assert!(!store.delete(&missing).await.unwrap(), "nothing to delete");
+    let gone = format!("session:{}", Id::random().unwrap().as_str());
+    assert!(store.create(&gone, &record).await.unwrap());
+    assert!(store.delete(&gone).await.unwrap(), "a record deleted");
+    assert!(!store.delete(&gone).await.unwrap(), "already gone");
     if store.expires_natively() {
         return; // such a store proves real expiry in a test of its own
     }
@@ -371,7 +389,61 @@ pub async fn store_contract(store: Arc<dyn SessionStore>) {
     for (key, expires_at) in keys {
         assert_eq!(store.load(&key).await.unwrap().is_some(), expires_at > t0 + 20);
     }
-    store.delete(&missing).await.unwrap();
+    assert!(!store.delete(&missing).await.unwrap());
+}
+
+/// Issue 10, item 3: a request holds the session between its load (and `regenerate()`) and its
+/// save while a logout of the same session completes: the held request must not bring the
+/// logged-out data back under a new id. Its response carries no live id, and no record of it
+/// exists.
+pub async fn regenerate_never_resurrects_a_logout(store: Arc<dyn SessionStore>) {
+    let mut ctx = setup(store, |s| s).await;
+    ctx.client.post("/set/user_id", "1").await;
+    let old_id = ctx.id();
+    let gate = Gate::default();
+    let mut held = Client::new(serve_held(&ctx.manager, gate.clone()).await);
+    held.jar = ctx.client.jar.clone();
+    let regenerating = tokio::spawn(async move { held.post("/held/regenerate", "").await });
+    gate.reached.notified().await;
+
+    let logout = ctx.client.post("/clear", "").await;
+    assert_eq!(logout.status, 200);
+    assert!(ctx.record(&old_id).await.is_none());
+    gate.release.notify_one();
+
+    let reply = regenerating.await.unwrap();
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    if let Some(cookie) = reply.set_cookie("session") {
+        let value = cookie.split(';').next().unwrap().trim_start_matches("session=");
+        assert!(ctx.record(value).await.is_none(), "the logged-out session came back under a new id");
+        assert!(cookie.contains("Max-Age=0"), "a live id after the logout: {cookie}");
+    }
+    assert!(ctx.record(&old_id).await.is_none(), "the old record stays deleted");
+}
+
+/// Issue 10, item 6: a request that loaded the session before another made it permanent, and then
+/// writes a field, keeps the other's permanence and its longer expiry.
+pub async fn a_stale_request_keeps_newer_permanence(store: Arc<dyn SessionStore>) {
+    let mut ctx = setup(store, |s| s).await;
+    let t0 = ctx.t0;
+    ctx.client.post("/set/user_id", "1").await;
+    let gate = Gate::default();
+    let mut held = Client::new(serve_held(&ctx.manager, gate.clone()).await);
+    held.jar = ctx.client.jar.clone();
+    let stale = tokio::spawn(async move { held.post("/held/set", "").await });
+    gate.reached.notified().await;
+
+    let reply = ctx.client.post("/permanent/session/true", "").await;
+    assert_eq!(reply.status, 200);
+    assert_eq!(ctx.record(&ctx.id()).await.unwrap().expires_at, t0 + 2_678_400);
+    gate.release.notify_one();
+    assert_eq!(stale.await.unwrap().status, 200);
+
+    let record = ctx.record(&ctx.id()).await.unwrap();
+    assert_eq!(record.fields["late"], 1, "the stale request's field is written");
+    assert!(record.permanent, "the stale request turned permanence off again");
+    // Stores that keep a time to live in whole seconds may round it by one.
+    assert!((record.expires_at - (t0 + 2_678_400)).abs() <= 1, "expiry shortened to {}", record.expires_at - t0);
 }
 
 /// Issue 10, item 2 (promise 23): ending a user's sessions ends all of them, on this store,
