@@ -18,12 +18,15 @@
 //! | `MySqlStore` | `store-mysql` | indexed `expires_at`, purge task |
 //! | `RedisStore` (standalone and Cluster) | `store-redis` | `PEXPIREAT` |
 //! | `MemcachedStore` | `store-memcached` | absolute exptime |
+//! | `MongoDbStore` | `store-mongodb` | TTL index on `expires_at` |
 
 #[cfg(all(feature = "flask", any(feature = "store-redis", feature = "store-memcached")))]
 mod flask;
 #[cfg(feature = "store-memcached")]
 mod memcached;
 mod memory;
+#[cfg(feature = "store-mongodb")]
+mod mongodb;
 #[cfg(feature = "store-mysql")]
 mod mysql;
 #[cfg(feature = "store-postgres")]
@@ -50,6 +53,9 @@ pub use flask::{FlaskStore, RecordEncoding};
 #[cfg_attr(docsrs, doc(cfg(feature = "store-memcached")))]
 pub use memcached::MemcachedStore;
 pub use memory::MemoryStore;
+#[cfg(feature = "store-mongodb")]
+#[cfg_attr(docsrs, doc(cfg(feature = "store-mongodb")))]
+pub use self::mongodb::MongoDbStore;
 #[cfg(feature = "store-mysql")]
 #[cfg_attr(docsrs, doc(cfg(feature = "store-mysql")))]
 pub use mysql::MySqlStore;
