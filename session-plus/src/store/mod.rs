@@ -43,6 +43,9 @@ use std::fmt;
 
 use async_trait::async_trait;
 
+#[cfg(feature = "store-mongodb")]
+#[cfg_attr(docsrs, doc(cfg(feature = "store-mongodb")))]
+pub use self::mongodb::MongoDbStore;
 #[cfg(feature = "store-redis")]
 #[cfg_attr(docsrs, doc(cfg(feature = "store-redis")))]
 pub use self::redis::RedisStore;
@@ -53,9 +56,6 @@ pub use flask::{FlaskStore, RecordEncoding};
 #[cfg_attr(docsrs, doc(cfg(feature = "store-memcached")))]
 pub use memcached::MemcachedStore;
 pub use memory::MemoryStore;
-#[cfg(feature = "store-mongodb")]
-#[cfg_attr(docsrs, doc(cfg(feature = "store-mongodb")))]
-pub use self::mongodb::MongoDbStore;
 #[cfg(feature = "store-mysql")]
 #[cfg_attr(docsrs, doc(cfg(feature = "store-mysql")))]
 pub use mysql::MySqlStore;

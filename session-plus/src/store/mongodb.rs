@@ -194,7 +194,8 @@ impl SessionStore for MongoDbStore {
         }
         let mut changes = doc! { "$set": set };
         if !update.remove.is_empty() {
-            let unset: Document = update.remove.iter().map(|name| (format!("{FIELDS}.{}", encode_name(name)), Bson::from(""))).collect();
+            let unset: Document =
+                update.remove.iter().map(|name| (format!("{FIELDS}.{}", encode_name(name)), Bson::from(""))).collect();
             changes.insert("$unset", unset);
         }
         let done = self.collection.update_one(doc! { "_id": key }, changes).upsert(false).await.map_err(backend)?;
@@ -207,8 +208,7 @@ impl SessionStore for MongoDbStore {
     }
 
     async fn purge_expired(&self, now: i64) -> Result<u64> {
-        let done =
-            self.collection.delete_many(doc! { "expires_at": { "$lte": date(now) } }).await.map_err(backend)?;
+        let done = self.collection.delete_many(doc! { "expires_at": { "$lte": date(now) } }).await.map_err(backend)?;
         Ok(done.deleted_count)
     }
 
@@ -308,7 +308,8 @@ mod tests {
 
     #[test]
     fn names_encode_reversibly_into_plain_keys() {
-        for name in ["", "%", "%25", ".", "a.b", "$x", "a$", "a.b.$c", "$", "$$", "\0", "%2E", "é.日本", "_id", "f"] {
+        for name in ["", "%", "%25", ".", "a.b", "$x", "a$", "a.b.$c", "$", "$$", "\0", "%2E", "é.日本", "_id", "f"]
+        {
             let key = encode_name(name);
             assert!(!key.is_empty() && !key.contains(['.', '\0']) && !key.starts_with('$'), "{name:?} → {key:?}");
             assert_eq!(decode_name(&key).unwrap(), name);

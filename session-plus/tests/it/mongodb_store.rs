@@ -211,7 +211,10 @@ async fn the_server_drops_expired_records_itself() {
     let now = SystemClock.now();
     let (gone, kept) = (key(), key());
     assert!(store.create(&gone, &Record { created_at: now, expires_at: now + 1, ..Record::default() }).await.unwrap());
-    assert!(store.create(&kept, &Record { created_at: now, expires_at: now + 600, ..Record::default() }).await.unwrap());
+    assert!(store
+        .create(&kept, &Record { created_at: now, expires_at: now + 600, ..Record::default() })
+        .await
+        .unwrap());
     let mut waited = Duration::ZERO;
     while store.load(&gone).await.unwrap().is_some() {
         assert!(waited < Duration::from_secs(15), "still there after {waited:?}");
