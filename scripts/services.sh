@@ -9,6 +9,7 @@ export SESSION_PLUS_MEMCACHED_URL=${SESSION_PLUS_MEMCACHED_URL:-memcache://127.0
 export SESSION_PLUS_POSTGRES_URL=${SESSION_PLUS_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/test}
 export SESSION_PLUS_MYSQL_URL=${SESSION_PLUS_MYSQL_URL:-mysql://root@127.0.0.1:3306/test}
 MONGODB_PORT=27018
+SECANTUSDB_VERSION=0.7.0b3  # the MongoDB-protocol test server (PyPI), pinned: it is a beta
 export SESSION_PLUS_MONGODB_URL=${SESSION_PLUS_MONGODB_URL:-mongodb://127.0.0.1:$MONGODB_PORT/session_plus_test?directConnection=true}
 
 started=()        # pids of servers this script started
@@ -101,7 +102,7 @@ ensure_mongodb() {
   if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c 'import secantus' 2>/dev/null; then
     echo "installing secantusdb from PyPI into $venv"
     python3 -m venv "$venv"
-    "$venv/bin/python" -m pip install -q --disable-pip-version-check --no-input secantusdb >/dev/null
+    "$venv/bin/python" -m pip install -q --disable-pip-version-check --no-input "secantusdb==$SECANTUSDB_VERSION" >/dev/null
   fi
   echo "starting SecantusDB on 127.0.0.1:$MONGODB_PORT"
   "$venv/bin/python" scripts/mongodb_server.py "$MONGODB_PORT" >/dev/null 2>&1 &
