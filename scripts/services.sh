@@ -99,6 +99,7 @@ ensure_memcached() {
 ensure_mongodb() {
   if (exec 3<>/dev/tcp/127.0.0.1/$MONGODB_PORT) 2>/dev/null; then return 0; fi
   local venv=target/python/mongo
+  export SESSION_PLUS_MONGODB_PYTHON=$PWD/$venv/bin/python  # tests/it/mongodb_store.rs starts its own too
   if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c 'import secantus' 2>/dev/null; then
     echo "installing secantusdb from PyPI into $venv"
     python3 -m venv "$venv"

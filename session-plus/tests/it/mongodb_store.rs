@@ -1,7 +1,9 @@
 //! MongoDB-only behaviour: field names MongoDB treats specially, exact JSON values, the TTL index
-//! and the server's own expiry, the purge, racing creates, and the builder's settings.
+//! and the server's own expiry, the purge, racing creates, the builder's settings, an outage and
+//! recovery of a server of the test's own, and two app instances sharing one collection.
 #![cfg(feature = "store-mongodb")]
 
+use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -12,7 +14,7 @@ use session_plus::session::Id;
 use session_plus::store::{MongoDbStore, Record, SessionStore, Update};
 use session_plus::{BuildError, Config, FieldSelector, SessionConfig, SessionManager, SessionType};
 
-use crate::common::SECRET;
+use crate::common::{serve, Client, SECRET};
 
 pub(crate) fn url() -> String {
     std::env::var("SESSION_PLUS_MONGODB_URL")
@@ -263,4 +265,135 @@ fn config(url: &str, collection: &str) -> Config {
             .with_table(collection)
             .with_field_selector(FieldSelector::Auto),
     )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_instances_share_one_collection() {
+    let collection = format!("t_{}", &Id::random().unwrap().as_str()[..16]);
+    let a = SessionManager::builder(config(&url(), &collection)).without_purge_tasks().build().await.unwrap();
+    let b = SessionManager::builder(config(&url(), &collection)).without_purge_tasks().build().await.unwrap();
+    let mut on_a = Client::new(serve(&a).await);
+    assert_eq!(on_a.post("/set/user_id", "\"alice\"").await.status, 200);
+    let mut on_b = Client::new(serve(&b).await);
+    on_b.jar = on_a.jar.clone();
+    assert_eq!(on_b.get("/get/user_id").await.json(), json!("alice"), "a login on A is seen on B");
+    assert_eq!(on_b.post("/set/theme", "\"dark\"").await.status, 200);
+    on_a.jar = on_b.jar.clone();
+    assert_eq!(on_a.get("/get/theme").await.json(), json!("dark"));
+    on_b.post("/clear", "").await;
+    assert_eq!(on_a.get("/get/user_id").await.json(), Value::Null, "a logout on B is seen on A");
+    MongoDbStore::connect(&url())
+        .await
+        .unwrap()
+        .with_collection_name(collection)
+        .unwrap()
+        .collection()
+        .drop()
+        .await
+        .unwrap();
+}
+
+/// A SecantusDB of this test's own, on a free port, so it can be stopped without disturbing
+/// other tests. The venv is the one scripts/services.sh makes (`SESSION_PLUS_MONGODB_PYTHON`).
+struct OwnServer {
+    port: u16,
+    child: Option<Child>,
+}
+
+impl OwnServer {
+    fn start() -> Self {
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let mut server = Self { port, child: None };
+        server.restart();
+        server
+    }
+
+    fn restart(&mut self) {
+        let root = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
+        let python = std::env::var("SESSION_PLUS_MONGODB_PYTHON")
+            .unwrap_or_else(|_| format!("{root}/target/python/mongo/bin/python"));
+        let child = Command::new(python)
+            .arg(format!("{root}/scripts/mongodb_server.py"))
+            .arg(self.port.to_string())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("SecantusDB's venv exists (scripts/services.sh makes it)");
+        self.child = Some(child);
+        for _ in 0..300 {
+            if std::net::TcpStream::connect(("127.0.0.1", self.port)).is_ok() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        panic!("SecantusDB did not start");
+    }
+
+    fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            child.kill().unwrap();
+            child.wait().unwrap();
+        }
+    }
+
+    /// Short timeouts, so requests during the outage fail fast.
+    fn url(&self) -> String {
+        format!(
+            "mongodb://127.0.0.1:{}/outage?directConnection=true&serverSelectionTimeoutMS=1000&connectTimeoutMS=1000",
+            self.port
+        )
+    }
+}
+
+impl Drop for OwnServer {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_outage_gives_503_and_the_same_instance_recovers() {
+    let mut server = OwnServer::start();
+    let config = Config::from_toml_str(&format!(
+        r#"
+        secret_keys = ["{SECRET}"]
+        [[session]]
+        cookie_name = "csrf"
+        session_fields = ["csrf_token"]
+        [[session]]
+        cookie_name = "session"
+        session_type = "mongodb"
+        url = "{}"
+        session_fields = "auto"
+        "#,
+        server.url()
+    ))
+    .unwrap();
+    let manager = SessionManager::new(config).await.unwrap();
+    let mut client = Client::new(serve(&manager).await);
+    assert_eq!(client.post("/set/user_id", "1").await.status, 200);
+    assert_eq!(client.post("/set/csrf_token", "\"t\"").await.status, 200);
+
+    server.stop();
+    for _ in 0..2 {
+        let reply = client.get("/get/user_id").await;
+        assert_eq!(reply.status, 503);
+        assert!(reply.set_cookies.is_empty());
+        assert_eq!(client.post("/set/user_id", "2").await.status, 503);
+    }
+    assert_eq!(client.get("/get/csrf_token").await.json(), json!("t"), "cookie sessions keep working");
+
+    server.restart(); // an empty server (in memory): the session is gone, the app must not be
+    let mut recovered = false;
+    for _ in 0..100 {
+        if client.get("/get/user_id").await.status == 200 {
+            recovered = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(recovered, "the same instance works again once the server is back");
+    assert_eq!(client.get("/get/user_id").await.json(), Value::Null);
+    assert_eq!(client.post("/set/user_id", "3").await.status, 200);
+    assert_eq!(client.get("/get/user_id").await.json(), json!(3));
 }
