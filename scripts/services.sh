@@ -8,6 +8,9 @@ export SESSION_PLUS_REDIS_CLUSTER_URL=${SESSION_PLUS_REDIS_CLUSTER_URL:-redis+cl
 export SESSION_PLUS_MEMCACHED_URL=${SESSION_PLUS_MEMCACHED_URL:-memcache://127.0.0.1:11211?timeout=2}
 export SESSION_PLUS_POSTGRES_URL=${SESSION_PLUS_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/test}
 export SESSION_PLUS_MYSQL_URL=${SESSION_PLUS_MYSQL_URL:-mysql://root@127.0.0.1:3306/test}
+MONGODB_PORT=27018
+SECANTUSDB_VERSION=0.7.0b3  # the MongoDB-protocol test server (PyPI), pinned: it is a beta
+export SESSION_PLUS_MONGODB_URL=${SESSION_PLUS_MONGODB_URL:-mongodb://127.0.0.1:$MONGODB_PORT/session_plus_test?directConnection=true}
 
 started=()        # pids of servers this script started
 stop_commands=()  # commands that stop daemons this script started
@@ -89,4 +92,21 @@ ensure_memcached() {
   memcached -l 127.0.0.1 -p 11211 -U 0 -u root -m 64 >/dev/null 2>&1 &
   started+=($!)
   wait_for 10 "memcached" bash -c 'exec 3<>/dev/tcp/127.0.0.1/11211'
+}
+
+# A MongoDB-protocol server: SecantusDB (PyPI `secantusdb`), in memory, in a venv under target/.
+# scripts/mongodb_server.py sweeps expired documents every second (MongoDB: every 60 s).
+ensure_mongodb() {
+  local venv=target/python/mongo
+  export SESSION_PLUS_MONGODB_PYTHON=$PWD/$venv/bin/python  # tests/it/mongodb_store.rs starts its own too
+  if (exec 3<>/dev/tcp/127.0.0.1/$MONGODB_PORT) 2>/dev/null && [ -x "$venv/bin/python" ]; then return 0; fi
+  if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c 'import secantus' 2>/dev/null; then
+    echo "installing secantusdb from PyPI into $venv"
+    python3 -m venv "$venv"
+    "$venv/bin/python" -m pip install -q --disable-pip-version-check --no-input "secantusdb==$SECANTUSDB_VERSION" >/dev/null
+  fi
+  echo "starting SecantusDB on 127.0.0.1:$MONGODB_PORT"
+  "$venv/bin/python" scripts/mongodb_server.py "$MONGODB_PORT" >/dev/null 2>&1 &
+  started+=($!)
+  wait_for 30 "SecantusDB" bash -c "exec 3<>/dev/tcp/127.0.0.1/$MONGODB_PORT"
 }

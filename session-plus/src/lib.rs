@@ -59,6 +59,7 @@
 //! | `store-mysql` | `store::MySqlStore` (`session_type = "mysql"`, MariaDB too) | no |
 //! | `store-redis` | `store::RedisStore`, standalone and Cluster (`session_type = "redis"`) | no |
 //! | `store-memcached` | `store::MemcachedStore` (`session_type = "memcache"`) | no |
+//! | `store-mongodb` | `store::MongoDbStore` (`session_type = "mongodb"`) | no |
 //!
 //! The memory store and signed cookies are always available.
 //!

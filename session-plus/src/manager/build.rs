@@ -190,6 +190,14 @@ async fn open_store(config: &SessionConfig) -> Result<Arc<dyn SessionStore>, Bui
             store.migrate().await.map_err(unreachable(config))?;
             Ok(Arc::new(store))
         }
+        #[cfg(feature = "store-mongodb")]
+        SessionType::Mongodb => {
+            // `url`: `mongodb://host:port/database?options`; `table` names the collection.
+            let store = store::MongoDbStore::connect(url(config)?).await.map_err(unreachable(config))?;
+            let store = with_table(config, store, store::MongoDbStore::with_collection_name)?;
+            store.migrate().await.map_err(unreachable(config))?;
+            Ok(Arc::new(store))
+        }
         #[cfg(feature = "store-redis")]
         SessionType::Redis => Ok(Arc::new(redis(config).await?)),
         #[cfg(feature = "store-memcached")]
@@ -246,14 +254,20 @@ async fn memcached(config: &SessionConfig) -> Result<store::MemcachedStore, Buil
     store::MemcachedStore::connect(url(config)?).await.map_err(unreachable(config))
 }
 
-#[cfg(any(feature = "store-postgres", feature = "store-mysql", feature = "store-redis", feature = "store-memcached"))]
+#[cfg(any(
+    feature = "store-postgres",
+    feature = "store-mysql",
+    feature = "store-redis",
+    feature = "store-memcached",
+    feature = "store-mongodb"
+))]
 fn url(config: &SessionConfig) -> Result<&str, BuildError> {
     // `Config::validate` insists on it for these stores.
     let missing = || ConfigError::new(config.cookie_name(), "url", "this session needs `url`").into();
     config.backend.url.as_deref().ok_or_else(missing)
 }
 
-#[cfg(any(feature = "store-sqlite", feature = "store-postgres", feature = "store-mysql"))]
+#[cfg(any(feature = "store-sqlite", feature = "store-postgres", feature = "store-mysql", feature = "store-mongodb"))]
 fn with_table<S>(
     config: &SessionConfig,
     store: S,

@@ -18,12 +18,15 @@
 //! | `MySqlStore` | `store-mysql` | indexed `expires_at`, purge task |
 //! | `RedisStore` (standalone and Cluster) | `store-redis` | `PEXPIREAT` |
 //! | `MemcachedStore` | `store-memcached` | absolute exptime |
+//! | `MongoDbStore` | `store-mongodb` | TTL index on `expires_at` |
 
 #[cfg(all(feature = "flask", any(feature = "store-redis", feature = "store-memcached")))]
 mod flask;
 #[cfg(feature = "store-memcached")]
 mod memcached;
 mod memory;
+#[cfg(feature = "store-mongodb")]
+mod mongodb;
 #[cfg(feature = "store-mysql")]
 mod mysql;
 #[cfg(feature = "store-postgres")]
@@ -40,6 +43,9 @@ use std::fmt;
 
 use async_trait::async_trait;
 
+#[cfg(feature = "store-mongodb")]
+#[cfg_attr(docsrs, doc(cfg(feature = "store-mongodb")))]
+pub use self::mongodb::MongoDbStore;
 #[cfg(feature = "store-redis")]
 #[cfg_attr(docsrs, doc(cfg(feature = "store-redis")))]
 pub use self::redis::RedisStore;

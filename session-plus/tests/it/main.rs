@@ -9,6 +9,7 @@ mod e2e;
 mod flask_formats;
 mod flask_live;
 mod memcached_store;
+mod mongodb_store;
 mod redis_store;
 mod sql_stores;
 mod stores;

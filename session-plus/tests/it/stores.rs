@@ -45,6 +45,18 @@ store_suite!(memcached, async {
     Arc::new(store) as Arc<dyn SessionStore>
 });
 
+// One collection for the whole suite (records under random ids), with the TTL index.
+#[cfg(feature = "store-mongodb")]
+store_suite!(mongodb, async {
+    let store = session_plus::store::MongoDbStore::connect(&crate::mongodb_store::url())
+        .await
+        .unwrap()
+        .with_collection_name("session_plus_suite")
+        .unwrap();
+    store.migrate().await.unwrap();
+    Arc::new(store) as Arc<dyn SessionStore>
+});
+
 /// One table per SQL server for the whole suite: every test works on records under random ids,
 /// so tests do not see each other, and no run leaves tables behind.
 #[cfg(any(feature = "store-postgres", feature = "store-mysql"))]
