@@ -1208,6 +1208,33 @@ mod tests {
         assert_eq!(dumps(&loads(dicts).unwrap()).unwrap(), dicts);
     }
 
+    /// Issue 10, item 9: the pre-pass that finds big integers skips strings (digits, escaped
+    /// quotes and backslashes inside them) and keys, so each number gets its own digits.
+    #[test]
+    fn integers_beyond_64_bits_next_to_strings_of_digits() {
+        let text = concat!(
+            r#"{"12345678901234567890123":"99999999999999999999999","a\\":[-1.5e-07,"\"1e400\\",-0.0,"#,
+            r#"100000000000000000000001,{" i":"200000000000000000000002"},1e+30,-300000000000000000000003]}"#
+        );
+        let v = loads(text).unwrap();
+        assert_eq!(v["12345678901234567890123"], json!("99999999999999999999999"));
+        assert_eq!(v["a\\"][3], json!({" i": "100000000000000000000001"}));
+        assert_eq!(v["a\\"][4], json!({" i": "200000000000000000000002"}), "a dict of that shape: the ambiguity");
+        assert_eq!(v["a\\"][6], json!({" i": "-300000000000000000000003"}));
+        assert_eq!(v["a\\"][5].as_f64(), Some(1e30));
+        let back = dumps(&v).unwrap();
+        assert_eq!(back, text.replace(r#"{" i":"200000000000000000000002"}"#, "200000000000000000000002"));
+        // Invalid JSON around a big integer is still an error, never a panic.
+        for bad in [
+            "[123456789012345678901234567890",
+            "[123456789012345678901234567890,]",
+            "[-123456789012345678901234567890-]",
+            "\"123456789012345678901234567890",
+        ] {
+            assert!(matches!(loads(bad), Err(Error::Json(_))), "{bad}");
+        }
+    }
+
     /// Issue 10, item 9: a big integer at the nesting limit loads and dumps like any number.
     #[test]
     fn integers_beyond_64_bits_at_the_depth_limit() {
