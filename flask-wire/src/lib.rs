@@ -29,8 +29,9 @@
 //! # In-memory values
 //!
 //! Sessions are [`serde_json::Map`]s. Values follow [`tagged_json`]'s mapping in every module:
-//! tuples become arrays, and bytes, UUIDs, datetimes and Markup stay as their one-key tagged
-//! objects (`{" b": "AA=="}`), so they go back to Python unchanged. The typed helpers
+//! tuples, bytes, UUIDs, datetimes and Markup stay as their one-key tagged objects
+//! (`{" t": [1, 2]}`, `{" b": "AA=="}`), and an integer beyond 64 bits is `{" i": "<digits>"}`,
+//! so they go back to Python unchanged. The typed helpers [`tagged_json::BigInt`],
 //! [`tagged_json::Bytes`], [`tagged_json::Uuid`], [`tagged_json::HttpDate`] and
 //! [`tagged_json::Markup`] convert them with serde. Flask keeps `session.permanent` as a field
 //! named [`PERMANENT_KEY`].
@@ -59,11 +60,11 @@
 //! let record = r#"{"_permanent":true,"cart":{" t":["sku-1",2]},"user_id":42}"#;
 //! let Value::Object(mut session) = tagged_json::loads(record).unwrap() else { unreachable!() };
 //! assert_eq!(session.remove(PERMANENT_KEY), Some(Value::Bool(true)));
-//! assert_eq!(Value::Object(session.clone()), json!({"cart": ["sku-1", 2], "user_id": 42}));
+//! assert_eq!(Value::Object(session.clone()), json!({"cart": {" t": ["sku-1", 2]}, "user_id": 42}));
 //!
 //! session.insert(PERMANENT_KEY.to_owned(), Value::Bool(false));
 //! let text = tagged_json::dumps_object(&session).unwrap();
-//! assert_eq!(text, r#"{"_permanent":false,"cart":["sku-1",2],"user_id":42}"#);
+//! assert_eq!(text, r#"{"_permanent":false,"cart":{" t":["sku-1",2]},"user_id":42}"#);
 //! ```
 //!
 //! A Flask-Session server record ([`msgpack_record`]):

@@ -34,6 +34,12 @@
 //! `{" d": <IMF-fixdate>}` to a timestamp ext (timestamp32 when it fits) and
 //! `{" ts": [seconds, nanoseconds]}` to the smallest timestamp ext that holds it;
 //! one-key objects that do not parse stay plain maps, as do the other tags.
+//!
+//! Tuples and integers beyond 64 bits never occur in these records: msgspec writes a tuple as an
+//! array, and Python's MessagePack encoders refuse an integer beyond 64 bits (`OverflowError`),
+//! as the format has none. So `{" t": [..]}` and `{" i": "<digits>"}`, [`crate::tagged_json`]'s
+//! in-memory forms of them, stay plain maps here: in a Flask-Session record they can only be a
+//! Python dict of that shape, which goes back unchanged.
 
 use std::fmt;
 

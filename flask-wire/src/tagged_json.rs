@@ -7,14 +7,14 @@
 //! use flask_wire::tagged_json::{self, Bytes};
 //! use serde_json::json;
 //!
-//! // session["pair"] = (1, b"hi") in Python:
-//! let text = r#"{"pair":{" t":[1,{" b":"aGk="}]}}"#;
+//! // session["pair"] = (1, b"hi") and session["n"] = 2**70 in Python:
+//! let text = r#"{"n":1180591620717411303424,"pair":{" t":[1,{" b":"aGk="}]}}"#;
 //! let value = tagged_json::loads(text).unwrap();
-//! assert_eq!(value, json!({"pair": [1, {" b": "aGk="}]}));
-//! let bytes: Bytes = serde_json::from_value(value["pair"][1].clone()).unwrap();
+//! assert_eq!(value, json!({"n": {" i": "1180591620717411303424"}, "pair": {" t": [1, {" b": "aGk="}]}}));
+//! let bytes: Bytes = serde_json::from_value(value["pair"][" t"][1].clone()).unwrap();
 //! assert_eq!(bytes, Bytes(b"hi".to_vec()));
-//! // The tuple comes back as a list; everything else is unchanged.
-//! assert_eq!(tagged_json::dumps(&value).unwrap(), r#"{"pair":[1,{" b":"aGk="}]}"#);
+//! // Everything goes back to Python unchanged.
+//! assert_eq!(tagged_json::dumps(&value).unwrap(), text);
 //! ```
 //!
 //! # In-memory mapping
@@ -24,7 +24,8 @@
 //!
 //! | Python            | wire JSON                              | in memory after [`loads`]          |
 //! |-------------------|----------------------------------------|------------------------------------|
-//! | `tuple`           | `{" t": [..]}`                         | plain array (tuple-ness is lost)   |
+//! | `int` beyond 64 bits | bare digits                         | `{" i": "<digits>"}`              |
+//! | `tuple`           | `{" t": [..]}`                         | kept: `{" t": [..]}`               |
 //! | 1-key dict `{K: v}` with `K` a tag | `{" di": {K+"__": v}}` | plain object `{K: v}`             |
 //! | `bytes`           | `{" b": "<std base64, padded>"}`       | kept: `{" b": "..."}`              |
 //! | `UUID`            | `{" u": "<32 hex>"}`                   | kept: `{" u": "..."}`              |
@@ -32,24 +33,34 @@
 //! | `Markup`          | `{" m": "..."}`                        | kept: `{" m": "..."}`              |
 //! | everything else   | itself                                 | itself                             |
 //!
-//! Keeping `" b"`, `" u"`, `" d"` and `" m"` as one-key objects lets Rust
-//! code pass bytes, UUIDs, datetimes and Markup back to Python unchanged; the
-//! typed helpers [`Bytes`], [`Uuid`], [`HttpDate`] and [`Markup`] convert
-//! them with serde.
+//! Keeping tuples, bytes, UUIDs, datetimes and Markup as one-key objects lets Rust code pass
+//! them back to Python unchanged, so a field a Rust handler did not touch goes back to Flask
+//! byte for byte. The typed helpers [`BigInt`], [`Bytes`], [`Uuid`], [`HttpDate`] and [`Markup`]
+//! convert them with serde; a tuple's items are the array under `" t"`.
+//!
+//! `" i"` is no Flask tag: serde_json (without its `arbitrary_precision` feature, which would
+//! change number handling in every crate of a build) cannot hold an integer beyond 64 bits, so
+//! [`loads`] keeps its digits in this one-key object, in the style of Flask's tags, and
+//! [`dumps`] writes them back bare. A `" i"` object whose value is not such an integer is an
+//! ordinary dict and is written as one.
 //!
 //! **Ambiguity.** A *Python dict* `{" b": "AA=="}` (sent as
 //! `{" di": {" b__": "AA=="}}`) also loads as `{" b": "AA=="}`, and is then
-//! re-emitted as bytes. This is inherent in the mapping above.
+//! re-emitted as bytes; likewise a dict `{" t": [..]}` comes back a tuple, and a dict
+//! `{" i": "<digits beyond 64 bits>"}` an integer. This is inherent in the mapping above.
 //!
 //! # Dumping rules ([`dumps`])
 //!
+//! * `{" i": s}` with `s` an integer literal beyond 64 bits, as Python writes one (at most 4300
+//!   digits, Python's limit), is emitted as the bare digits.
+//! * `{" t": array}` is emitted as a tuple, its items tagged recursively.
 //! * A one-key object `{" b"|" u"|" d"|" m": s}` is emitted unchanged as that
 //!   tag, *provided Python can load it*: `s` must be a string, and for `" b"`
 //!   canonical padded standard base64, for `" u"` a UUID that Python's
 //!   `UUID()` accepts. Otherwise it is escaped like any other one-key tag
 //!   object (next rule), so whatever we emit never makes Flask fail.
-//! * A one-key object whose key is `" t"` or `" di"` (or one of the four above
-//!   that failed the check) is emitted as `{" di": {K+"__": v}}`.
+//! * A one-key object whose key is `" t"` (not holding an array) or `" di"` (or one of the four
+//!   above that failed the check) is emitted as `{" di": {K+"__": v}}`.
 //! * Everything else is emitted as is, children tagged recursively.
 //!
 //! The text is what `flask.json.dumps` produces by default: separators `,`
@@ -62,8 +73,9 @@
 //! Untagging is children first; only objects with **exactly one** key equal
 //! to a tag are converted. Input differences from Python:
 //!
-//! * integers beyond the 64-bit range are parsed as `f64` (serde_json
-//!   without `arbitrary_precision`), so `2**70` comes back as a float;
+//! * integers beyond the 64-bit range keep their digits as `{" i": "<digits>"}` (above);
+//!   numbers with a fraction or an exponent are floats, as in Python, and so is `-0` (Python
+//!   reads an int; it never writes one);
 //! * bare `NaN`, `Infinity`, `-Infinity` (which Python can emit) and lone
 //!   UTF-16 surrogates are rejected with [`Error::Json`]; nothing panics;
 //! * duplicate keys: the last one wins (as in Python);
@@ -77,7 +89,7 @@ use std::fmt;
 use base64::engine::general_purpose::STANDARD;
 use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
 use base64::Engine as _;
-use serde::de::{self, MapAccess, Visitor};
+use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
 use serde::ser::SerializeMap;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::{Map, Number, Value};
@@ -94,6 +106,12 @@ const TAG_MARKUP: &str = " m";
 const TAG_UUID: &str = " u";
 /// Tag for datetimes.
 pub(crate) const TAG_DATETIME: &str = " d";
+/// In memory only: an integer beyond 64 bits, `{" i": "<digits>"}`. Not a Flask tag: Python
+/// writes such an integer as bare digits, and so does [`dumps`].
+pub(crate) const TAG_BIG_INT: &str = " i";
+/// Python refuses to read or write an integer of more digits (`sys.get_int_max_str_digits()`,
+/// Python 3.11 and later).
+const MAX_INT_DIGITS: usize = 4300;
 
 /// Every tag Flask knows, in Flask's registration order.
 const TAGS: [&str; 6] = [TAG_DICT, TAG_TUPLE, TAG_BYTES, TAG_MARKUP, TAG_UUID, TAG_DATETIME];
@@ -206,6 +224,25 @@ fn emit_as_tag(tag: &str, inner: &Value) -> bool {
     }
 }
 
+/// Whether `text` is an integer Python writes as digits but serde_json cannot hold: a canonical
+/// decimal literal (no `+`, no leading zero, no `-0`) beyond the 64-bit range, of at most
+/// [`MAX_INT_DIGITS`] digits.
+fn is_big_int(text: &str) -> bool {
+    is_int_literal(text) && text.parse::<i64>().is_err() && text.parse::<u64>().is_err()
+}
+
+/// A canonical decimal integer literal of at most [`MAX_INT_DIGITS`] digits, as Python's
+/// `repr(int)` writes one.
+fn is_int_literal(text: &str) -> bool {
+    let digits = text.strip_prefix('-').unwrap_or(text);
+    let canonical = match digits.as_bytes() {
+        [b'0'] => digits.len() == text.len(),
+        [b'1'..=b'9', rest @ ..] => rest.iter().all(u8::is_ascii_digit),
+        _ => false,
+    };
+    canonical && digits.len() <= MAX_INT_DIGITS
+}
+
 fn write_tagged(out: &mut String, value: &Value, depth: usize) -> Result<(), Error> {
     if depth > MAX_DEPTH {
         return Err(Error::TooDeep);
@@ -235,6 +272,21 @@ fn write_tagged_object(out: &mut String, map: &Map<String, Value>, depth: usize)
         return Err(Error::TooDeep);
     }
     if let Some((key, inner)) = single_entry(map) {
+        if key == TAG_BIG_INT {
+            if let Value::String(digits) = inner {
+                if is_big_int(digits) {
+                    // Python wrote it as bare digits.
+                    out.push_str(digits);
+                    return Ok(());
+                }
+            }
+        }
+        if key == TAG_TUPLE && inner.is_array() {
+            out.push_str("{\" t\":");
+            write_tagged(out, inner, depth + 1)?;
+            out.push('}');
+            return Ok(());
+        }
         if is_tag(key) {
             if emit_as_tag(key, inner) {
                 // `{" b": "..."}` etc.: emitted unchanged.
@@ -414,11 +466,151 @@ fn write_str(out: &mut String, s: &str) {
 /// assert_eq!(value, json!({"k": {" t": 1}}));
 /// ```
 pub fn loads(text: &str) -> Result<Value, Error> {
-    let value: Value = serde_json::from_str(text).map_err(|e| Error::Json(e.to_string()))?;
-    untag(value)
+    untag(parse(text).map_err(|e| Error::Json(e.to_string()))?)
 }
 
-/// Untag an already-parsed JSON value, children first.
+/// Parse JSON text, keeping integers beyond 64 bits as `{" i": "<digits>"}`.
+///
+/// serde_json (without `arbitrary_precision`, which would change number handling for every crate
+/// in the build) hands such an integer to its visitor as an `f64`, digits lost. So a pre-pass
+/// lists, in document order, how each number that will reach the visitor as an `f64` was
+/// written; text without a big integer (nearly all) is parsed exactly as before, and text with
+/// one through [`Seed`], which takes the digits from that list.
+fn parse(text: &str) -> Result<Value, serde_json::Error> {
+    let Some(wide) = wide_numbers(text) else {
+        return serde_json::from_str(text);
+    };
+    let next = std::cell::Cell::new(0);
+    let mut deserializer = serde_json::Deserializer::from_str(text);
+    let value = Seed { wide: &wide, next: &next }.deserialize(&mut deserializer)?;
+    deserializer.end()?;
+    Ok(value)
+}
+
+/// The number literals of `text` that serde_json parses as `f64`, in document order: `Some` with
+/// the digits of an integer beyond 64 bits, `None` for a float (a fraction, an exponent, `-0`).
+/// `None` overall when there is no big integer.
+fn wide_numbers(text: &str) -> Option<Vec<Option<&str>>> {
+    let bytes = text.as_bytes();
+    let mut wide = Vec::new();
+    let mut any_big = false;
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'"' => {
+                // Skip the string, escapes included.
+                i += 1;
+                while i < bytes.len() && bytes[i] != b'"' {
+                    i += if bytes[i] == b'\\' { 2 } else { 1 };
+                }
+                i += 1;
+            }
+            b'-' | b'0'..=b'9' => {
+                let start = i;
+                while i < bytes.len() && matches!(bytes[i], b'-' | b'+' | b'.' | b'e' | b'E' | b'0'..=b'9') {
+                    i += 1;
+                }
+                // ASCII only, so `start..i` are char boundaries.
+                let literal = &text[start..i];
+                if is_big_int(literal) {
+                    wide.push(Some(literal));
+                    any_big = true;
+                } else if literal.contains(['.', 'e', 'E']) || literal == "-0" || !is_int_literal(literal) {
+                    // A float, or what serde_json reads as one (`-0`, too many digits), or an
+                    // error it reports.
+                    wide.push(None);
+                }
+            }
+            _ => i += 1,
+        }
+    }
+    any_big.then_some(wide)
+}
+
+/// Builds a [`Value`] like serde_json's own, but each `f64` it is handed is matched with the
+/// next entry of `wide`: an integer beyond 64 bits becomes `{" i": "<digits>"}`.
+#[derive(Clone, Copy)]
+struct Seed<'a> {
+    wide: &'a [Option<&'a str>],
+    next: &'a std::cell::Cell<usize>,
+}
+
+impl<'de> DeserializeSeed<'de> for Seed<'_> {
+    type Value = Value;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Value, D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Seed<'_> {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("any JSON value")
+    }
+
+    fn visit_bool<E>(self, b: bool) -> Result<Value, E> {
+        Ok(Value::Bool(b))
+    }
+
+    fn visit_i64<E>(self, i: i64) -> Result<Value, E> {
+        Ok(i.into())
+    }
+
+    fn visit_u64<E>(self, u: u64) -> Result<Value, E> {
+        Ok(u.into())
+    }
+
+    fn visit_f64<E: de::Error>(self, f: f64) -> Result<Value, E> {
+        let index = self.next.get();
+        self.next.set(index + 1);
+        match self.wide.get(index) {
+            // The same number (a check that the pre-pass and the parser agree).
+            Some(Some(digits)) if digits.parse::<f64>().ok() == Some(f) => Ok(big_int_value(digits)),
+            _ => Number::from_f64(f).map(Value::Number).ok_or_else(|| E::custom("non-finite number")),
+        }
+    }
+
+    fn visit_str<E>(self, s: &str) -> Result<Value, E> {
+        Ok(Value::String(s.to_owned()))
+    }
+
+    fn visit_string<E>(self, s: String) -> Result<Value, E> {
+        Ok(Value::String(s))
+    }
+
+    fn visit_unit<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        let mut items = Vec::new();
+        while let Some(item) = seq.next_element_seed(self)? {
+            items.push(item);
+        }
+        Ok(Value::Array(items))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut access: A) -> Result<Value, A::Error> {
+        let mut map = Map::new();
+        while let Some(key) = access.next_key::<String>()? {
+            let value = access.next_value_seed(self)?;
+            map.insert(key, value);
+        }
+        Ok(Value::Object(map))
+    }
+}
+
+/// `{" i": digits}`.
+fn big_int_value(digits: &str) -> Value {
+    let mut map = Map::new();
+    map.insert(TAG_BIG_INT.to_owned(), Value::String(digits.to_owned()));
+    Value::Object(map)
+}
+
+/// Untag an already-parsed JSON value, children first. An integer beyond 64 bits is already a
+/// float in a parsed `Value`: [`loads`] keeps its digits.
 ///
 /// # Errors
 ///
@@ -427,8 +619,8 @@ pub fn loads(text: &str) -> Result<Value, Error> {
 /// ```
 /// use flask_wire::tagged_json;
 /// use serde_json::json;
-/// let parsed = json!({"cart": {" t": ["sku-1", 2]}});
-/// assert_eq!(tagged_json::untag(parsed).unwrap(), json!({"cart": ["sku-1", 2]}));
+/// let parsed = json!({"cart": {" di": {" t__": 1}}, "pair": {" t": [1, 2]}});
+/// assert_eq!(tagged_json::untag(parsed).unwrap(), json!({"cart": {" t": 1}, "pair": {" t": [1, 2]}}));
 /// ```
 pub fn untag(value: Value) -> Result<Value, Error> {
     match value {
@@ -453,7 +645,11 @@ fn untag_one(mut map: Map<String, Value>) -> Result<Value, Error> {
     let inner = map.remove(tag).unwrap_or(Value::Null);
     if tag == TAG_TUPLE {
         return match inner {
-            Value::Array(items) => Ok(Value::Array(items)),
+            Value::Array(items) => {
+                // Kept tagged, so that it goes back to Python as a tuple.
+                map.insert(TAG_TUPLE.to_owned(), Value::Array(items));
+                Ok(Value::Object(map))
+            }
             _ => Err(Error::BadTag { tag: TAG_TUPLE, reason: "tuple payload is not an array" }),
         };
     }
@@ -505,6 +701,126 @@ impl<'de> Visitor<'de> for TaggedVisitor {
 
 fn deserialize_tagged<'de, D: Deserializer<'de>>(deserializer: D, tag: &'static str) -> Result<String, D::Error> {
     deserializer.deserialize_map(TaggedVisitor(tag))
+}
+
+/// A Python `int` of any size, as its decimal digits.
+///
+/// In memory one that fits in 64 bits is a plain JSON number, and one beyond is
+/// `{" i": "<digits>"}`, which [`loads`] makes of such an integer and [`dumps`] writes back as
+/// the bare digits Python wrote. Serializing gives the same two forms; deserializing accepts
+/// both.
+///
+/// ```
+/// use flask_wire::tagged_json::{self, BigInt};
+/// use serde_json::json;
+///
+/// // session["n"] = 2**100 in Python:
+/// let value = tagged_json::loads(r#"{"n":1267650600228229401496703205376}"#).unwrap();
+/// assert_eq!(value["n"], json!({" i": "1267650600228229401496703205376"}));
+/// let n: BigInt = serde_json::from_value(value["n"].clone()).unwrap();
+/// assert_eq!(n.as_str(), "1267650600228229401496703205376");
+/// assert_eq!(tagged_json::dumps(&value).unwrap(), r#"{"n":1267650600228229401496703205376}"#);
+///
+/// assert_eq!(serde_json::to_value(BigInt::from(42_u64)).unwrap(), json!(42));
+/// assert_eq!(BigInt::new("007"), None, "not how Python writes an int");
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct BigInt(String);
+
+impl BigInt {
+    /// The integer written as `digits`: a decimal literal as Python's `repr(int)` writes it (an
+    /// optional `-`, no leading zero, not `-0`), of at most 4300 digits (Python's own limit).
+    /// `None` otherwise.
+    ///
+    /// ```
+    /// use flask_wire::tagged_json::BigInt;
+    /// assert!(BigInt::new("-123456789012345678901234567890").is_some());
+    /// assert_eq!(BigInt::new("1e30"), None);
+    /// ```
+    pub fn new(digits: impl Into<String>) -> Option<Self> {
+        let digits = digits.into();
+        is_int_literal(&digits).then_some(BigInt(digits))
+    }
+
+    /// The decimal digits, with a leading `-` when negative.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for BigInt {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl From<i64> for BigInt {
+    fn from(n: i64) -> Self {
+        BigInt(n.to_string())
+    }
+}
+
+impl From<u64> for BigInt {
+    fn from(n: u64) -> Self {
+        BigInt(n.to_string())
+    }
+}
+
+impl From<i128> for BigInt {
+    fn from(n: i128) -> Self {
+        BigInt(n.to_string())
+    }
+}
+
+impl From<u128> for BigInt {
+    fn from(n: u128) -> Self {
+        BigInt(n.to_string())
+    }
+}
+
+impl Serialize for BigInt {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        if let Ok(n) = self.0.parse::<u64>() {
+            serializer.serialize_u64(n)
+        } else if let Ok(n) = self.0.parse::<i64>() {
+            serializer.serialize_i64(n)
+        } else {
+            serialize_tagged(serializer, TAG_BIG_INT, &self.0)
+        }
+    }
+}
+
+struct BigIntVisitor;
+
+impl<'de> Visitor<'de> for BigIntVisitor {
+    type Value = BigInt;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(r#"an integer, or {" i": "<digits beyond 64 bits>"}"#)
+    }
+
+    fn visit_i64<E>(self, n: i64) -> Result<BigInt, E> {
+        Ok(n.into())
+    }
+
+    fn visit_u64<E>(self, n: u64) -> Result<BigInt, E> {
+        Ok(n.into())
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, access: A) -> Result<BigInt, A::Error> {
+        let digits = TaggedVisitor(TAG_BIG_INT).visit_map(access)?;
+        if is_big_int(&digits) {
+            Ok(BigInt(digits))
+        } else {
+            Err(de::Error::custom(format!("not an integer beyond 64 bits: {digits:?}")))
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for BigInt {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(BigIntVisitor)
+    }
 }
 
 /// Python `bytes`, on the wire `{" b": "<standard base64 with padding>"}`.
@@ -842,13 +1158,105 @@ mod tests {
         assert!(matches!(loads(r#"{"a":"\udc00x"}"#), Err(Error::Json(_))));
         assert_eq!(loads(r#"{"a":1,"a":2}"#).unwrap(), json!({"a": 2}));
         let big = loads(r#"{"big":1180591620717411303424}"#).unwrap();
-        assert_eq!(big["big"].as_f64(), Some(1.1805916207174113e21));
+        assert_eq!(big["big"], json!({" i": "1180591620717411303424"}));
         assert!(loads(&"[".repeat(100_000)).is_err());
         assert!(matches!(loads(r#"{" t":1}"#), Err(Error::BadTag { .. })));
         assert!(matches!(loads(r#"{" di":{}}"#), Err(Error::BadTag { .. })));
         assert_eq!(loads(r#"{" di":{"x":1}}"#).unwrap(), json!({"": 1}));
         // children first
-        assert_eq!(loads(r#"{" di":{"k__":{" t":[1,{" t":[2]}]}}}"#).unwrap(), json!({"k": [1, [2]]}));
+        assert_eq!(loads(r#"{" di":{"k__":{" t":[1,{" t":[2]}]}}}"#).unwrap(), json!({"k": {" t": [1, {" t": [2]}]}}));
+    }
+
+    /// Issue 10, item 9: Python writes integers of any size as digits; one beyond 64 bits is
+    /// kept exactly (as `{" i": digits}` in memory) and written back as the same digits,
+    /// wherever it sits. Floats, exponents and `-0` load as floats, as before.
+    #[test]
+    fn integers_beyond_64_bits_keep_their_digits() {
+        let big = "123456789012345678901234567890";
+        let text = format!(
+            r#"{{"a":{big},"b":-{big},"c":18446744073709551616,"d":-9223372036854775809,"e":18446744073709551615,"f":-9223372036854775808,"g":[1,{{"h":[{big}]}},{{" t":[{big}]}}],"i":{{" di":{{" t__":{big}}}}},"j":1e+30,"k":1.5,"l":-2.0}}"#
+        );
+        let v = loads(&text).unwrap();
+        assert_eq!(v["a"], json!({" i": big}));
+        assert_eq!(v["b"], json!({" i": format!("-{big}")}));
+        assert_eq!(v["c"], json!({" i": "18446744073709551616"}));
+        assert_eq!(v["d"], json!({" i": "-9223372036854775809"}));
+        assert_eq!(v["e"], json!(u64::MAX));
+        assert_eq!(v["f"], json!(i64::MIN));
+        assert_eq!(v["g"][1]["h"][0], json!({" i": big}));
+        assert_eq!(v["g"][2], json!({" t": [{" i": big}]}));
+        assert_eq!(v["i"], json!({" t": {" i": big}}));
+        assert_eq!(v["j"].as_f64(), Some(1e30));
+        assert_eq!(v["l"].as_f64(), Some(-2.0));
+        assert_eq!(dumps(&v).unwrap(), text);
+        // As before: exponents and fractions are floats, `-0` a float (Python never writes it).
+        assert_eq!(
+            dumps(&loads("[1E2,100000000000000000000000.0,-0,0,-1]").unwrap()).unwrap(),
+            "[100.0,1e+23,-0.0,0,-1]"
+        );
+        // The typed helper: any Python int, a plain number when it fits in 64 bits.
+        let typed: BigInt = serde_json::from_value(v["b"].clone()).unwrap();
+        assert_eq!(typed.as_str(), format!("-{big}"));
+        assert_eq!(serde_json::to_value(&typed).unwrap(), v["b"]);
+        assert_eq!(serde_json::to_value(BigInt::new("42").unwrap()).unwrap(), json!(42));
+        assert_eq!(serde_json::from_value::<BigInt>(json!(-7)).unwrap(), BigInt::new("-7").unwrap());
+        for bad in ["", "-", "+1", "01", "-0", "1.0", "1e5", " 1", "١٢"] {
+            assert_eq!(BigInt::new(bad), None, "{bad:?}");
+        }
+        // `{" i": x}` that is not an integer beyond 64 bits is a plain dict, written as one.
+        let dicts = r#"[{" i":"12"},{" i":"x"},{" i":1},{" i":"-0"}]"#;
+        assert_eq!(dumps(&loads(dicts).unwrap()).unwrap(), dicts);
+    }
+
+    /// Issue 10, item 9: the pre-pass that finds big integers skips strings (digits, escaped
+    /// quotes and backslashes inside them) and keys, so each number gets its own digits.
+    #[test]
+    fn integers_beyond_64_bits_next_to_strings_of_digits() {
+        let text = concat!(
+            r#"{"12345678901234567890123":"99999999999999999999999","a\\":[-1.5e-07,"\"1e400\\",-0.0,"#,
+            r#"100000000000000000000001,{" i":"200000000000000000000002"},1e+30,-300000000000000000000003]}"#
+        );
+        let v = loads(text).unwrap();
+        assert_eq!(v["12345678901234567890123"], json!("99999999999999999999999"));
+        assert_eq!(v["a\\"][3], json!({" i": "100000000000000000000001"}));
+        assert_eq!(v["a\\"][4], json!({" i": "200000000000000000000002"}), "a dict of that shape: the ambiguity");
+        assert_eq!(v["a\\"][6], json!({" i": "-300000000000000000000003"}));
+        assert_eq!(v["a\\"][5].as_f64(), Some(1e30));
+        let back = dumps(&v).unwrap();
+        assert_eq!(back, text.replace(r#"{" i":"200000000000000000000002"}"#, "200000000000000000000002"));
+        // Invalid JSON around a big integer is still an error, never a panic.
+        for bad in [
+            "[123456789012345678901234567890",
+            "[123456789012345678901234567890,]",
+            "[-123456789012345678901234567890-]",
+            "\"123456789012345678901234567890",
+        ] {
+            assert!(matches!(loads(bad), Err(Error::Json(_))), "{bad}");
+        }
+    }
+
+    /// Issue 10, item 9: a big integer at the nesting limit loads and dumps like any number.
+    #[test]
+    fn integers_beyond_64_bits_at_the_depth_limit() {
+        let deepest =
+            (1..1000).find(|n| loads(&format!("{}1{}", "[".repeat(*n), "]".repeat(*n))).is_err()).unwrap() - 1;
+        let text = format!("{}123456789012345678901234567890{}", "[".repeat(deepest), "]".repeat(deepest));
+        let v = loads(&text).unwrap();
+        assert_eq!(dumps(&v).unwrap(), text);
+        let too_deep = format!("[{text}]");
+        assert!(matches!(loads(&too_deep), Err(Error::Json(_))));
+    }
+
+    /// Issue 10, item 9: a tuple stays a tagged `{" t": [..]}` in memory and goes back to
+    /// Python as a tuple, children tagged as usual.
+    #[test]
+    fn tuples_stay_tuples() {
+        let text = r#"{"empty":{" t":[]},"list":[1,2],"pair":{" t":[1,{" t":[{" b":"aGk="},[3]]}]}}"#;
+        let v = loads(text).unwrap();
+        assert_eq!(v["pair"], json!({" t": [1, {" t": [{" b": "aGk="}, [3]]}]}));
+        assert_eq!(v["empty"], json!({" t": []}));
+        assert_eq!(v["list"], json!([1, 2]));
+        assert_eq!(dumps(&v).unwrap(), text);
     }
 
     #[test]

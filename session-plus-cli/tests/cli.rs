@@ -61,6 +61,23 @@ fn decodes_the_flask_vector_cookie_and_says_flask_sha1() {
     assert!(err.contains("issued at 1700000000 (2023-11-14T22:13:20Z)"), "{err}");
 }
 
+/// Issue 10, item 9 (the reproduction): an integer beyond 64 bits in a Flask cookie is shown
+/// with its digits, not as a float, and a tuple as its tagged form, not as a list.
+#[test]
+fn decode_shows_big_integers_and_tuples_exactly() {
+    use session_plus::flask_wire::itsdangerous::TimedSerializer;
+    let flask = TimedSerializer::flask(vec![b"dev-secret-key".to_vec()]);
+    let text = r#"{"big":123456789012345678901234567890,"pair":{" t":[1,-98765432109876543210987654321]}}"#;
+    let cookie = flask.dumps_text(text, 1_700_000_000).unwrap();
+    let out = run(&["cookie", "decode", "--secret", "dev-secret-key", "--now", "1700000000", &cookie]);
+    assert_code(&out, 0);
+    assert_eq!(
+        json_of(&out),
+        json!({"big": {" i": "123456789012345678901234567890"},
+               "pair": {" t": [1, {" i": "-98765432109876543210987654321"}]}})
+    );
+}
+
 #[test]
 fn decodes_the_flask_session_plus_vector_cookie() {
     let out = run(&["cookie", "decode", "--secret", "dev-secret-key", "--now", "1700000000", FLASK_SESSION_PLUS]);

@@ -96,15 +96,14 @@ fn timed_cookie_vectors() {
         let expected = tagged_json::loads(&tagged).unwrap();
         assert_eq!(Value::Object(loaded.session.clone()), expected, "{id}");
         if id == "flask1-sha1-tag-tuple" {
-            // Tuples load as arrays (documented): re-dumping gives lists.
-            assert_eq!(Value::Object(loaded.session.clone()), json!({"l": [1, [4]], "t": [1, "a", [2, 3]]}));
-            let redone = ser.dumps(&loaded.session, TS).unwrap();
-            assert_ne!(redone, output);
-            assert_eq!(ser.loads(&redone, TS, None).unwrap().session, loaded.session);
-        } else {
-            assert_eq!(tagged_json::dumps(&expected).unwrap(), tagged, "{id}");
-            assert_eq!(ser.dumps(&loaded.session, TS).unwrap(), output, "{id} dumps");
+            // Tuples stay tagged in memory (issue 10, item 9), so they go back as tuples.
+            assert_eq!(
+                Value::Object(loaded.session.clone()),
+                json!({"l": [1, {" t": [4]}], "t": {" t": [1, "a", {" t": [2, 3]}]}})
+            );
         }
+        assert_eq!(tagged_json::dumps(&expected).unwrap(), tagged, "{id}");
+        assert_eq!(ser.dumps(&loaded.session, TS).unwrap(), output, "{id} dumps");
     }
 }
 
@@ -210,16 +209,17 @@ fn fsp_redis_record_vector() {
         format!("{}{}", s(&v, &["inputs", "key_prefix"]), s(&v, &["inputs", "sid"]))
     );
     let loaded = tagged_json::loads(text).unwrap();
-    assert_eq!(loaded, json!({"_permanent": true, "cart": ["sku-1", 2], "user_id": 42}));
-    // The record holds a tuple, which the Value mapping turns into a list:
-    // re-dumping gives the list form (Python then reads a list).
-    assert_eq!(tagged_json::dumps(&loaded).unwrap(), r#"{"_permanent":true,"cart":["sku-1",2],"user_id":42}"#);
-    // Without the tuple the text is identical to what flask-session-plus writes.
-    let no_tuple = r#"{"_permanent":true,"cart":{" di":{" t__":["sku-1",2]}},"user_id":42}"#;
-    assert_eq!(tagged_json::dumps(&tagged_json::loads(no_tuple).unwrap()).unwrap(), no_tuple);
+    assert_eq!(loaded, json!({"_permanent": true, "cart": {" t": ["sku-1", 2]}, "user_id": 42}));
+    // The record holds a tuple, which stays tagged in memory (issue 10, item 9): re-dumping
+    // gives flask-session-plus's very text.
+    assert_eq!(tagged_json::dumps(&loaded).unwrap(), text);
+    // The documented ambiguity: a dict whose only key is `" t"`, holding an array, loads like a
+    // tuple and goes back as one.
+    let dict = r#"{"_permanent":true,"cart":{" di":{" t__":["sku-1",2]}},"user_id":42}"#;
+    assert_eq!(tagged_json::dumps(&tagged_json::loads(dict).unwrap()).unwrap(), text);
     // The mongodb `val` is the same serializer without _permanent.
     let val = s(&v, &["output", "mongodb_document", "val"]);
-    assert_eq!(tagged_json::loads(val).unwrap(), json!({"cart": ["sku-1", 2], "user_id": 42}));
+    assert_eq!(tagged_json::loads(val).unwrap(), json!({"cart": {" t": ["sku-1", 2]}, "user_id": 42}));
     assert_eq!(s(&v, &["output", "memcached", "value"]), text);
 }
 
@@ -359,10 +359,11 @@ fn cross_verification_vector() {
     let cookie = flask.dumps(unicode.as_object().unwrap(), TS).unwrap();
     assert_eq!(Value::Object(flask.loads(&cookie, TS, None).unwrap().session), unicode);
 
-    // Lossy types: 2**70 only survives as a float (documented).
+    // 2**70 keeps its digits (issue 10, item 9); the date is already a string on the Python side.
     let python =
         r#"{"big":1180591620717411303424,"d":"Tue, 14 Nov 2023 00:00:00 GMT","f":0.1,"n":null,"neg":-1.5e-07}"#;
-    let lossy = tagged_json::loads(python).unwrap();
-    assert_eq!(lossy["neg"].as_f64(), Some(-1.5e-7));
-    assert_eq!(tagged_json::dumps(&lossy).unwrap(), python.replace("1180591620717411303424", "1.1805916207174113e+21"));
+    let loaded = tagged_json::loads(python).unwrap();
+    assert_eq!(loaded["neg"].as_f64(), Some(-1.5e-7));
+    assert_eq!(loaded["big"], json!({" i": "1180591620717411303424"}));
+    assert_eq!(tagged_json::dumps(&loaded).unwrap(), python);
 }

@@ -363,6 +363,15 @@ impl SessionConfig {
         if flask.format != Format::Native && self.encrypt {
             return Err(self.error("encrypt", "Flask cannot read encrypted cookies; use the native format"));
         }
+        if flask.format != Format::Native && self.lifetimes.session_absolute_lifetime.is_some() {
+            return Err(self.error(
+                "session_absolute_lifetime",
+                format!(
+                    "cannot be enforced with format `{}`: its cookies and records carry no creation time",
+                    flask.format
+                ),
+            ));
+        }
         Ok(())
     }
 

@@ -119,6 +119,33 @@ fn bad_configs_name_session_and_key() {
     fails("bogus = 1\n[[session]]\ncookie_name = \"a\"", None, "bogus");
 }
 
+/// Issue 10, item 9: the Flask formats record no creation time (a Flask cookie, a
+/// flask-session-plus or Flask-Session record), so `session_absolute_lifetime` cannot be enforced
+/// on them: it is refused at start-up, naming the session and the key.
+#[test]
+fn absolute_lifetime_with_a_flask_format_is_refused() {
+    for (format, session_type) in [
+        ("flask", "secure_cookie"),
+        ("flask-session-plus", "secure_cookie"),
+        ("flask-session-plus", "redis"),
+        ("flask-session-plus", "memcache"),
+        ("flask-session", "redis"),
+    ] {
+        let body = format!(
+            "[[session]]\ncookie_name = \"a\"\nsession_type = \"{session_type}\"\nurl = \"redis://127.0.0.1\"\n\
+             format = \"{format}\"\nsecret_keys = [\"dev\"]\nsession_absolute_lifetime = \"1d\""
+        );
+        let body =
+            if session_type == "secure_cookie" { body.replace("url = \"redis://127.0.0.1\"\n", "") } else { body };
+        let body = if session_type == "memcache" { body.replace("redis://", "memcache://") } else { body };
+        let msg = fails(&body, Some("a"), "session_absolute_lifetime");
+        assert!(msg.contains("no creation time"), "{format} on {session_type}: {msg}");
+    }
+    // The native format enforces it.
+    toml("[[session]]\ncookie_name = \"a\"\nsecret_keys = [\"a-secret-key-of-32-bytes-or-more!\"]\nsession_absolute_lifetime = \"1d\"")
+        .unwrap();
+}
+
 #[test]
 fn cookie_session_without_secret_is_refused() {
     let err = Config::from_toml_str("[[session]]\ncookie_name = \"csrf\"").unwrap_err();

@@ -6,14 +6,19 @@
 //! | `flask-session-plus` | `key_prefix` + uuid4 sid, no separator (`session5b6f…`) | tagged JSON of `{"_permanent": bool, ...fields}` | `SET … EX` the lifetime (86400 / 2678400 by default) |
 //! | `flask-session` (Redis) | `key_prefix:` + 43-character token | Flask-Session 0.8 MessagePack, `_permanent` first | `SET … EX` the lifetime |
 //!
-//! The Python formats keep a whole session in one value, so a save reads the value, applies the
-//! request's changes and writes it back only if the key still exists (`SET … XX`, Memcached
-//! `replace`): a logout elsewhere is never undone, but two requests that change the same session
-//! at the same instant are last-writer-wins, as they are on the Python side. The stored permanence
-//! stays unless the request changed it, and on Redis the later of the two expiries is kept;
-//! Memcached does not tell an item's expiry, so there a write sets the request's own. These formats carry
-//! no creation time, so `session_absolute_lifetime` cannot be enforced on them. Nothing is ever
-//! unpickled: a pickle record is an invalid session.
+//! The Python formats keep a whole session in one value, so an update reads the value, applies
+//! only the request's changes and writes it back by compare-and-swap: on Memcached with `gets` and
+//! `cas`, on Redis with a script that writes only if the value is still the one read (a
+//! byte comparison, so the script needs to know nothing of the format; one key, so it runs on a
+//! Cluster too). When another request wrote in between, it reads again and retries after a
+//! random backoff, so two requests that change different fields of one session at the same
+//! instant both keep their changes (flask-session-plus and Flask-Session lose one). A logout
+//! elsewhere is never undone: an update never re-creates a record. Every update writes an expiry
+//! (`EX`, Memcached's exptime), so a session slides while it is written. The stored permanence
+//! stays unless the request changed it, and on Redis the later of the stored and the new expiry is
+//! kept; Memcached does not tell an item's expiry, so there a write sets the request's own. These formats
+//! carry no creation time, so `session_absolute_lifetime` cannot be enforced on them (the
+//! configuration refuses it). Nothing is ever unpickled: a pickle record is an invalid session.
 
 use async_trait::async_trait;
 use flask_wire::{msgpack_record, tagged_json, PERMANENT_KEY};
@@ -21,9 +26,9 @@ use serde_json::{Map, Value};
 
 #[cfg(feature = "store-memcached")]
 use super::MemcachedStore;
+use super::{cas_backoff, Error, Record, Result, SessionStore, Update, CAS_ATTEMPTS};
 #[cfg(feature = "store-redis")]
 use super::{redis::SetMode, RedisStore};
-use super::{Error, Record, Result, SessionStore, Update};
 use crate::clock::{Clock, SystemClock};
 
 /// Memcached reads an exptime over 30 days as an absolute Unix time.
@@ -118,7 +123,7 @@ impl FlaskStore {
     }
 
     async fn put(&self, key: &str, value: Vec<u8>, expires_at: i64, if_absent: bool) -> Result<bool> {
-        let ttl = u64::try_from(expires_at - SystemClock.now()).unwrap_or(0).max(1);
+        let ttl = ttl(expires_at);
         match &self.backend {
             #[cfg(feature = "store-redis")]
             Blob::Redis(redis) => {
@@ -126,13 +131,54 @@ impl FlaskStore {
                 redis.set_expiring(key, &value, ttl, mode).await
             }
             #[cfg(feature = "store-memcached")]
+            Blob::Memcached(memcached) => memcached.store_raw(key, value, memcached_exptime(ttl), if_absent).await,
+        }
+    }
+
+    /// The value under `key` with what [`swap`](Self::swap) needs to replace exactly it: on
+    /// Memcached its CAS token (on Redis the value itself is compared), and its expiry where the
+    /// store tells it (Redis).
+    async fn read_for_swap(&self, key: &str) -> Result<Option<(Vec<u8>, u64, Option<i64>)>> {
+        match &self.backend {
+            #[cfg(feature = "store-redis")]
+            Blob::Redis(redis) => Ok(redis.get_with_ttl(key).await?.map(|(value, ttl_ms)| {
+                let expires_at = (ttl_ms >= 0).then(|| SystemClock.now() + (ttl_ms + 999) / 1000);
+                (value, 0, expires_at)
+            })),
+            #[cfg(feature = "store-memcached")]
+            Blob::Memcached(memcached) => Ok(memcached.gets_raw(key).await?.map(|(value, cas)| (value, cas, None))),
+        }
+    }
+
+    /// Replaces the value `read` (with CAS token `cas`) under `key` by `value`, setting the new
+    /// expiry: whether it was written (not when another write came first or the key is gone).
+    async fn swap(&self, key: &str, read: &[u8], cas: u64, value: Vec<u8>, expires_at: i64) -> Result<bool> {
+        let ttl = ttl(expires_at);
+        match &self.backend {
+            #[cfg(feature = "store-redis")]
+            Blob::Redis(redis) => {
+                let _ = cas;
+                redis.compare_and_set(key, read, &value, ttl).await
+            }
+            #[cfg(feature = "store-memcached")]
             Blob::Memcached(memcached) => {
-                // python-memcached's rule: over 30 days, an absolute time.
-                let exptime = if ttl > MEMCACHED_RELATIVE_LIMIT { SystemClock.now().unsigned_abs() + ttl } else { ttl };
-                memcached.store_raw(key, value, u32::try_from(exptime).unwrap_or(u32::MAX), if_absent).await
+                let _ = read;
+                memcached.cas_raw(key, value, memcached_exptime(ttl), cas).await
             }
         }
     }
+}
+
+/// Seconds from now to `expires_at`, at least one.
+fn ttl(expires_at: i64) -> u64 {
+    u64::try_from(expires_at.saturating_sub(SystemClock.now())).unwrap_or(0).max(1)
+}
+
+/// python-memcached's rule: a time to live over 30 days is passed as an absolute Unix time.
+#[cfg(feature = "store-memcached")]
+fn memcached_exptime(ttl: u64) -> u32 {
+    let exptime = if ttl > MEMCACHED_RELATIVE_LIMIT { SystemClock.now().unsigned_abs() + ttl } else { ttl };
+    u32::try_from(exptime).unwrap_or(u32::MAX)
 }
 
 #[async_trait]
@@ -150,15 +196,23 @@ impl SessionStore for FlaskStore {
     }
 
     async fn update(&self, key: &str, update: &Update) -> Result<bool> {
-        let Some(mut record) = self.load(key).await? else { return Ok(false) };
-        if record.expires_at == UNKNOWN_EXPIRY {
-            // Memcached does not tell the current expiry, so the later of the two cannot be
-            // kept: the update's applies (the stored permanence still stays).
-            record.expires_at = i64::MIN;
+        // Compare-and-swap: read, apply only this request's changes, write only if nobody wrote
+        // in between; otherwise read again (see the module docs).
+        for attempt in 0..CAS_ATTEMPTS {
+            let Some((read, cas, stored_expiry)) = self.read_for_swap(key).await? else { return Ok(false) };
+            let (fields, permanent) = self.decode(&read)?;
+            // Where the store tells the stored expiry, `apply_to` keeps the later one unless the
+            // request changed permanence; Memcached cannot, so there the request's applies.
+            let expires_at = stored_expiry.unwrap_or(i64::MIN);
+            let mut record = Record { fields, permanent, expires_at, ..Record::default() };
+            update.apply_to(&mut record);
+            let value = self.encode(&record.fields, record.permanent)?;
+            if self.swap(key, &read, cas, value, record.expires_at).await? {
+                return Ok(true);
+            }
+            tokio::time::sleep(cas_backoff(attempt)).await;
         }
-        update.apply_to(&mut record);
-        let value = self.encode(&record.fields, record.permanent)?;
-        self.put(key, value, record.expires_at, false).await
+        Err(Error::Backend("too much contention on one session: compare-and-swap kept failing".into()))
     }
 
     async fn delete(&self, key: &str) -> Result<bool> {

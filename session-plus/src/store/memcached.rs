@@ -12,17 +12,13 @@
 //! The client, the `memcache` crate, is blocking: each call runs on tokio's blocking pool.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use async_trait::async_trait;
 use memcache::{Client, CommandError, MemcacheError};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use super::{Error, Record, Result, SessionStore, Update};
-
-/// How many times an update re-reads after losing a compare-and-swap race.
-const CAS_ATTEMPTS: usize = 64;
+use super::{cas_backoff, Error, Record, Result, SessionStore, Update, CAS_ATTEMPTS};
 
 /// A Memcached-backed store.
 ///
@@ -116,6 +112,28 @@ impl MemcachedStore {
         self.call(move |c| c.get(&key)).await
     }
 
+    /// The raw value under `key` with its compare-and-swap token.
+    pub(crate) async fn gets_raw(&self, key: &str) -> Result<Option<(Vec<u8>, u64)>> {
+        let key = key.to_owned();
+        let item: Option<(Vec<u8>, u32, Option<u64>)> = self.call(move |c| c.get(&key)).await?;
+        match item {
+            None => Ok(None),
+            Some((value, _flags, Some(cas))) => Ok(Some((value, cas))),
+            Some((_, _, None)) => Err(Error::Backend("Memcached returned no compare-and-swap token".into())),
+        }
+    }
+
+    /// Stores `value` under `key` only if the item is still the one `cas` was read with
+    /// (`cas`): whether it was written.
+    pub(crate) async fn cas_raw(&self, key: &str, value: Vec<u8>, exptime: u32, cas: u64) -> Result<bool> {
+        let key = key.to_owned();
+        self.call(move |c| match c.cas(&key, value.as_slice(), exptime, cas) {
+            Err(MemcacheError::CommandError(CommandError::KeyExists | CommandError::KeyNotFound)) => Ok(false),
+            other => other,
+        })
+        .await
+    }
+
     /// Stores `value` under `key`: only if absent (`add`) or only if present (`replace`).
     pub(crate) async fn store_raw(&self, key: &str, value: Vec<u8>, exptime: u32, if_absent: bool) -> Result<bool> {
         let key = key.to_owned();
@@ -177,7 +195,7 @@ impl SessionStore for MemcachedStore {
                 return Ok(true);
             }
             // Another request wrote first (or the item went): back off a random while, read again.
-            tokio::time::sleep(backoff(attempt)).await;
+            tokio::time::sleep(cas_backoff(attempt)).await;
         }
         Err(Error::Backend("too much contention on one session: compare-and-swap kept failing".into()))
     }
@@ -198,14 +216,6 @@ impl SessionStore for MemcachedStore {
     fn backend_name(&self) -> &'static str {
         "memcached"
     }
-}
-
-/// Up to 2^attempt milliseconds (at most 64), picked at random so racing writers spread out.
-fn backoff(attempt: usize) -> Duration {
-    let mut byte = [0u8; 2];
-    let random = if getrandom::fill(&mut byte).is_ok() { u64::from(u16::from_le_bytes(byte)) } else { 0 };
-    let ceiling = 1u64 << attempt.min(6);
-    Duration::from_micros(random % (ceiling * 1000))
 }
 
 /// An absolute Unix time: Memcached reads every exptime over 30 days as one. A time that is

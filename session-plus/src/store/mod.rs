@@ -132,3 +132,18 @@ pub enum Error {
     #[error("session store holds a record it cannot decode: {0}")]
     Decode(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
+
+/// How many times a compare-and-swap update re-reads after losing a race (Memcached, and the
+/// Python-format records of `FlaskStore`).
+#[cfg(any(feature = "store-memcached", all(feature = "flask", feature = "store-redis")))]
+const CAS_ATTEMPTS: usize = 64;
+
+/// The wait before compare-and-swap attempt `attempt` re-reads: up to 2^attempt milliseconds (at
+/// most 64), picked at random so racing writers spread out.
+#[cfg(any(feature = "store-memcached", all(feature = "flask", feature = "store-redis")))]
+fn cas_backoff(attempt: usize) -> std::time::Duration {
+    let mut byte = [0u8; 2];
+    let random = if getrandom::fill(&mut byte).is_ok() { u64::from(u16::from_le_bytes(byte)) } else { 0 };
+    let ceiling = 1u64 << attempt.min(6);
+    std::time::Duration::from_micros(random % (ceiling * 1000))
+}

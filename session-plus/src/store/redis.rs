@@ -59,6 +59,18 @@ if later then
 end
 return 1";
 
+/// Replaces a whole value only if it is still the one read. KEYS[1]; ARGV: the value read, the
+/// new value, its time to live in seconds. Answers 1 when written, 0 when the value changed
+/// meanwhile, -1 when the key is gone. The comparison is of bytes, so the script knows nothing of
+/// the value's format.
+#[cfg(feature = "flask")]
+const COMPARE_AND_SET: &str = r"
+local current = redis.call('GET', KEYS[1])
+if not current then return -1 end
+if current ~= ARGV[1] then return 0 end
+redis.call('SET', KEYS[1], ARGV[2], 'EX', ARGV[3])
+return 1";
+
 /// A Redis-backed store.
 ///
 /// ```no_run
@@ -174,6 +186,23 @@ impl RedisStore {
         let (value, ttl): (Option<Vec<u8>>, i64) =
             redis::pipe().get(key).pttl(key).query_async(&mut connection).await.map_err(backend)?;
         Ok(value.map(|value| (value, ttl)))
+    }
+
+    /// Replaces the value under `key` with `value` (time to live `ttl` seconds) only if it is
+    /// still `read`, in one atomic script: whether it was written (not when the value changed
+    /// meanwhile or the key is gone).
+    pub(crate) async fn compare_and_set(&self, key: &str, read: &[u8], value: &[u8], ttl: u64) -> Result<bool> {
+        static SCRIPT: std::sync::LazyLock<Script> = std::sync::LazyLock::new(|| Script::new(COMPARE_AND_SET));
+        let mut connection = self.connection.clone();
+        let done: i64 = SCRIPT
+            .key(key)
+            .arg(read)
+            .arg(value)
+            .arg(ttl.max(1))
+            .invoke_async(&mut connection)
+            .await
+            .map_err(backend)?;
+        Ok(done == 1)
     }
 
     /// `SET key value EX ttl NX|XX`, the atomic form of `SETEX`: whether it was written.

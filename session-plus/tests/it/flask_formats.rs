@@ -7,6 +7,7 @@ use crate::common;
 use common::{serve, Client};
 use serde_json::{json, Value};
 use session_plus::clock::ManualClock;
+use session_plus::flask_wire::itsdangerous::TimedSerializer;
 use session_plus::flask_wire::msgpack_record;
 use session_plus::{Config, SessionManager};
 
@@ -59,13 +60,38 @@ async fn flask_cookies_are_read_and_written_byte_for_byte() {
     assert_eq!(client.get("/fields").await.json(), json!({}));
 }
 
+/// Issue 10, item 9: a Flask cookie holding every Python type Flask tags, read by a Rust handler
+/// that changes another field: the re-issued cookie holds exactly the same text but for that
+/// field (integers beyond 64 bits, tuples, bytes, UUIDs, datetimes, Markup, nested).
+#[tokio::test]
+async fn python_values_a_handler_did_not_touch_go_back_to_flask_unchanged() {
+    // As Flask writes it: keys sorted, every tag, nested combinations.
+    let original = concat!(
+        r#"{"big":123456789012345678901234567890,"bytes":{" b":"AAEC/w=="},"#,
+        r#""dict":{" di":{" t__":{"n":-98765432109876543210987654321}}},"markup":{" m":"<b>hi</b>"},"#,
+        r#""nested":{" t":[{" t":[]},[{" u":"12345678123456781234567812345678"},-18446744073709551616],"#,
+        r#"{"when":{" d":"Tue, 14 Nov 2023 22:13:20 GMT"}}]},"pair":{" t":["sku-1",2]},"#,
+        r#""uid":{" u":"12345678123456781234567812345678"},"user_id":42,"#,
+        r#""when":{" d":"Tue, 14 Nov 2023 22:13:20 GMT"}}"#
+    );
+    let flask = TimedSerializer::flask(vec![b"dev-secret-key".to_vec()]);
+    let (mut client, _manager) = cookie_app("flask").await;
+    client.jar.insert("session".into(), flask.dumps_text(original, VECTOR_TIME as u64).unwrap());
+    let reply = client.post("/set/user_id", "43").await;
+    assert_eq!(reply.status, 200);
+    let reissued = client.cookie("session").expect("a re-issued cookie");
+    let (text, _, _) = flask.loads_text(&reissued, VECTOR_TIME as u64, None).unwrap();
+    assert_eq!(text, original.replace(r#""user_id":42"#, r#""user_id":43"#));
+}
+
 #[tokio::test]
 async fn flask_session_plus_records_in_redis() {
     let url = redis_db(14);
     let mut raw = redis(&url).await;
     let sid = "5b6f7c1e-3d2a-4f7b-9c1d-2e3f4a5b6c7d";
     let key = format!("session{sid}");
-    let record = r#"{"_permanent":true,"cart":{" t":["sku-1",2]},"user_id":42}"#;
+    // Issue 10, item 9: the tuple and the integer beyond 64 bits survive a Rust write exactly.
+    let record = r#"{"_permanent":true,"big":123456789012345678901234567890,"cart":{" t":["sku-1",2]},"user_id":42}"#;
     let _: () = redis::cmd("SETEX").arg(&key).arg(2_678_400).arg(record).query_async(&mut raw).await.unwrap();
 
     let config = Config::from_toml_str(&format!(
@@ -84,11 +110,14 @@ async fn flask_session_plus_records_in_redis() {
     let addr = serve(&manager).await;
     let mut client = Client::new(addr);
     client.jar.insert("session".into(), format!("{sid}.KEaktIgFPD6h525sm7zLPSD9Cuo"));
-    assert_eq!(client.get("/fields").await.json(), json!({"cart": ["sku-1", 2], "user_id": 42}));
+    assert_eq!(
+        client.get("/fields").await.json(),
+        json!({"big": {" i": "123456789012345678901234567890"}, "cart": {" t": ["sku-1", 2]}, "user_id": 42})
+    );
 
     client.post("/set/user_id", "43").await;
     let stored: String = redis::cmd("GET").arg(&key).query_async(&mut raw).await.unwrap();
-    assert_eq!(stored, r#"{"_permanent":true,"cart":["sku-1",2],"user_id":43}"#);
+    assert_eq!(stored, record.replace("42", "43"));
     let ttl: i64 = redis::cmd("TTL").arg(&key).query_async(&mut raw).await.unwrap();
     assert!((2_678_390..=2_678_400).contains(&ttl), "permanent: the seed's 31 days, not {ttl}");
 

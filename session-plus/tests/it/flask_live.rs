@@ -461,6 +461,40 @@ async fn flask_cookie_both_ways() {
     assert_eq!(b.fields(Python).await, json!({}), "Flask sees Rust's logout");
 }
 
+/// Issue 10, item 9: Python values of every tagged type, set by real Flask, go back to Flask
+/// exactly after a Rust handler changed another field: integers beyond 64 bits stay ints (not
+/// floats), tuples stay tuples, and bytes, UUIDs, datetimes and Markup keep their types.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn python_values_survive_a_rust_write_through_real_flask() {
+    let python = PyApp::start("modern", "flask_cookie_app.py", None);
+    let (_manager, rust) = rust_app(
+        r#"
+        [[session]]
+        cookie_name = "session"
+        format = "flask"
+        secret_keys = ["dev-secret-key"]
+        "#,
+    )
+    .await;
+    let mut b = Browser::new(&python, rust);
+    let literal = concat!(
+        "(1267650600228229401496703205376, -1180591620717411303424, (1, (b'\\x00hi', [3])), ",
+        "{' t': (2,)}, Markup('<b>hi</b>'), UUID('12345678-1234-5678-1234-567812345678'), [(), -0.5])"
+    );
+    b.send(Python, Some(literal), "/setpy/values").await;
+    b.set_datetime("seen_at", WHEN).await;
+    let before = b.py_repr("values").await;
+    assert!(
+        before.starts_with("(1267650600228229401496703205376, -1180591620717411303424, (1, (b'\\x00hi'"),
+        "{before}"
+    );
+
+    b.set(Rust, "user_id", json!(43)).await;
+    assert_eq!(b.get(Python, "user_id").await, json!(43), "Flask reads Rust's cookie");
+    assert_eq!(b.py_repr("values").await, before, "every value unchanged by a Rust write");
+    assert_eq!(b.py_repr("seen_at").await, WHEN_MODERN);
+}
+
 // ---------------------------------------------------------------------------------------------
 // A pickle in a Flask-Session record: never unpickled, no 500
 

@@ -19,7 +19,9 @@ async fn memcached_drops_expired_sessions_itself() {
     let record = Record { created_at: now, expires_at: now + 2, ..Record::default() };
     assert!(store.create(&key, &record).await.unwrap());
     assert!(store.load(&key).await.unwrap().is_some());
-    tokio::time::sleep(Duration::from_millis(3_100)).await;
+    // Memcached's clock ticks once a second and may lag the system's by one: past the expiry
+    // with a second to spare (3.1 s failed now and then under load).
+    tokio::time::sleep(Duration::from_millis(4_100)).await;
     assert!(store.load(&key).await.unwrap().is_none(), "gone from Memcached itself");
     let update = Update { expires_at: now + 100, ..Update::default() };
     assert!(!store.update(&key, &update).await.unwrap(), "and an update does not bring it back");
@@ -33,4 +35,46 @@ async fn a_thirty_one_day_session_keeps_its_absolute_expiry() {
     let record = Record { created_at: now, expires_at: now + 31 * 86_400, permanent: true, ..Record::default() };
     assert!(store.create(&key, &record).await.unwrap());
     assert_eq!(store.load(&key).await.unwrap().unwrap(), record);
+}
+
+/// Issue 10, item 9: an update of a Flask-format record on Memcached (compare-and-swap) sets the
+/// new exptime, so the record outlives the expiry it was created with.
+#[cfg(feature = "flask")]
+#[tokio::test]
+async fn flask_records_on_memcached_slide_their_expiry_on_update() {
+    use session_plus::store::FlaskStore;
+    let store = FlaskStore::memcached(MemcachedStore::connect(&url()).await.unwrap());
+    let key = format!("session{}", Id::random().unwrap().as_str());
+    let now = SystemClock.now();
+    let record = Record { created_at: now, expires_at: now + 2, ..Record::default() };
+    assert!(store.create(&key, &record).await.unwrap());
+    let mut update = Update { expires_at: now + 100, ..Update::default() };
+    update.set.insert("user_id".into(), 1.into());
+    assert!(store.update(&key, &update).await.unwrap());
+    tokio::time::sleep(Duration::from_millis(3_100)).await;
+    let loaded = store.load(&key).await.unwrap().expect("the update slid the expiry");
+    assert_eq!(loaded.fields["user_id"], 1);
+    store.delete(&key).await.unwrap();
+}
+
+/// Issue 10, item 9, left open: a Flask-format session on Memcached that is only *read* never
+/// slides its expiry. Memcached does not tell an item's expiry, so `FlaskStore::load` reports
+/// a far-future one and the refresh is never due: a session used for reads only ends one
+/// lifetime after its last write, while flask-session-plus and Flask-Session rewrite it on every
+/// request. Fixing it needs the manager to treat an unknown expiry as "refresh due" (a write on
+/// every request that uses the session, which `lazy_loading_and_round_trips` forbids today), or
+/// Memcached's meta protocol (`mg <key> t`), which the `memcache` crate does not speak.
+#[cfg(feature = "flask")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "issue 10, item 9: open, see the doc comment"]
+async fn flask_records_on_memcached_slide_their_expiry_while_read() {
+    use session_plus::store::FlaskStore;
+    let store = FlaskStore::memcached(MemcachedStore::connect(&url()).await.unwrap());
+    let mut ctx = crate::common::suite::setup(std::sync::Arc::new(store), |s| s).await;
+    ctx.client.post("/set/user_id", "1").await;
+    // Read just before the one-hour lifetime ends: the expiry must slide.
+    ctx.clock.set(ctx.t0 + 3600 - 1);
+    ctx.probe.reset();
+    assert_eq!(ctx.client.get("/get/user_id").await.json(), serde_json::json!(1));
+    assert_eq!(*ctx.probe.ops.lock().unwrap(), ["update"], "a read near the expiry slides it");
 }

@@ -3,12 +3,15 @@ tests/flask_live.rs: cookie `session`, itsdangerous SHA-1, salt `cookie-session`
 
 Usage: python flask_cookie_app.py PORT  (0 = any free port); prints `ready http://127.0.0.1:PORT`.
 """
+import ast
 import datetime
 import json
+import uuid
 import logging
 import sys
 
 from flask import Flask, Response, request, session
+from markupsafe import Markup
 from werkzeug.serving import make_server
 
 app = Flask(__name__)
@@ -40,6 +43,21 @@ def set_field(field):
 def set_datetime(field):
     """Stores an aware UTC datetime from Unix seconds in the body."""
     session[field] = datetime.datetime.fromtimestamp(int(request.get_data(as_text=True)), datetime.timezone.utc)
+    return "ok"
+
+
+@app.route("/setpy/<field>", methods=["POST"])
+def set_python(field):
+    """Stores a Python literal from the body (ints of any size, tuples, bytes, nested), plus
+    Markup and UUID through the names `Markup` and `UUID`."""
+    body = request.get_data(as_text=True)
+    tree = ast.parse(body, mode="eval")
+    allowed = (ast.Expression, ast.Constant, ast.Tuple, ast.List, ast.Dict, ast.UnaryOp, ast.USub,
+               ast.Call, ast.Name, ast.Load)
+    if not all(isinstance(node, allowed) for node in ast.walk(tree)):
+        return Response("not a literal", status=400)
+    session[field] = eval(compile(tree, "<body>", "eval"), {"__builtins__": {}},
+                          {"Markup": Markup, "UUID": uuid.UUID})
     return "ok"
 
 
