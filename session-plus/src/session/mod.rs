@@ -44,7 +44,7 @@ use crate::config::Format;
 use crate::cookies;
 pub use id::{Id, ID_BYTES, ID_LEN};
 pub(crate) use named::{Backend, NamedSession, Sessions};
-pub(crate) use state::{Saved, SubSession};
+pub(crate) use state::{Saved, Staged, SubSession};
 use user::USER_FIELD;
 
 /// A request's session. Cheap to clone; clones share the same state.
@@ -368,7 +368,9 @@ impl Session {
             .map(|(sub, spec)| async move { sub.lock().await.write(spec, now).await });
         let staged = futures_util::future::join_all(writes).await;
         let mut saved = Saved::default();
-        if staged.iter().all(std::result::Result::is_ok) {
+        let committed = staged.iter().all(std::result::Result::is_ok);
+        // Most saves delete nothing: then there is no second phase to run.
+        if committed && staged.iter().flatten().any(Staged::has_deletes) {
             let deletes = staged.into_iter().zip(&sessions.list).map(|(staged, spec)| async move {
                 match staged {
                     Ok(staged) => staged.delete_old(spec).await,

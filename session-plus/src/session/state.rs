@@ -103,6 +103,11 @@ pub(crate) struct Staged {
 }
 
 impl Staged {
+    /// Whether phase two has anything to delete for this session.
+    pub(crate) fn has_deletes(&self) -> bool {
+        self.expired.is_some() || self.old.is_some()
+    }
+
     /// The cookie alone, when the deletes do not run (another session's writes failed): its
     /// writes committed, and a removal is always sent.
     pub(crate) fn into_cookie(self) -> Option<String> {
