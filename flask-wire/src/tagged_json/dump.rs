@@ -76,11 +76,9 @@ pub(super) fn is_int_literal(text: &str) -> bool {
 }
 
 pub(super) fn write_tagged(out: &mut String, value: &Value, depth: usize) -> Result<(), Error> {
-    if depth > MAX_DEPTH {
-        return Err(Error::TooDeep);
-    }
     match value {
         Value::Object(map) => write_tagged_object(out, map, depth),
+        Value::Array(_) if container_too_deep(depth) => Err(Error::TooDeep),
         Value::Array(items) => {
             out.push('[');
             for (i, item) in items.iter().enumerate() {
@@ -100,19 +98,15 @@ pub(super) fn write_tagged(out: &mut String, value: &Value, depth: usize) -> Res
 }
 
 pub(super) fn write_tagged_object(out: &mut String, map: &Map<String, Value>, depth: usize) -> Result<(), Error> {
-    if depth > MAX_DEPTH {
+    if let Some(digits) = big_int_digits(map) {
+        // Python wrote it as bare digits.
+        out.push_str(digits);
+        return Ok(());
+    }
+    if container_too_deep(depth) {
         return Err(Error::TooDeep);
     }
     if let Some((key, inner)) = single_entry(map) {
-        if key == TAG_BIG_INT {
-            if let Value::String(digits) = inner {
-                if is_big_int(digits) {
-                    // Python wrote it as bare digits.
-                    out.push_str(digits);
-                    return Ok(());
-                }
-            }
-        }
         if key == TAG_TUPLE && inner.is_array() {
             out.push_str("{\" t\":");
             write_tagged(out, inner, depth + 1)?;
@@ -128,7 +122,10 @@ pub(super) fn write_tagged_object(out: &mut String, map: &Map<String, Value>, de
                 write_scalar(out, inner);
                 out.push('}');
             } else {
-                // Python rule 1: `{" di": {K + "__": tag(v)}}`.
+                // Python rule 1: `{" di": {K + "__": tag(v)}}`, one level deeper.
+                if container_too_deep(depth + 1) {
+                    return Err(Error::TooDeep);
+                }
                 out.push_str("{\" di\":{\"");
                 out.push_str(key);
                 out.push_str("__\":");

@@ -16,7 +16,32 @@ use super::*;
 /// assert_eq!(value, json!({"k": {" t": 1}}));
 /// ```
 pub fn loads(text: &str) -> Result<Value, Error> {
-    untag(parse(text).map_err(|e| Error::Json(e.to_string()))?)
+    let value = untag(parse(text).map_err(|e| Error::Json(e.to_string()))?)?;
+    check_dump_depth(&value, 0)?;
+    Ok(value)
+}
+
+/// [`Error::TooDeep`] where [`dumps`](super::dumps) would give it: the same walk, writing nothing.
+/// (A one-key tag object read at the deepest level is written back one level deeper, with the
+/// `" di"` escape; found by the `tagged_json` fuzz target's round-trip property.)
+fn check_dump_depth(value: &Value, depth: usize) -> Result<(), Error> {
+    match value {
+        Value::Object(map) if big_int_digits(map).is_some() => Ok(()),
+        Value::Array(_) | Value::Object(_) if container_too_deep(depth) => Err(Error::TooDeep),
+        Value::Array(items) => items.iter().try_for_each(|item| check_dump_depth(item, depth + 1)),
+        Value::Object(map) => match single_entry(map) {
+            Some((key, inner)) if key == TAG_TUPLE && inner.is_array() => check_dump_depth(inner, depth + 1),
+            Some((key, inner)) if is_tag(key) && emit_as_tag(key, inner) => Ok(()),
+            Some((key, inner)) if is_tag(key) => {
+                if container_too_deep(depth + 1) {
+                    return Err(Error::TooDeep);
+                }
+                check_dump_depth(inner, depth + 2)
+            }
+            _ => map.values().try_for_each(|v| check_dump_depth(v, depth + 1)),
+        },
+        _ => Ok(()),
+    }
 }
 
 /// Parse JSON text, keeping integers beyond 64 bits as `{" i": "<digits>"}`.

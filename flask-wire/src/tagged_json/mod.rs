@@ -116,8 +116,9 @@ const MAX_INT_DIGITS: usize = 4300;
 /// Every tag Flask knows, in Flask's registration order.
 const TAGS: [&str; 6] = [TAG_DICT, TAG_TUPLE, TAG_BYTES, TAG_MARKUP, TAG_UUID, TAG_DATETIME];
 
-/// Maximum nesting depth accepted by [`dumps`] (the same limit serde_json
-/// applies when parsing).
+/// serde_json's recursion limit when parsing: text nests fewer than this many arrays and
+/// objects. [`dumps`] writes nothing deeper, so what it writes always [`loads`] again, and
+/// [`loads`] accepts nothing [`dumps`] could not write back.
 pub const MAX_DEPTH: usize = 128;
 
 /// Errors from [`dumps`] and [`loads`].
@@ -154,6 +155,20 @@ impl fmt::Display for Error {
 }
 
 impl std::error::Error for Error {}
+
+/// Whether an array or object inside `depth` others nests too deep for serde_json to parse.
+fn container_too_deep(depth: usize) -> bool {
+    depth + 1 >= MAX_DEPTH
+}
+
+/// The digits of `{" i": digits}` when [`dumps`] writes it back as a bare integer: a scalar on the
+/// wire, however it nests in memory.
+fn big_int_digits(map: &Map<String, Value>) -> Option<&str> {
+    match single_entry(map)? {
+        (key, Value::String(digits)) if key == TAG_BIG_INT && is_big_int(digits) => Some(digits),
+        _ => None,
+    }
+}
 
 fn is_tag(key: &str) -> bool {
     TAGS.contains(&key)

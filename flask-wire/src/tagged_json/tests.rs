@@ -208,3 +208,30 @@ fn typed_helpers() {
     assert_eq!(serde_json::to_value(&m).unwrap(), json!({" m": "<b>hi</b> & bye"}));
     assert_eq!(serde_json::from_value::<Markup>(json!({" m": "<b>hi</b> & bye"})).unwrap(), m);
 }
+
+/// Found with the `tagged_json` fuzz target's round-trip property: a value `loads` accepted at its
+/// deepest nesting, whose innermost one-key tag object is re-emitted with the `" di"` escape,
+/// dumped to text one level deeper than `loads` (serde_json) accepts. Now `loads` refuses what
+/// `dumps` could not write back, and `dumps` writes nothing `loads` refuses.
+#[test]
+fn escaped_tag_at_max_depth_round_trips() {
+    for tag in [" b", " t", " u", " i"] {
+        for depth in 120..=130 {
+            let text = format!("{}{{\"{tag}\":1}}{}", "[".repeat(depth), "]".repeat(depth));
+            let Ok(value) = loads(&text) else { continue };
+            match dumps(&value) {
+                Ok(dumped) => assert_eq!(loads(&dumped).as_ref(), Ok(&value), "depth {depth}, tag {tag:?}"),
+                Err(e) => panic!("a loaded value must dump (depth {depth}, tag {tag:?}): {e}"),
+            }
+        }
+    }
+    // The deepest arrays serde_json parses dump and load again; one more is too deep.
+    let nested = |n: usize| format!("{}{}", "[".repeat(n), "]".repeat(n));
+    let deepest = loads(&nested(MAX_DEPTH - 1)).unwrap();
+    assert_eq!(loads(&dumps(&deepest).unwrap()).unwrap(), deepest);
+    assert_eq!(dumps(&Value::Array(vec![deepest])), Err(Error::TooDeep));
+    // A big integer is a scalar on the wire: at the deepest level it round-trips too.
+    let big = format!("{}123456789012345678901234567890{}", "[".repeat(MAX_DEPTH - 1), "]".repeat(MAX_DEPTH - 1));
+    let value = loads(&big).unwrap();
+    assert_eq!(dumps(&value).unwrap(), big);
+}
