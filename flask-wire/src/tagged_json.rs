@@ -70,7 +70,10 @@
 //! * `{" t": x}` with `x` not an array, and `{" di": x}` with `x` not an
 //!   object of exactly one key, are rejected with [`Error::BadTag`] (Python
 //!   would build odd tuples or take the first key; Flask never emits them);
-//! * nesting deeper than serde_json's limit (128) is rejected.
+//! * nesting deeper than serde_json's limit (128) is rejected, and so is a
+//!   value whose [`dumps`] would nest deeper than that ([`Error::TooDeep`]):
+//!   a one-key tag object re-emitted with the `" di"` escape is one level
+//!   deeper than it was read, and whatever loads must dump and load again.
 
 use std::fmt;
 
@@ -98,9 +101,14 @@ pub(crate) const TAG_DATETIME: &str = " d";
 /// Every tag Flask knows, in Flask's registration order.
 const TAGS: [&str; 6] = [TAG_DICT, TAG_TUPLE, TAG_BYTES, TAG_MARKUP, TAG_UUID, TAG_DATETIME];
 
-/// Maximum nesting depth accepted by [`dumps`] (the same limit serde_json
-/// applies when parsing).
+/// serde_json's recursion limit when parsing: text nests fewer than this many arrays and
+/// objects. [`dumps`] writes nothing deeper, so what it writes always [`loads`] again.
 pub const MAX_DEPTH: usize = 128;
+
+/// Whether an array or object inside `depth` others nests too deep for serde_json to parse.
+fn container_too_deep(depth: usize) -> bool {
+    depth + 1 >= MAX_DEPTH
+}
 
 /// Errors from [`dumps`] and [`loads`].
 ///
@@ -207,11 +215,9 @@ fn emit_as_tag(tag: &str, inner: &Value) -> bool {
 }
 
 fn write_tagged(out: &mut String, value: &Value, depth: usize) -> Result<(), Error> {
-    if depth > MAX_DEPTH {
-        return Err(Error::TooDeep);
-    }
     match value {
         Value::Object(map) => write_tagged_object(out, map, depth),
+        Value::Array(_) if container_too_deep(depth) => Err(Error::TooDeep),
         Value::Array(items) => {
             out.push('[');
             for (i, item) in items.iter().enumerate() {
@@ -231,7 +237,7 @@ fn write_tagged(out: &mut String, value: &Value, depth: usize) -> Result<(), Err
 }
 
 fn write_tagged_object(out: &mut String, map: &Map<String, Value>, depth: usize) -> Result<(), Error> {
-    if depth > MAX_DEPTH {
+    if container_too_deep(depth) {
         return Err(Error::TooDeep);
     }
     if let Some((key, inner)) = single_entry(map) {
@@ -244,7 +250,10 @@ fn write_tagged_object(out: &mut String, map: &Map<String, Value>, depth: usize)
                 write_scalar(out, inner);
                 out.push('}');
             } else {
-                // Python rule 1: `{" di": {K + "__": tag(v)}}`.
+                // Python rule 1: `{" di": {K + "__": tag(v)}}`, one level deeper.
+                if container_too_deep(depth + 1) {
+                    return Err(Error::TooDeep);
+                }
                 out.push_str("{\" di\":{\"");
                 out.push_str(key);
                 out.push_str("__\":");
@@ -405,7 +414,8 @@ fn write_str(out: &mut String, s: &str) {
 /// # Errors
 ///
 /// [`Error::Json`] for text that is not JSON (or nests too deep), [`Error::BadTag`] for a `" t"`
-/// or `" di"` object Flask could not have written.
+/// or `" di"` object Flask could not have written, [`Error::TooDeep`] for a value that [`dumps`]
+/// could not write back (see the module docs).
 ///
 /// ```
 /// use flask_wire::tagged_json;
@@ -415,7 +425,28 @@ fn write_str(out: &mut String, s: &str) {
 /// ```
 pub fn loads(text: &str) -> Result<Value, Error> {
     let value: Value = serde_json::from_str(text).map_err(|e| Error::Json(e.to_string()))?;
-    untag(value)
+    let value = untag(value)?;
+    check_dump_depth(&value, 0)?;
+    Ok(value)
+}
+
+/// [`Error::TooDeep`] where [`dumps`] would be: the same walk, writing nothing.
+fn check_dump_depth(value: &Value, depth: usize) -> Result<(), Error> {
+    match value {
+        Value::Array(_) | Value::Object(_) if container_too_deep(depth) => Err(Error::TooDeep),
+        Value::Array(items) => items.iter().try_for_each(|item| check_dump_depth(item, depth + 1)),
+        Value::Object(map) => match single_entry(map) {
+            Some((key, inner)) if is_tag(key) && emit_as_tag(key, inner) => Ok(()),
+            Some((key, inner)) if is_tag(key) => {
+                if container_too_deep(depth + 1) {
+                    return Err(Error::TooDeep);
+                }
+                check_dump_depth(inner, depth + 2)
+            }
+            _ => map.values().try_for_each(|v| check_dump_depth(v, depth + 1)),
+        },
+        _ => Ok(()),
+    }
 }
 
 /// Untag an already-parsed JSON value, children first.
@@ -858,6 +889,29 @@ mod tests {
             v = Value::Array(vec![v]);
         }
         assert_eq!(dumps(&v), Err(Error::TooDeep));
+    }
+
+    /// Found with the `tagged_json` fuzz target's round-trip property: a value `loads` accepted
+    /// at its deepest nesting, whose innermost one-key tag object is re-emitted with the `" di"`
+    /// escape, dumped to text one level deeper than `loads` (serde_json) accepts. Now `loads`
+    /// refuses what `dumps` could not write back, and `dumps` writes nothing `loads` refuses.
+    #[test]
+    fn escaped_tag_at_max_depth_round_trips() {
+        for tag in [" b", " t", " u"] {
+            for depth in 120..=130 {
+                let text = format!("{}{{\"{tag}\":1}}{}", "[".repeat(depth), "]".repeat(depth));
+                let Ok(value) = loads(&text) else { continue };
+                match dumps(&value) {
+                    Ok(dumped) => assert_eq!(loads(&dumped).as_ref(), Ok(&value), "depth {depth}, tag {tag:?}"),
+                    Err(e) => panic!("a loaded value must dump (depth {depth}, tag {tag:?}): {e}"),
+                }
+            }
+        }
+        // The deepest arrays serde_json parses dump and load again; one more is too deep.
+        let nested = |n: usize| format!("{}{}", "[".repeat(n), "]".repeat(n));
+        let deepest = loads(&nested(MAX_DEPTH - 1)).unwrap();
+        assert_eq!(loads(&dumps(&deepest).unwrap()).unwrap(), deepest);
+        assert_eq!(dumps(&Value::Array(vec![deepest])), Err(Error::TooDeep));
     }
 
     #[test]
