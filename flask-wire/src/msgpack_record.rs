@@ -28,12 +28,14 @@
 //! other ext types, non-string map keys, NaN/infinite floats, invalid UTF-8,
 //! timestamps before 1970 or after 9999, trailing bytes and nesting deeper
 //! than [`MAX_DEPTH`]. Bytes that are not MessagePack are parsed as plain
-//! JSON, tags **not** converted, like msgspec's JSON fallback.
+//! JSON (with the same depth limit), tags **not** converted, like msgspec's JSON fallback.
 //!
 //! Encoding maps `{" b": <canonical base64>}` to `bin`,
 //! `{" d": <IMF-fixdate>}` to a timestamp ext (timestamp32 when it fits) and
-//! `{" ts": [seconds, nanoseconds]}` to the smallest timestamp ext that holds it;
-//! one-key objects that do not parse stay plain maps, as do the other tags.
+//! `{" ts": [seconds, nanoseconds]}` (nanoseconds not 0) to the smallest timestamp ext that holds
+//! it, each only in the form decoding gives (the weekday matching the date, years up to 9999);
+//! one-key objects that do not parse stay plain maps, as do the other tags. So whatever decodes
+//! encodes and decodes again to the same record.
 //!
 //! Tuples and integers beyond 64 bits never occur in these records: msgspec writes a tuple as an
 //! array, and Python's MessagePack encoders refuse an integer beyond 64 bits (`OverflowError`),
@@ -110,7 +112,14 @@ pub fn decode(bytes: &[u8]) -> Result<(Map<String, Value>, bool), Error> {
     }
     let value = match read_msgpack(bytes) {
         Some(mp) => from_msgpack(mp, 0)?,
-        None => serde_json::from_slice::<Value>(bytes).map_err(|e| Error::Malformed(e.to_string()))?,
+        None => {
+            let value = serde_json::from_slice::<Value>(bytes).map_err(|e| Error::Malformed(e.to_string()))?;
+            // The same limit as MessagePack: what decodes must encode and decode again.
+            if nesting(&value) > MAX_DEPTH {
+                return Err(unsupported("nesting too deep"));
+            }
+            value
+        }
     };
     let Value::Object(mut fields) = value else {
         return Err(Error::NotAMap);
@@ -121,6 +130,15 @@ pub fn decode(bytes: &[u8]) -> Result<(Map<String, Value>, bool), Error> {
         Some(_) => return Err(Error::NotAMap),
     };
     Ok((fields, permanent))
+}
+
+/// How deep `value` nests, counted as [`from_msgpack`] counts (a scalar at the top is 0).
+fn nesting(value: &Value) -> usize {
+    match value {
+        Value::Array(items) => items.iter().map(|v| nesting(v) + 1).max().unwrap_or(0),
+        Value::Object(map) => map.values().map(|v| nesting(v) + 1).max().unwrap_or(0),
+        _ => 0,
+    }
 }
 
 /// One complete MessagePack value with no trailing bytes, or `None`.
@@ -279,11 +297,16 @@ fn special_tag(map: &Map<String, Value>) -> Option<Mp> {
     }
     match map.iter().next()? {
         (key, Value::String(text)) if key == TAG_BYTES => STANDARD.decode(text).ok().map(Mp::Binary),
-        (key, Value::String(text)) if key == TAG_DATETIME => parse_http_date(text).map(|secs| timestamp_ext(secs, 0)),
+        // Only the text `decode` gives back (the weekday matches the date), so the value round-trips.
+        (key, Value::String(text)) if key == TAG_DATETIME => parse_http_date(text)
+            .filter(|secs| format_http_date(*secs).as_deref() == Some(text.as_str()))
+            .map(|secs| timestamp_ext(secs, 0)),
+        // Only what `decode` gives: a sub-second part, and a time `{" d"}` could show.
         (key, Value::Array(parts)) if key == TAG_TIMESTAMP => match parts.as_slice() {
             [secs, nanos] => {
-                let nanos = u32::try_from(nanos.as_u64()?).ok().filter(|n| *n < 1_000_000_000)?;
-                Some(timestamp_ext(secs.as_u64()?, nanos))
+                let nanos = u32::try_from(nanos.as_u64()?).ok().filter(|n| (1..1_000_000_000).contains(n))?;
+                let secs = secs.as_u64().filter(|s| format_http_date(*s).is_some())?;
+                Some(timestamp_ext(secs, nanos))
             }
             _ => None,
         },
@@ -311,6 +334,34 @@ mod tests {
     use crate::tagged_json::HttpDate;
     use crate::test_vectors::{hex, vector};
     use serde_json::json;
+
+    /// Found while writing the `msgpack_record` fuzz target's round-trip property (decode,
+    /// encode, decode gives the same record): one-key objects that look like a tag but are not
+    /// what `decode` gives (a weekday that does not match the date, a `" ts"` without a
+    /// sub-second part or past year 9999) were turned into timestamps and came back changed, and
+    /// JSON records nested deeper than MessagePack ones may decoded but did not decode again.
+    #[test]
+    fn lookalike_tags_and_deep_json_round_trip() {
+        let records = [
+            json!({"d": {" d": "Mon, 14 Nov 2023 22:13:20 GMT"}}),
+            json!({"ts": {" ts": [5, 0]}}),
+            json!({"ts": {" ts": [253_402_300_800u64, 1]}}),
+            json!({"ts": {" ts": [u64::MAX, 1]}}),
+            json!({"ok": {" ts": [5, 1]}, "d": {" d": "Tue, 14 Nov 2023 22:13:20 GMT"}, "b": {" b": "aGk="}}),
+        ];
+        for record in records {
+            let fields = record.as_object().unwrap();
+            for bytes in [encode(fields, true), serde_json::to_vec(&record).unwrap()] {
+                let (decoded, _) = decode(&bytes).unwrap();
+                assert_eq!(&decoded, fields);
+                assert_eq!(decode(&encode(&decoded, true)).unwrap(), (decoded, true));
+            }
+        }
+        let nested = |n: usize| format!("{{\"k\":{}{}}}", "[".repeat(n), "]".repeat(n));
+        let (deepest, _) = decode(nested(MAX_DEPTH).as_bytes()).unwrap();
+        assert_eq!(decode(&encode(&deepest, false)).unwrap(), (deepest, false));
+        assert!(matches!(decode(nested(MAX_DEPTH + 1).as_bytes()), Err(Error::Unsupported(_))));
+    }
 
     /// Flask-Session's exact bytes, field order included (moved from the integration test of
     /// the vector, which sees only the public, sorted [`encode`]).
