@@ -281,6 +281,14 @@ fn with_table<S>(
     }
 }
 
+#[cfg(any(
+    feature = "store-sqlite",
+    feature = "store-postgres",
+    feature = "store-mysql",
+    feature = "store-redis",
+    feature = "store-memcached",
+    feature = "store-mongodb"
+))]
 fn unreachable(config: &SessionConfig) -> impl FnOnce(store::Error) -> BuildError + '_ {
     |source| BuildError::Store { session: config.cookie_name().to_owned(), source }
 }
