@@ -33,7 +33,7 @@ usage: session-plus-bench [run] [--rounds 3] [--seconds 5] [--warmup 1] [--threa
        session-plus-bench memory-footprint [--sessions 1000000]
        session-plus-bench in-process --variant NAME [--route /csrf] [--requests 1000000] [--dir DIR] [--redis URL]
 
-variants: axum, signed-jar, ts-memory, sp-memory, ts-sqlite, sp-sqlite, ts-redis, sp-redis
+variants: axum, signed-jar, ts-memory, sp-memory, sp-memory-bound, ts-sqlite, sp-sqlite, ts-redis, sp-redis
 `run` needs wrk (Debian: apt-get install -y wrk) and, for the Redis variants, Redis at --redis.";
 
 fn main() {

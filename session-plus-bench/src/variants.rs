@@ -46,6 +46,7 @@ pub(crate) const VARIANTS: &[Variant] = &[
     variant("signed-jar", "axum-extra SignedCookieJar"),
     variant("ts-memory", "tower-sessions MemoryStore"),
     Variant { tower_sessions: Some("ts-memory"), ..variant("sp-memory", "session-plus memory") },
+    Variant { tower_sessions: Some("ts-memory"), ..variant("sp-memory-bound", "session-plus memory, csrf bound") },
     variant("ts-sqlite", "tower-sessions SqliteStore"),
     Variant { tower_sessions: Some("ts-sqlite"), ..variant("sp-sqlite", "session-plus sqlite") },
     Variant { redis: true, ..variant("ts-redis", "tower-sessions RedisStore") },
@@ -65,15 +66,20 @@ pub(crate) async fn router(variant: &str, dir: &str, redis_url: &str) -> Result<
         "ts-memory" => tower_sessions_router(tower_sessions::MemoryStore::default()),
         "ts-sqlite" => tower_sessions_router(tower_sessions_sqlite(&format!("{dir}/tower-sessions.db")).await?),
         "ts-redis" => tower_sessions_router(tower_sessions_redis(redis_url).await?),
-        "sp-memory" => session_plus_router(SessionConfig::new("session").with_type(SessionType::Memory)).await?,
+        "sp-memory" => session_plus_router(SessionConfig::new("session").with_type(SessionType::Memory), false).await?,
+        // The csrf cookie bound to the memory session (`bind_to`): what revocable cookies cost.
+        "sp-memory-bound" => {
+            session_plus_router(SessionConfig::new("session").with_type(SessionType::Memory), true).await?
+        }
         "sp-sqlite" => {
             let store = SessionConfig::new("session")
                 .with_type(SessionType::Sqlite)
                 .with_path(format!("{dir}/session-plus.db"));
-            session_plus_router(store).await?
+            session_plus_router(store, false).await?
         }
         "sp-redis" => {
-            session_plus_router(SessionConfig::new("session").with_type(SessionType::Redis).with_url(redis_url)).await?
+            let store = SessionConfig::new("session").with_type(SessionType::Redis).with_url(redis_url);
+            session_plus_router(store, false).await?
         }
         other => {
             let known: Vec<&str> = VARIANTS.iter().map(|v| v.name).collect();
@@ -214,8 +220,9 @@ fn tower_sessions_router<S: tower_sessions::SessionStore + Clone>(store: S) -> R
 }
 
 /// session-plus with the three sessions of the README: `csrf_token` in a signed cookie,
-/// `user_id`, `user_data` and `counter` in `store`, every other field in a third cookie.
-async fn session_plus_router(store: SessionConfig) -> Result<Router, String> {
+/// `user_id`, `user_data` and `counter` in `store`, every other field in a third cookie; with
+/// `bind_csrf`, the csrf cookie is bound to `store`'s session.
+async fn session_plus_router(store: SessionConfig, bind_csrf: bool) -> Result<Router, String> {
     use session_plus::Session;
     fn fail(error: session_plus::session::Error) -> Response {
         error.into_response()
@@ -223,9 +230,10 @@ async fn session_plus_router(store: SessionConfig) -> Result<Router, String> {
     fn conflict() -> Response {
         StatusCode::CONFLICT.into_response()
     }
+    let csrf_session = SessionConfig::new("csrf").with_fields(["csrf_token"]);
     let config = Config::new()
         .with_secret_key(SECRET)
-        .with_session(SessionConfig::new("csrf").with_fields(["csrf_token"]))
+        .with_session(if bind_csrf { csrf_session.with_bind_to("session") } else { csrf_session })
         .with_session(store.with_fields(["user_id", "user_data", "counter"]))
         .with_session(SessionConfig::new("data").with_field_selector(FieldSelector::Auto));
     let manager = SessionManager::new(config).await.map_err(|e| e.to_string())?;

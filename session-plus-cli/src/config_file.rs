@@ -41,7 +41,10 @@ pub(crate) fn check(file: &str) -> Result<(), Failure> {
     rows.extend(sessions.iter().map(|session| {
         [
             session.cookie_name().to_owned(),
-            session.session_type().to_string(),
+            match session.bind_to() {
+                Some(server) => format!("{}, bound to {server}", session.session_type()),
+                None => session.session_type().to_string(),
+            },
             session.format().to_string(),
             describe_fields(session.field_selector()),
         ]

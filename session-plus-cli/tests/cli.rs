@@ -237,6 +237,7 @@ path = "does-not-exist/never-opened.db"
 [[session]]
 cookie_name = "data"
 session_fields = "auto"
+bind_to = "session"
 "#
         ),
     );
@@ -244,6 +245,10 @@ session_fields = "auto"
     assert_code(&out, 0);
     let table = stdout(&out);
     assert!(table.contains("is valid: 3 session(s)"), "{table}");
+    assert!(
+        table.lines().any(|l| l.trim_start().starts_with("data") && l.contains("secure_cookie, bound to session")),
+        "{table}"
+    );
     assert!(
         table
             .lines()

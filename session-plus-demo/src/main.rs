@@ -123,6 +123,9 @@ async fn login(session: Session, Form(form): Form<LoginForm>) -> Result<Response
     }
     session.insert("user_id", username).await?;
     session.insert("user_data", json!({ "name": username, "roles": ["demo"] })).await?;
+    // A field of the `data` cookie session, bound to `session`: a logout revokes it with the rest.
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    session.insert("logged_in_at", now).await?;
     // New ids on login: a session id known before login is worthless after it.
     session.regenerate().await?;
     // Tied to the user, so that `SessionManager::end_user_sessions` (a password change) ends

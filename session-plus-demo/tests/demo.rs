@@ -59,7 +59,8 @@ async fn every_example_config_runs_unchanged() {
 }
 
 async fn login_flow(demo: Demo) {
-    let client = reqwest::Client::builder().cookie_store(true).build().unwrap();
+    let jar = std::sync::Arc::new(reqwest::cookie::Jar::default());
+    let client = reqwest::Client::builder().cookie_provider(jar.clone()).build().unwrap();
     let get = |path: &str| client.get(format!("{}{path}", demo.url)).send();
 
     let page = get("/").await.unwrap().text().await.unwrap();
@@ -92,12 +93,27 @@ async fn login_flow(demo: Demo) {
     assert_eq!(api["owners"]["user_data"], json!("session"));
     assert_eq!(api["owners"]["csrf_token"], json!("csrf"));
     assert_eq!(api["owners"]["visits"], json!("data"));
+    assert_eq!(api["owners"]["logged_in_at"], json!("data"));
+    assert!(api["fields"]["logged_in_at"].is_u64() && api["fields"]["visits"].is_u64(), "{api}");
+    let url: reqwest::Url = demo.url.parse().unwrap();
+    let captured = reqwest::cookie::CookieStore::cookies(&*jar, &url).expect("the three cookies");
+    assert_eq!(captured.to_str().unwrap().matches('=').count(), 3, "{captured:?}");
 
     let logout =
         client.post(format!("{}/logout", demo.url)).form(&[("csrf_token", csrf.as_str())]).send().await.unwrap();
     assert_eq!(logout.status(), 200);
     let api: Value = get("/api/session").await.unwrap().json().await.unwrap();
     assert_eq!(api["fields"].get("user_id"), None, "logged out");
+
+    // Promise 10: every cookie captured before the logout, replayed, restores nothing of the
+    // server session nor of the `data` cookie bound to it (only the unbound csrf token).
+    let replay = reqwest::Client::new();
+    let request = replay.get(format!("{}/api/session", demo.url)).header("cookie", captured);
+    let api: Value = request.send().await.unwrap().json().await.unwrap();
+    for field in ["user_id", "user_data", "visits", "logged_in_at"] {
+        assert_eq!(api["fields"].get(field), None, "{field} came back from replayed cookies: {api}");
+    }
+    assert_eq!(api["fields"]["csrf_token"], json!(csrf));
 }
 
 #[test]

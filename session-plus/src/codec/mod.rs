@@ -184,6 +184,19 @@ impl CookieCodec {
     }
 }
 
+/// The name a cookie bound to a server session (`bind_to`) is sealed under: its own name, a NUL
+/// and the server session's id. The MAC (or the AEAD's associated data) then covers that id, so
+/// the cookie verifies only beside that session, and the wire format does not change. Cookie
+/// names cannot hold a NUL, and an unbound body starts with its issue time (a zero byte, not an
+/// id character), so a bound value and an unbound one never share what is signed.
+pub(crate) fn bound_name(name: &str, server_id: &str) -> String {
+    let mut bound = String::with_capacity(name.len() + 1 + server_id.len());
+    bound.push_str(name);
+    bound.push('\0');
+    bound.push_str(server_id);
+    bound
+}
+
 /// Signs the id cookies of server-side sessions (`use_signer`).
 #[derive(Debug, Clone)]
 pub(crate) enum IdSigner {

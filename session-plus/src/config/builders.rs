@@ -47,6 +47,32 @@ impl SessionConfig {
         self
     }
 
+    /// Binds this cookie session to the server-side session `server_session` (`bind_to`): the
+    /// cookie's MAC covers that session's id, and its fields count only while that session's
+    /// record lives. A logout ([`Session::clear`](crate::Session::clear)), a
+    /// [`regenerate`](crate::Session::regenerate) or
+    /// [`end_user_sessions`](crate::SessionManager::end_user_sessions) there then revokes this
+    /// cookie too: replayed, it yields no field.
+    ///
+    /// The cost: reading a bound field loads the server session (one store round trip, shared
+    /// with every other use of that session in the request), and writing one keeps a record
+    /// there (an empty one if the session holds nothing else). The cookie is refreshed on
+    /// requests that load its server session.
+    ///
+    /// ```
+    /// use session_plus::{Config, SessionConfig, SessionType};
+    /// let config = Config::new()
+    ///     .with_secret_key("a literal key for development, at least 32 bytes long")
+    ///     .with_session(SessionConfig::new("data").with_fields(["visits"]).with_bind_to("session"))
+    ///     .with_session(SessionConfig::new("session").with_type(SessionType::Memory));
+    /// config.validate()?;
+    /// # Ok::<(), session_plus::ConfigError>(())
+    /// ```
+    pub fn with_bind_to(mut self, server_session: impl Into<String>) -> Self {
+        self.bind_to = Some(server_session.into());
+        self
+    }
+
     /// Sets the cookie's `Domain` (none by default, which is the safest: host-only).
     ///
     /// ```

@@ -265,6 +265,9 @@ impl Config {
                 ));
             }
         }
+        for session in &self.sessions {
+            self.validate_binding(session)?;
+        }
         if self.secret_keys.iter().any(|key| key.is_literal_shorter_than(MIN_SECRET_LEN)) {
             return Err(ConfigError::global(
                 Some("secret_keys"),
@@ -272,6 +275,19 @@ impl Config {
             ));
         }
         Ok(())
+    }
+
+    /// A `bind_to` must name another session of this configuration, one kept on the server.
+    fn validate_binding(&self, session: &SessionConfig) -> Result<(), ConfigError> {
+        let Some(target) = session.bind_to.as_deref() else { return Ok(()) };
+        match self.sessions.iter().find(|other| other.cookie_name == target) {
+            None => Err(session.error("bind_to", format!("no session is named `{target}`"))),
+            Some(other) if !other.session_type.is_server_side() => Err(session.error(
+                "bind_to",
+                format!("`{target}` is a {} session; bind to one whose records live on a server", other.session_type),
+            )),
+            Some(_) => Ok(()),
+        }
     }
 }
 

@@ -63,7 +63,10 @@ pub struct Lifetimes {
     /// `session_permanent_lifetime`: the lifetime once the session is permanent (31 days).
     #[serde(deserialize_with = "de::duration")]
     pub session_permanent_lifetime: Duration,
-    /// `session_absolute_lifetime`: the lifetime from creation, whatever the activity (none).
+    /// `session_absolute_lifetime`: the lifetime from creation, whatever the activity. None by
+    /// default for server-side sessions; a native `secure_cookie` session without one ends 31
+    /// days after its creation (or its permanent lifetime, if longer), so a stolen cookie
+    /// does not live for ever however often it is refreshed.
     #[serde(deserialize_with = "de::optional_duration")]
     pub session_absolute_lifetime: Option<Duration>,
     /// `refresh_interval`: how old a used session's last write may be before it is written

@@ -9,6 +9,10 @@ use super::options::{BackendOptions, CookieOptions, ErrorStatuses, FlaskOptions,
 use super::secret::MIN_SECRET_LEN;
 use super::{ConfigError, FieldSelector, Format, SameSite, SecretKey, SessionType};
 
+/// The absolute lifetime of a native cookie session that configures none: 31 days, Flask's
+/// permanent lifetime (or the session's own permanent lifetime, if longer).
+pub(crate) const DEFAULT_COOKIE_ABSOLUTE_LIFETIME: Duration = Duration::from_secs(31 * 86_400);
+
 /// The fraction of a lifetime after which a refreshed session is written again.
 const DEFAULT_REFRESH_DIVISOR: u32 = 10;
 
@@ -40,6 +44,7 @@ pub struct SessionConfig {
     pub(crate) use_signer: bool,
     pub(crate) encrypt: bool,
     pub(crate) secret_keys: Option<Vec<SecretKey>>,
+    pub(crate) bind_to: Option<String>,
     pub(crate) cookie: CookieOptions,
     pub(crate) lifetimes: Lifetimes,
     pub(crate) backend: BackendOptions,
@@ -57,6 +62,7 @@ pub(super) struct TopLevel {
     use_signer: bool,
     encrypt: bool,
     secret_keys: Option<Vec<SecretKey>>,
+    bind_to: Option<String>,
 }
 
 impl Default for TopLevel {
@@ -68,6 +74,7 @@ impl Default for TopLevel {
             use_signer: false,
             encrypt: false,
             secret_keys: None,
+            bind_to: None,
         }
     }
 }
@@ -101,7 +108,7 @@ impl SessionConfig {
         flask: FlaskOptions,
         on_error: ErrorStatuses,
     ) -> Self {
-        let TopLevel { session_type, session_fields, key_prefix, use_signer, encrypt, secret_keys } = top;
+        let TopLevel { session_type, session_fields, key_prefix, use_signer, encrypt, secret_keys, bind_to } = top;
         Self {
             cookie_name,
             session_type,
@@ -110,6 +117,7 @@ impl SessionConfig {
             use_signer,
             encrypt,
             secret_keys,
+            bind_to,
             cookie,
             lifetimes,
             backend,
@@ -151,6 +159,13 @@ impl SessionConfig {
     /// This session's own key ring (`secret_keys`), if it does not use the global one.
     pub fn secret_keys(&self) -> Option<&[SecretKey]> {
         self.secret_keys.as_deref()
+    }
+
+    /// The server-side session this cookie session is bound to (`bind_to`), if any: its fields
+    /// are valid only while that session's record lives, so a logout or a regenerate there
+    /// revokes this cookie too. See [`SessionConfig::with_bind_to`].
+    pub fn bind_to(&self) -> Option<&str> {
+        self.bind_to.as_deref()
     }
 
     /// The wire format (`format`).
@@ -209,8 +224,17 @@ impl SessionConfig {
         }
     }
 
+    /// The absolute lifetime in force: the configured one; for a native cookie session without
+    /// one, [`DEFAULT_COOKIE_ABSOLUTE_LIFETIME`] or its permanent lifetime if longer, so that a
+    /// stolen cookie, re-issued on every refresh, does not live for ever.
     pub(crate) fn absolute_secs(&self) -> Option<i64> {
-        self.lifetimes.session_absolute_lifetime.map(secs)
+        match self.lifetimes.session_absolute_lifetime {
+            Some(absolute) => Some(secs(absolute)),
+            None if self.session_type == SessionType::SecureCookie && self.flask.format == Format::Native => {
+                Some(secs(DEFAULT_COOKIE_ABSOLUTE_LIFETIME.max(self.lifetimes.session_permanent_lifetime)))
+            }
+            None => None,
+        }
     }
 
     pub(super) fn needs_secret(&self) -> bool {
@@ -294,6 +318,14 @@ impl SessionConfig {
             return Err(
                 self.error("encrypt", "only a secure_cookie session is encrypted; a server-side one holds only an id")
             );
+        }
+        if self.bind_to.is_some()
+            && (self.session_type != SessionType::SecureCookie || self.flask.format != Format::Native)
+        {
+            return Err(self.error(
+                "bind_to",
+                "only a secure_cookie session in the native format can be bound (its MAC covers the server session's id)",
+            ));
         }
         if self.key_prefix.contains(char::is_whitespace) {
             return Err(self.error("key_prefix", "must not contain white space"));

@@ -256,10 +256,11 @@ fn unknown_key_lists_every_key_once() {
         "salt",
         "key_derivation",
         "secret_keys",
+        "bind_to",
     ] {
         assert_eq!(keys.iter().filter(|k| **k == key).count(), 1, "{key} in {list}");
     }
-    assert_eq!(keys.len(), 28, "{list}");
+    assert_eq!(keys.len(), 29, "{list}");
 }
 
 #[test]
@@ -425,4 +426,39 @@ fn sessions_on_one_store_need_their_own_key_space() {
     toml(&format!("{}{}", sql("a", "t1"), sql("b", "t2"))).unwrap();
     let memory = |name: &str| format!("[[session]]\ncookie_name = \"{name}\"\nsession_type = \"memory\"\n");
     toml(&format!("{}{}", memory("a"), memory("b"))).unwrap();
+}
+
+/// Issue 10, item 1: `bind_to` names a server-side session of the same configuration, and only a
+/// native cookie session can be bound (its MAC covers the server session's id).
+#[test]
+fn bind_to_names_a_server_session_and_binds_only_native_cookies() {
+    let server = "[[session]]\ncookie_name = \"session\"\nsession_type = \"memory\"\nsession_fields = [\"user_id\"]\n";
+    let data = |extra: &str| format!("[[session]]\ncookie_name = \"data\"\nsession_fields = \"auto\"\n{extra}\n");
+    let config = toml(&format!("{server}{}", data("bind_to = \"session\""))).unwrap();
+    assert_eq!(config.sessions()[1].bind_to(), Some("session"));
+    assert_eq!(config.sessions()[0].bind_to(), None);
+
+    let msg = fails(&format!("{server}{}", data("bind_to = \"sesion\"")), Some("data"), "bind_to");
+    assert!(msg.contains("no session is named `sesion`"), "{msg}");
+    let cookie_target = "[[session]]\ncookie_name = \"csrf\"\nsession_fields = [\"csrf_token\"]\n";
+    let msg = fails(&format!("{cookie_target}{}", data("bind_to = \"csrf\"")), Some("data"), "bind_to");
+    assert!(msg.contains("records live on a server"), "{msg}");
+    // Only a cookie session is bound: a server session's id is already revoked with its record.
+    fails(&format!("{server}[[session]]\ncookie_name = \"other\"\nsession_type = \"memory\"\nkey_prefix = \"o\"\nbind_to = \"session\"\n"), Some("other"), "bind_to");
+    // Flask's cookies cannot carry the binding.
+    fails(&format!("{server}{}", data("format = \"flask\"\nbind_to = \"session\"")), Some("data"), "bind_to");
+}
+
+/// Issue 10, item 1: a native cookie session that configures no absolute lifetime ends 31 days
+/// after its creation (or after its permanent lifetime, if longer); server sessions keep none.
+#[test]
+fn native_cookie_sessions_get_a_default_absolute_lifetime() {
+    let config = toml(
+        "[[session]]\ncookie_name = \"a\"\n[[session]]\ncookie_name = \"b\"\nsession_permanent_lifetime = \"60d\"\n\
+         [[session]]\ncookie_name = \"c\"\nsession_absolute_lifetime = \"8h\"\n\
+         [[session]]\ncookie_name = \"d\"\nsession_type = \"memory\"\n",
+    )
+    .unwrap();
+    let absolute: Vec<Option<i64>> = config.sessions().iter().map(SessionConfig::absolute_secs).collect();
+    assert_eq!(absolute, [Some(31 * 86_400), Some(60 * 86_400), Some(8 * 3600), None]);
 }

@@ -44,7 +44,7 @@ use crate::config::Format;
 use crate::cookies;
 pub use id::{Id, ID_BYTES, ID_LEN};
 pub(crate) use named::{Backend, NamedSession, Sessions};
-pub(crate) use state::{Saved, Staged, SubSession};
+pub(crate) use state::{Binding, Saved, Staged, SubSession};
 use user::USER_FIELD;
 
 /// A request's session. Cheap to clone; clones share the same state.
@@ -342,8 +342,11 @@ impl Session {
         }
         let now = inner.sessions.clock.now();
         let mut saved = Saved::default();
-        for (sub, spec) in inner.subs.iter_mut().map(Mutex::get_mut).zip(sessions) {
-            match sub.finalize_now(spec, now) {
+        let bound_to = &inner.sessions.bound_to;
+        for ((sub, spec), bound) in inner.subs.iter_mut().map(Mutex::get_mut).zip(sessions).zip(bound_to) {
+            // No server session was loaded (none needs its store): a bound cookie is left as it is.
+            let binding = if bound.is_some() { Binding::Unknown } else { Binding::Unbound };
+            match sub.finalize_now(spec, now, binding) {
                 Ok(cookie) => saved.add(cookie, None),
                 Err(failure) => saved.add(None, Some(failure)),
             }
@@ -355,18 +358,23 @@ impl Session {
     /// updates, cookie encodes), concurrently; then, only if all of them succeeded, the deletes
     /// (old ids after a regenerate, cleared records, expired ids), concurrently. A failure does
     /// not drop the cookies of the sessions that committed: [`Saved`] carries both, and removals
-    /// are always sent.
+    /// are always sent. Cookie sessions bound to a server session are sealed once its writes are
+    /// done, beside the id it ends up with.
     pub(crate) async fn finalize(&self) -> Saved {
         self.inner.saved.store(true, Ordering::Release);
         let sessions = &self.inner.sessions;
         let now = sessions.clock.now();
-        let writes = self
-            .inner
-            .subs
-            .iter()
-            .zip(&sessions.list)
-            .map(|(sub, spec)| async move { sub.lock().await.write(spec, now).await });
-        let staged = futures_util::future::join_all(writes).await;
+        let staged = if sessions.bound_to.iter().all(Option::is_none) {
+            let writes = self
+                .inner
+                .subs
+                .iter()
+                .zip(&sessions.list)
+                .map(|(sub, spec)| async move { sub.lock().await.write(spec, now, Binding::Unbound).await });
+            futures_util::future::join_all(writes).await
+        } else {
+            self.write_with_bindings(now).await
+        };
         let mut saved = Saved::default();
         let committed = staged.iter().all(std::result::Result::is_ok);
         // Most saves delete nothing: then there is no second phase to run.
@@ -389,6 +397,50 @@ impl Session {
             }
         }
         saved
+    }
+
+    /// Phase one of [`finalize`](Self::finalize) when some cookie sessions are bound: the server
+    /// sessions that bound cookies hold fields in are kept alive, everything unbound is written,
+    /// then the bound cookies, each beside its server session's id after those writes.
+    async fn write_with_bindings(&self, now: i64) -> Vec<std::result::Result<Staged, state::Failure>> {
+        let (subs, sessions) = (&self.inner.subs, &self.inner.sessions);
+        let bound = |index: usize| sessions.bound_to[index];
+        for (index, server) in sessions.bound_to.iter().enumerate() {
+            let Some(server) = *server else { continue };
+            // One lock at a time. A server record about to be dropped for holding nothing: the
+            // bound cookie is read first (no I/O), since its fields need that record.
+            let emptied = subs[server].lock().await.emptied_record().cloned();
+            let holds_fields = {
+                let mut sub = subs[index].lock().await;
+                if let (Some(id), true) = (&emptied, sub.needs_load()) {
+                    // A cookie load does no I/O and cannot fail.
+                    let _ = sub.load(&sessions.list[index], now, Binding::Server(Some(id))).await;
+                }
+                sub.holds_fields()
+            };
+            if holds_fields {
+                subs[server].lock().await.keep_record = true;
+            }
+        }
+        let unbound = (0..subs.len()).filter(|&index| bound(index).is_none()).map(|index| async move {
+            subs[index].lock().await.write(&sessions.list[index], now, Binding::Unbound).await
+        });
+        let unbound = futures_util::future::join_all(unbound).await;
+        // Bound sessions are cookie sessions: their writes do no I/O, so one after the other.
+        let mut bound_writes = Vec::new();
+        for (index, server) in (0..subs.len()).filter_map(|index| Some((index, bound(index)?))) {
+            let server_id = subs[server].lock().await.id_after_writes.clone();
+            let binding = match &server_id {
+                Some(id) => Binding::Server(id.as_ref()),
+                None => Binding::Unknown,
+            };
+            bound_writes.push(subs[index].lock().await.write(&sessions.list[index], now, binding).await);
+        }
+        // Back in configuration order.
+        let (mut unbound, mut bound_writes) = (unbound.into_iter(), bound_writes.into_iter());
+        (0..subs.len())
+            .filter_map(|index| if bound(index).is_some() { bound_writes.next() } else { unbound.next() })
+            .collect()
     }
 
     /// A change is refused once the save has begun: it could not reach the response. Checked
@@ -416,12 +468,26 @@ impl Session {
         Ok(owners)
     }
 
-    /// Locks session `index`, loading it first if needed.
+    /// Locks session `index`, loading it first if needed. A bound cookie session loads its
+    /// server session first: the cookie counts only beside that session's live id.
     async fn loaded(&self, index: usize) -> Result<MutexGuard<'_, SubSession>> {
         self.inner.accessed.store(true, Ordering::Relaxed);
         let mut sub = self.inner.subs[index].lock().await;
         let sessions = &self.inner.sessions;
-        sub.load(&sessions.list[index], sessions.clock.now()).await?;
+        let now = sessions.clock.now();
+        match sessions.bound_to[index] {
+            // Locks taken in this order only (bound, then server), never the other way round
+            // while both are held, so this cannot deadlock.
+            Some(server) if sub.needs_load() => {
+                let server_id = {
+                    let mut server_sub = self.inner.subs[server].lock().await;
+                    server_sub.load(&sessions.list[server], now, Binding::Unbound).await?;
+                    server_sub.live_id().cloned()
+                };
+                sub.load(&sessions.list[index], now, Binding::Server(server_id.as_ref())).await?;
+            }
+            _ => sub.load(&sessions.list[index], now, Binding::Unbound).await?,
+        }
         Ok(sub)
     }
 

@@ -22,14 +22,25 @@ pub(crate) struct Sessions {
     pub(crate) names: Vec<String>,
     pub(crate) routing: Routing,
     pub(crate) clock: Arc<dyn Clock>,
+    /// Per session: the index of the server-side session it is bound to (`bind_to`), if any.
+    pub(crate) bound_to: Vec<Option<usize>>,
 }
 
 impl Sessions {
     /// The shared table of these sessions, in configuration order.
     pub(crate) fn new(list: Vec<NamedSession>, routing: Routing, clock: Arc<dyn Clock>) -> Self {
         let names: Vec<String> = list.iter().map(|s| s.config.cookie_name.clone()).collect();
-        let by_name = names.iter().enumerate().map(|(index, name)| (name.clone(), index)).collect();
-        Self { list, by_name, names, routing, clock }
+        let by_name: HashMap<String, usize> =
+            names.iter().enumerate().map(|(index, name)| (name.clone(), index)).collect();
+        // The configuration was validated: a `bind_to` names a server-side session of this list.
+        let bound_to = list
+            .iter()
+            .map(|named| {
+                let target = by_name.get(named.config.bind_to.as_deref()?).copied()?;
+                matches!(list[target].backend, Backend::Store(_)).then_some(target)
+            })
+            .collect();
+        Self { list, by_name, names, routing, clock, bound_to }
     }
 }
 

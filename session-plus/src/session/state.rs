@@ -9,6 +9,7 @@
 //! - an id the server did not issue, or whose record expired, is never reused: new data gets a
 //!   fresh id and the client's id gets no record.
 
+use std::borrow::Cow;
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
@@ -18,13 +19,39 @@ use http::StatusCode;
 
 use super::user::{self, UserTag};
 use super::{Backend, Error, Id, NamedSession};
-use crate::codec::{CookieCodec, CookieContents, MAX_COOKIE_LEN};
+use crate::codec::{self, CookieCodec, CookieContents, MAX_COOKIE_LEN};
 use crate::config::SessionConfig;
 use crate::cookies::{self, RequestCookie, TooLarge};
 use crate::store::{self, Record, SessionStore, Update};
 
 /// Seconds a cookie's issue time may lie in the future (clock skew between servers).
 const MAX_CLOCK_SKEW: i64 = 5;
+
+/// What a cookie session bound to a server session (`bind_to`) is checked against: that
+/// session's id, which the cookie's MAC covers. Its fields count only beside that id, and only
+/// while its record lives, so ending the server session (logout, regenerate, the end of a user's
+/// sessions) revokes every copy of the cookie.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Binding<'a> {
+    /// Not bound.
+    Unbound,
+    /// Bound; the server session's live id (`None`: no live record, so the cookie is worth nothing).
+    Server(Option<&'a Id>),
+    /// Bound, but this request did not load the server session: the cookie is left as it is,
+    /// neither read nor refreshed (that would cost a store round trip).
+    Unknown,
+}
+
+impl Binding<'_> {
+    /// The name the cookie is sealed under, when it can be checked at all.
+    fn codec_name(self, name: &str) -> Option<Cow<'_, str>> {
+        match self {
+            Self::Unbound => Some(Cow::Borrowed(name)),
+            Self::Server(Some(id)) => Some(Cow::Owned(codec::bound_name(name, id.as_str()))),
+            Self::Server(None) | Self::Unknown => None,
+        }
+    }
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum LoadState {
@@ -57,6 +84,14 @@ pub(crate) struct SubSession {
     stamp: i64,
     /// Which key verified the cookie (0 = newest).
     key_index: usize,
+    /// Bound cookie sessions: the server session's id the cookie was verified beside.
+    bound_id: Option<Id>,
+    /// Server sessions: a bound cookie session holds fields, so the record must live on (created
+    /// empty if need be) for them to count.
+    pub(crate) keep_record: bool,
+    /// Server sessions, once their writes committed: the id the client holds after this
+    /// response (`Some(None)`: none). The cookie sessions bound to it are sealed beside it.
+    pub(crate) id_after_writes: Option<Option<Id>>,
 }
 
 /// A session that could not be loaded or saved: the response becomes this status, with a generic
@@ -159,6 +194,9 @@ impl SubSession {
             created_at: 0,
             stamp: 0,
             key_index: 0,
+            bound_id: None,
+            keep_record: false,
+            id_after_writes: None,
         }
     }
 
@@ -171,15 +209,37 @@ impl SubSession {
         self.request_value.as_ref().map(RequestCookie::as_str)
     }
 
-    /// Loads the session once; later calls return at once (or repeat the failure).
-    pub(crate) async fn load(&mut self, spec: &NamedSession, now: i64) -> Result<(), Error> {
+    /// Whether [`load`](Self::load) has anything left to do (a failure is repeated at once).
+    pub(crate) fn needs_load(&self) -> bool {
+        self.state == LoadState::NotLoaded
+    }
+
+    /// The id of the live record this request found (server sessions).
+    pub(crate) fn live_id(&self) -> Option<&Id> {
+        self.id.as_ref()
+    }
+
+    /// Whether this request loaded the session and it holds fields.
+    pub(crate) fn holds_fields(&self) -> bool {
+        self.state == LoadState::Loaded && !self.fields.is_empty()
+    }
+
+    /// A server session whose save would delete its record for holding nothing: its live id,
+    /// beside which the cookie sessions bound to it are checked before that may happen.
+    pub(crate) fn emptied_record(&self) -> Option<&Id> {
+        (self.state == LoadState::Loaded && self.fields.is_empty() && !self.cleared).then_some(self.id.as_ref())?
+    }
+
+    /// Loads the session once; later calls return at once (or repeat the failure). A bound
+    /// cookie session is given its server session's live id.
+    pub(crate) async fn load(&mut self, spec: &NamedSession, now: i64, binding: Binding<'_>) -> Result<(), Error> {
         match self.state {
             LoadState::Loaded => return Ok(()),
             LoadState::Failed => return Err(load_error(spec)),
             LoadState::NotLoaded => {}
         }
         match &spec.backend {
-            Backend::Cookie(codec) => self.load_cookie(spec, codec, now),
+            Backend::Cookie(codec) => self.load_cookie(spec, codec, now, binding),
             Backend::Store(store) => {
                 if let Err(error) = self.load_record(spec, store, now).await {
                     tracing::error!(
@@ -197,12 +257,16 @@ impl SubSession {
         Ok(())
     }
 
-    fn load_cookie(&mut self, spec: &NamedSession, codec: &CookieCodec, now: i64) {
+    fn load_cookie(&mut self, spec: &NamedSession, codec: &CookieCodec, now: i64, binding: Binding<'_>) {
         let Some(value) = self.request_value() else {
             return;
         };
         let name = &spec.config.cookie_name;
-        match codec.decode(name, value) {
+        let Some(sealed_as) = binding.codec_name(name) else {
+            tracing::debug!(session = %name, "bound session cookie ignored: its server session has no live record");
+            return;
+        };
+        match codec.decode(&sealed_as, value) {
             Ok(decoded) => {
                 let c = decoded.contents;
                 let idle_ok = now.saturating_sub(c.issued_at) <= spec.config.lifetime(c.permanent);
@@ -214,6 +278,9 @@ impl SubSession {
                     self.permanent = c.permanent;
                     self.key_index = decoded.key_index;
                     self.existed = true;
+                    if let Binding::Server(id) = binding {
+                        self.bound_id = id.cloned();
+                    }
                 } else {
                     tracing::debug!(session = %name, "expired session cookie ignored");
                 }
@@ -301,9 +368,14 @@ impl SubSession {
 
     /// Phase one of the save: writes what changed (creates and updates) and encodes the cookie;
     /// the deletes it needs wait in the returned [`Staged`].
-    pub(crate) async fn write(&mut self, spec: &NamedSession, now: i64) -> Result<Staged, Failure> {
+    pub(crate) async fn write(
+        &mut self,
+        spec: &NamedSession,
+        now: i64,
+        binding: Binding<'_>,
+    ) -> Result<Staged, Failure> {
         let (Backend::Store(store), LoadState::Loaded) = (&spec.backend, self.state) else {
-            return self.finalize_now(spec, now).map(|cookie| Staged { cookie, ..Staged::default() });
+            return self.finalize_now(spec, now, binding).map(|cookie| Staged { cookie, ..Staged::default() });
         };
         let mut staged = Staged { expired: self.expired_id.take(), ..Staged::default() };
         let cookie =
@@ -314,14 +386,19 @@ impl SubSession {
 
     /// The save of a session that needs no store ([`needs_store`](Self::needs_store) is false):
     /// a cookie session, or a server-side one this request did not load.
-    pub(crate) fn finalize_now(&mut self, spec: &NamedSession, now: i64) -> Result<Option<String>, Failure> {
+    pub(crate) fn finalize_now(
+        &mut self,
+        spec: &NamedSession,
+        now: i64,
+        binding: Binding<'_>,
+    ) -> Result<Option<String>, Failure> {
         let config = &spec.config;
         if self.state == LoadState::Failed {
             return Err(Failure { status: config.on_error.load_error_status });
         }
         match &spec.backend {
             Backend::Cookie(codec) => {
-                let cookie = self.finalize_cookie(spec, codec, now)?;
+                let cookie = self.finalize_cookie(spec, codec, now, binding)?;
                 cookie.map(|cookie| sendable(config, cookie)).transpose()
             }
             // Not used by this request: nothing to save.
@@ -334,9 +411,13 @@ impl SubSession {
         spec: &NamedSession,
         codec: &CookieCodec,
         now: i64,
+        binding: Binding<'_>,
     ) -> Result<Option<String>, Failure> {
         let config = &spec.config;
         if self.state == LoadState::NotLoaded {
+            if let Binding::Unknown = binding {
+                return Ok(None);
+            }
             // Refreshing needs the issue time; verify the cookie only when the time it claims says a
             // refresh is due (a forged claim can only skip a refresh). No I/O either way.
             let Some(value) = self.request_value().filter(|_| config.lifetimes.refresh_on_request) else {
@@ -347,13 +428,28 @@ impl SubSession {
                     return Ok(None);
                 }
             }
-            self.load_cookie(spec, codec, now);
+            self.load_cookie(spec, codec, now, binding);
             self.state = LoadState::Loaded;
         }
+        let removal = || self.request_value.as_ref().map(|_| cookies::removal(config));
         if self.fields.is_empty() {
             // Emptied, expired or invalid: expire the client's cookie, if it sent one.
-            return Ok(self.request_value.as_ref().map(|_| cookies::removal(config)));
+            return Ok(removal());
         }
+        let Some(sealed_as) = binding.codec_name(&config.cookie_name) else {
+            return Ok(match binding {
+                // The server session's writes failed: the client's cookie stays as it is.
+                Binding::Unknown => None,
+                // Bound to a server session that ended meanwhile: so do these fields.
+                _ => removal(),
+            });
+        };
+        // Bound beside another id than the one the server session has now (regenerated, or
+        // created by this request): sealed again beside the new one.
+        let rebound = match binding {
+            Binding::Server(id) => id != self.bound_id.as_ref(),
+            Binding::Unbound | Binding::Unknown => false,
+        };
         let refresh_due = config.lifetimes.refresh_on_request
             && now.saturating_sub(self.stamp) >= config.refresh_secs(self.permanent);
         let rewrite = !self.existed
@@ -362,6 +458,7 @@ impl SubSession {
             || self.regenerate
             || self.permanent_changed
             || self.key_index > 0
+            || rebound
             || refresh_due;
         if !rewrite {
             return Ok(None);
@@ -373,7 +470,7 @@ impl SubSession {
             created_at: if fresh { now } else { self.created_at },
             permanent: self.permanent,
         };
-        let encoded = codec.encode(&config.cookie_name, &contents);
+        let encoded = codec.encode(&sealed_as, &contents);
         self.fields = contents.fields;
         let value = encoded.map_err(|error| {
             tracing::error!(session = %config.cookie_name, %error, "session cookie could not be encoded");
@@ -391,15 +488,18 @@ impl SubSession {
         staged: &mut Staged,
     ) -> Result<Option<String>, store::Error> {
         let config = &spec.config;
-        let empty = self.fields.is_empty();
+        // A record that holds nothing is deleted, unless bound cookie fields need it.
+        let empty = self.fields.is_empty() && !self.keep_record;
         let dirty = !self.changed.is_empty();
         let lifetime = config.lifetime(self.permanent);
         let cookie = match self.id.clone() {
             Some(old) if empty => {
                 if dirty || self.cleared {
                     staged.old = Some(old);
+                    self.id_after_writes = Some(None);
                     Some(cookies::removal(config))
                 } else {
+                    self.id_after_writes = Some(Some(old));
                     None
                 }
             }
@@ -408,6 +508,7 @@ impl SubSession {
                 let new = self.create(spec, store, self.fields.clone(), created, now).await?;
                 let cookie = self.id_cookie(spec, &new);
                 staged.old = Some(old);
+                self.id_after_writes = Some(Some(new.clone()));
                 // Data carried from the load, unlike what a request writes after `clear`.
                 staged.moved_to = (!self.cleared).then_some(new);
                 Some(cookie)
@@ -421,7 +522,9 @@ impl SubSession {
                 // rotation logs nobody out.
                 let resign = self.key_index > 0;
                 if !(dirty || self.permanent_changed || refresh_due) {
-                    return Ok(resign.then(|| self.id_cookie(spec, &old)));
+                    let cookie = resign.then(|| self.id_cookie(spec, &old));
+                    self.id_after_writes = Some(Some(old));
+                    return Ok(cookie);
                 }
                 // Permanence only when this request changed it: a request that loaded before
                 // another changed it must not undo that (and the store never shortens the expiry
@@ -436,22 +539,32 @@ impl SubSession {
                 }
                 if store.update(&spec.key(&old), &update).await? {
                     let slide = config.cookie_max_age_secs(self.permanent).is_some();
-                    (self.permanent_changed || slide || resign).then(|| self.id_cookie(spec, &old))
+                    let cookie = (self.permanent_changed || slide || resign).then(|| self.id_cookie(spec, &old));
+                    self.id_after_writes = Some(Some(old));
+                    cookie
                 } else if update.set.is_empty() {
                     // Deleted meanwhile (a logout elsewhere): that deletion wins.
+                    self.id_after_writes = Some(None);
                     Some(cookies::removal(config))
                 } else {
                     // Never resurrect a deleted id, nor the data loaded before it was deleted:
                     // only what this request wrote starts a new session.
                     let new = self.create(spec, store, update.set, now, now).await?;
-                    Some(self.id_cookie(spec, &new))
+                    let cookie = self.id_cookie(spec, &new);
+                    self.id_after_writes = Some(Some(new));
+                    Some(cookie)
                 }
             }
             None if !empty => {
                 let new = self.create(spec, store, self.fields.clone(), now, now).await?;
-                Some(self.id_cookie(spec, &new))
+                let cookie = self.id_cookie(spec, &new);
+                self.id_after_writes = Some(Some(new));
+                Some(cookie)
             }
-            None => (self.request_value.is_some() && (dirty || self.cleared)).then(|| cookies::removal(config)),
+            None => {
+                self.id_after_writes = Some(None);
+                (self.request_value.is_some() && (dirty || self.cleared)).then(|| cookies::removal(config))
+            }
         };
         Ok(cookie)
     }

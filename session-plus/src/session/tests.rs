@@ -38,6 +38,26 @@ impl Fixture {
         Self::build(|s| s, Some(other))
     }
 
+    /// The fixture plus a `data` cookie session for `visits`, bound to `session` (`bind_to`).
+    fn bound() -> Self {
+        let mut fx = Self::new(|s| s);
+        let ring = KeyRing::new(vec![Key::derive(SECRET.as_bytes())]).expect("one key");
+        let data = NamedSession {
+            config: SessionConfig::new("data")
+                .with_fields(["visits"])
+                .with_bind_to("session")
+                .with_refresh_interval(Duration::from_secs(600)),
+            backend: Backend::Cookie(CookieCodec::signed(ring)),
+            id_signer: None,
+        };
+        let sessions = Arc::into_inner(fx.sessions).expect("no request yet");
+        let mut list = sessions.list;
+        list.push(data);
+        let configs: Vec<SessionConfig> = list.iter().map(|named| named.config.clone()).collect();
+        fx.sessions = Arc::new(Sessions::new(list, Routing::new(&configs), sessions.clock));
+        fx
+    }
+
     fn build(tweak: impl FnOnce(SessionConfig) -> SessionConfig, other: Option<Arc<dyn SessionStore>>) -> Self {
         let store = Arc::new(MemoryStore::new());
         let clock = ManualClock::new(T0);
@@ -519,4 +539,146 @@ impl SessionStore for FailingSaves {
     fn backend_name(&self) -> &'static str {
         "failing-saves"
     }
+}
+
+/// Logs a visitor of [`Fixture::bound`] in (a user in `session`, a count in `data`) and returns
+/// the jar as it was then.
+async fn log_in_with_a_bound_cookie(fx: &mut Fixture) -> Vec<(String, String)> {
+    let session = fx.request();
+    session.insert("user_id", 7).await.unwrap();
+    session.insert("visits", 3).await.unwrap();
+    session.insert("csrf_token", "t").await.unwrap();
+    fx.respond(session).await;
+    assert_eq!(fx.jar.len(), 3, "{:?}", fx.jar);
+    assert_eq!(fx.request().get::<u32>("visits").await.unwrap(), Some(3));
+    fx.jar.clone()
+}
+
+// Promise 10: replaying every cookie captured before a logout restores no field of a bound
+// cookie session (an unbound one keeps the documented limit: see the next tests).
+#[tokio::test]
+async fn a_bound_cookie_replayed_after_logout_yields_nothing() {
+    let mut fx = Fixture::bound();
+    let captured = log_in_with_a_bound_cookie(&mut fx).await;
+
+    let session = fx.request();
+    session.clear().await.unwrap();
+    fx.respond(session).await;
+    assert!(fx.jar.is_empty());
+
+    fx.jar = captured;
+    let replayed = fx.request();
+    assert_eq!(replayed.get::<u32>("visits").await.unwrap(), None, "the bound field is revoked");
+    assert_eq!(replayed.get::<u32>("user_id").await.unwrap(), None);
+    assert_eq!(replayed.get::<String>("csrf_token").await.unwrap().as_deref(), Some("t"), "unbound: still there");
+    let set_cookies = fx.respond(replayed).await;
+    assert!(set_cookies.iter().any(|c| c.starts_with("data=") && c.contains("Max-Age=0")), "{set_cookies:?}");
+}
+
+#[tokio::test]
+async fn a_bound_cookie_replayed_after_regenerate_yields_nothing_and_the_new_one_works() {
+    let mut fx = Fixture::bound();
+    let captured = log_in_with_a_bound_cookie(&mut fx).await;
+
+    fx.advance(10);
+    let session = fx.request();
+    session.regenerate().await.unwrap();
+    let set_cookies = fx.respond(session).await;
+    assert!(set_cookies.iter().any(|c| c.starts_with("data=")), "re-sealed beside the new id: {set_cookies:?}");
+    assert_eq!(fx.request().get::<u32>("visits").await.unwrap(), Some(3), "the new cookies carry the data");
+
+    let current = fx.jar.clone();
+    fx.jar = captured.clone();
+    assert_eq!(fx.request().get::<u32>("visits").await.unwrap(), None, "the old cookies are revoked");
+    // The old data cookie beside the new id cookie: sealed beside another id, so refused.
+    fx.jar = current.iter().filter(|(name, _)| name != "data").cloned().collect();
+    fx.jar.extend(captured.iter().filter(|(name, _)| name == "data").cloned());
+    assert_eq!(fx.request().get::<u32>("visits").await.unwrap(), None);
+}
+
+#[tokio::test]
+async fn a_bound_cookie_moved_beside_another_visitors_session_is_refused() {
+    let mut alice = Fixture::bound();
+    log_in_with_a_bound_cookie(&mut alice).await;
+    let mut bob = Fixture { jar: Vec::new(), ..Fixture::bound() };
+    bob.sessions = alice.sessions.clone();
+    bob.store = alice.store.clone();
+    let session = bob.request();
+    session.insert("user_id", 8).await.unwrap();
+    bob.respond(session).await;
+
+    // Bob presents Alice's data cookie beside his own live session.
+    bob.jar.extend(alice.jar.iter().filter(|(name, _)| name == "data").cloned());
+    let session = bob.request();
+    assert_eq!(session.get::<u32>("user_id").await.unwrap(), Some(8));
+    assert_eq!(session.get::<u32>("visits").await.unwrap(), None);
+}
+
+#[tokio::test]
+async fn a_bound_field_keeps_its_server_record_alive_and_dies_with_it() {
+    let mut fx = Fixture::bound();
+    // Only a bound field: the server session gets an empty record to be bound to.
+    let session = fx.request();
+    session.insert("visits", 1).await.unwrap();
+    fx.respond(session).await;
+    assert!(fx.cookie("session").is_some() && fx.cookie("data").is_some(), "{:?}", fx.jar);
+    let key = format!("session:{}", fx.cookie("session").unwrap());
+    assert!(fx.store.load(&key).await.unwrap().expect("an anchor record").fields.is_empty());
+    assert_eq!(fx.request().get::<u32>("visits").await.unwrap(), Some(1));
+
+    // Removing the server session's last field does not drop the record while `data` holds one.
+    let session = fx.request();
+    session.insert("user_id", 7).await.unwrap();
+    fx.respond(session).await;
+    let session = fx.request();
+    session.remove::<u32>("user_id").await.unwrap();
+    fx.respond(session).await;
+    assert_eq!(fx.request().get::<u32>("visits").await.unwrap(), Some(1));
+
+    // The record gone (expired, purged, deleted elsewhere): the bound fields go with it.
+    assert!(fx.store.delete(&key).await.unwrap());
+    let session = fx.request();
+    assert_eq!(session.get::<u32>("visits").await.unwrap(), None);
+    let set_cookies = fx.respond(session).await;
+    assert!(set_cookies.iter().any(|c| c.starts_with("data=") && c.contains("Max-Age=0")), "{set_cookies:?}");
+}
+
+#[tokio::test]
+async fn a_bound_cookie_costs_nothing_on_requests_that_leave_the_server_session_alone() {
+    let mut fx = Fixture::bound();
+    log_in_with_a_bound_cookie(&mut fx).await;
+    let data = fx.cookie("data").unwrap().to_owned();
+
+    // Long past the cookie's refresh interval: a request that loads nothing leaves it alone.
+    fx.advance(3000);
+    let session = fx.request();
+    assert_eq!(session.get::<String>("csrf_token").await.unwrap().as_deref(), Some("t"));
+    let set_cookies = fx.respond(session).await;
+    assert!(!set_cookies.iter().any(|c| c.starts_with("data=")), "{set_cookies:?}");
+
+    // A request that loads the server session re-seals it (sliding) without reading it.
+    let session = fx.request();
+    assert_eq!(session.get::<u32>("user_id").await.unwrap(), Some(7));
+    let set_cookies = fx.respond(session).await;
+    assert!(set_cookies.iter().any(|c| c.starts_with("data=")), "{set_cookies:?}");
+    assert_ne!(fx.cookie("data"), Some(data.as_str()));
+    assert_eq!(fx.request().get::<u32>("visits").await.unwrap(), Some(3));
+}
+
+// An unbound cookie session cannot be revoked: it ends with its lifetime, and a native one ends
+// 31 days after its creation however often it is refreshed, unless configured otherwise.
+#[tokio::test]
+async fn an_unbound_cookie_session_ends_at_its_default_absolute_lifetime() {
+    let mut fx = Fixture::new(|s| s);
+    let session = fx.request();
+    session.insert("csrf_token", "t").await.unwrap();
+    fx.respond(session).await;
+    for _ in 0..30 {
+        fx.advance(86_000);
+        let session = fx.request();
+        assert_eq!(session.get::<String>("csrf_token").await.unwrap().as_deref(), Some("t"));
+        fx.respond(session).await;
+    }
+    fx.advance(86_000 + 31 * (86_400 - 86_000));
+    assert_eq!(fx.request().get::<String>("csrf_token").await.unwrap(), None, "31 days after creation");
 }

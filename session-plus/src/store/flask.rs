@@ -14,9 +14,12 @@
 //! random backoff, so two requests that change different fields of one session at the same
 //! instant both keep their changes (flask-session-plus and Flask-Session lose one). A logout
 //! elsewhere is never undone: an update never re-creates a record. Every update writes an expiry
-//! (`EX`, Memcached's exptime), so a session slides while it is written. The stored permanence
-//! stays unless the request changed it, and on Redis the later of the stored and the new expiry is
-//! kept; Memcached does not tell an item's expiry, so there a write sets the request's own. These formats
+//! (`EX`, Memcached's exptime), so a session slides while it is written, and while it is only
+//! read once its refresh is due. The stored permanence stays unless the request changed it, and
+//! the later of the stored and the new expiry is kept. Memcached does not tell an item's expiry,
+//! so there it is kept beside the record, under `<key>:sp-expires-at` with the same time to live
+//! (fetched with the record in one multi-get; Python never reads it); a record only Python wrote
+//! has none, and a write by this store then sets the request's own expiry. These formats
 //! carry no creation time, so `session_absolute_lifetime` cannot be enforced on them (the
 //! configuration refuses it). Nothing is ever unpickled: a pickle record is an invalid session.
 
@@ -118,7 +121,11 @@ impl FlaskStore {
                 (value, expires_at)
             })),
             #[cfg(feature = "store-memcached")]
-            Blob::Memcached(memcached) => Ok(memcached.get_raw(key).await?.map(|value| (value, UNKNOWN_EXPIRY))),
+            Blob::Memcached(memcached) => {
+                let (item, expiry) = memcached.gets_with_side(key, &expiry_key(key)).await?;
+                let expires_at = parse_expiry(expiry.as_deref()).unwrap_or(UNKNOWN_EXPIRY);
+                Ok(item.map(|(value, _cas)| (value, expires_at)))
+            }
         }
     }
 
@@ -131,7 +138,13 @@ impl FlaskStore {
                 redis.set_expiring(key, &value, ttl, mode).await
             }
             #[cfg(feature = "store-memcached")]
-            Blob::Memcached(memcached) => memcached.store_raw(key, value, memcached_exptime(ttl), if_absent).await,
+            Blob::Memcached(memcached) => {
+                let stored = memcached.store_raw(key, value, memcached_exptime(ttl), if_absent).await?;
+                if stored {
+                    write_expiry(memcached, key, expires_at, ttl).await?;
+                }
+                Ok(stored)
+            }
         }
     }
 
@@ -146,7 +159,11 @@ impl FlaskStore {
                 (value, 0, expires_at)
             })),
             #[cfg(feature = "store-memcached")]
-            Blob::Memcached(memcached) => Ok(memcached.gets_raw(key).await?.map(|(value, cas)| (value, cas, None))),
+            Blob::Memcached(memcached) => {
+                let (item, expiry) = memcached.gets_with_side(key, &expiry_key(key)).await?;
+                let expires_at = parse_expiry(expiry.as_deref());
+                Ok(item.map(|(value, cas)| (value, cas, expires_at)))
+            }
         }
     }
 
@@ -163,10 +180,35 @@ impl FlaskStore {
             #[cfg(feature = "store-memcached")]
             Blob::Memcached(memcached) => {
                 let _ = read;
-                memcached.cas_raw(key, value, memcached_exptime(ttl), cas).await
+                let swapped = memcached.cas_raw(key, value, memcached_exptime(ttl), cas).await?;
+                if swapped {
+                    write_expiry(memcached, key, expires_at, ttl).await?;
+                }
+                Ok(swapped)
             }
         }
     }
+}
+
+/// Where a Memcached record's expiry is kept beside it: Memcached does not tell an item's
+/// expiry, and the Python format has no room for it. Python never reads this key; a record that
+/// only Python wrote has none, and its expiry stays unknown (it then slides with Python's writes).
+#[cfg(feature = "store-memcached")]
+fn expiry_key(key: &str) -> String {
+    format!("{key}:sp-expires-at")
+}
+
+#[cfg(feature = "store-memcached")]
+fn parse_expiry(text: Option<&[u8]>) -> Option<i64> {
+    std::str::from_utf8(text?).ok()?.parse().ok()
+}
+
+/// Records `expires_at` beside the record written under `key`, with the same time to live. Not
+/// atomic with the record: a write that lands between two racing updates may leave an earlier
+/// expiry there than the record's, which only makes the next refresh come early.
+#[cfg(feature = "store-memcached")]
+async fn write_expiry(memcached: &MemcachedStore, key: &str, expires_at: i64, ttl: u64) -> Result<()> {
+    memcached.set_raw(&expiry_key(key), expires_at.to_string().into_bytes(), memcached_exptime(ttl)).await
 }
 
 /// Seconds from now to `expires_at`, at least one.
@@ -201,8 +243,9 @@ impl SessionStore for FlaskStore {
         for attempt in 0..CAS_ATTEMPTS {
             let Some((read, cas, stored_expiry)) = self.read_for_swap(key).await? else { return Ok(false) };
             let (fields, permanent) = self.decode(&read)?;
-            // Where the store tells the stored expiry, `apply_to` keeps the later one unless the
-            // request changed permanence; Memcached cannot, so there the request's applies.
+            // Where the stored expiry is known, `apply_to` keeps the later one unless the request
+            // changed permanence; where it is not (a Memcached record only Python wrote), the
+            // request's applies.
             let expires_at = stored_expiry.unwrap_or(i64::MIN);
             let mut record = Record { fields, permanent, expires_at, ..Record::default() };
             update.apply_to(&mut record);

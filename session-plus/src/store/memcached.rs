@@ -106,21 +106,28 @@ impl MemcachedStore {
 
 #[cfg(feature = "flask")]
 impl MemcachedStore {
-    /// The raw value under `key`.
-    pub(crate) async fn get_raw(&self, key: &str) -> Result<Option<Vec<u8>>> {
-        let key = key.to_owned();
-        self.call(move |c| c.get(&key)).await
-    }
-
-    /// The raw value under `key` with its compare-and-swap token.
-    pub(crate) async fn gets_raw(&self, key: &str) -> Result<Option<(Vec<u8>, u64)>> {
-        let key = key.to_owned();
-        let item: Option<(Vec<u8>, u32, Option<u64>)> = self.call(move |c| c.get(&key)).await?;
-        match item {
-            None => Ok(None),
-            Some((value, _flags, Some(cas))) => Ok(Some((value, cas))),
+    /// The raw value under `key`, with its compare-and-swap token, and the raw value under
+    /// `side`: one multi-get (one round trip when both keys live on one server).
+    pub(crate) async fn gets_with_side(
+        &self,
+        key: &str,
+        side: &str,
+    ) -> Result<(Option<(Vec<u8>, u64)>, Option<Vec<u8>>)> {
+        let keys = [key.to_owned(), side.to_owned()];
+        let mut items: std::collections::HashMap<String, (Vec<u8>, u32, Option<u64>)> =
+            self.call(move |c| c.gets(&[keys[0].as_str(), keys[1].as_str()])).await?;
+        let side = items.remove(side).map(|(value, _, _)| value);
+        match items.remove(key) {
+            None => Ok((None, side)),
+            Some((value, _flags, Some(cas))) => Ok((Some((value, cas)), side)),
             Some((_, _, None)) => Err(Error::Backend("Memcached returned no compare-and-swap token".into())),
         }
+    }
+
+    /// Stores `value` under `key`, whatever was there (`set`).
+    pub(crate) async fn set_raw(&self, key: &str, value: Vec<u8>, exptime: u32) -> Result<()> {
+        let key = key.to_owned();
+        self.call(move |c| c.set(&key, value.as_slice(), exptime)).await
     }
 
     /// Stores `value` under `key` only if the item is still the one `cas` was read with

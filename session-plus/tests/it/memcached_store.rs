@@ -57,16 +57,12 @@ async fn flask_records_on_memcached_slide_their_expiry_on_update() {
     store.delete(&key).await.unwrap();
 }
 
-/// Issue 10, item 9, left open: a Flask-format session on Memcached that is only *read* never
-/// slides its expiry. Memcached does not tell an item's expiry, so `FlaskStore::load` reports
-/// a far-future one and the refresh is never due: a session used for reads only ends one
-/// lifetime after its last write, while flask-session-plus and Flask-Session rewrite it on every
-/// request. Fixing it needs the manager to treat an unknown expiry as "refresh due" (a write on
-/// every request that uses the session, which `lazy_loading_and_round_trips` forbids today), or
-/// Memcached's meta protocol (`mg <key> t`), which the `memcache` crate does not speak.
+/// Issue 10, item 9: a Flask-format session on Memcached that is only *read* slides its expiry
+/// once its refresh is due, as on every other store (Memcached does not tell an item's expiry:
+/// the store keeps it beside the record). Failed before: the expiry was unknown, the refresh
+/// never due, and a session used for reads only ended one lifetime after its last write.
 #[cfg(feature = "flask")]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "issue 10, item 9: open, see the doc comment"]
 async fn flask_records_on_memcached_slide_their_expiry_while_read() {
     use session_plus::store::FlaskStore;
     let store = FlaskStore::memcached(MemcachedStore::connect(&url()).await.unwrap());
