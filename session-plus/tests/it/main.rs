@@ -8,6 +8,7 @@ mod common;
 mod e2e;
 mod flask_formats;
 mod flask_live;
+mod flask_live_mongo;
 mod memcached_store;
 mod mongodb_store;
 mod redis_store;

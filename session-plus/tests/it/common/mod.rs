@@ -2,6 +2,8 @@
 //! counts calls and injects faults, and the conformance suite every store runs.
 #![allow(dead_code, unreachable_pub, missing_docs)]
 
+#[cfg(feature = "flask")]
+pub mod python;
 pub mod suite;
 
 use std::collections::BTreeMap;
