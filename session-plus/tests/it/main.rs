@@ -12,5 +12,6 @@ mod flask_live_mongo;
 mod memcached_store;
 mod mongodb_store;
 mod redis_store;
+mod round_trips;
 mod sql_stores;
 mod stores;

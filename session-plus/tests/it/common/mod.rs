@@ -2,6 +2,7 @@
 //! counts calls and injects faults, and the conformance suite every store runs.
 #![allow(dead_code, unreachable_pub, missing_docs)]
 
+pub mod counting;
 #[cfg(feature = "flask")]
 pub mod python;
 pub mod suite;
