@@ -19,6 +19,7 @@
 //! | `RedisStore` (standalone and Cluster) | `store-redis` | `PEXPIREAT` |
 //! | `MemcachedStore` | `store-memcached` | absolute exptime |
 //! | `MongoDbStore` | `store-mongodb` | TTL index on `expires_at` |
+//! | `FlaskStore`: the Python formats in Redis, Memcached or MongoDB | `flask` and the store's | the server's (MongoDB: TTL index on `_expiration`) |
 
 #[cfg(all(feature = "flask", any(feature = "store-redis", feature = "store-memcached", feature = "store-mongodb")))]
 mod flask;

@@ -239,3 +239,37 @@ async fn bad_or_expired_documents_are_no_session() {
     assert!(!store.update(&key, &update).await.unwrap(), "and an update does not bring it back");
     raw.collection().drop().await.unwrap();
 }
+
+/// Create if absent is atomic under the unique index on `id`: of ten racing creates of one id,
+/// one wins, and there is one document.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn racing_creates_of_one_id_have_one_winner() {
+    let (_, raw) = fresh_collection().await;
+    let store = std::sync::Arc::new(FlaskStore::mongodb(raw.clone()));
+    store.migrate().await.unwrap();
+    store.migrate().await.unwrap();
+    let key = format!("session{}", Id::random_uuid().unwrap().as_str());
+    let now = SystemClock.now();
+    let tasks: Vec<_> = (0..10)
+        .map(|i| {
+            let (store, key) = (store.clone(), key.clone());
+            tokio::spawn(async move {
+                let mut fields = serde_json::Map::new();
+                fields.insert("writer".into(), json!(i));
+                let record = Record { fields, created_at: now, expires_at: now + 60, permanent: false };
+                (i, store.create(&key, &record).await.unwrap())
+            })
+        })
+        .collect();
+    let mut winners = Vec::new();
+    for task in tasks {
+        let (i, created) = task.await.unwrap();
+        if created {
+            winners.push(i);
+        }
+    }
+    assert_eq!(winners.len(), 1, "exactly one create succeeds: {winners:?}");
+    assert_eq!(store.load(&key).await.unwrap().unwrap().fields["writer"], json!(winners[0]));
+    assert_eq!(raw.collection().count_documents(doc! { "id": &key }).await.unwrap(), 1);
+    raw.collection().drop().await.unwrap();
+}
