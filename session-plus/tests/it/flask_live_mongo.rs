@@ -273,3 +273,18 @@ async fn racing_creates_of_one_id_have_one_winner() {
     assert_eq!(raw.collection().count_documents(doc! { "id": &key }).await.unwrap(), 1);
     raw.collection().drop().await.unwrap();
 }
+
+/// A collection where the Python side left two documents with one `id` (PyMongo 3's racing
+/// upserts could) cannot get the unique index: start-up fails, naming the session, rather than
+/// running without atomic creates.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn duplicate_ids_stop_the_start_up() {
+    let (collection, raw) = fresh_collection().await;
+    let twice = doc! { "id": "session5b6f7c1e-3d2a-4f7b-9c1d-2e3f4a5b6c7d", "val": "{}", "_permanent": false };
+    raw.collection().insert_many([twice.clone(), twice]).await.unwrap();
+    assert!(FlaskStore::mongodb(raw.clone()).migrate().await.is_err());
+    let config = session_plus::Config::from_toml_str(&rust_config(&collection, false)).unwrap();
+    let err = session_plus::SessionManager::new(config).await.unwrap_err();
+    assert!(matches!(&err, session_plus::BuildError::Store { session, .. } if session == "session"), "{err}");
+    raw.collection().drop().await.unwrap();
+}

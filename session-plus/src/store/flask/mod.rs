@@ -14,7 +14,9 @@
 //! Cluster too), on MongoDB with an `updateOne` whose filter names the `val` it read. When
 //! another request wrote in between, it reads again and retries after a
 //! random backoff, so two requests that change different fields of one session at the same
-//! instant both keep their changes (flask-session-plus and Flask-Session lose one). A logout
+//! instant both keep their changes (flask-session-plus and Flask-Session lose one). The updates of
+//! one key from one process take turns (an in-process lock per key), so they never spend their
+//! retries on each other; the compare-and-swap guards against other processes and the Python side. A logout
 //! elsewhere is never undone: an update never re-creates a record. Every update writes an expiry
 //! (`EX`, Memcached's exptime, `_expiration`), so a session slides while it is written. The stored
 //! permanence stays unless the request changed it, and on Redis and MongoDB the later of the
@@ -29,6 +31,7 @@
 mod blob;
 #[cfg(feature = "store-mongodb")]
 mod mongo;
+mod turns;
 
 use async_trait::async_trait;
 use flask_wire::tagged_json;
@@ -48,6 +51,8 @@ use super::{Error, Record, Result, SessionStore, Update};
 #[derive(Debug, Clone)]
 pub struct FlaskStore {
     backend: Backend,
+    /// This process's updates of one key take turns (see `turns.rs`).
+    writers: std::sync::Arc<turns::KeyLocks>,
 }
 
 /// How a [`FlaskStore`] encodes a record's value.
@@ -67,7 +72,7 @@ enum Backend {
     Blob(blob::Blob, RecordEncoding),
     /// flask-session-plus's MongoDB documents.
     #[cfg(feature = "store-mongodb")]
-    MongoDb(MongoDbStore, std::sync::Arc<mongo::KeyLocks>),
+    MongoDb(MongoDbStore),
 }
 
 impl FlaskStore {
@@ -82,13 +87,13 @@ impl FlaskStore {
     /// ```
     #[cfg(feature = "store-redis")]
     pub fn redis(store: RedisStore, encoding: RecordEncoding) -> Self {
-        Self { backend: Backend::Blob(blob::Blob::Redis(store), encoding) }
+        Self::with(Backend::Blob(blob::Blob::Redis(store), encoding))
     }
 
     /// flask-session-plus records in Memcached.
     #[cfg(feature = "store-memcached")]
     pub fn memcached(store: MemcachedStore) -> Self {
-        Self { backend: Backend::Blob(blob::Blob::Memcached(store), RecordEncoding::TaggedJson) }
+        Self::with(Backend::Blob(blob::Blob::Memcached(store), RecordEncoding::TaggedJson))
     }
 
     /// flask-session-plus records in MongoDB, in the collection of `store`: one document per
@@ -110,9 +115,7 @@ impl FlaskStore {
     ///   `val` back with a filter on the `_id` and the `val` it read (compare-and-swap: on a
     ///   miss it reads again). Without a new permanence, `_permanent` is left alone and
     ///   `_expiration` only moves forward (`$max`); with one, both are set. A document that is
-    ///   gone is never re-created. Updates of one session from one process take turns (an
-    ///   in-process lock per key), so they do not spend their retries on each other; the
-    ///   compare-and-swap still guards against other processes and the Python side.
+    ///   gone is never re-created.
     /// - **Delete** removes every document with that `id` (`deleteMany`, as the Python side).
     /// - **Load** is `findOne` by `id`. A document without a date `_expiration`, or whose `val`
     ///   is not tagged JSON of an object, is a decode error (no session), never a panic; a
@@ -132,7 +135,11 @@ impl FlaskStore {
     /// ```
     #[cfg(feature = "store-mongodb")]
     pub fn mongodb(store: MongoDbStore) -> Self {
-        Self { backend: Backend::MongoDb(store, std::sync::Arc::default()) }
+        Self::with(Backend::MongoDb(store))
+    }
+
+    fn with(backend: Backend) -> Self {
+        Self { backend, writers: std::sync::Arc::default() }
     }
 
     /// Creates what the records need on the server, if it is not there; running it again, from
@@ -150,7 +157,7 @@ impl FlaskStore {
             #[cfg(any(feature = "store-redis", feature = "store-memcached"))]
             Backend::Blob(..) => Ok(()),
             #[cfg(feature = "store-mongodb")]
-            Backend::MongoDb(mongo, _) => mongo::migrate(mongo).await,
+            Backend::MongoDb(mongo) => mongo::migrate(mongo).await,
         }
     }
 }
@@ -202,7 +209,7 @@ impl SessionStore for FlaskStore {
             #[cfg(any(feature = "store-redis", feature = "store-memcached"))]
             Backend::Blob(blob, encoding) => blob.load(key, *encoding).await,
             #[cfg(feature = "store-mongodb")]
-            Backend::MongoDb(mongo, _) => mongo::load(mongo, key).await,
+            Backend::MongoDb(mongo) => mongo::load(mongo, key).await,
         }
     }
 
@@ -211,16 +218,17 @@ impl SessionStore for FlaskStore {
             #[cfg(any(feature = "store-redis", feature = "store-memcached"))]
             Backend::Blob(blob, encoding) => blob.create(key, record, *encoding).await,
             #[cfg(feature = "store-mongodb")]
-            Backend::MongoDb(mongo, _) => mongo::create(mongo, key, record).await,
+            Backend::MongoDb(mongo) => mongo::create(mongo, key, record).await,
         }
     }
 
     async fn update(&self, key: &str, update: &Update) -> Result<bool> {
+        let _turn = self.writers.lock(key).await;
         match &self.backend {
             #[cfg(any(feature = "store-redis", feature = "store-memcached"))]
             Backend::Blob(blob, encoding) => blob.update(key, update, *encoding).await,
             #[cfg(feature = "store-mongodb")]
-            Backend::MongoDb(mongo, writers) => mongo::update(mongo, writers, key, update).await,
+            Backend::MongoDb(mongo) => mongo::update(mongo, key, update).await,
         }
     }
 
@@ -229,7 +237,7 @@ impl SessionStore for FlaskStore {
             #[cfg(any(feature = "store-redis", feature = "store-memcached"))]
             Backend::Blob(blob, _) => blob.delete(key).await,
             #[cfg(feature = "store-mongodb")]
-            Backend::MongoDb(mongo, _) => mongo::delete(mongo, key).await,
+            Backend::MongoDb(mongo) => mongo::delete(mongo, key).await,
         }
     }
 
@@ -243,7 +251,7 @@ impl SessionStore for FlaskStore {
             }
             // The TTL index does, within a minute; this deletes on demand.
             #[cfg(feature = "store-mongodb")]
-            Backend::MongoDb(mongo, _) => mongo::purge_expired(mongo, now).await,
+            Backend::MongoDb(mongo) => mongo::purge_expired(mongo, now).await,
         }
     }
 

@@ -1,8 +1,6 @@
 //! flask-session-plus's MongoDB documents (see [`FlaskStore::mongodb`](super::FlaskStore::mongodb)):
 //! `{id, val, _expiration, _permanent}`, looked up by `id`.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use ::mongodb::bson::{doc, Bson, Document};
@@ -71,11 +69,9 @@ pub(super) async fn create(store: &MongoDbStore, key: &str, record: &Record) -> 
     }
 }
 
-pub(super) async fn update(store: &MongoDbStore, writers: &KeyLocks, key: &str, update: &Update) -> Result<bool> {
+pub(super) async fn update(store: &MongoDbStore, key: &str, update: &Update) -> Result<bool> {
     // Compare-and-swap on `val` (see the parent module): the Python format keeps every field in
-    // it, so a field cannot be written alone. This process's writers of one key take turns, so
-    // only other processes make a swap miss.
-    let _turn = writers.lock(key).await;
+    // it, so a field cannot be written alone.
     for attempt in 0..CAS_ATTEMPTS {
         let Some(document) = store.collection().find_one(doc! { ID: key }).await.map_err(backend)? else {
             return Ok(false);
@@ -116,37 +112,6 @@ pub(super) async fn purge_expired(store: &MongoDbStore, now: i64) -> Result<u64>
     Ok(store.collection().delete_many(filter).await.map_err(backend)?.deleted_count)
 }
 
-/// One async lock per key that someone holds or waits for: an entry goes with its last user.
-#[derive(Debug, Default)]
-pub(super) struct KeyLocks(Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>);
-
-impl KeyLocks {
-    async fn lock(&self, key: &str) -> KeyTurn<'_> {
-        let lock = self.map().entry(key.to_owned()).or_default().clone();
-        KeyTurn { locks: self, guard: Some(lock.lock_owned().await) }
-    }
-
-    fn map(&self) -> std::sync::MutexGuard<'_, HashMap<String, Arc<tokio::sync::Mutex<()>>>> {
-        // The map holds no invariant that a panic elsewhere could break.
-        self.0.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-}
-
-/// A held [`KeyLocks`] lock.
-struct KeyTurn<'a> {
-    locks: &'a KeyLocks,
-    guard: Option<tokio::sync::OwnedMutexGuard<()>>,
-}
-
-impl Drop for KeyTurn<'_> {
-    fn drop(&mut self) {
-        drop(self.guard.take());
-        // Locks are only cloned under the map's lock, so one that only the map holds has no
-        // holder and no waiter (this also clears the entries of waiters that were cancelled).
-        self.locks.map().retain(|_, lock| Arc::strong_count(lock) > 1);
-    }
-}
-
 /// The text of `val`: a string, as Python's `TaggedJSONSerializer.dumps` gives it (bytes, which
 /// Python would read too, as UTF-8).
 fn val_text(document: &Document) -> Result<&str> {
@@ -170,18 +135,6 @@ fn permanence(document: &Document) -> Result<bool> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[tokio::test]
-    async fn key_locks_take_turns_and_clean_up() {
-        let locks = KeyLocks::default();
-        let first = locks.lock("a").await;
-        let other = locks.lock("b").await;
-        assert!(tokio::time::timeout(Duration::from_millis(50), locks.lock("a")).await.is_err(), "one turn at a time");
-        drop(first);
-        drop(locks.lock("a").await);
-        drop(other);
-        assert!(locks.map().is_empty(), "no entry outlives its users");
-    }
 
     #[test]
     fn bad_documents_are_decode_errors() {
