@@ -129,6 +129,7 @@ fn absolute_lifetime_with_a_flask_format_is_refused() {
         ("flask-session-plus", "secure_cookie"),
         ("flask-session-plus", "redis"),
         ("flask-session-plus", "memcache"),
+        ("flask-session-plus", "mongodb"),
         ("flask-session", "redis"),
     ] {
         let body = format!(
@@ -138,8 +139,22 @@ fn absolute_lifetime_with_a_flask_format_is_refused() {
         let body =
             if session_type == "secure_cookie" { body.replace("url = \"redis://127.0.0.1\"\n", "") } else { body };
         let body = if session_type == "memcache" { body.replace("redis://", "memcache://") } else { body };
+        let body = if session_type == "mongodb" { body.replace("redis://", "mongodb://") } else { body };
         let msg = fails(&body, Some("a"), "session_absolute_lifetime");
         assert!(msg.contains("no creation time"), "{format} on {session_type}: {msg}");
+    }
+    // Issue 11, item 3: flask-session-plus's MongoDB records are a format of their own; Flask's
+    // cookie and Flask-Session's records have no MongoDB form.
+    let mongo = |format: &str| {
+        format!(
+            "[[session]]\ncookie_name = \"a\"\nsession_type = \"mongodb\"\nurl = \"mongodb://127.0.0.1/app\"\n\
+             format = \"{format}\""
+        )
+    };
+    toml(&mongo("flask-session-plus")).unwrap();
+    for format in ["flask", "flask-session"] {
+        let msg = fails(&mongo(format), Some("a"), "format");
+        assert!(msg.contains("does not apply to a mongodb session"), "{msg}");
     }
     // The native format enforces it.
     toml("[[session]]\ncookie_name = \"a\"\nsecret_keys = [\"a-secret-key-of-32-bytes-or-more!\"]\nsession_absolute_lifetime = \"1d\"")

@@ -212,8 +212,9 @@ async fn open_store(config: &SessionConfig) -> Result<Arc<dyn SessionStore>, Bui
     }
 }
 
-/// A Python `format` on a `redis` or `memcache` session: whole records, as Python writes them.
-#[cfg(all(feature = "flask", any(feature = "store-redis", feature = "store-memcached")))]
+/// A Python `format` on a `redis`, `memcache` or `mongodb` session: whole records, as Python
+/// writes them.
+#[cfg(all(feature = "flask", any(feature = "store-redis", feature = "store-memcached", feature = "store-mongodb")))]
 async fn open_flask_store(config: &SessionConfig) -> Result<Arc<dyn SessionStore>, BuildError> {
     use crate::store::{FlaskStore, RecordEncoding};
     let encoding = match config.flask.format {
@@ -227,6 +228,14 @@ async fn open_flask_store(config: &SessionConfig) -> Result<Arc<dyn SessionStore
         SessionType::Memcache if encoding == RecordEncoding::TaggedJson => {
             FlaskStore::memcached(memcached(config).await?)
         }
+        #[cfg(feature = "store-mongodb")]
+        SessionType::Mongodb if encoding == RecordEncoding::TaggedJson => {
+            // As the native store: `url` names the database, `table` the collection.
+            let store = store::MongoDbStore::connect(url(config)?).await.map_err(unreachable(config))?;
+            let store = FlaskStore::mongodb(with_table(config, store, store::MongoDbStore::with_collection_name)?);
+            store.migrate().await.map_err(unreachable(config))?;
+            store
+        }
         other => {
             let message =
                 format!("format `{}` is not available on `{other}`, or needs the store's feature", config.flask.format);
@@ -236,7 +245,10 @@ async fn open_flask_store(config: &SessionConfig) -> Result<Arc<dyn SessionStore
     Ok(Arc::new(store))
 }
 
-#[cfg(not(all(feature = "flask", any(feature = "store-redis", feature = "store-memcached"))))]
+#[cfg(not(all(
+    feature = "flask",
+    any(feature = "store-redis", feature = "store-memcached", feature = "store-mongodb")
+)))]
 async fn open_flask_store(config: &SessionConfig) -> Result<Arc<dyn SessionStore>, BuildError> {
     let message = format!("format `{}` needs the `flask` feature and the store's feature", config.flask.format);
     Err(ConfigError::new(config.cookie_name(), "format", message).into())

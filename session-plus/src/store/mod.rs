@@ -19,8 +19,9 @@
 //! | `RedisStore` (standalone and Cluster) | `store-redis` | `PEXPIREAT` |
 //! | `MemcachedStore` | `store-memcached` | absolute exptime |
 //! | `MongoDbStore` | `store-mongodb` | TTL index on `expires_at` |
+//! | `FlaskStore`: the Python formats in Redis, Memcached or MongoDB | `flask` and the store's | the server's (MongoDB: TTL index on `_expiration`) |
 
-#[cfg(all(feature = "flask", any(feature = "store-redis", feature = "store-memcached")))]
+#[cfg(all(feature = "flask", any(feature = "store-redis", feature = "store-memcached", feature = "store-mongodb")))]
 mod flask;
 #[cfg(feature = "store-memcached")]
 mod memcached;
@@ -49,7 +50,10 @@ pub use self::mongodb::MongoDbStore;
 #[cfg(feature = "store-redis")]
 #[cfg_attr(docsrs, doc(cfg(feature = "store-redis")))]
 pub use self::redis::RedisStore;
-#[cfg(all(feature = "flask", any(feature = "store-redis", feature = "store-memcached")))]
+#[cfg(all(
+    feature = "flask",
+    any(feature = "store-redis", feature = "store-memcached", feature = "store-mongodb")
+))]
 #[cfg_attr(docsrs, doc(cfg(feature = "flask")))]
 pub use flask::{FlaskStore, RecordEncoding};
 #[cfg(feature = "store-memcached")]
@@ -135,12 +139,18 @@ pub enum Error {
 
 /// How many times a compare-and-swap update re-reads after losing a race (Memcached, and the
 /// Python-format records of `FlaskStore`).
-#[cfg(any(feature = "store-memcached", all(feature = "flask", feature = "store-redis")))]
+#[cfg(any(
+    feature = "store-memcached",
+    all(feature = "flask", any(feature = "store-redis", feature = "store-mongodb"))
+))]
 const CAS_ATTEMPTS: usize = 64;
 
 /// The wait before compare-and-swap attempt `attempt` re-reads: up to 2^attempt milliseconds (at
 /// most 64), picked at random so racing writers spread out.
-#[cfg(any(feature = "store-memcached", all(feature = "flask", feature = "store-redis")))]
+#[cfg(any(
+    feature = "store-memcached",
+    all(feature = "flask", any(feature = "store-redis", feature = "store-mongodb"))
+))]
 fn cas_backoff(attempt: usize) -> std::time::Duration {
     let mut byte = [0u8; 2];
     let random = if getrandom::fill(&mut byte).is_ok() { u64::from(u16::from_le_bytes(byte)) } else { 0 };

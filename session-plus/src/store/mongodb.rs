@@ -302,19 +302,19 @@ fn decode_name(key: &str) -> Result<String> {
 }
 
 /// Unix seconds as a BSON date.
-fn date(seconds: i64) -> DateTime {
+pub(super) fn date(seconds: i64) -> DateTime {
     DateTime::from_millis(seconds.saturating_mul(1000))
 }
 
-fn is_duplicate_key(error: &mongodb::error::Error) -> bool {
+pub(super) fn is_duplicate_key(error: &mongodb::error::Error) -> bool {
     matches!(&*error.kind, ErrorKind::Write(WriteFailure::WriteError(e)) if e.code == DUPLICATE_KEY)
 }
 
-fn backend(error: mongodb::error::Error) -> Error {
+pub(super) fn backend(error: mongodb::error::Error) -> Error {
     Error::Backend(Box::new(error))
 }
 
-fn decode(message: impl Into<String>) -> Error {
+pub(super) fn decode(message: impl Into<String>) -> Error {
     Error::Decode(message.into().into())
 }
 

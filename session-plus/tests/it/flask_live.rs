@@ -25,17 +25,12 @@
 
 use crate::common;
 
-use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader};
-use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::sync::{mpsc, OnceLock};
-use std::time::Duration;
+use std::path::Path;
+use std::process::Command;
 
-use common::{serve, Client, Reply};
+use common::python::{cart, python, rust_app, Browser, PyApp, Side::Python, Side::Rust};
+use common::Client;
 use serde_json::{json, Value};
-use session_plus::{Config, SessionManager};
 
 /// 2023-11-14 22:13:20 UTC, whole seconds (Flask's tagged JSON drops sub-seconds).
 const WHEN: i64 = 1_700_000_000;
@@ -43,77 +38,6 @@ const WHEN_HTTP: &str = "Tue, 14 Nov 2023 22:13:20 GMT";
 /// How Python shows `WHEN` after a round trip: Werkzeug 1.x parses naive UTC, 2.x and later aware.
 const WHEN_LEGACY: &str = "datetime.datetime(2023, 11, 14, 22, 13, 20)";
 const WHEN_MODERN: &str = "datetime.datetime(2023, 11, 14, 22, 13, 20, tzinfo=datetime.timezone.utc)";
-
-// ---------------------------------------------------------------------------------------------
-// Python side
-
-fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("the crate sits in a workspace").to_path_buf()
-}
-
-fn python_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/python")
-}
-
-/// The interpreter of a venv, after building both venvs once per test binary.
-fn python(venv: &str) -> PathBuf {
-    static READY: OnceLock<()> = OnceLock::new();
-    READY.get_or_init(|| {
-        let status = Command::new("bash")
-            .arg(python_dir().join("setup_venvs.sh"))
-            .status()
-            .expect("bash runs tests/python/setup_venvs.sh");
-        assert!(status.success(), "tests/python/setup_venvs.sh failed: {status}");
-    });
-    workspace_root().join("target/python").join(venv).join("bin/python")
-}
-
-/// A Python app on a free loopback port, killed when dropped.
-struct PyApp {
-    child: Child,
-    addr: SocketAddr,
-}
-
-impl PyApp {
-    /// Starts `script` with the venv's interpreter and waits for its `ready http://ADDR` line.
-    fn start(venv: &str, script: &str, redis_url: Option<&str>) -> Self {
-        let mut command = Command::new(python(venv));
-        command
-            .arg(python_dir().join(script))
-            .arg("0")
-            .env("PYTHONDONTWRITEBYTECODE", "1")
-            .env("PYTHONUNBUFFERED", "1")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit());
-        if let Some(url) = redis_url {
-            command.env("SESSION_REDIS_URL", url);
-        }
-        let mut child = command.spawn().unwrap_or_else(|e| panic!("cannot start {script}: {e}"));
-        let stdout = child.stdout.take().unwrap();
-        let (tx, rx) = mpsc::channel();
-        std::thread::spawn(move || {
-            let mut lines = BufReader::new(stdout).lines();
-            let _ = tx.send(lines.next());
-            for _ in lines {} // drain, so the child never blocks on a full pipe
-        });
-        let mut app = Self { child, addr: ([127, 0, 0, 1], 0).into() };
-        let line = match rx.recv_timeout(Duration::from_secs(60)) {
-            Ok(Some(Ok(line))) => line,
-            other => panic!("{script} did not start: {other:?}"),
-        };
-        let addr = line.strip_prefix("ready http://").unwrap_or_else(|| panic!("{script} said {line:?}"));
-        app.addr = addr.parse().unwrap_or_else(|e| panic!("{script} said {line:?}: {e}"));
-        app
-    }
-}
-
-impl Drop for PyApp {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 // ---------------------------------------------------------------------------------------------
 // Redis
@@ -145,98 +69,13 @@ async fn exists(conn: &mut redis::aio::MultiplexedConnection, key: &str) -> bool
 }
 
 // ---------------------------------------------------------------------------------------------
-// One browser, two servers
-
-#[derive(Clone, Copy, Debug)]
-enum Side {
-    Python,
-    Rust,
-}
-use Side::{Python, Rust};
-
-/// One browser (one cookie jar) talking to the Python app and the Rust app on the same host.
-struct Browser {
-    jar: BTreeMap<String, String>,
-    py: Client,
-    rs: Client,
-}
-
-impl Browser {
-    fn new(py: &PyApp, rs: SocketAddr) -> Self {
-        Self { jar: BTreeMap::new(), py: Client::new(py.addr), rs: Client::new(rs) }
-    }
-
-    fn client(&mut self, side: Side) -> &mut Client {
-        match side {
-            Python => &mut self.py,
-            Rust => &mut self.rs,
-        }
-    }
-
-    async fn send(&mut self, side: Side, post: Option<&str>, path: &str) -> Reply {
-        let jar = std::mem::take(&mut self.jar);
-        let client = self.client(side);
-        client.jar = jar;
-        let reply = match post {
-            Some(body) => client.post(path, body).await,
-            None => client.get(path).await,
-        };
-        self.jar = std::mem::take(&mut client.jar);
-        assert_eq!(reply.status, 200, "{side:?} {path}: {}", reply.body);
-        reply
-    }
-
-    async fn set(&mut self, side: Side, field: &str, value: Value) {
-        self.send(side, Some(&value.to_string()), &format!("/set/{field}")).await;
-    }
-
-    /// Stores the datetime `unix` (UTC seconds) from Python, as a real `datetime`.
-    async fn set_datetime(&mut self, field: &str, unix: impl ToString) {
-        self.send(Python, Some(&unix.to_string()), &format!("/setdt/{field}")).await;
-    }
-
-    async fn get(&mut self, side: Side, field: &str) -> Value {
-        self.send(side, None, &format!("/get/{field}")).await.json()
-    }
-
-    async fn fields(&mut self, side: Side) -> Value {
-        self.send(side, None, "/fields").await.json()
-    }
-
-    /// Python's `repr` of a field: its exact type after the trip.
-    async fn py_repr(&mut self, field: &str) -> String {
-        self.send(Python, None, &format!("/repr/{field}")).await.body
-    }
-
-    async fn clear(&mut self, side: Side) {
-        self.send(side, Some(""), "/clear").await;
-    }
-
-    /// A copy of this browser (the same cookies), to replay them later.
-    fn snapshot(&self) -> Self {
-        Self { jar: self.jar.clone(), py: self.py.clone(), rs: self.rs.clone() }
-    }
-}
-
-async fn rust_app(toml: &str) -> (SessionManager, SocketAddr) {
-    let manager = SessionManager::new(Config::from_toml_str(toml).unwrap()).await.unwrap();
-    let addr = serve(&manager).await;
-    (manager, addr)
-}
-
-fn cart(skus: &[(&str, i64)]) -> Value {
-    let items: Vec<Value> = skus.iter().map(|(sku, qty)| json!({"sku": sku, "qty": qty})).collect();
-    json!({"items": items, "coupon": null, "total": 9.5})
-}
-
-// ---------------------------------------------------------------------------------------------
 // flask-session-plus 0.6.2: a SHA3 secure cookie `fcookie` and a Redis session `session`
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn flask_session_plus_cookie_and_redis_both_ways() {
     let url = redis_db(11);
     let mut raw = fresh_redis(&url).await;
-    let python = PyApp::start("legacy", "fsp_app.py", Some(&url));
+    let python = PyApp::start("legacy", "fsp_app.py", &[("SESSION_REDIS_URL", &url)]);
     let (_manager, rust) = rust_app(&format!(
         r#"
         [[session]]
@@ -321,7 +160,7 @@ async fn flask_session_plus_cookie_and_redis_both_ways() {
 async fn flask_session_redis_both_ways() {
     let url = redis_db(12);
     let mut raw = fresh_redis(&url).await;
-    let python = PyApp::start("modern", "flask_session_app.py", Some(&url));
+    let python = PyApp::start("modern", "flask_session_app.py", &[("SESSION_REDIS_URL", &url)]);
     let (_manager, rust) = rust_app(&format!(
         r#"
         [[session]]
@@ -392,7 +231,7 @@ async fn flask_session_redis_both_ways() {
 async fn flask_session_datetime_microseconds_survive_a_rust_write() {
     let url = redis_db(10);
     let mut raw = connect(&url).await;
-    let python = PyApp::start("modern", "flask_session_app.py", Some(&url));
+    let python = PyApp::start("modern", "flask_session_app.py", &[("SESSION_REDIS_URL", &url)]);
     let (_manager, rust) = rust_app(&format!(
         r#"
         [[session]]
@@ -418,7 +257,7 @@ async fn flask_session_datetime_microseconds_survive_a_rust_write() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn flask_cookie_both_ways() {
-    let python = PyApp::start("modern", "flask_cookie_app.py", None);
+    let python = PyApp::start("modern", "flask_cookie_app.py", &[]);
     let (_manager, rust) = rust_app(
         r#"
         [[session]]
@@ -466,7 +305,7 @@ async fn flask_cookie_both_ways() {
 /// floats), tuples stay tuples, and bytes, UUIDs, datetimes and Markup keep their types.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn python_values_survive_a_rust_write_through_real_flask() {
-    let python = PyApp::start("modern", "flask_cookie_app.py", None);
+    let python = PyApp::start("modern", "flask_cookie_app.py", &[]);
     let (_manager, rust) = rust_app(
         r#"
         [[session]]

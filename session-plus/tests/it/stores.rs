@@ -1,7 +1,5 @@
 //! The conformance suite, once per store. A new store gets the whole suite with one line here.
 
-use crate::common;
-
 use std::sync::Arc;
 
 use session_plus::store::{MemoryStore, SessionStore};
@@ -10,7 +8,7 @@ store_suite!(memory, async { Arc::new(MemoryStore::new()) as Arc<dyn SessionStor
 
 #[cfg(feature = "store-sqlite")]
 store_suite!(sqlite, async {
-    let store = session_plus::store::SqliteStore::connect(&common::temp_db_path()).await.unwrap();
+    let store = session_plus::store::SqliteStore::connect(&crate::common::temp_db_path()).await.unwrap();
     store.migrate().await.unwrap();
     Arc::new(store) as Arc<dyn SessionStore>
 });
@@ -126,6 +124,17 @@ flask_store_suite!(flask_redis_cluster_tagged_json, async {
         .unwrap_or_else(|_| "redis+cluster://127.0.0.1:7101,127.0.0.1:7102,127.0.0.1:7103".into());
     let store = RedisStore::connect(&url).await.unwrap();
     Arc::new(FlaskStore::redis(store, RecordEncoding::TaggedJson)) as Arc<dyn SessionStore>
+});
+
+// flask-session-plus's MongoDB documents (`id`, `val`, `_expiration`, `_permanent`), with the
+// unique index on `id` and the TTL index; `val` is swapped whole, as on Redis.
+#[cfg(all(feature = "flask", feature = "store-mongodb"))]
+flask_store_suite!(flask_mongodb_tagged_json, async {
+    use session_plus::store::{FlaskStore, MongoDbStore};
+    let store = MongoDbStore::connect(&crate::mongodb_store::url()).await.unwrap();
+    let store = FlaskStore::mongodb(store.with_collection_name("session_plus_flask_suite").unwrap());
+    store.migrate().await.unwrap();
+    Arc::new(store) as Arc<dyn SessionStore>
 });
 
 // On Memcached too: the store keeps each record's expiry beside it, since Memcached does not

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Creates the two Python environments of tests/flask_live.rs, once:
-#   target/python/legacy  flask-session-plus 0.6.2 on Flask 1.1.4 (requirements-legacy.txt)
+#   target/python/legacy  flask-session-plus 0.6.2 on Flask 1.1.4, PyMongo 4 (requirements-legacy.txt)
 #   target/python/modern  Flask 3.1 + Flask-Session 0.8 (requirements-modern.txt)
 # Under the workspace's target/, so `cargo clean` removes them. A venv is rebuilt when its
 # requirements file changes; otherwise this returns at once. Prints one line per venv created.

@@ -2,6 +2,8 @@
 //! counts calls and injects faults, and the conformance suite every store runs.
 #![allow(dead_code, unreachable_pub, missing_docs)]
 
+#[cfg(feature = "flask")]
+pub mod python;
 pub mod suite;
 
 use std::collections::BTreeMap;
@@ -214,6 +216,28 @@ impl Client {
     }
 }
 
+/// A request's calls to its store, by kind (round trips, issue 11 item 5).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Counts {
+    pub load: usize,
+    pub create: usize,
+    pub update: usize,
+    pub delete: usize,
+}
+
+impl Counts {
+    pub fn total(&self) -> usize {
+        self.load + self.create + self.update + self.delete
+    }
+}
+
+impl std::fmt::Display for Counts {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let Self { load, create, update, delete } = self;
+        write!(f, "load {load}, create {create}, update {update}, delete {delete} (total {})", self.total())
+    }
+}
+
 /// Wraps a store: counts calls, injects failures, and can make loads meet at a barrier.
 #[derive(Debug)]
 pub struct Probe {
@@ -252,6 +276,15 @@ impl Probe {
         self.loads.store(0, Ordering::SeqCst);
         self.writes.store(0, Ordering::SeqCst);
         self.ops.lock().unwrap().clear();
+    }
+
+    /// The calls counted since the last reset, by kind; starts again from zero.
+    pub fn take(&self) -> Counts {
+        let ops = std::mem::take(&mut *self.ops.lock().unwrap());
+        let count = |op: &str| ops.iter().filter(|&&done| done == op).count();
+        self.writes.store(0, Ordering::SeqCst);
+        let load = self.loads.swap(0, Ordering::SeqCst);
+        Counts { load, create: count("create"), update: count("update"), delete: count("delete") }
     }
 
     fn write(&self, op: &'static str) -> store::Result<()> {

@@ -1,0 +1,180 @@
+//! Whole-value records in Redis and Memcached: the value is one blob (tagged JSON or
+//! MessagePack, `_permanent` inside), the expiry the key's own, and an update a compare-and-swap
+//! of the whole value (see the [parent module](super)).
+
+use super::{decode, encode, RecordEncoding};
+use crate::clock::{Clock, SystemClock};
+#[cfg(feature = "store-memcached")]
+use crate::store::MemcachedStore;
+use crate::store::{cas_backoff, Error, Record, Result, Update, CAS_ATTEMPTS};
+#[cfg(feature = "store-redis")]
+use crate::store::{redis::SetMode, RedisStore};
+
+/// Memcached reads an exptime over 30 days as an absolute Unix time.
+#[cfg(feature = "store-memcached")]
+const MEMCACHED_RELATIVE_LIMIT: u64 = 30 * 86_400;
+/// The expiry reported for records whose time to live the server does not tell.
+const UNKNOWN_EXPIRY: i64 = i64::MAX / 4;
+
+/// A key-value server that keeps a whole record as one value.
+#[derive(Debug, Clone)]
+pub(super) enum Blob {
+    #[cfg(feature = "store-redis")]
+    Redis(RedisStore),
+    #[cfg(feature = "store-memcached")]
+    Memcached(MemcachedStore),
+}
+
+impl Blob {
+    pub(super) async fn load(&self, key: &str, encoding: RecordEncoding) -> Result<Option<Record>> {
+        let Some((bytes, expires_at)) = self.get(key).await? else { return Ok(None) };
+        let (fields, permanent) = decode(encoding, &bytes)?;
+        // No creation time in these formats: the absolute lifetime starts at every load.
+        Ok(Some(Record { fields, created_at: SystemClock.now(), expires_at, permanent }))
+    }
+
+    pub(super) async fn create(&self, key: &str, record: &Record, encoding: RecordEncoding) -> Result<bool> {
+        let value = encode(encoding, &record.fields, record.permanent)?;
+        self.put(key, value, record.expires_at, true).await
+    }
+
+    pub(super) async fn update(&self, key: &str, update: &Update, encoding: RecordEncoding) -> Result<bool> {
+        // Compare-and-swap: read, apply only this request's changes, write only if nobody wrote
+        // in between; otherwise read again (see the module docs).
+        for attempt in 0..CAS_ATTEMPTS {
+            let Some((read, cas, stored_expiry)) = self.read_for_swap(key).await? else { return Ok(false) };
+            let (fields, permanent) = decode(encoding, &read)?;
+            // Where the stored expiry is known, `apply_to` keeps the later one unless the request
+            // changed permanence; where it is not (a Memcached record only Python wrote), the
+            // request's applies.
+            let expires_at = stored_expiry.unwrap_or(i64::MIN);
+            let mut record = Record { fields, permanent, expires_at, ..Record::default() };
+            update.apply_to(&mut record);
+            let value = encode(encoding, &record.fields, record.permanent)?;
+            if self.swap(key, &read, cas, value, record.expires_at).await? {
+                return Ok(true);
+            }
+            tokio::time::sleep(cas_backoff(attempt)).await;
+        }
+        Err(Error::Backend("too much contention on one session: compare-and-swap kept failing".into()))
+    }
+
+    pub(super) async fn delete(&self, key: &str) -> Result<bool> {
+        match self {
+            #[cfg(feature = "store-redis")]
+            Self::Redis(redis) => crate::store::SessionStore::delete(redis, key).await,
+            #[cfg(feature = "store-memcached")]
+            Self::Memcached(memcached) => crate::store::SessionStore::delete(memcached, key).await,
+        }
+    }
+
+    async fn get(&self, key: &str) -> Result<Option<(Vec<u8>, i64)>> {
+        match self {
+            #[cfg(feature = "store-redis")]
+            Self::Redis(redis) => Ok(redis.get_with_ttl(key).await?.map(|(value, ttl_ms)| {
+                let now = SystemClock.now();
+                let expires_at = if ttl_ms >= 0 { now + (ttl_ms + 999) / 1000 } else { UNKNOWN_EXPIRY };
+                (value, expires_at)
+            })),
+            #[cfg(feature = "store-memcached")]
+            Self::Memcached(memcached) => {
+                let (item, expiry) = memcached.gets_with_side(key, &expiry_key(key)).await?;
+                let expires_at = parse_expiry(expiry.as_deref()).unwrap_or(UNKNOWN_EXPIRY);
+                Ok(item.map(|(value, _cas)| (value, expires_at)))
+            }
+        }
+    }
+
+    async fn put(&self, key: &str, value: Vec<u8>, expires_at: i64, if_absent: bool) -> Result<bool> {
+        let ttl = ttl(expires_at);
+        match self {
+            #[cfg(feature = "store-redis")]
+            Self::Redis(redis) => {
+                let mode = if if_absent { SetMode::IfAbsent } else { SetMode::IfPresent };
+                redis.set_expiring(key, &value, ttl, mode).await
+            }
+            #[cfg(feature = "store-memcached")]
+            Self::Memcached(memcached) => {
+                let stored = memcached.store_raw(key, value, memcached_exptime(ttl), if_absent).await?;
+                if stored {
+                    write_expiry(memcached, key, expires_at, ttl).await?;
+                }
+                Ok(stored)
+            }
+        }
+    }
+
+    /// The value under `key` with what [`swap`](Self::swap) needs to replace exactly it: on
+    /// Memcached its CAS token (on Redis the value itself is compared), and its expiry where it
+    /// is known (Redis tells it; on Memcached it is kept beside the record).
+    async fn read_for_swap(&self, key: &str) -> Result<Option<(Vec<u8>, u64, Option<i64>)>> {
+        match self {
+            #[cfg(feature = "store-redis")]
+            Self::Redis(redis) => Ok(redis.get_with_ttl(key).await?.map(|(value, ttl_ms)| {
+                let expires_at = (ttl_ms >= 0).then(|| SystemClock.now() + (ttl_ms + 999) / 1000);
+                (value, 0, expires_at)
+            })),
+            #[cfg(feature = "store-memcached")]
+            Self::Memcached(memcached) => {
+                let (item, expiry) = memcached.gets_with_side(key, &expiry_key(key)).await?;
+                let expires_at = parse_expiry(expiry.as_deref());
+                Ok(item.map(|(value, cas)| (value, cas, expires_at)))
+            }
+        }
+    }
+
+    /// Replaces the value `read` (with CAS token `cas`) under `key` by `value`, setting the new
+    /// expiry: whether it was written (not when another write came first or the key is gone).
+    async fn swap(&self, key: &str, read: &[u8], cas: u64, value: Vec<u8>, expires_at: i64) -> Result<bool> {
+        let ttl = ttl(expires_at);
+        match self {
+            #[cfg(feature = "store-redis")]
+            Self::Redis(redis) => {
+                let _ = cas;
+                redis.compare_and_set(key, read, &value, ttl).await
+            }
+            #[cfg(feature = "store-memcached")]
+            Self::Memcached(memcached) => {
+                let _ = read;
+                let swapped = memcached.cas_raw(key, value, memcached_exptime(ttl), cas).await?;
+                if swapped {
+                    write_expiry(memcached, key, expires_at, ttl).await?;
+                }
+                Ok(swapped)
+            }
+        }
+    }
+}
+
+/// Where a Memcached record's expiry is kept beside it: Memcached does not tell an item's
+/// expiry, and the Python format has no room for it. Python never reads this key; a record that
+/// only Python wrote has none, and its expiry stays unknown (it then slides with Python's writes).
+#[cfg(feature = "store-memcached")]
+fn expiry_key(key: &str) -> String {
+    format!("{key}:sp-expires-at")
+}
+
+#[cfg(feature = "store-memcached")]
+fn parse_expiry(text: Option<&[u8]>) -> Option<i64> {
+    std::str::from_utf8(text?).ok()?.parse().ok()
+}
+
+/// Records `expires_at` beside the record written under `key`, with the same time to live. Not
+/// atomic with the record: a write that lands between two racing updates may leave an earlier
+/// expiry there than the record's, which only makes the next refresh come early.
+#[cfg(feature = "store-memcached")]
+async fn write_expiry(memcached: &MemcachedStore, key: &str, expires_at: i64, ttl: u64) -> Result<()> {
+    memcached.set_raw(&expiry_key(key), expires_at.to_string().into_bytes(), memcached_exptime(ttl)).await
+}
+
+/// Seconds from now to `expires_at`, at least one.
+fn ttl(expires_at: i64) -> u64 {
+    u64::try_from(expires_at.saturating_sub(SystemClock.now())).unwrap_or(0).max(1)
+}
+
+/// python-memcached's rule: a time to live over 30 days is passed as an absolute Unix time.
+#[cfg(feature = "store-memcached")]
+fn memcached_exptime(ttl: u64) -> u32 {
+    let exptime = if ttl > MEMCACHED_RELATIVE_LIMIT { SystemClock.now().unsigned_abs() + ttl } else { ttl };
+    u32::try_from(exptime).unwrap_or(u32::MAX)
+}
