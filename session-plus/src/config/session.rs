@@ -336,12 +336,12 @@ impl SessionConfig {
     }
 
     fn validate_format(&self) -> Result<(), ConfigError> {
-        use SessionType::{Memcache, Redis, SecureCookie};
+        use SessionType::{Firestore, Memcache, Redis, SecureCookie};
         let flask = &self.flask;
         let allowed = match flask.format {
             Format::Native => true,
             Format::Flask => self.session_type == SecureCookie,
-            Format::FlaskSessionPlus => matches!(self.session_type, SecureCookie | Redis | Memcache),
+            Format::FlaskSessionPlus => matches!(self.session_type, SecureCookie | Redis | Memcache | Firestore),
             Format::FlaskSession => self.session_type == Redis,
         };
         if !allowed {

@@ -19,7 +19,10 @@
 //! | `RedisStore` (standalone and Cluster) | `store-redis` | `PEXPIREAT` |
 //! | `MemcachedStore` | `store-memcached` | absolute exptime |
 //! | `MongoDbStore` | `store-mongodb` | TTL index on `expires_at` |
+//! | `FirestoreStore` | `store-firestore` | timestamp `expires_at` (for a TTL policy), purge task |
 
+#[cfg(feature = "store-firestore")]
+mod firestore;
 #[cfg(all(feature = "flask", any(feature = "store-redis", feature = "store-memcached")))]
 mod flask;
 #[cfg(feature = "store-memcached")]
@@ -43,6 +46,9 @@ use std::fmt;
 
 use async_trait::async_trait;
 
+#[cfg(feature = "store-firestore")]
+#[cfg_attr(docsrs, doc(cfg(feature = "store-firestore")))]
+pub use self::firestore::{FirestoreClient, FirestoreStore};
 #[cfg(feature = "store-mongodb")]
 #[cfg_attr(docsrs, doc(cfg(feature = "store-mongodb")))]
 pub use self::mongodb::MongoDbStore;
@@ -133,14 +139,14 @@ pub enum Error {
     Decode(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
 
-/// How many times a compare-and-swap update re-reads after losing a race (Memcached, and the
-/// Python-format records of `FlaskStore`).
-#[cfg(any(feature = "store-memcached", all(feature = "flask", feature = "store-redis")))]
+/// How many times a compare-and-swap update re-reads after losing a race (Memcached, Firestore,
+/// and the Python-format records of `FlaskStore`).
+#[cfg(any(feature = "store-memcached", feature = "store-firestore", all(feature = "flask", feature = "store-redis")))]
 const CAS_ATTEMPTS: usize = 64;
 
 /// The wait before compare-and-swap attempt `attempt` re-reads: up to 2^attempt milliseconds (at
 /// most 64), picked at random so racing writers spread out.
-#[cfg(any(feature = "store-memcached", all(feature = "flask", feature = "store-redis")))]
+#[cfg(any(feature = "store-memcached", feature = "store-firestore", all(feature = "flask", feature = "store-redis")))]
 fn cas_backoff(attempt: usize) -> std::time::Duration {
     let mut byte = [0u8; 2];
     let random = if getrandom::fill(&mut byte).is_ok() { u64::from(u16::from_le_bytes(byte)) } else { 0 };
