@@ -6,6 +6,7 @@
 mod common;
 
 mod e2e;
+mod firestore_store;
 mod flask_formats;
 mod flask_live;
 mod memcached_store;

@@ -1,5 +1,6 @@
 //! The conformance suite, once per store. A new store gets the whole suite with one line here.
 
+#[cfg(feature = "store-sqlite")]
 use crate::common;
 
 use std::sync::Arc;
@@ -56,6 +57,10 @@ store_suite!(mongodb, async {
     store.migrate().await.unwrap();
     Arc::new(store) as Arc<dyn SessionStore>
 });
+
+// One collection for the whole suite (records under random ids), on the emulator.
+#[cfg(feature = "store-firestore")]
+store_suite!(firestore, async { Arc::new(crate::firestore_store::fresh_store()) as Arc<dyn SessionStore> });
 
 /// One table per SQL server for the whole suite: every test works on records under random ids,
 /// so tests do not see each other, and no run leaves tables behind.
@@ -126,6 +131,12 @@ flask_store_suite!(flask_redis_cluster_tagged_json, async {
         .unwrap_or_else(|_| "redis+cluster://127.0.0.1:7101,127.0.0.1:7102,127.0.0.1:7103".into());
     let store = RedisStore::connect(&url).await.unwrap();
     Arc::new(FlaskStore::redis(store, RecordEncoding::TaggedJson)) as Arc<dyn SessionStore>
+});
+
+// flask-session-plus's per-field Firestore documents.
+#[cfg(all(feature = "flask", feature = "store-firestore"))]
+flask_store_suite!(flask_firestore, async {
+    Arc::new(crate::firestore_store::fresh_store().flask_session_plus()) as Arc<dyn SessionStore>
 });
 
 // On Memcached, four more do not apply: `idle_expiry_and_refresh`, `permanence`,
