@@ -7,6 +7,7 @@ mod common;
 
 mod e2e;
 mod firestore_store;
+mod flask_firestore_live;
 mod flask_formats;
 mod flask_live;
 mod memcached_store;
