@@ -65,6 +65,13 @@ impl FirestoreClient {
     /// (a service-account key file named by `GOOGLE_APPLICATION_CREDENTIALS`, gcloud's user
     /// credentials, or the metadata server), refreshed before they expire.
     ///
+    /// ```no_run
+    /// # async fn run() -> Result<(), session_plus::store::Error> {
+    /// let client = session_plus::store::FirestoreClient::connect("my-project", "(default)").await?;
+    /// # let _ = client;
+    /// # Ok(()) }
+    /// ```
+    ///
     /// # Errors
     /// No credentials were found.
     pub async fn connect(project: &str, database: &str) -> Result<Self> {
@@ -80,6 +87,12 @@ impl FirestoreClient {
     /// A client for the Firestore emulator at `host` (`127.0.0.1:8085`): plain HTTP, with the
     /// emulator's `Bearer owner` token, which gives every right and bypasses security rules.
     ///
+    /// ```
+    /// let client = session_plus::store::FirestoreClient::emulator("127.0.0.1:8085", "demo", "(default)")?;
+    /// # let _ = client;
+    /// # Ok::<(), session_plus::store::Error>(())
+    /// ```
+    ///
     /// # Errors
     /// The HTTP client cannot be built.
     pub fn emulator(host: &str, project: &str, database: &str) -> Result<Self> {
@@ -88,6 +101,15 @@ impl FirestoreClient {
 
     /// A client with an access-token provider of your own (see the `gcp_auth` crate), for
     /// Firestore itself.
+    ///
+    /// ```no_run
+    /// use session_plus::store::FirestoreClient;
+    /// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+    /// let provider = gcp_auth::provider().await?;
+    /// let client = FirestoreClient::with_token_provider("my-project", "(default)", provider)?;
+    /// # let _ = client;
+    /// # Ok(()) }
+    /// ```
     ///
     /// # Errors
     /// The HTTP client cannot be built.

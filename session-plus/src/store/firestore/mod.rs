@@ -98,6 +98,15 @@ impl FirestoreStore {
     ///
     /// Nothing is sent yet: the first store call reaches the server.
     ///
+    /// ```no_run
+    /// use session_plus::store::FirestoreStore;
+    /// # async fn run() -> Result<(), session_plus::store::Error> {
+    /// let store = FirestoreStore::connect("firestore://my-project/sessions-db").await?;
+    /// let local = FirestoreStore::connect("firestore://demo?emulator=127.0.0.1:8085").await?;
+    /// # let _ = (store, local);
+    /// # Ok(()) }
+    /// ```
+    ///
     /// # Errors
     /// The URL is invalid, or no credentials were found.
     pub async fn connect(url: &str) -> Result<Self> {
@@ -155,11 +164,26 @@ impl FirestoreStore {
     }
 
     /// The collection's id.
+    ///
+    /// ```
+    /// use session_plus::store::{FirestoreClient, FirestoreStore};
+    /// let store = FirestoreStore::new(FirestoreClient::emulator("127.0.0.1:8085", "demo", "(default)")?);
+    /// assert_eq!(store.collection_name(), "sessions");
+    /// # Ok::<(), session_plus::store::Error>(())
+    /// ```
     pub fn collection_name(&self) -> &str {
         &self.collection
     }
 
-    /// The client.
+    /// The client, to share with another store (for instance one per collection).
+    ///
+    /// ```
+    /// use session_plus::store::{FirestoreClient, FirestoreStore};
+    /// let store = FirestoreStore::new(FirestoreClient::emulator("127.0.0.1:8085", "demo", "(default)")?);
+    /// let other = FirestoreStore::new(store.client().clone()).with_collection_name("other")?;
+    /// # let _ = other;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn client(&self) -> &FirestoreClient {
         &self.client
     }
