@@ -163,7 +163,11 @@ impl FirestoreClient {
         if status.is_success() {
             return serde_json::from_slice(&bytes).map_err(|e| CallError::Other(Error::Backend(Box::new(e))));
         }
-        let error = serde_json::from_slice::<ErrorBody>(&bytes).ok().map(|body| body.error);
+        // Streaming methods (batchGet, runQuery) wrap their error in a list.
+        let error = serde_json::from_slice::<ErrorBody>(&bytes)
+            .or_else(|_| serde_json::from_slice::<[ErrorBody; 1]>(&bytes).map(|[body]| body))
+            .ok()
+            .map(|body| body.error);
         Err(CallError::Api(ApiError {
             http_status: status.as_u16(),
             status: error.as_ref().map(|e| e.status.clone()).unwrap_or_default(),
@@ -213,6 +217,9 @@ impl FirestoreClient {
         let Value::Array(results) = answer else { return Err(bad_answer("runQuery did not answer a list")) };
         let mut documents = Vec::new();
         for result in results {
+            if let Some(error) = result.get("error") {
+                return Err(Error::Backend(format!("Firestore's query failed: {error}").into()));
+            }
             if let Some(document) = result.get("document") {
                 documents.push(serde_json::from_value(document.clone()).map_err(|e| Error::Backend(Box::new(e)))?);
             }
