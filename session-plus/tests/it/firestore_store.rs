@@ -1,7 +1,7 @@
 //! Firestore-only behaviour, against the Firestore emulator: field names and keys Firestore treats
 //! specially, exact JSON values, preconditions, the purge, racing writers, the builder's
 //! settings, two app instances sharing one collection, an outage and recovery of an emulator of
-//! the test's own, and flask-session-plus's record layout. Every test uses a collection of its
+//! the test's own (flask-session-plus's layout: flask_firestore_live.rs). Every test uses a collection of its
 //! own, so they run in parallel on one emulator (`FIRESTORE_EMULATOR_HOST`, 127.0.0.1:8085).
 #![cfg(feature = "store-firestore")]
 
@@ -262,7 +262,7 @@ fn config(url: &str, collection: &str) -> Config {
     )
 }
 
-fn url() -> String {
+pub(crate) fn url() -> String {
     format!("firestore://{PROJECT}?emulator={}", host())
 }
 
@@ -413,88 +413,4 @@ async fn an_outage_gives_503_and_the_same_instance_recovers() {
     assert_eq!(client.post("/set/user_id", "3").await.status, 200);
     assert_eq!(client.get("/get/user_id").await.json(), json!(3), "what was acknowledged is there");
     assert!(direct.purge_expired(SystemClock.now()).await.is_ok());
-}
-
-// ---------------------------------------------------------------------------------------------
-// flask-session-plus's layout (the live test with the Python package: flask_firestore_live.rs)
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn flask_layout_stores_native_values_and_guards_its_metadata() {
-    let store = fresh_store().flask_session_plus();
-    let now = SystemClock.now();
-    let fields = json!({
-        "user_id": 42,
-        "ratio": 0.5,
-        "name": "Ada",
-        "nothing": null,
-        "nested": {"a": [1, "b", {"c": true}]},
-        "when": {" d": "Tue, 14 Nov 2023 22:13:20 GMT"},
-        "blob": {" b": "AP8="},
-        "dotted.name`": "x",
-    });
-    let Value::Object(fields) = fields else { unreachable!() };
-    let record = Record { fields: fields.clone(), created_at: now, expires_at: now + 60, permanent: true };
-    let key = format!("session{}", Id::random().unwrap().as_str());
-    assert!(store.create(&key, &record).await.unwrap());
-    let loaded = store.load(&key).await.unwrap().unwrap();
-    assert_eq!((loaded.fields, loaded.expires_at, loaded.permanent), (fields, now + 60, true));
-
-    let document = raw(store.collection_name(), &key).await.unwrap();
-    let stored = &document["fields"];
-    assert_eq!(stored["user_id"], json!({"integerValue": "42"}));
-    assert_eq!(stored["ratio"], json!({"doubleValue": 0.5}));
-    assert_eq!(stored["when"], json!({"timestampValue": "2023-11-14T22:13:20Z"}));
-    assert_eq!(stored["blob"], json!({"bytesValue": "AP8="}));
-    assert_eq!(stored["_permanent"], json!({"booleanValue": true}));
-    assert!(stored["_expiration"]["timestampValue"].is_string());
-
-    // Session fields never overwrite the metadata, and what Firestore cannot hold is refused.
-    for name in ["_expiration", "_permanent"] {
-        let mut update = Update { expires_at: now + 60, ..Update::default() };
-        update.set.insert(name.into(), json!(false));
-        assert!(store.update(&key, &update).await.is_err(), "{name}");
-        let mut record = record.clone();
-        record.fields.insert(name.into(), json!(1));
-        assert!(store.create(&format!("{key}x"), &record).await.is_err(), "{name}");
-    }
-    let mut update = Update { expires_at: now + 60, ..Update::default() };
-    update.set.insert("big".into(), json!(u64::MAX));
-    assert!(store.update(&key, &update).await.is_err(), "no home for a u64 above i64::MAX");
-    let after = store.load(&key).await.unwrap().unwrap();
-    assert_eq!((after.expires_at, after.permanent), (now + 60, true), "nothing was written");
-
-    // Per-field updates with masks, on names that need quoting.
-    let mut update = Update { expires_at: now + 30, ..Update::default() };
-    update.set.insert("dotted.name`".into(), json!("y"));
-    update.remove.push("nested".into());
-    assert!(store.update(&key, &update).await.unwrap());
-    let after = store.load(&key).await.unwrap().unwrap();
-    assert_eq!(after.fields["dotted.name`"], json!("y"));
-    assert!(!after.fields.contains_key("nested") && after.fields["user_id"] == json!(42));
-    assert_eq!(after.expires_at, now + 60, "the expiry never moves back");
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_builder_makes_the_flask_layout() {
-    let collection = unique("fsp");
-    let config = Config::from_toml_str(&format!(
-        r#"
-        [[session]]
-        cookie_name = "session"
-        session_type = "firestore"
-        format = "flask-session-plus"
-        url = "{}"
-        table = "{collection}"
-        session_fields = "auto"
-        "#,
-        url()
-    ))
-    .unwrap();
-    let manager = SessionManager::builder(config).without_purge_tasks().build().await.unwrap();
-    let mut client = Client::new(serve(&manager).await);
-    assert_eq!(client.post("/set/user_id", "7").await.status, 200);
-    let sid = client.cookie("session").unwrap();
-    let document = raw(&collection, &format!("session{sid}")).await.expect("key_prefix + sid, no separator");
-    assert_eq!(document["fields"]["user_id"], json!({"integerValue": "7"}));
-    assert_eq!(client.get("/get/user_id").await.json(), json!(7));
 }

@@ -1,4 +1,5 @@
-//! Live interoperability with flask-session-plus 0.6.2's Firestore backend, unpatched, through a
+//! flask-session-plus's Firestore layout: the Rust side alone (native values, guarded metadata, the
+//! builder), then live interoperability with flask-session-plus 0.6.2's Firestore backend, unpatched, through a
 //! real `google.cloud.firestore.Client` (`tests/python/fsp_firestore_app.py`, the `firestore`
 //! venv of `tests/python/setup_venvs.sh`), on the emulator at `FIRESTORE_EMULATOR_HOST`: a Rust
 //! app and the Python app share one browser and one collection, and each reads what the other
@@ -14,10 +15,13 @@ use std::sync::{mpsc, OnceLock};
 use std::time::Duration;
 
 use serde_json::{json, Value};
+use session_plus::clock::{Clock, SystemClock};
+use session_plus::session::Id;
+use session_plus::store::{Record, SessionStore, Update};
 use session_plus::{Config, SessionManager};
 
 use crate::common::{serve, Client, Reply};
-use crate::firestore_store::{host, raw, unique, PROJECT};
+use crate::firestore_store::{fresh_store, host, raw, unique, url, PROJECT};
 
 /// 2023-11-14 22:13:20 UTC.
 const WHEN: i64 = 1_700_000_000;
@@ -198,4 +202,85 @@ async fn flask_session_plus_firestore_both_ways() {
     assert_eq!(b.fields(PY).await, json!({}), "Python sees Rust's logout");
     b.jar = before;
     assert_eq!(b.fields(PY).await, json!({}), "the old sid is dead for Python");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn flask_layout_stores_native_values_and_guards_its_metadata() {
+    let store = fresh_store().flask_session_plus();
+    let now = SystemClock.now();
+    let fields = json!({
+        "user_id": 42,
+        "ratio": 0.5,
+        "name": "Ada",
+        "nothing": null,
+        "nested": {"a": [1, "b", {"c": true}]},
+        "when": {" d": "Tue, 14 Nov 2023 22:13:20 GMT"},
+        "blob": {" b": "AP8="},
+        "dotted.name`": "x",
+    });
+    let Value::Object(fields) = fields else { unreachable!() };
+    let record = Record { fields: fields.clone(), created_at: now, expires_at: now + 60, permanent: true };
+    let key = format!("session{}", Id::random().unwrap().as_str());
+    assert!(store.create(&key, &record).await.unwrap());
+    let loaded = store.load(&key).await.unwrap().unwrap();
+    assert_eq!((loaded.fields, loaded.expires_at, loaded.permanent), (fields, now + 60, true));
+
+    let document = raw(store.collection_name(), &key).await.unwrap();
+    let stored = &document["fields"];
+    assert_eq!(stored["user_id"], json!({"integerValue": "42"}));
+    assert_eq!(stored["ratio"], json!({"doubleValue": 0.5}));
+    assert_eq!(stored["when"], json!({"timestampValue": "2023-11-14T22:13:20Z"}));
+    assert_eq!(stored["blob"], json!({"bytesValue": "AP8="}));
+    assert_eq!(stored["_permanent"], json!({"booleanValue": true}));
+    assert!(stored["_expiration"]["timestampValue"].is_string());
+
+    // Session fields never overwrite the metadata, and what Firestore cannot hold is refused.
+    for name in ["_expiration", "_permanent"] {
+        let mut update = Update { expires_at: now + 60, ..Update::default() };
+        update.set.insert(name.into(), json!(false));
+        assert!(store.update(&key, &update).await.is_err(), "{name}");
+        let mut record = record.clone();
+        record.fields.insert(name.into(), json!(1));
+        assert!(store.create(&format!("{key}x"), &record).await.is_err(), "{name}");
+    }
+    let mut update = Update { expires_at: now + 60, ..Update::default() };
+    update.set.insert("big".into(), json!(u64::MAX));
+    assert!(store.update(&key, &update).await.is_err(), "no home for a u64 above i64::MAX");
+    let after = store.load(&key).await.unwrap().unwrap();
+    assert_eq!((after.expires_at, after.permanent), (now + 60, true), "nothing was written");
+
+    // Per-field updates with masks, on names that need quoting.
+    let mut update = Update { expires_at: now + 30, ..Update::default() };
+    update.set.insert("dotted.name`".into(), json!("y"));
+    update.remove.push("nested".into());
+    assert!(store.update(&key, &update).await.unwrap());
+    let after = store.load(&key).await.unwrap().unwrap();
+    assert_eq!(after.fields["dotted.name`"], json!("y"));
+    assert!(!after.fields.contains_key("nested") && after.fields["user_id"] == json!(42));
+    assert_eq!(after.expires_at, now + 60, "the expiry never moves back");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_builder_makes_the_flask_layout() {
+    let collection = unique("fsp");
+    let config = Config::from_toml_str(&format!(
+        r#"
+        [[session]]
+        cookie_name = "session"
+        session_type = "firestore"
+        format = "flask-session-plus"
+        url = "{}"
+        table = "{collection}"
+        session_fields = "auto"
+        "#,
+        url()
+    ))
+    .unwrap();
+    let manager = SessionManager::builder(config).without_purge_tasks().build().await.unwrap();
+    let mut client = Client::new(serve(&manager).await);
+    assert_eq!(client.post("/set/user_id", "7").await.status, 200);
+    let sid = client.cookie("session").unwrap();
+    let document = raw(&collection, &format!("session{sid}")).await.expect("key_prefix + sid, no separator");
+    assert_eq!(document["fields"]["user_id"], json!({"integerValue": "7"}));
+    assert_eq!(client.get("/get/user_id").await.json(), json!(7));
 }

@@ -87,6 +87,7 @@ store_suite!(mysql, async {
 /// The Python formats keep whole records without a creation time, so `absolute_expiry` does not
 /// apply to [`FlaskStore`](session_plus::store::FlaskStore): no absolute lifetime can be enforced
 /// on them (a load reports "created now"; the configuration refuses one with a Flask format).
+#[allow(unused_macros)] // without `flask`
 macro_rules! flask_store_suite {
     ($name:ident, $make:expr) => {
         store_suite!($name, $make, only [
