@@ -414,3 +414,20 @@ async fn an_outage_gives_503_and_the_same_instance_recovers() {
     assert_eq!(client.get("/get/user_id").await.json(), json!(3), "what was acknowledged is there");
     assert!(direct.purge_expired(SystemClock.now()).await.is_ok());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_named_database_is_its_own() {
+    let collection = unique("t");
+    let open = |database: &str| {
+        let url = format!("firestore://{PROJECT}/{database}?emulator={}", host());
+        let collection = collection.clone();
+        async move { FirestoreStore::connect(&url).await.unwrap().with_collection_name(collection).unwrap() }
+    };
+    let (named, default) = (open("sessions-db").await, open("(default)").await);
+    let now = SystemClock.now();
+    let key = key();
+    assert!(named.create(&key, &Record { created_at: now, expires_at: now + 60, ..Record::default() }).await.unwrap());
+    assert!(named.load(&key).await.unwrap().is_some());
+    assert!(default.load(&key).await.unwrap().is_none(), "not in the default database");
+    assert!(raw(&collection, &key).await.is_none());
+}
