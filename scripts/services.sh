@@ -110,3 +110,23 @@ ensure_mongodb() {
   started+=($!)
   wait_for 30 "SecantusDB" bash -c "exec 3<>/dev/tcp/127.0.0.1/$MONGODB_PORT"
 }
+
+# The Firestore emulator (Google Cloud SDK's, a Java jar), in memory. Tests use their own
+# collections (or projects); tests/it/firestore_store.rs also starts emulators of its own.
+FIRESTORE_PORT=${FIRESTORE_PORT:-8085}
+export FIRESTORE_EMULATOR_JAR=${FIRESTORE_EMULATOR_JAR:-/usr/lib/google-cloud-sdk/platform/cloud-firestore-emulator/cloud-firestore-emulator.jar}
+export FIRESTORE_EMULATOR_HOST=${FIRESTORE_EMULATOR_HOST:-127.0.0.1:$FIRESTORE_PORT}
+ensure_firestore() {
+  if curl -fsS "http://$FIRESTORE_EMULATOR_HOST/" 2>/dev/null | grep -q Ok; then return 0; fi
+  apt_install java default-jre-headless
+  if [ ! -f "$FIRESTORE_EMULATOR_JAR" ]; then
+    echo "the Firestore emulator is missing: install google-cloud-cli-firestore-emulator (Google's apt repository)" >&2
+    return 1
+  fi
+  echo "starting the Firestore emulator on $FIRESTORE_EMULATOR_HOST"
+  java -cp "$FIRESTORE_EMULATOR_JAR" com.google.cloud.datastore.emulator.firestore.CloudFirestore start \
+    --host="${FIRESTORE_EMULATOR_HOST%:*}" --port="${FIRESTORE_EMULATOR_HOST##*:}" >/dev/null 2>&1 &
+  started+=($!)
+  firestore_ok() { curl -fsS "http://$FIRESTORE_EMULATOR_HOST/" | grep -q Ok; }
+  wait_for 60 "the Firestore emulator" firestore_ok
+}

@@ -52,7 +52,7 @@ async fn every_example_config_runs_unchanged() {
     let configs = concat!(env!("CARGO_MANIFEST_DIR"), "/configs");
     let mut names: Vec<_> = std::fs::read_dir(configs).unwrap().map(|e| e.unwrap().path()).collect();
     names.sort();
-    assert_eq!(names.len(), 8);
+    assert_eq!(names.len(), 9);
     for path in names {
         login_flow(start(&["--config", path.to_str().unwrap()])).await;
     }

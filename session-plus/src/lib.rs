@@ -60,6 +60,7 @@
 //! | `store-redis` | `store::RedisStore`, standalone and Cluster (`session_type = "redis"`) | no |
 //! | `store-memcached` | `store::MemcachedStore` (`session_type = "memcache"`) | no |
 //! | `store-mongodb` | `store::MongoDbStore` (`session_type = "mongodb"`) | no |
+//! | `store-firestore` | `store::FirestoreStore` (`session_type = "firestore"`, over the REST API) | no |
 //!
 //! The memory store and signed cookies are always available.
 //!

@@ -368,12 +368,14 @@ impl SessionConfig {
     }
 
     fn validate_format(&self) -> Result<(), ConfigError> {
-        use SessionType::{Memcache, Mongodb, Redis, SecureCookie};
+        use SessionType::{Firestore, Memcache, Mongodb, Redis, SecureCookie};
         let flask = &self.flask;
         let allowed = match flask.format {
             Format::Native => true,
             Format::Flask => self.session_type == SecureCookie,
-            Format::FlaskSessionPlus => matches!(self.session_type, SecureCookie | Redis | Memcache | Mongodb),
+            Format::FlaskSessionPlus => {
+                matches!(self.session_type, SecureCookie | Redis | Memcache | Mongodb | Firestore)
+            }
             Format::FlaskSession => self.session_type == Redis,
         };
         if !allowed {

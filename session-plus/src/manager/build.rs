@@ -198,6 +198,8 @@ async fn open_store(config: &SessionConfig) -> Result<Arc<dyn SessionStore>, Bui
             store.migrate().await.map_err(unreachable(config))?;
             Ok(Arc::new(store))
         }
+        #[cfg(feature = "store-firestore")]
+        SessionType::Firestore => Ok(Arc::new(firestore(config).await?)),
         #[cfg(feature = "store-redis")]
         SessionType::Redis => Ok(Arc::new(redis(config).await?)),
         #[cfg(feature = "store-memcached")]
@@ -212,46 +214,63 @@ async fn open_store(config: &SessionConfig) -> Result<Arc<dyn SessionStore>, Bui
     }
 }
 
-/// A Python `format` on a `redis`, `memcache` or `mongodb` session: whole records, as Python
+/// A Python `format` on a `redis`, `memcache`, `mongodb` or `firestore` session: records as Python
 /// writes them.
-#[cfg(all(feature = "flask", any(feature = "store-redis", feature = "store-memcached", feature = "store-mongodb")))]
+#[cfg(all(
+    feature = "flask",
+    any(feature = "store-redis", feature = "store-memcached", feature = "store-mongodb", feature = "store-firestore")
+))]
 async fn open_flask_store(config: &SessionConfig) -> Result<Arc<dyn SessionStore>, BuildError> {
-    use crate::store::{FlaskStore, RecordEncoding};
+    #[cfg(any(feature = "store-redis", feature = "store-memcached", feature = "store-mongodb"))]
+    use crate::store::FlaskStore;
+    #[cfg(any(feature = "store-redis", feature = "store-memcached"))]
+    use crate::store::RecordEncoding;
+    #[cfg(any(feature = "store-redis", feature = "store-memcached"))]
     let encoding = match config.flask.format {
         Format::FlaskSession => RecordEncoding::MessagePack,
         _ => RecordEncoding::TaggedJson,
     };
-    let store = match config.session_type() {
+    let store: Arc<dyn SessionStore> = match (config.session_type(), config.flask.format) {
         #[cfg(feature = "store-redis")]
-        SessionType::Redis => FlaskStore::redis(redis(config).await?, encoding),
+        (SessionType::Redis, _) => Arc::new(FlaskStore::redis(redis(config).await?, encoding)),
         #[cfg(feature = "store-memcached")]
-        SessionType::Memcache if encoding == RecordEncoding::TaggedJson => {
-            FlaskStore::memcached(memcached(config).await?)
+        (SessionType::Memcache, _) if encoding == RecordEncoding::TaggedJson => {
+            Arc::new(FlaskStore::memcached(memcached(config).await?))
         }
         #[cfg(feature = "store-mongodb")]
-        SessionType::Mongodb if encoding == RecordEncoding::TaggedJson => {
+        (SessionType::Mongodb, Format::FlaskSessionPlus) => {
             // As the native store: `url` names the database, `table` the collection.
             let store = store::MongoDbStore::connect(url(config)?).await.map_err(unreachable(config))?;
             let store = FlaskStore::mongodb(with_table(config, store, store::MongoDbStore::with_collection_name)?);
             store.migrate().await.map_err(unreachable(config))?;
-            store
+            Arc::new(store)
         }
-        other => {
+        // flask-session-plus's per-field documents (the only Python format with a Firestore backend).
+        #[cfg(feature = "store-firestore")]
+        (SessionType::Firestore, Format::FlaskSessionPlus) => Arc::new(firestore(config).await?.flask_session_plus()),
+        (other, _) => {
             let message =
                 format!("format `{}` is not available on `{other}`, or needs the store's feature", config.flask.format);
             return Err(ConfigError::new(config.cookie_name(), "format", message).into());
         }
     };
-    Ok(Arc::new(store))
+    Ok(store)
 }
 
 #[cfg(not(all(
     feature = "flask",
-    any(feature = "store-redis", feature = "store-memcached", feature = "store-mongodb")
+    any(feature = "store-redis", feature = "store-memcached", feature = "store-mongodb", feature = "store-firestore")
 )))]
 async fn open_flask_store(config: &SessionConfig) -> Result<Arc<dyn SessionStore>, BuildError> {
     let message = format!("format `{}` needs the `flask` feature and the store's feature", config.flask.format);
     Err(ConfigError::new(config.cookie_name(), "format", message).into())
+}
+
+/// `url`: `firestore://PROJECT[/DATABASE][?emulator=HOST:PORT]`; `table` names the collection.
+#[cfg(feature = "store-firestore")]
+async fn firestore(config: &SessionConfig) -> Result<store::FirestoreStore, BuildError> {
+    let store = store::FirestoreStore::connect(url(config)?).await.map_err(unreachable(config))?;
+    with_table(config, store, store::FirestoreStore::with_collection_name)
 }
 
 /// `url`: `redis://host:port/db`, or `redis+cluster://host1:port1,host2:port2,...`.
@@ -271,7 +290,8 @@ async fn memcached(config: &SessionConfig) -> Result<store::MemcachedStore, Buil
     feature = "store-mysql",
     feature = "store-redis",
     feature = "store-memcached",
-    feature = "store-mongodb"
+    feature = "store-mongodb",
+    feature = "store-firestore"
 ))]
 fn url(config: &SessionConfig) -> Result<&str, BuildError> {
     // `Config::validate` insists on it for these stores.
@@ -279,7 +299,13 @@ fn url(config: &SessionConfig) -> Result<&str, BuildError> {
     config.backend.url.as_deref().ok_or_else(missing)
 }
 
-#[cfg(any(feature = "store-sqlite", feature = "store-postgres", feature = "store-mysql", feature = "store-mongodb"))]
+#[cfg(any(
+    feature = "store-sqlite",
+    feature = "store-postgres",
+    feature = "store-mysql",
+    feature = "store-mongodb",
+    feature = "store-firestore"
+))]
 fn with_table<S>(
     config: &SessionConfig,
     store: S,
@@ -299,7 +325,8 @@ fn with_table<S>(
     feature = "store-mysql",
     feature = "store-redis",
     feature = "store-memcached",
-    feature = "store-mongodb"
+    feature = "store-mongodb",
+    feature = "store-firestore"
 ))]
 fn unreachable(config: &SessionConfig) -> impl FnOnce(store::Error) -> BuildError + '_ {
     |source| BuildError::Store { session: config.cookie_name().to_owned(), source }

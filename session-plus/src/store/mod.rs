@@ -20,7 +20,10 @@
 //! | `MemcachedStore` | `store-memcached` | absolute exptime |
 //! | `MongoDbStore` | `store-mongodb` | TTL index on `expires_at` |
 //! | `FlaskStore`: the Python formats in Redis, Memcached or MongoDB | `flask` and the store's | the server's (MongoDB: TTL index on `_expiration`) |
+//! | `FirestoreStore` | `store-firestore` | timestamp `expires_at` (for a TTL policy), purge task |
 
+#[cfg(feature = "store-firestore")]
+mod firestore;
 #[cfg(all(feature = "flask", any(feature = "store-redis", feature = "store-memcached", feature = "store-mongodb")))]
 mod flask;
 #[cfg(feature = "store-memcached")]
@@ -44,6 +47,9 @@ use std::fmt;
 
 use async_trait::async_trait;
 
+#[cfg(feature = "store-firestore")]
+#[cfg_attr(docsrs, doc(cfg(feature = "store-firestore")))]
+pub use self::firestore::{FirestoreClient, FirestoreStore};
 #[cfg(feature = "store-mongodb")]
 #[cfg_attr(docsrs, doc(cfg(feature = "store-mongodb")))]
 pub use self::mongodb::MongoDbStore;
@@ -137,10 +143,11 @@ pub enum Error {
     Decode(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
 
-/// How many times a compare-and-swap update re-reads after losing a race (Memcached, and the
-/// Python-format records of `FlaskStore`).
+/// How many times a compare-and-swap update re-reads after losing a race (Memcached, Firestore,
+/// and the Python-format records of `FlaskStore`).
 #[cfg(any(
     feature = "store-memcached",
+    feature = "store-firestore",
     all(feature = "flask", any(feature = "store-redis", feature = "store-mongodb"))
 ))]
 const CAS_ATTEMPTS: usize = 64;
@@ -149,6 +156,7 @@ const CAS_ATTEMPTS: usize = 64;
 /// most 64), picked at random so racing writers spread out.
 #[cfg(any(
     feature = "store-memcached",
+    feature = "store-firestore",
     all(feature = "flask", any(feature = "store-redis", feature = "store-mongodb"))
 ))]
 fn cas_backoff(attempt: usize) -> std::time::Duration {

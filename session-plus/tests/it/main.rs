@@ -6,6 +6,8 @@
 mod common;
 
 mod e2e;
+mod firestore_store;
+mod flask_firestore_live;
 mod flask_formats;
 mod flask_live;
 mod flask_live_mongo;

@@ -55,6 +55,10 @@ store_suite!(mongodb, async {
     Arc::new(store) as Arc<dyn SessionStore>
 });
 
+// One collection for the whole suite (records under random ids), on the emulator.
+#[cfg(feature = "store-firestore")]
+store_suite!(firestore, async { Arc::new(crate::firestore_store::fresh_store()) as Arc<dyn SessionStore> });
+
 /// One table per SQL server for the whole suite: every test works on records under random ids,
 /// so tests do not see each other, and no run leaves tables behind.
 #[cfg(any(feature = "store-postgres", feature = "store-mysql"))]
@@ -80,6 +84,7 @@ store_suite!(mysql, async {
 /// The Python formats keep whole records without a creation time, so `absolute_expiry` does not
 /// apply to [`FlaskStore`](session_plus::store::FlaskStore): no absolute lifetime can be enforced
 /// on them (a load reports "created now"; the configuration refuses one with a Flask format).
+#[allow(unused_macros)] // without `flask`
 macro_rules! flask_store_suite {
     ($name:ident, $make:expr) => {
         store_suite!($name, $make, only [
@@ -135,6 +140,12 @@ flask_store_suite!(flask_mongodb_tagged_json, async {
     let store = FlaskStore::mongodb(store.with_collection_name("session_plus_flask_suite").unwrap());
     store.migrate().await.unwrap();
     Arc::new(store) as Arc<dyn SessionStore>
+});
+
+// flask-session-plus's per-field Firestore documents.
+#[cfg(all(feature = "flask", feature = "store-firestore"))]
+flask_store_suite!(flask_firestore, async {
+    Arc::new(crate::firestore_store::fresh_store().flask_session_plus()) as Arc<dyn SessionStore>
 });
 
 // On Memcached too: the store keeps each record's expiry beside it, since Memcached does not
