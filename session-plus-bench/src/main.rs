@@ -33,7 +33,9 @@ usage: session-plus-bench [run] [--rounds 3] [--seconds 5] [--warmup 1] [--threa
        session-plus-bench memory-footprint [--sessions 1000000]
        session-plus-bench in-process --variant NAME [--route /csrf] [--requests 1000000] [--dir DIR] [--redis URL]
 
-variants: axum, signed-jar, ts-memory, sp-memory, sp-memory-bound, ts-sqlite, sp-sqlite, ts-redis, sp-redis
+variants: axum, signed-jar, ts-memory, sp-memory, sp-memory-bound, ts-sqlite, sp-sqlite, ts-redis, sp-redis,
+          and, only when --variants names them, sp-mongodb (SESSION_PLUS_MONGODB_URL) and sp-firestore
+          (FIRESTORE_EMULATOR_HOST), on the servers scripts/services.sh starts
 `run` needs wrk (Debian: apt-get install -y wrk) and, for the Redis variants, Redis at --redis.";
 
 fn main() {
@@ -297,7 +299,7 @@ fn run(args: &[String], command_line: &[String]) -> Result<(), String> {
             .split(',')
             .map(|n| variants::find(n).ok_or(format!("unknown variant `{n}`")))
             .collect::<Result<_, _>>()?,
-        None => VARIANTS.iter().collect(),
+        None => VARIANTS.iter().filter(|v| !v.opt_in).collect(),
     };
     check_wrk()?;
     let mut notes = Vec::new();

@@ -34,10 +34,13 @@ pub(crate) struct Variant {
     pub(crate) tower_sessions: Option<&'static str>,
     /// Whether the variant needs Redis.
     pub(crate) redis: bool,
+    /// Whether `run` leaves it out unless `--variants` names it: it needs a server of its own
+    /// (MongoDB, the Firestore emulator), reached at the URL of the test script's variables.
+    pub(crate) opt_in: bool,
 }
 
 const fn variant(name: &'static str, label: &'static str) -> Variant {
-    Variant { name, label, tower_sessions: None, redis: false }
+    Variant { name, label, tower_sessions: None, redis: false, opt_in: false }
 }
 
 /// Every variant, in the order each round runs them.
@@ -51,6 +54,8 @@ pub(crate) const VARIANTS: &[Variant] = &[
     Variant { tower_sessions: Some("ts-sqlite"), ..variant("sp-sqlite", "session-plus sqlite") },
     Variant { redis: true, ..variant("ts-redis", "tower-sessions RedisStore") },
     Variant { tower_sessions: Some("ts-redis"), redis: true, ..variant("sp-redis", "session-plus redis") },
+    Variant { opt_in: true, ..variant("sp-mongodb", "session-plus mongodb") },
+    Variant { opt_in: true, ..variant("sp-firestore", "session-plus firestore (emulator)") },
 ];
 
 /// The variant called `name`.
@@ -80,6 +85,19 @@ pub(crate) async fn router(variant: &str, dir: &str, redis_url: &str) -> Result<
         "sp-redis" => {
             let store = SessionConfig::new("session").with_type(SessionType::Redis).with_url(redis_url);
             session_plus_router(store, false).await?
+        }
+        // The servers of the test script: `SESSION_PLUS_MONGODB_URL`, `FIRESTORE_EMULATOR_HOST`.
+        "sp-mongodb" => {
+            let url = std::env::var("SESSION_PLUS_MONGODB_URL")
+                .unwrap_or_else(|_| "mongodb://127.0.0.1:27018/session_plus_bench?directConnection=true".into());
+            let store = SessionConfig::new("session").with_type(SessionType::Mongodb).with_url(url);
+            session_plus_router(store.with_table("bench"), false).await?
+        }
+        "sp-firestore" => {
+            let host = std::env::var("FIRESTORE_EMULATOR_HOST").unwrap_or_else(|_| "127.0.0.1:8085".into());
+            let url = format!("firestore://session-plus-bench?emulator={host}");
+            let store = SessionConfig::new("session").with_type(SessionType::Firestore).with_url(url);
+            session_plus_router(store.with_table("bench"), false).await?
         }
         other => {
             let known: Vec<&str> = VARIANTS.iter().map(|v| v.name).collect();

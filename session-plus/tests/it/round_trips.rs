@@ -142,6 +142,12 @@ round_trips! {
         store.migrate().await.unwrap();
         (Arc::new(store) as Arc<dyn SessionStore>, Some(commands))
     };
+    #[cfg(feature = "store-firestore")]
+    firestore => async { (Arc::new(crate::firestore_store::fresh_store()) as Arc<dyn SessionStore>, None) };
+    #[cfg(all(feature = "flask", feature = "store-firestore"))]
+    flask_firestore => async {
+        (Arc::new(crate::firestore_store::fresh_store().flask_session_plus()) as Arc<dyn SessionStore>, None)
+    };
 }
 
 #[cfg(feature = "store-redis")]
@@ -169,4 +175,41 @@ async fn mongodb_counted() -> (session_plus::store::MongoDbStore, Arc<AtomicUsiz
     let name = format!("round_trips_{}", &session_plus::session::Id::random().unwrap().as_str()[..12]);
     let database = client.default_database().unwrap();
     (session_plus::store::MongoDbStore::new(database.collection(&name)), sent)
+}
+
+/// Issue 10, item 1: what binding a cookie session costs in store calls. `data` (`theme`,
+/// `lang`) is bound to `session`: reading a bound field loads the server session once; a bound
+/// field written by a visitor with no server session creates an empty record for it; requests
+/// that leave both alone still cost nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bound_cookie_session_costs_one_load_of_its_server_session() {
+    let probe = Probe::new(Arc::new(MemoryStore::new()));
+    let clock = ManualClock::new(SystemClock.now());
+    let mut config = suite::config(|s| s);
+    let sessions: Vec<_> = config.sessions().to_vec();
+    config = sessions.into_iter().fold(session_plus::Config::new().with_secret_key(crate::common::SECRET), |c, s| {
+        c.with_session(if s.cookie_name() == "data" { s.with_bind_to("session") } else { s })
+    });
+    let manager = manager(config, probe.clone(), &clock).await;
+    let addr = serve_router(routes().layer(manager.layer())).await;
+    let mut client = Client::new(addr);
+    let steps: [(&str, &str, &str, Counts); 7] = [
+        ("writes a bound field, no server session yet", "POST", "/set/theme", counts(0, 1, 0, 0)),
+        ("reads the bound field", "GET", "/get/theme", counts(1, 0, 0, 0)),
+        ("reads an unbound cookie field", "GET", "/get/csrf_token", counts(0, 0, 0, 0)),
+        ("touches no session", "GET", "/nothing", counts(0, 0, 0, 0)),
+        ("writes the server session", "POST", "/set/user_id", counts(1, 0, 1, 0)),
+        ("reads the server session only", "GET", "/get/user_id", counts(1, 0, 0, 0)),
+        ("logs out", "POST", "/clear", counts(0, 0, 0, 1)),
+    ];
+    for (what, method, path, expected) in steps {
+        let reply = match method {
+            "GET" => client.get(path).await,
+            _ => client.post(path, "1").await,
+        };
+        assert_eq!(reply.status, 200, "{method} {path}: {}", reply.body);
+        let measured = probe.take();
+        println!("round trips [memory, data bound] {what} ({method} {path}): {measured}");
+        assert_eq!(measured, expected, "{what} ({method} {path})");
+    }
 }
