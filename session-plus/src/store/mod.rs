@@ -22,6 +22,8 @@
 //! | `FlaskStore`: the Python formats in Redis, Memcached or MongoDB | `flask` and the store's | the server's (MongoDB: TTL index on `_expiration`) |
 //! | `FirestoreStore` | `store-firestore` | timestamp `expires_at` (for a TTL policy), purge task |
 
+#[cfg(any(feature = "store-mongodb", feature = "store-firestore"))]
+mod escape;
 #[cfg(feature = "store-firestore")]
 mod firestore;
 #[cfg(all(feature = "flask", any(feature = "store-redis", feature = "store-memcached", feature = "store-mongodb")))]

@@ -260,45 +260,21 @@ fn decode_record(document: &Document) -> Result<Record> {
     Ok(Record { fields, created_at: seconds("created_at")?, expires_at: seconds("expires_at")?, permanent: *permanent })
 }
 
-/// A field name as a key MongoDB takes literally (see the module docs).
+/// A field name as a key MongoDB takes literally (see the module docs): `.`, NUL and a leading
+/// `$` escaped.
 fn encode_name(name: &str) -> String {
-    if name.is_empty() {
-        return "%".to_owned();
-    }
-    let mut key = String::with_capacity(name.len());
-    for (i, c) in name.char_indices() {
-        match c {
-            '%' => key.push_str("%25"),
-            '.' => key.push_str("%2E"),
-            '\0' => key.push_str("%00"),
-            '$' if i == 0 => key.push_str("%24"),
-            c => key.push(c),
-        }
-    }
-    key
+    super::escape::encode(name, |index, c| match c {
+        '.' => Some("2E"),
+        '\0' => Some("00"),
+        '$' if index == 0 => Some("24"),
+        _ => None,
+    })
 }
 
 /// The field name [`encode_name`] made `key` from.
 fn decode_name(key: &str) -> Result<String> {
-    if key == "%" {
-        return Ok(String::new());
-    }
-    let mut name = String::with_capacity(key.len());
-    let mut rest = key;
-    while let Some(at) = rest.find('%') {
-        name.push_str(&rest[..at]);
-        let c = match rest.get(at + 1..at + 3) {
-            Some("25") => '%',
-            Some("2E") => '.',
-            Some("00") => '\0',
-            Some("24") => '$',
-            _ => return Err(decode(format!("field key `{key}` is not an encoded name"))),
-        };
-        name.push(c);
-        rest = &rest[at + 3..];
-    }
-    name.push_str(rest);
-    Ok(name)
+    super::escape::decode(key, &[("2E", '.'), ("00", '\0'), ("24", '$')])
+        .ok_or_else(|| decode(format!("field key `{key}` is not an encoded name")))
 }
 
 /// Unix seconds as a BSON date.

@@ -4,7 +4,9 @@
 #[cfg(any(feature = "store-sqlite", feature = "store-mysql"))]
 use serde_json::{Map, Value};
 
-use super::{Error, Result};
+use super::Error;
+#[cfg(any(feature = "store-sqlite", feature = "store-mysql"))]
+use super::Result;
 
 /// Checks that a table name is a plain SQL identifier, as it is written into statements unquoted.
 pub(crate) fn check_table_name(table: &str) -> std::result::Result<(), String> {

@@ -34,6 +34,7 @@ fn cookie_config(secrets: &[&str]) -> Config {
     )
 }
 
+#[cfg(feature = "store-sqlite")]
 #[tokio::test]
 async fn seed_toml_on_sqlite_survives_a_restart() {
     let path = common::temp_db_path();
@@ -174,6 +175,7 @@ async fn key_rotation_accepts_old_keys_and_reissues() {
     assert_eq!(n.get("/get/csrf_token").await.json(), Value::Null);
 }
 
+#[cfg(feature = "codec-private")]
 #[tokio::test]
 async fn encrypted_cookies_hide_their_fields() {
     let clock = ManualClock::new(T0);

@@ -4,46 +4,15 @@ tests/flask_live.rs: cookie `session`, itsdangerous SHA-1, salt `cookie-session`
 Usage: python flask_cookie_app.py PORT  (0 = any free port); prints `ready http://127.0.0.1:PORT`.
 """
 import ast
-import datetime
-import json
 import uuid
-import logging
-import sys
 
 from flask import Flask, Response, request, session
 from markupsafe import Markup
-from werkzeug.serving import make_server
+from app_routes import add_routes, serve
 
 app = Flask(__name__)
 app.secret_key = "dev-secret-key"
-
-
-def as_json(value):
-    return Response(json.dumps(value, default=str), mimetype="application/json")
-
-
-@app.route("/get/<field>")
-def get_field(field):
-    return as_json(session.get(field))
-
-
-@app.route("/repr/<field>")
-def repr_field(field):
-    """The Python value exactly (a datetime stays a datetime, a tuple a tuple)."""
-    return repr(session.get(field))
-
-
-@app.route("/set/<field>", methods=["POST"])
-def set_field(field):
-    session[field] = json.loads(request.get_data(as_text=True))
-    return "ok"
-
-
-@app.route("/setdt/<field>", methods=["POST"])
-def set_datetime(field):
-    """Stores an aware UTC datetime from Unix seconds in the body."""
-    session[field] = datetime.datetime.fromtimestamp(int(request.get_data(as_text=True)), datetime.timezone.utc)
-    return "ok"
+add_routes(app, aware_datetimes=True)
 
 
 @app.route("/setpy/<field>", methods=["POST"])
@@ -61,19 +30,5 @@ def set_python(field):
     return "ok"
 
 
-@app.route("/clear", methods=["POST"])
-def clear():
-    session.clear()
-    return "cleared"
-
-
-@app.route("/fields")
-def fields():
-    return as_json(dict(session))
-
-
 if __name__ == "__main__":
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)
-    server = make_server("127.0.0.1", int(sys.argv[1]), app, threaded=True)
-    print("ready http://127.0.0.1:%d" % server.server_port, flush=True)
-    server.serve_forever()
+    serve(app)

@@ -7,17 +7,13 @@ $FIRESTORE_PROJECT, on the emulator at $FIRESTORE_EMULATOR_HOST), holding `user_
 
 Usage: python fsp_firestore_app.py PORT  (0 = any free port); prints `ready http://127.0.0.1:PORT`.
 """
-import datetime
-import json
-import logging
 import os
-import sys
 
-from flask import Flask, Response, request, session
+from flask import Flask, session
 from google.cloud import firestore
-from werkzeug.serving import make_server
 
 from flask_session_plus import Session
+from app_routes import add_routes, serve
 
 FIELDS = ["user_id", "user_data", "cart", "seen_at", "pair", "blob"]
 
@@ -33,35 +29,7 @@ app.config["SESSION_CONFIG"] = [
     },
 ]
 Session(app)
-
-
-def as_json(value):
-    return Response(json.dumps(value, default=str), mimetype="application/json")
-
-
-@app.route("/get/<field>")
-def get_field(field):
-    return as_json(session.get(field))
-
-
-@app.route("/repr/<field>")
-def repr_field(field):
-    """The Python value exactly (a datetime stays a datetime, bytes stay bytes)."""
-    return repr(session.get(field))
-
-
-@app.route("/set/<field>", methods=["POST"])
-def set_field(field):
-    session[field] = json.loads(request.get_data(as_text=True))
-    return "ok"
-
-
-@app.route("/setdt/<field>", methods=["POST"])
-def set_datetime(field):
-    """Stores an aware UTC datetime from Unix seconds in the body."""
-    when = int(request.get_data(as_text=True))
-    session[field] = datetime.datetime.fromtimestamp(when, tz=datetime.timezone.utc)
-    return "ok"
+add_routes(app, aware_datetimes=True)
 
 
 @app.route("/setpy/<field>", methods=["POST"])
@@ -78,19 +46,5 @@ def permanent():
     return "ok"
 
 
-@app.route("/clear", methods=["POST"])
-def clear():
-    session.clear()
-    return "cleared"
-
-
-@app.route("/fields")
-def fields():
-    return as_json(dict(session))
-
-
 if __name__ == "__main__":
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)
-    server = make_server("127.0.0.1", int(sys.argv[1]), app, threaded=True)
-    print("ready http://127.0.0.1:%d" % server.server_port, flush=True)
-    server.serve_forever()
+    serve(app)

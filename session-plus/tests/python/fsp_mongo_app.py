@@ -9,19 +9,15 @@ with the fixes of fsp_mongo_patch.py.
 
 Usage: python fsp_mongo_app.py PORT  (0 = any free port); prints `ready http://127.0.0.1:PORT`.
 """
-import datetime
-import json
-import logging
 import os
-import sys
 
 import pymongo
-from flask import Flask, Response, request, session
-from werkzeug.serving import make_server
+from flask import Flask, request, session
 
 from flask_session_plus import Session
 
 import fsp_mongo_patch  # noqa: F401  (PyMongo 4's names for the PyMongo 3 calls)
+from app_routes import add_routes, serve
 
 FIELDS = ["user_id", "user_data", "cart"]
 
@@ -41,27 +37,7 @@ app.config["SESSION_CONFIG"] = [
     },
 ]
 Session(app)
-
-
-def as_json(value):
-    return Response(json.dumps(value, default=str), mimetype="application/json")
-
-
-@app.route("/get/<field>")
-def get_field(field):
-    return as_json(session.get(field))
-
-
-@app.route("/repr/<field>")
-def repr_field(field):
-    """The Python value exactly (a datetime stays a datetime, a tuple a tuple)."""
-    return repr(session.get(field))
-
-
-@app.route("/set/<field>", methods=["POST"])
-def set_field(field):
-    session[field] = json.loads(request.get_data(as_text=True))
-    return "ok"
+add_routes(app, aware_datetimes=False)
 
 
 @app.route("/setpy/<field>", methods=["POST"])
@@ -72,13 +48,6 @@ def set_python(field):
     return "ok"
 
 
-@app.route("/setdt/<field>", methods=["POST"])
-def set_datetime(field):
-    """Stores a naive UTC datetime (what Werkzeug 1.x gives back) from Unix seconds in the body."""
-    session[field] = datetime.datetime.utcfromtimestamp(int(request.get_data(as_text=True)))
-    return "ok"
-
-
 @app.route("/permanent/<name>/<on>", methods=["POST"])
 def permanent(name, on):
     session.set_permanent(name, remove=on != "true")
@@ -86,19 +55,5 @@ def permanent(name, on):
     return "ok"
 
 
-@app.route("/clear", methods=["POST"])
-def clear():
-    session.clear()
-    return "cleared"
-
-
-@app.route("/fields")
-def fields():
-    return as_json(dict(session))
-
-
 if __name__ == "__main__":
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)
-    server = make_server("127.0.0.1", int(sys.argv[1]), app, threaded=True)
-    print("ready http://127.0.0.1:%d" % server.server_port, flush=True)
-    server.serve_forever()
+    serve(app)
