@@ -80,20 +80,22 @@ impl SessionManager {
         self.sessions.list.iter().map(|s| &s.config)
     }
 
-    /// A session for a request carrying these `Cookie` headers (`None`: no cookies). The
-    /// middleware calls this; other frameworks' adapters do too.
+    /// The session of a request with these headers (only its `Cookie` headers are read; none is
+    /// verified or loaded until a field is used). Finish it with [`Session::finish`] once the
+    /// handler has answered: together they are what any framework needs ([`Session::finish`]
+    /// shows a request handled with no framework at all).
     ///
     /// ```
     /// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
     /// use session_plus::{Config, SessionConfig, SessionManager, SessionType};
     /// let config = Config::new().with_session(SessionConfig::new("s").with_type(SessionType::Memory));
-    /// let session = SessionManager::new(config).await?.session_for_cookies(None);
+    /// let session = SessionManager::new(config).await?.start(&http::HeaderMap::new());
     /// assert!(session.is_empty().await?);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// # }).unwrap();
     /// ```
-    pub fn session_for_cookies(&self, headers: Option<&HeaderMap>) -> Session {
-        Session::new(self.sessions.clone(), headers)
+    pub fn start(&self, request_headers: &HeaderMap) -> Session {
+        Session::new(self.sessions.clone(), Some(request_headers))
     }
 
     /// Removes expired records from every server-side store now; returns how many went.

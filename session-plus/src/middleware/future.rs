@@ -7,8 +7,7 @@ use http::header::{CACHE_CONTROL, CONTENT_TYPE, VARY};
 use http::{HeaderValue, Response};
 use pin_project_lite::pin_project;
 
-use crate::cookies;
-use crate::session::{Saved, Session};
+use crate::session::{Finished, Session};
 
 type Saving<B> = Pin<Box<dyn Future<Output = Response<B>> + Send>>;
 
@@ -51,11 +50,10 @@ where
                     let response = ready!(future.poll(cx))?;
                     // Taken once, as the response arrives; the state leaves `Handler` right after.
                     let Some(mut session) = session.take() else { return Poll::Ready(Ok(response)) };
-                    let accessed = session.was_accessed();
-                    if let Some(outcome) = session.finalize_now() {
-                        return Poll::Ready(Ok(respond(outcome, accessed, response)));
+                    if let Some(finished) = session.finish_now() {
+                        return Poll::Ready(Ok(respond(finished, response)));
                     }
-                    let saving = async move { respond(session.finalize().await, accessed, response) };
+                    let saving = async move { respond(session.finish().await, response) };
                     state.set(State::Saving { future: Box::pin(saving) });
                 }
                 StateProj::Saving { future } => return future.as_mut().poll(cx).map(Ok),
@@ -69,19 +67,19 @@ where
 /// details, without ids or values, are in the log), and still carries the `Set-Cookie` headers
 /// of the sessions that committed, removals above all: a logout with one store down still
 /// expires the other cookies, and a new id that was written is never lost.
-fn respond<B: From<String>>(saved: Saved, accessed: bool, mut response: Response<B>) -> Response<B> {
-    if let Some(failure) = saved.failure {
-        let reason = failure.status.canonical_reason().unwrap_or("Session error");
-        response = Response::new(B::from(format!("{} {reason}", failure.status.as_u16())));
-        *response.status_mut() = failure.status;
+fn respond<B: From<String>>(finished: Finished, mut response: Response<B>) -> Response<B> {
+    if let Some(status) = finished.error_status() {
+        let reason = status.canonical_reason().unwrap_or("Session error");
+        response = Response::new(B::from(format!("{} {reason}", status.as_u16())));
+        *response.status_mut() = status;
         let headers = response.headers_mut();
         headers.insert(CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=utf-8"));
         headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
-        if accessed {
+        if finished.was_accessed() {
             headers.insert(VARY, HeaderValue::from_static("Cookie"));
         }
     }
-    cookies::add_to_response(response.headers_mut(), saved.set_cookies, accessed);
+    finished.apply_to_headers(response.headers_mut());
     response
 }
 

@@ -48,7 +48,7 @@ where
     }
 
     fn call(&mut self, mut request: Request<ReqBody>) -> Self::Future {
-        let session = self.manager.session_for_cookies(Some(request.headers()));
+        let session = self.manager.start(request.headers());
         request.extensions_mut().insert(session.clone());
         // `poll_ready` readied `inner`, and its future does not borrow it: no clone is needed.
         ResponseFuture::new(self.inner.call(request), session)

@@ -13,7 +13,7 @@
 //!     .with_session(SessionConfig::new("csrf").with_fields(["csrf_token"]))
 //!     .with_session(SessionConfig::new("session").with_type(SessionType::Memory));
 //! let manager = SessionManager::new(config).await?;
-//! let session: Session = manager.session_for_cookies(None);
+//! let session: Session = manager.start(&http::HeaderMap::new());
 //! session.insert("user_id", 42).await?;
 //! assert_eq!(session.get::<u32>("user_id").await?, Some(42));
 //! assert_eq!(session.get::<String>("csrf_token").await?, None);
@@ -21,6 +21,7 @@
 //! # }).unwrap();
 //! ```
 
+mod finish;
 mod id;
 mod named;
 mod state;
@@ -42,6 +43,7 @@ use tokio::sync::{Mutex, MutexGuard};
 
 use crate::config::Format;
 use crate::cookies;
+pub use finish::Finished;
 pub use id::{Id, ID_BYTES, ID_LEN};
 pub(crate) use named::{Backend, NamedSession, Sessions};
 pub(crate) use state::{Binding, Saved, Staged, SubSession};
@@ -278,7 +280,7 @@ impl Session {
     /// use session_plus::{Config, SessionConfig, SessionManager, SessionType};
     /// let config = Config::new().with_session(SessionConfig::new("session").with_type(SessionType::Memory));
     /// let manager = SessionManager::new(config).await?;
-    /// let session = manager.session_for_cookies(None);
+    /// let session = manager.start(&http::HeaderMap::new());
     /// session.insert("user_id", "alice").await?;
     /// session.set_user("alice").await?;
     /// manager.end_user_sessions("alice").await?; // every session of alice's ends

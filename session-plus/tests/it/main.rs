@@ -13,6 +13,7 @@ mod flask_live;
 mod flask_live_mongo;
 mod memcached_store;
 mod mongodb_store;
+mod no_framework;
 mod redis_store;
 mod round_trips;
 mod sql_stores;

@@ -1,0 +1,115 @@
+//! The end of a request's session, for any framework: [`Session::finish`] saves it and gives a
+//! [`Finished`], the `Set-Cookie` values (and cache headers) to send, or the status the response
+//! must have instead. The tower layer uses exactly this, as any other adapter can.
+
+use http::{HeaderMap, StatusCode};
+
+use super::{Saved, Session};
+use crate::cookies;
+
+/// What finishing a request's session produced: the `Set-Cookie` values to send and, when a
+/// session could not be loaded or saved, the status the response should have instead.
+///
+/// Even then the cookies are to be sent: they are those of the sessions that committed, and the
+/// removals a logout needs (see [`Session::finish`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Finished {
+    set_cookies: Vec<String>,
+    error_status: Option<StatusCode>,
+    accessed: bool,
+}
+
+impl Finished {
+    fn new(saved: Saved, accessed: bool) -> Self {
+        Self { set_cookies: saved.set_cookies, error_status: saved.failure.map(|failure| failure.status), accessed }
+    }
+
+    /// The `Set-Cookie` header values, in configuration order.
+    pub fn set_cookies(&self) -> &[String] {
+        &self.set_cookies
+    }
+
+    /// The status the response should have instead of the handler's, when a session could not
+    /// be loaded or saved (by default 503 and 500); the details are in the log. Send a generic
+    /// body with it, never the error's text.
+    pub fn error_status(&self) -> Option<StatusCode> {
+        self.error_status
+    }
+
+    /// Whether the request used any session: then the response varies with `Cookie`.
+    pub fn was_accessed(&self) -> bool {
+        self.accessed
+    }
+
+    /// Adds the `Set-Cookie` headers to a response's headers, with what keeps caches from serving
+    /// one visitor's session to another: `Vary: Cookie` when a session was used or a cookie is
+    /// set, and with any `Set-Cookie` a `Cache-Control` that shared caches may not store
+    /// (`private` added unless `no-store` is there; `public` and `s-maxage` removed).
+    pub fn apply_to_headers(self, headers: &mut HeaderMap) {
+        cookies::add_to_response(headers, self.set_cookies, self.accessed);
+    }
+}
+
+impl Session {
+    /// Saves every session of this request once its handler has answered, and gives what the
+    /// response needs ([`Finished`]). Changes made through other handles of this session after
+    /// this began are refused ([`Error::AlreadySaved`](super::Error::AlreadySaved)).
+    ///
+    /// The save runs in two phases: every session's writes first, then, only if all of them
+    /// committed, the deletes (old ids after a regenerate, records a logout ends). A failure
+    /// keeps the cookies of the sessions that committed and every removal.
+    ///
+    /// A whole request with no framework, from its headers to the response's:
+    ///
+    /// ```
+    /// use http::header::{CACHE_CONTROL, COOKIE, SET_COOKIE, VARY};
+    /// use http::HeaderMap;
+    /// use session_plus::{Config, SessionConfig, SessionManager, SessionType};
+    /// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+    /// let config = Config::new()
+    ///     .with_secret_key("a literal key for development, at least 32 bytes long")
+    ///     .with_session(SessionConfig::new("csrf").with_fields(["csrf_token"]))
+    ///     .with_session(SessionConfig::new("session").with_type(SessionType::Memory));
+    /// let manager = SessionManager::new(config).await?;
+    ///
+    /// // A request arrives: its headers start the session; the handler uses it.
+    /// let session = manager.start(&HeaderMap::new());
+    /// session.insert("user_id", 42).await?;
+    /// session.insert("csrf_token", "t0k3n").await?;
+    ///
+    /// // The handler answered: finish the session into the response's headers.
+    /// let finished = session.finish().await;
+    /// assert_eq!(finished.error_status(), None);
+    /// let mut response_headers = HeaderMap::new();
+    /// finished.apply_to_headers(&mut response_headers);
+    /// assert_eq!(response_headers.get_all(SET_COOKIE).iter().count(), 2);
+    /// assert_eq!(response_headers[VARY], "Cookie");
+    /// assert_eq!(response_headers[CACHE_CONTROL], "private");
+    ///
+    /// // The next request sends the cookies back, as a browser does.
+    /// let mut request_headers = HeaderMap::new();
+    /// for set_cookie in response_headers.get_all(SET_COOKIE) {
+    ///     let pair = set_cookie.to_str()?.split(';').next().unwrap_or_default();
+    ///     request_headers.append(COOKIE, pair.parse()?);
+    /// }
+    /// let session = manager.start(&request_headers);
+    /// assert_eq!(session.get::<u32>("user_id").await?, Some(42));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// # }).unwrap();
+    /// ```
+    pub async fn finish(mut self) -> Finished {
+        if let Some(finished) = self.finish_now() {
+            return finished;
+        }
+        let accessed = self.was_accessed();
+        Finished::new(self.finalize().await, accessed)
+    }
+
+    /// [`finish`](Self::finish) without awaiting, when that is possible: no session needs its
+    /// store and this is the request's last handle (the common case of requests that use cookie
+    /// sessions only). `None` otherwise, changing nothing: then call `finish`.
+    pub fn finish_now(&mut self) -> Option<Finished> {
+        let accessed = self.was_accessed();
+        self.finalize_now().map(|saved| Finished::new(saved, accessed))
+    }
+}
