@@ -22,11 +22,12 @@ pub struct SessionManagerBuilder {
     stores: HashMap<String, Arc<dyn SessionStore>>,
     clock: Arc<dyn Clock>,
     purge: bool,
+    declared_fields: Vec<String>,
 }
 
 impl SessionManagerBuilder {
     pub(super) fn new(config: Config, clock: Arc<dyn Clock>) -> Self {
-        Self { config, stores: HashMap::new(), clock, purge: true }
+        Self { config, stores: HashMap::new(), clock, purge: true, declared_fields: Vec::new() }
     }
 
     /// Uses `store` for the session named `cookie_name`, whatever its `session_type`: a store
@@ -56,6 +57,31 @@ impl SessionManagerBuilder {
         self
     }
 
+    /// The fields the application uses (typically its [`Field`](crate::session::Field)s' names):
+    /// [`build`](Self::build) refuses one that no session lists in its `session_fields`, so a
+    /// typo does not silently land in a catch-all (`"auto"` or `[]`) session. Fields meant for a
+    /// catch-all session are not declared.
+    ///
+    /// ```
+    /// use session_plus::{Config, SessionConfig, SessionManager};
+    /// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+    /// let config = Config::new()
+    ///     .with_secret_key("a literal key for development, at least 32 bytes long")
+    ///     .with_session(SessionConfig::new("csrf").with_fields(["csrf_token"]))
+    ///     .with_session(SessionConfig::new("data").with_field_selector(session_plus::FieldSelector::Auto));
+    /// let typo = SessionManager::builder(config).with_declared_fields(["csrf_tokn"]).build().await;
+    /// assert!(typo.unwrap_err().to_string().contains("csrf_tokn"));
+    /// # });
+    /// ```
+    pub fn with_declared_fields<I, S>(mut self, fields: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.declared_fields.extend(fields.into_iter().map(Into::into));
+        self
+    }
+
     /// Starts no purge task (call [`SessionManager::purge_expired`] yourself).
     ///
     /// ```
@@ -72,9 +98,18 @@ impl SessionManagerBuilder {
     ///
     /// # Errors
     /// As [`SessionManager::new`]; also [`BuildError::Config`] for a store given for a session
-    /// that is not configured.
+    /// that is not configured, or a [declared field](Self::with_declared_fields) no session lists.
     pub async fn build(mut self) -> Result<SessionManager, BuildError> {
         self.config.validate()?;
+        let routing = Routing::new(self.config.sessions());
+        if let Some(field) =
+            self.declared_fields.iter().find(|field| routing.named_fields().all(|(named, _)| named != *field))
+        {
+            let message = format!(
+                "the declared field `{field}` is listed by no session's session_fields (a typo? it would go to a catch-all session)"
+            );
+            return Err(ConfigError::global(Some("session_fields"), message).into());
+        }
         let global = Secrets::new(self.config.secret_keys())?;
         let mut list = Vec::new();
         for config in self.config.sessions() {
@@ -101,7 +136,6 @@ impl SessionManagerBuilder {
                 }
             }
         }
-        let routing = Routing::new(self.config.sessions());
         Ok(SessionManager { sessions: Arc::new(Sessions::new(list, routing, self.clock)), _alive: alive })
     }
 }

@@ -21,6 +21,7 @@
 //! # }).unwrap();
 //! ```
 
+mod field;
 mod finish;
 mod id;
 mod named;
@@ -43,6 +44,7 @@ use tokio::sync::{Mutex, MutexGuard};
 
 use crate::config::Format;
 use crate::cookies;
+pub use field::Field;
 pub use finish::Finished;
 pub use id::{Id, ID_BYTES, ID_LEN};
 pub(crate) use named::{Backend, NamedSession, Sessions};

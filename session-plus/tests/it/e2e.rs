@@ -527,3 +527,41 @@ async fn a_failing_store_does_not_drop_the_cookies_of_the_sessions_that_committe
     assert!(a.inner.load(&format!("session:{old_a}")).await.unwrap().is_none(), "the working store logged out");
     assert!(b.inner.load(&format!("session:{old_b}")).await.unwrap().is_some(), "the failed delete left it");
 }
+
+/// Issue 14, item 2: a field declared once with its type is read and written over HTTP without
+/// repeating either, and a declared field that no session lists stops the start-up.
+#[tokio::test]
+async fn typed_fields_round_trip_and_a_declared_typo_stops_the_start() {
+    use axum::routing::{get, post};
+    use session_plus::session::{self, Field};
+    use session_plus::Session;
+
+    const VISITS: Field<u64> = Field::new("visits");
+    const THEME: Field<String> = Field::new("theme");
+
+    let config = || {
+        Config::new()
+            .with_secret_key(SECRET)
+            .with_session(SessionConfig::new("data").with_fields(["visits", "theme"]))
+            .with_session(SessionConfig::new("rest").with_field_selector(FieldSelector::Auto))
+    };
+    let error = SessionManager::builder(config()).with_declared_fields(["visits", "thme"]).build().await.unwrap_err();
+    assert!(error.to_string().contains("`thme`"), "{error}");
+
+    let manager =
+        SessionManager::builder(config()).with_declared_fields([VISITS.name(), THEME.name()]).build().await.unwrap();
+    async fn visit(session: Session) -> Result<String, session::Error> {
+        let visits = session.get_field(&VISITS).await?.unwrap_or(0) + 1;
+        session.insert_field(&VISITS, visits).await?;
+        session.insert_field(&THEME, "dark").await?;
+        Ok(visits.to_string())
+    }
+    async fn theme(session: Session) -> Result<String, session::Error> {
+        Ok(session.remove_field(&THEME).await?.unwrap_or_default())
+    }
+    let app = axum::Router::new().route("/visit", post(visit)).route("/theme", get(theme)).layer(manager.layer());
+    let mut client = Client::new(common::serve_router(app).await);
+    assert_eq!(client.post("/visit", "").await.body, "1");
+    assert_eq!(client.post("/visit", "").await.body, "2");
+    assert_eq!(client.get("/theme").await.body, "dark");
+}

@@ -71,11 +71,10 @@ impl Blob {
     async fn get(&self, key: &str) -> Result<Option<(Vec<u8>, i64)>> {
         match self {
             #[cfg(feature = "store-redis")]
-            Self::Redis(redis) => Ok(redis.get_with_ttl(key).await?.map(|(value, ttl_ms)| {
-                let now = SystemClock.now();
-                let expires_at = if ttl_ms >= 0 { now + (ttl_ms + 999) / 1000 } else { UNKNOWN_EXPIRY };
-                (value, expires_at)
-            })),
+            Self::Redis(redis) => Ok(redis
+                .get_with_ttl(key)
+                .await?
+                .map(|(value, ttl_ms)| (value, expiry_from_ttl(ttl_ms).unwrap_or(UNKNOWN_EXPIRY)))),
             #[cfg(feature = "store-memcached")]
             Self::Memcached(memcached) => {
                 let (item, expiry) = memcached.gets_with_side(key, &expiry_key(key)).await?;
@@ -110,10 +109,9 @@ impl Blob {
     async fn read_for_swap(&self, key: &str) -> Result<Option<(Vec<u8>, u64, Option<i64>)>> {
         match self {
             #[cfg(feature = "store-redis")]
-            Self::Redis(redis) => Ok(redis.get_with_ttl(key).await?.map(|(value, ttl_ms)| {
-                let expires_at = (ttl_ms >= 0).then(|| SystemClock.now() + (ttl_ms + 999) / 1000);
-                (value, 0, expires_at)
-            })),
+            Self::Redis(redis) => {
+                Ok(redis.get_with_ttl(key).await?.map(|(value, ttl_ms)| (value, 0, expiry_from_ttl(ttl_ms))))
+            }
             #[cfg(feature = "store-memcached")]
             Self::Memcached(memcached) => {
                 let (item, expiry) = memcached.gets_with_side(key, &expiry_key(key)).await?;
@@ -165,6 +163,16 @@ fn parse_expiry(text: Option<&[u8]>) -> Option<i64> {
 #[cfg(feature = "store-memcached")]
 async fn write_expiry(memcached: &MemcachedStore, key: &str, expires_at: i64, ttl: u64) -> Result<()> {
     memcached.set_raw(&expiry_key(key), expires_at.to_string().into_bytes(), memcached_exptime(ttl)).await
+}
+
+/// The expiry (Unix seconds) of a Redis key with `ttl_ms` milliseconds left (`None`: no TTL).
+/// A key written at second `S` (plus a fraction `f`) with `EX E - S` expires at `E + f`: the sum
+/// in milliseconds, rounded down, gives `E` back exactly, whichever second the read falls in.
+#[cfg(feature = "store-redis")]
+fn expiry_from_ttl(ttl_ms: i64) -> Option<i64> {
+    let now_ms = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).ok()?.as_millis();
+    let now_ms = i64::try_from(now_ms).ok()?;
+    (ttl_ms >= 0).then(|| now_ms.saturating_add(ttl_ms).div_euclid(1000))
 }
 
 /// Seconds from now to `expires_at`, at least one.
