@@ -226,9 +226,7 @@ async fn open_store(config: &SessionConfig) -> Result<Arc<dyn SessionStore>, Bui
         }
         #[cfg(feature = "store-mongodb")]
         SessionType::Mongodb => {
-            // `url`: `mongodb://host:port/database?options`; `table` names the collection.
-            let store = store::MongoDbStore::connect(url(config)?).await.map_err(unreachable(config))?;
-            let store = with_table(config, store, store::MongoDbStore::with_collection_name)?;
+            let store = mongodb(config).await?;
             store.migrate().await.map_err(unreachable(config))?;
             Ok(Arc::new(store))
         }
@@ -273,9 +271,7 @@ async fn open_flask_store(config: &SessionConfig) -> Result<Arc<dyn SessionStore
         }
         #[cfg(feature = "store-mongodb")]
         (SessionType::Mongodb, Format::FlaskSessionPlus) => {
-            // As the native store: `url` names the database, `table` the collection.
-            let store = store::MongoDbStore::connect(url(config)?).await.map_err(unreachable(config))?;
-            let store = FlaskStore::mongodb(with_table(config, store, store::MongoDbStore::with_collection_name)?);
+            let store = FlaskStore::mongodb(mongodb(config).await?);
             store.migrate().await.map_err(unreachable(config))?;
             Arc::new(store)
         }
@@ -298,6 +294,14 @@ async fn open_flask_store(config: &SessionConfig) -> Result<Arc<dyn SessionStore
 async fn open_flask_store(config: &SessionConfig) -> Result<Arc<dyn SessionStore>, BuildError> {
     let message = format!("format `{}` needs the `flask` feature and the store's feature", config.flask.format);
     Err(ConfigError::new(config.cookie_name(), "format", message).into())
+}
+
+/// `url`: `mongodb://host:port/database?options`; `table` names the collection. Not migrated:
+/// the native and the Python format each make their own indexes.
+#[cfg(feature = "store-mongodb")]
+async fn mongodb(config: &SessionConfig) -> Result<store::MongoDbStore, BuildError> {
+    let store = store::MongoDbStore::connect(url(config)?).await.map_err(unreachable(config))?;
+    with_table(config, store, store::MongoDbStore::with_collection_name)
 }
 
 /// `url`: `firestore://PROJECT[/DATABASE][?emulator=HOST:PORT]`; `table` names the collection.

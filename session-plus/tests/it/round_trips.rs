@@ -45,8 +45,10 @@ async fn measure(name: &str, store: Arc<dyn SessionStore>, commands: Commands) {
     let manager = manager(suite::config(|s| s), counting.clone(), &clock).await;
     let addr = serve_router(routes().route("/bump", post(bump)).layer(manager.layer())).await;
     let mut client = Client::new(addr);
-    let taken = |commands: &Commands| commands.as_ref().map(|c| c.swap(0, Ordering::SeqCst));
-    taken(&commands);
+    // The setup's commands are not a request's.
+    if let Some(commands) = &commands {
+        commands.store(0, Ordering::SeqCst);
+    }
 
     let steps: [(&str, &str, &str, Counts); 8] = [
         ("a first write (no cookie yet)", "POST", "/set/user_id", counts(0, 1, 0, 0)),
@@ -58,18 +60,31 @@ async fn measure(name: &str, store: Arc<dyn SessionStore>, commands: Commands) {
         ("writes it without reading first", "POST", "/set/user_data", counts(1, 0, 1, 0)),
         ("logs out", "POST", "/clear", counts(0, 0, 0, 1)),
     ];
-    for (what, method, path, expected) in steps {
+    run_steps(name, &mut client, &counting, &steps, &commands).await;
+    assert_eq!(client.get("/get/user_id").await.json(), Value::Null, "[{name}] logged out");
+}
+
+/// Sends each step's request, asserting and printing the store calls it made (and the server
+/// commands, where they are counted).
+async fn run_steps(
+    name: &str,
+    client: &mut Client,
+    probe: &Probe,
+    steps: &[(&str, &str, &str, Counts)],
+    commands: &Commands,
+) {
+    for &(what, method, path, expected) in steps {
         let reply = match method {
             "GET" => client.get(path).await,
             _ => client.post(path, "1").await,
         };
         assert_eq!(reply.status, 200, "[{name}] {method} {path}: {}", reply.body);
-        let measured = counting.take();
-        let sent = taken(&commands).map(|n| format!("; server commands {n}")).unwrap_or_default();
+        let measured = probe.take();
+        let sent =
+            commands.as_ref().map(|c| format!("; server commands {}", c.swap(0, Ordering::SeqCst))).unwrap_or_default();
         println!("round trips [{name}] {what} ({method} {path}): {measured}{sent}");
         assert_eq!(measured, expected, "[{name}] {what} ({method} {path})");
     }
-    assert_eq!(client.get("/get/user_id").await.json(), Value::Null, "[{name}] logged out");
 }
 
 /// One test per store: `name => (store, commands)`.
@@ -202,14 +217,5 @@ async fn a_bound_cookie_session_costs_one_load_of_its_server_session() {
         ("reads the server session only", "GET", "/get/user_id", counts(1, 0, 0, 0)),
         ("logs out", "POST", "/clear", counts(0, 0, 0, 1)),
     ];
-    for (what, method, path, expected) in steps {
-        let reply = match method {
-            "GET" => client.get(path).await,
-            _ => client.post(path, "1").await,
-        };
-        assert_eq!(reply.status, 200, "{method} {path}: {}", reply.body);
-        let measured = probe.take();
-        println!("round trips [memory, data bound] {what} ({method} {path}): {measured}");
-        assert_eq!(measured, expected, "{what} ({method} {path})");
-    }
+    run_steps("memory, data bound", &mut client, &probe, &steps, &None).await;
 }
