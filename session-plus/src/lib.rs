@@ -61,6 +61,7 @@
 //! | `store-memcached` | `store::MemcachedStore` (`session_type = "memcache"`) | no |
 //! | `store-mongodb` | `store::MongoDbStore` (`session_type = "mongodb"`) | no |
 //! | `store-firestore` | `store::FirestoreStore` (`session_type = "firestore"`, over the REST API) | no |
+//! | `metrics` | counters and histograms of loads, saves, store operations, cookie sizes and purges through the `metrics` facade ([`observe`]) | no |
 //!
 //! The memory store and signed cookies are always available.
 //!
@@ -78,6 +79,7 @@ pub mod config;
 mod cookies;
 mod manager;
 pub mod middleware;
+pub mod observe;
 pub mod routing;
 pub mod session;
 pub mod store;

@@ -118,6 +118,11 @@ impl SessionManagerBuilder {
                 Some(store) => Backend::Store(store),
                 None => open_backend(config, &secrets).await?,
             };
+            #[cfg(feature = "metrics")]
+            let backend = match backend {
+                Backend::Store(store) => Backend::Store(Arc::new(crate::observe::ObservedStore(store))),
+                cookie => cookie,
+            };
             let id_signer = if config.use_signer { Some(secrets.id_signer(config)?) } else { None };
             list.push(NamedSession { config: config.clone(), backend, id_signer });
         }

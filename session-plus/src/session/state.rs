@@ -14,6 +14,7 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use serde_json::{Map, Value};
+use tracing::Instrument;
 
 use http::StatusCode;
 
@@ -23,6 +24,7 @@ use super::{Backend, Error, Id, NamedSession};
 use crate::codec::{self, CookieCodec, CookieContents, MAX_COOKIE_LEN};
 use crate::config::SessionConfig;
 use crate::cookies::{self, RequestCookie, TooLarge};
+use crate::observe::{Step, StepKind};
 use crate::store::{self, Record, SessionStore, Update};
 
 /// Seconds a cookie's issue time may lie in the future (clock skew between servers).
@@ -240,9 +242,16 @@ impl SubSession {
             LoadState::NotLoaded => {}
         }
         match &spec.backend {
-            Backend::Cookie(codec) => self.load_cookie(spec, codec, now, binding),
+            Backend::Cookie(codec) => {
+                let step = Step::start(StepKind::Load, &spec.config.cookie_name, "cookie");
+                self.load_cookie(spec, codec, now, binding);
+                step.finish(true);
+            }
             Backend::Store(store) => {
-                if let Err(error) = self.load_record(spec, store, now).await {
+                let step = Step::start(StepKind::Load, &spec.config.cookie_name, store.backend_name());
+                let loaded = self.load_record(spec, store, now).instrument(step.span()).await;
+                step.finish(loaded.is_ok());
+                if let Err(error) = loaded {
                     tracing::error!(
                         session = %spec.config.cookie_name,
                         backend = store.backend_name(),
@@ -382,8 +391,10 @@ impl SubSession {
             return self.finalize_now(spec, now, binding).map(|cookie| Staged { cookie, ..Staged::default() });
         };
         let mut staged = Staged { expired: self.expired_id.take(), ..Staged::default() };
-        let cookie =
-            self.write_store(spec, store, now, &mut staged).await.map_err(|error| save_failure(spec, store, &error))?;
+        let step = Step::start(StepKind::Save, &spec.config.cookie_name, store.backend_name());
+        let written = self.write_store(spec, store, now, &mut staged).instrument(step.span()).await;
+        step.finish(written.is_ok());
+        let cookie = written.map_err(|error| save_failure(spec, store, &error))?;
         staged.cookie = cookie.map(|cookie| sendable(&spec.config, cookie)).transpose()?;
         Ok(staged)
     }
@@ -402,8 +413,13 @@ impl SubSession {
         }
         match &spec.backend {
             Backend::Cookie(codec) => {
-                let cookie = self.finalize_cookie(spec, codec, now, binding)?;
-                cookie.map(|cookie| sendable(config, cookie)).transpose()
+                let step = Step::deferred(StepKind::Save, &config.cookie_name, "cookie");
+                let cookie = self.finalize_cookie(spec, codec, now, binding);
+                // A save is a cookie written (or refused); most requests write none.
+                if !matches!(cookie, Ok(None)) {
+                    step.finish(cookie.is_ok());
+                }
+                cookie?.map(|cookie| sendable(config, cookie)).transpose()
             }
             // Not used by this request: nothing to save.
             Backend::Store(_) => Ok(None),
@@ -640,6 +656,7 @@ fn within_absolute(spec: &NamedSession, created_at: i64, now: i64) -> bool {
 
 /// The `Set-Cookie` value, if browsers will keep it; a clear error if they would drop it.
 fn sendable(config: &SessionConfig, set_cookie: String) -> Result<String, Failure> {
+    crate::observe::cookie_sent(&config.cookie_name, set_cookie.len());
     cookies::checked(set_cookie).map_err(|TooLarge { len }| {
         tracing::error!(
             session = %config.cookie_name,

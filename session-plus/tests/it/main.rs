@@ -14,6 +14,7 @@ mod flask_live_mongo;
 mod memcached_store;
 mod mongodb_store;
 mod no_framework;
+mod observe;
 mod redis_store;
 mod round_trips;
 mod sql_stores;

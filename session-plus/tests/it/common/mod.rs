@@ -367,6 +367,8 @@ pub fn capture_logs() {
     ONCE.get_or_init(|| {
         let subscriber = tracing_subscriber::fmt()
             .with_max_level(tracing::Level::DEBUG)
+            // Each span's fields once, when it closes: checked for ids and values like events.
+            .with_span_events(tracing_subscriber::fmt::format::FmtSpan::CLOSE)
             .with_writer(|| BufferWriter)
             .with_ansi(false)
             .finish();
