@@ -188,7 +188,7 @@ fn attributes(config: &SessionConfig) -> String {
     }
     parts.push(match cookie.cookie_max_age {
         Some(max_age) => format!("Max-Age={}", max_age.as_secs()),
-        None => "no Max-Age: kept until the browser closes".to_owned(),
+        None => "no Max-Age (until the browser closes)".to_owned(),
     });
     parts.join("; ")
 }
