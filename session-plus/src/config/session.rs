@@ -215,6 +215,15 @@ impl SessionConfig {
         }
     }
 
+    /// How long after its last write a used session with this idle lifetime (set per session,
+    /// [`Expiry::OnInactivity`](crate::session::Expiry::OnInactivity)) is written again: the
+    /// configured interval, but never more than a tenth of that lifetime, so that a visitor
+    /// who keeps using the session keeps it.
+    pub(crate) fn refresh_secs_within(&self, idle: i64) -> i64 {
+        let tenth = idle / i64::from(DEFAULT_REFRESH_DIVISOR);
+        self.lifetimes.refresh_interval.map_or(tenth, |interval| secs(interval).min(tenth))
+    }
+
     /// The cookie's `Max-Age`, in seconds, if it has one.
     pub(crate) fn cookie_max_age_secs(&self, permanent: bool) -> Option<i64> {
         if permanent {

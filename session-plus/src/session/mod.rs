@@ -21,6 +21,7 @@
 //! # }).unwrap();
 //! ```
 
+mod expiry;
 mod field;
 mod finish;
 mod id;
@@ -44,12 +45,18 @@ use tokio::sync::{Mutex, MutexGuard};
 
 use crate::config::Format;
 use crate::cookies;
+pub use expiry::Expiry;
 pub use field::Field;
 pub use finish::Finished;
 pub use id::{Id, ID_BYTES, ID_LEN};
 pub(crate) use named::{Backend, NamedSession, Sessions};
 pub(crate) use state::{Binding, Saved, Staged, SubSession};
 use user::USER_FIELD;
+
+/// Whether session-plus keeps `field` for itself: never read, written or listed by handlers.
+fn is_reserved(field: &str) -> bool {
+    field == USER_FIELD || field == expiry::EXPIRY_FIELD
+}
 
 /// A request's session. Cheap to clone; clones share the same state.
 ///
@@ -105,7 +112,7 @@ impl Session {
 
     /// `read(value)` of `field` in its first owner that holds it.
     async fn read<R>(&self, field: &str, read: impl FnOnce(&Value) -> Result<R>) -> Result<Option<R>> {
-        if field == USER_FIELD {
+        if is_reserved(field) {
             return Ok(None);
         }
         for &index in self.inner.sessions.routing.owners(field) {
@@ -190,7 +197,7 @@ impl Session {
         for index in all {
             let sub = self.loaded(index).await?;
             for (field, value) in &sub.fields {
-                let visible = field != USER_FIELD && self.inner.sessions.routing.owns(index, field);
+                let visible = !is_reserved(field) && self.inner.sessions.routing.owns(index, field);
                 if visible && !fields.contains_key(field) {
                     fields.insert(field.clone(), value.clone());
                 }
@@ -462,7 +469,7 @@ impl Session {
     }
 
     fn owners_for_write(&self, field: &str) -> Result<&[usize]> {
-        if field == USER_FIELD {
+        if is_reserved(field) {
             return Err(Error::ReservedField(field.to_owned()));
         }
         let owners = self.inner.sessions.routing.owners(field);
@@ -532,12 +539,17 @@ pub enum Error {
     /// No session has this cookie name.
     #[error("no session is named `{0}`")]
     UnknownSession(String),
-    /// A write to a field session-plus keeps for itself (`_sp_user`, the user tag).
+    /// A write to a field session-plus keeps for itself (`_sp_user`, the user tag; `_sp_expiry`,
+    /// a lifetime set with [`Session::set_expiry`]).
     #[error("the field `{0}` is reserved for session-plus")]
     ReservedField(String),
     /// A user id that is empty, over 128 bytes, or holds control characters.
     #[error("a user id must be 1 to 128 bytes without control characters")]
     InvalidUserId,
+    /// [`Session::set_expiry`] on a session in a Python format: Flask reads its data and its
+    /// lifetimes come from Flask's configuration.
+    #[error("session `{0}` is in a Python format; its lifetime is set in the configuration")]
+    NativeFormatOnly(String),
     /// [`Session::set_user`] without a server-side session in the native format to tie.
     #[error("set_user needs a server-side session in the native format")]
     NoServerSession,

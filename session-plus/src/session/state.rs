@@ -17,6 +17,7 @@ use serde_json::{Map, Value};
 
 use http::StatusCode;
 
+use super::expiry::{holds_data, Lifetime, EXPIRY_FIELD};
 use super::user::{self, UserTag};
 use super::{Backend, Error, Id, NamedSession};
 use crate::codec::{self, CookieCodec, CookieContents, MAX_COOKIE_LEN};
@@ -221,13 +222,13 @@ impl SubSession {
 
     /// Whether this request loaded the session and it holds fields.
     pub(crate) fn holds_fields(&self) -> bool {
-        self.state == LoadState::Loaded && !self.fields.is_empty()
+        self.state == LoadState::Loaded && holds_data(&self.fields)
     }
 
     /// A server session whose save would delete its record for holding nothing: its live id,
     /// beside which the cookie sessions bound to it are checked before that may happen.
     pub(crate) fn emptied_record(&self) -> Option<&Id> {
-        (self.state == LoadState::Loaded && self.fields.is_empty() && !self.cleared).then_some(self.id.as_ref())?
+        (self.state == LoadState::Loaded && !holds_data(&self.fields) && !self.cleared).then_some(self.id.as_ref())?
     }
 
     /// Loads the session once; later calls return at once (or repeat the failure). A bound
@@ -269,7 +270,8 @@ impl SubSession {
         match codec.decode(&sealed_as, value) {
             Ok(decoded) => {
                 let c = decoded.contents;
-                let idle_ok = now.saturating_sub(c.issued_at) <= spec.config.lifetime(c.permanent);
+                let lifetime = Lifetime::of(&spec.config, c.permanent, &c.fields, now);
+                let idle_ok = now.saturating_sub(c.issued_at) <= lifetime.idle && !lifetime.has_ended(now);
                 let not_future = c.issued_at <= now + MAX_CLOCK_SKEW;
                 if idle_ok && not_future && within_absolute(spec, c.created_at, now) {
                     self.fields = c.fields;
@@ -311,7 +313,9 @@ impl SubSession {
             Err(error) => return Err(error),
         };
         let Some(record) = record else { return Ok(()) };
-        let alive = now < record.expires_at && within_absolute(spec, record.created_at, now);
+        let alive = now < record.expires_at
+            && within_absolute(spec, record.created_at, now)
+            && !Lifetime::of(&spec.config, record.permanent, &record.fields, now).has_ended(now);
         // A session tied to a user whose sessions were all ended is over, like an expired one.
         let ended = match UserTag::from_fields(&record.fields) {
             Some(tag) if alive => user::is_ended(spec, store.as_ref(), &tag, now).await?,
@@ -432,7 +436,7 @@ impl SubSession {
             self.state = LoadState::Loaded;
         }
         let removal = || self.request_value.as_ref().map(|_| cookies::removal(config));
-        if self.fields.is_empty() {
+        if !holds_data(&self.fields) {
             // Emptied, expired or invalid: expire the client's cookie, if it sent one.
             return Ok(removal());
         }
@@ -450,8 +454,10 @@ impl SubSession {
             Binding::Server(id) => id != self.bound_id.as_ref(),
             Binding::Unbound | Binding::Unknown => false,
         };
+        let lifetime = Lifetime::of(config, self.permanent, &self.fields, now);
         let refresh_due = config.lifetimes.refresh_on_request
-            && now.saturating_sub(self.stamp) >= config.refresh_secs(self.permanent);
+            && now.saturating_sub(self.stamp) >= lifetime.refresh
+            && lifetime.expires_at(now) > lifetime.expires_at(self.stamp);
         let rewrite = !self.existed
             || !self.changed.is_empty()
             || self.cleared
@@ -476,7 +482,7 @@ impl SubSession {
             tracing::error!(session = %config.cookie_name, %error, "session cookie could not be encoded");
             Failure { status: config.on_error.save_error_status }
         })?;
-        Ok(Some(cookies::set(config, &value, config.cookie_max_age_secs(self.permanent))))
+        Ok(Some(cookies::set(config, &value, lifetime.max_age)))
     }
 
     /// The writes of a server-side session; the deletes go to `staged`.
@@ -489,9 +495,9 @@ impl SubSession {
     ) -> Result<Option<String>, store::Error> {
         let config = &spec.config;
         // A record that holds nothing is deleted, unless bound cookie fields need it.
-        let empty = self.fields.is_empty() && !self.keep_record;
+        let empty = !holds_data(&self.fields) && !self.keep_record;
         let dirty = !self.changed.is_empty();
-        let lifetime = config.lifetime(self.permanent);
+        let lifetime = Lifetime::of(config, self.permanent, &self.fields, now);
         let cookie = match self.id.clone() {
             Some(old) if empty => {
                 if dirty || self.cleared {
@@ -506,7 +512,7 @@ impl SubSession {
             Some(old) if self.cleared || self.regenerate => {
                 let created = if self.cleared { now } else { self.created_at };
                 let new = self.create(spec, store, self.fields.clone(), created, now).await?;
-                let cookie = self.id_cookie(spec, &new);
+                let cookie = self.id_cookie(spec, &new, now);
                 staged.old = Some(old);
                 self.id_after_writes = Some(Some(new.clone()));
                 // Data carried from the load, unlike what a request writes after `clear`.
@@ -515,14 +521,16 @@ impl SubSession {
             }
             Some(old) => {
                 // Times from a store are untrusted too: saturating arithmetic, never an overflow.
-                let last_write = self.stamp.saturating_sub(lifetime);
+                let last_write = self.stamp.saturating_sub(lifetime.idle);
+                // Only when a write would move the expiry (not once it is capped by an instant).
                 let refresh_due = config.lifetimes.refresh_on_request
-                    && now.saturating_sub(last_write) >= config.refresh_secs(self.permanent);
+                    && now.saturating_sub(last_write) >= lifetime.refresh
+                    && lifetime.expires_at(now) > self.stamp;
                 // An id cookie signed with an older key is signed again with the newest, so key
                 // rotation logs nobody out.
                 let resign = self.key_index > 0;
                 if !(dirty || self.permanent_changed || refresh_due) {
-                    let cookie = resign.then(|| self.id_cookie(spec, &old));
+                    let cookie = resign.then(|| self.id_cookie(spec, &old, now));
                     self.id_after_writes = Some(Some(old));
                     return Ok(cookie);
                 }
@@ -530,7 +538,7 @@ impl SubSession {
                 // another changed it must not undo that (and the store never shortens the expiry
                 // then).
                 let permanent = self.permanent_changed.then_some(self.permanent);
-                let mut update = Update { expires_at: now.saturating_add(lifetime), permanent, ..Update::default() };
+                let mut update = Update { expires_at: lifetime.expires_at(now), permanent, ..Update::default() };
                 for field in &self.changed {
                     match self.fields.get(field) {
                         Some(value) => drop(update.set.insert(field.clone(), value.clone())),
@@ -538,8 +546,9 @@ impl SubSession {
                     }
                 }
                 if store.update(&spec.key(&old), &update).await? {
-                    let slide = config.cookie_max_age_secs(self.permanent).is_some();
-                    let cookie = (self.permanent_changed || slide || resign).then(|| self.id_cookie(spec, &old));
+                    // A new `Max-Age` for a persistent cookie, or for a lifetime set on this session.
+                    let slide = lifetime.max_age.is_some() || self.changed.contains(EXPIRY_FIELD);
+                    let cookie = (self.permanent_changed || slide || resign).then(|| self.id_cookie(spec, &old, now));
                     self.id_after_writes = Some(Some(old));
                     cookie
                 } else if update.set.is_empty() {
@@ -550,14 +559,14 @@ impl SubSession {
                     // Never resurrect a deleted id, nor the data loaded before it was deleted:
                     // only what this request wrote starts a new session.
                     let new = self.create(spec, store, update.set, now, now).await?;
-                    let cookie = self.id_cookie(spec, &new);
+                    let cookie = self.id_cookie(spec, &new, now);
                     self.id_after_writes = Some(Some(new));
                     Some(cookie)
                 }
             }
             None if !empty => {
                 let new = self.create(spec, store, self.fields.clone(), now, now).await?;
-                let cookie = self.id_cookie(spec, &new);
+                let cookie = self.id_cookie(spec, &new, now);
                 self.id_after_writes = Some(Some(new));
                 Some(cookie)
             }
@@ -578,12 +587,8 @@ impl SubSession {
         created_at: i64,
         now: i64,
     ) -> Result<Id, store::Error> {
-        let record = Record {
-            fields,
-            created_at,
-            expires_at: now.saturating_add(spec.config.lifetime(self.permanent)),
-            permanent: self.permanent,
-        };
+        let expires_at = Lifetime::of(&spec.config, self.permanent, &fields, now).expires_at(now);
+        let record = Record { fields, created_at, expires_at, permanent: self.permanent };
         // A collision of 256-bit random ids does not happen; the loop only makes it harmless.
         for _ in 0..3 {
             let id = spec.new_id().map_err(|e| store::Error::Backend(Box::new(e)))?;
@@ -594,13 +599,38 @@ impl SubSession {
         Err(store::Error::Backend("could not find a free session id".into()))
     }
 
-    fn id_cookie(&self, spec: &NamedSession, id: &Id) -> String {
+    fn id_cookie(&self, spec: &NamedSession, id: &Id, now: i64) -> String {
         let config = &spec.config;
         let value = match &spec.id_signer {
             Some(signer) => signer.sign(&config.cookie_name, id.as_str()),
             None => id.as_str().to_owned(),
         };
-        cookies::set(config, &value, config.cookie_max_age_secs(self.permanent))
+        cookies::set(config, &value, Lifetime::of(config, self.permanent, &self.fields, now).max_age)
+    }
+
+    /// When this session ends if it is not used again, once this request's save is done: `None`
+    /// when it holds no data. Mirrors the save: a session the save writes (changed, new, or due
+    /// for a refresh) is valid for its idle lifetime from `now`, any other from its last write;
+    /// an instant set on it and its absolute lifetime cap both.
+    pub(crate) fn expires_at(&self, spec: &NamedSession, now: i64) -> Option<i64> {
+        if !holds_data(&self.fields) {
+            return None;
+        }
+        let config = &spec.config;
+        let lifetime = Lifetime::of(config, self.permanent, &self.fields, now);
+        let fresh = self.cleared || !self.existed;
+        let written = fresh || !self.changed.is_empty() || self.regenerate || self.permanent_changed;
+        let last_write = match spec.backend {
+            Backend::Cookie(_) => self.stamp,
+            Backend::Store(_) => self.stamp.saturating_sub(lifetime.idle),
+        };
+        let refreshed = config.lifetimes.refresh_on_request && now.saturating_sub(last_write) >= lifetime.refresh;
+        let ends = match spec.backend {
+            Backend::Store(_) if !(written || refreshed) => self.stamp,
+            _ => lifetime.expires_at(if written || refreshed { now } else { last_write }),
+        };
+        let created_at = if fresh { now } else { self.created_at };
+        Some(config.absolute_secs().map_or(ends, |absolute| ends.min(created_at.saturating_add(absolute))))
     }
 }
 

@@ -8,6 +8,8 @@ use http::header::COOKIE;
 use http::{HeaderMap, HeaderValue, StatusCode};
 use serde_json::json;
 
+mod expiry;
+
 use super::{Backend, Error, NamedSession, Session, Sessions};
 use crate::clock::ManualClock;
 use crate::codec::{CookieCodec, Key, KeyRing};
