@@ -39,12 +39,13 @@ pub(crate) async fn index(
     for config in manager.sessions() {
         let name = config.cookie_name();
         let owned = fields.iter().filter(|(field, _)| session.owners(field).contains(&name));
+        let fields = owned.map(|(field, value)| (field.as_str(), value)).collect();
         views.push(NamedView {
             config,
             cookie_bytes: sent_cookie_bytes(&headers, name),
-            expiry: expiry(&session, config, owned.clone().next().is_some()).await?,
-            id: None,
-            fields: owned.map(|(field, value)| (field.as_str(), value)).collect(),
+            expiry: session.expiry(name).await?,
+            id: session.id(name).await?.map(|id| id.as_str().to_owned()),
+            fields,
         });
     }
 
@@ -203,25 +204,6 @@ fn sent_cookie_bytes(headers: &HeaderMap, name: &str) -> Option<usize> {
         .map(<[u8]>::trim_ascii)
         .find(|pair| pair.strip_prefix(name.as_bytes()).is_some_and(|rest| rest.first() == Some(&b'=')))
         .map(<[u8]>::len)
-}
-
-/// When a session stops being accepted if it is not used again.
-// TODO(lead's `Session::expiry`): replace this estimate (its idle lifetime from now).
-async fn expiry(
-    session: &Session,
-    config: &SessionConfig,
-    holds_fields: bool,
-) -> Result<Option<SystemTime>, session::Error> {
-    if !holds_fields {
-        return Ok(None);
-    }
-    let lifetimes = config.lifetimes();
-    let lifetime = if session.is_permanent(config.cookie_name()).await? {
-        lifetimes.session_permanent_lifetime
-    } else {
-        lifetimes.session_lifetime
-    };
-    Ok(Some(SystemTime::now() + lifetime))
 }
 
 /// `2025-06-01 12:00:00 UTC`.

@@ -131,6 +131,9 @@ async fn the_page_shows_each_named_session() {
     let csrf_card = card(&page, "csrf");
     assert!(csrf_card.contains("signed cookie") && csrf_card.contains(&csrf), "{csrf_card}");
     let session = card(&page, "session");
+    let id = cookies.split("; ").find_map(|pair| pair.strip_prefix("session=")).unwrap();
+    assert!(session.contains(&format!("<dd class=id><code>{}…</code></dd>", &id[..8])), "{session}");
+    assert!(!csrf_card.contains("class=id"), "a cookie session has no id: {csrf_card}");
     assert!(session.contains("<td>user_id</td><td class=value>&quot;&lt;alice &amp; bob&gt;&quot;</td>"), "{session}");
     assert!(session.contains("<td>user_data</td>") && !session.contains("visits"), "{session}");
     let data = card(&page, "data");
