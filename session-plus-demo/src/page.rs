@@ -123,6 +123,7 @@ fn card(out: &mut String, view: &NamedView<'_>, now: SystemTime) {
         None => "nothing to expire: it holds nothing".to_owned(),
     };
     let _ = write!(out, "<dt>Expires</dt><dd class=expiry>{expires}</dd>");
+    // A prefix of the id: enough to see it change on login and logout, too little to use.
     if let Some(id) = &view.id {
         let _ = write!(out, "<dt>Id</dt><dd class=id><code>{}…</code></dd>", escape(id.get(..8).unwrap_or(id)));
     }
