@@ -130,3 +130,10 @@ ensure_firestore() {
   firestore_ok() { curl -fsS "http://$FIRESTORE_EMULATOR_HOST/" | grep -q Ok; }
   wait_for 60 "the Firestore emulator" firestore_ok
 }
+
+# Headless Chromium and its WebDriver, for the demo's browser test (session-plus-demo/tests/browser.rs),
+# which starts chromedriver itself. Debian's chromium-driver pulls in chromium.
+ensure_browser() {
+  apt_install chromium chromium
+  apt_install chromedriver chromium-driver
+}

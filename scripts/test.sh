@@ -41,7 +41,8 @@ cargo check -q -p flask-wire
 log "docs"
 RUSTDOCFLAGS="-D warnings" cargo doc -q --no-deps --workspace --all-features
 
-log "servers"
+log "servers (and the browser)"
+ensure_browser
 ensure_redis
 ensure_redis_cluster
 ensure_memcached

@@ -4,7 +4,9 @@
 
 use std::net::SocketAddr;
 
-use axum::extract::Form;
+mod page;
+
+use axum::extract::{Form, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::get;
@@ -59,52 +61,17 @@ async fn shutdown() {
 
 /// The demo's routes behind the session layer.
 fn app(manager: &SessionManager) -> Router {
-    let owners_state = manager.clone();
     Router::new()
-        .route("/", get(index))
+        .route("/", get(page::index))
         .route("/login", get(login_form).post(login))
         .route("/logout", axum::routing::post(logout))
-        .route("/api/session", get(move |session: Session| api_session(session, owners_state.clone())))
+        .route("/api/session", get(api_session))
         .layer(manager.layer())
-}
-
-async fn index(session: Session) -> Result<Html<String>, session::Error> {
-    let visits: u64 = session.get("visits").await?.unwrap_or(0) + 1;
-    session.insert("visits", visits).await?;
-    let user: Option<String> = session.get("user_id").await?;
-    let token = csrf_token(&session).await?;
-    let fields = session.fields().await?;
-    let mut rows = String::new();
-    for (field, value) in &fields {
-        let owners = session.owners(field).join(", ");
-        rows.push_str(&format!(
-            "<tr><td>{}</td><td>{}</td><td>{}</td></tr>",
-            escape(field),
-            escape(&owners),
-            escape(&value.to_string())
-        ));
-    }
-    let who = match &user {
-        Some(name) => format!(
-            "Logged in as <b>{}</b>. <form method=post action=/logout><input type=hidden name=csrf_token value={token}><button>Log out</button></form>",
-            escape(name)
-        ),
-        None => "Not logged in. <a href=/login>Log in</a>".to_owned(),
-    };
-    Ok(Html(format!(
-        "<!doctype html><title>session-plus demo</title><h1>session-plus demo</h1><p>{who}</p>\
-         <p>Visits: {visits}</p><table border=1><tr><th>field</th><th>cookie</th><th>value</th></tr>{rows}</table>\
-         <p><a href=/api/session>/api/session</a></p>"
-    )))
+        .with_state(manager.clone())
 }
 
 async fn login_form(session: Session) -> Result<Html<String>, session::Error> {
-    let token = csrf_token(&session).await?;
-    Ok(Html(format!(
-        "<!doctype html><title>Log in</title><h1>Log in</h1><form method=post action=/login>\
-         <input type=hidden name=csrf_token value={token}>\
-         <label>User name <input name=username required></label> <button>Log in</button></form>"
-    )))
+    Ok(page::login_form(&csrf_token(&session).await?))
 }
 
 #[derive(Deserialize)]
@@ -115,11 +82,11 @@ struct LoginForm {
 
 async fn login(session: Session, Form(form): Form<LoginForm>) -> Result<Response, session::Error> {
     if !csrf_ok(&session, &form.csrf_token).await? {
-        return Ok((StatusCode::FORBIDDEN, "invalid CSRF token").into_response());
+        return Ok(page::refused(StatusCode::FORBIDDEN, INVALID_CSRF));
     }
     let username = form.username.trim();
     if username.is_empty() || username.len() > 64 {
-        return Ok((StatusCode::BAD_REQUEST, "a user name has 1 to 64 characters").into_response());
+        return Ok(page::refused(StatusCode::BAD_REQUEST, "A user name has 1 to 64 characters."));
     }
     session.insert("user_id", username).await?;
     session.insert("user_data", json!({ "name": username, "roles": ["demo"] })).await?;
@@ -144,13 +111,13 @@ struct LogoutForm {
 
 async fn logout(session: Session, Form(form): Form<LogoutForm>) -> Result<Response, session::Error> {
     if !csrf_ok(&session, &form.csrf_token).await? {
-        return Ok((StatusCode::FORBIDDEN, "invalid CSRF token").into_response());
+        return Ok(page::refused(StatusCode::FORBIDDEN, INVALID_CSRF));
     }
     session.clear().await?;
     Ok(Redirect::to("/").into_response())
 }
 
-async fn api_session(session: Session, manager: SessionManager) -> Result<Json<Value>, session::Error> {
+async fn api_session(State(manager): State<SessionManager>, session: Session) -> Result<Json<Value>, session::Error> {
     let fields = session.fields().await?;
     let mut owners = Map::new();
     for (field, _) in manager.routing().named_fields() {
@@ -166,8 +133,11 @@ async fn api_session(session: Session, manager: SessionManager) -> Result<Json<V
     Ok(Json(json!({ "fields": fields, "owners": owners })))
 }
 
+/// What a form with another session's CSRF token (or none) gets, with a 403.
+const INVALID_CSRF: &str = "Invalid CSRF token: the form did not come from this session's page. Nothing was done.";
+
 /// The session's CSRF token, made on first use.
-async fn csrf_token(session: &Session) -> Result<String, session::Error> {
+pub(crate) async fn csrf_token(session: &Session) -> Result<String, session::Error> {
     if let Some(token) = session.get::<String>("csrf_token").await? {
         return Ok(token);
     }
@@ -186,10 +156,6 @@ fn random_token() -> String {
     // Without OS randomness no token would be safe; failing at once is the right outcome.
     getrandom::fill(&mut bytes).expect("the operating system's random number generator failed");
     bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-fn escape(text: &str) -> String {
-    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
 }
 
 struct Args {

@@ -1,45 +1,11 @@
 //! Runs the demo binary as a user would and drives it over TCP with a cookie-keeping client.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+mod common;
 
+use std::process::Command;
+
+use common::{start, token, Demo};
 use serde_json::{json, Value};
-
-struct Demo {
-    child: Child,
-    url: String,
-    _dir: std::path::PathBuf,
-}
-
-impl Drop for Demo {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn start(extra: &[&str]) -> Demo {
-    let dir = std::env::temp_dir().join(format!("session-plus-demo-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_session-plus-demo"))
-        .args(["--port", "0"])
-        .args(extra)
-        .current_dir(&dir)
-        .env("SESSION_SECRET", "a demo test secret, at least thirty-two bytes long")
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-    let url = line.trim().rsplit(' ').next().unwrap().trim_end_matches('/').to_owned();
-    assert!(url.starts_with("http://127.0.0.1:"), "{line}");
-    Demo { child, url, _dir: dir }
-}
-
-fn token(html: &str) -> String {
-    let start = html.find("name=csrf_token value=").unwrap() + "name=csrf_token value=".len();
-    html[start..].chars().take_while(char::is_ascii_hexdigit).collect()
-}
 
 #[tokio::test]
 async fn login_logout_and_the_session_api() {
@@ -114,6 +80,73 @@ async fn login_flow(demo: Demo) {
         assert_eq!(api["fields"].get(field), None, "{field} came back from replayed cookies: {api}");
     }
     assert_eq!(api["fields"]["csrf_token"], json!(csrf));
+}
+
+/// The index page shows each named session, in configuration order, with its cookie's size as
+/// the request sent it, its backend, its fields (escaped) and its expiry; without JavaScript.
+#[tokio::test]
+async fn the_page_shows_each_named_session() {
+    let demo = start(&[]);
+    let client = reqwest::Client::new();
+    let page = |cookie: Option<String>| {
+        let mut request = client.get(format!("{}/", demo.url));
+        if let Some(cookie) = cookie {
+            request = request.header("cookie", cookie);
+        }
+        async move { request.send().await.unwrap().text().await.unwrap() }
+    };
+
+    let anonymous = page(None).await;
+    assert!(!anonymous.contains("<script") && !anonymous.contains("onclick"), "{anonymous}");
+    for name in ["csrf", "session", "data"] {
+        assert!(card(&anonymous, name).contains("<dd class=size>no cookie</dd>"), "{anonymous}");
+    }
+    let session = card(&anonymous, "session");
+    assert!(session.contains("SQLite, sessions.db") && session.contains("no fields"), "{session}");
+    assert!(session.contains("it holds nothing"), "{session}");
+
+    let jar = std::sync::Arc::new(reqwest::cookie::Jar::default());
+    let browser = reqwest::Client::builder().cookie_provider(jar.clone()).build().unwrap();
+    let csrf = token(&browser.get(format!("{}/login", demo.url)).send().await.unwrap().text().await.unwrap());
+    let form = [("username", "<alice & bob>"), ("csrf_token", csrf.as_str())];
+    let login = browser.post(format!("{}/login", demo.url)).form(&form).send().await.unwrap();
+    assert_eq!(login.status(), 200);
+    let url: reqwest::Url = demo.url.parse().unwrap();
+    let cookies = reqwest::cookie::CookieStore::cookies(&*jar, &url).unwrap().to_str().unwrap().to_owned();
+
+    let page = page(Some(cookies.clone())).await;
+    assert!(page.contains("Logged in as <b>&lt;alice &amp; bob&gt;</b>"), "{page}");
+    assert!(!page.contains("<alice"), "unescaped: {page}");
+    let positions: Vec<usize> =
+        ["csrf", "session", "data"].iter().map(|name| page.find(&format!("id=\"session-{name}\"")).unwrap()).collect();
+    assert!(positions.is_sorted(), "cards in configuration order: {positions:?}");
+    for pair in cookies.split("; ") {
+        let (name, _) = pair.split_once('=').unwrap();
+        let card = card(&page, name);
+        assert!(card.contains(&format!("<dd class=size>{} bytes</dd>", pair.len())), "{pair}: {card}");
+        let in_a_day = card.contains("UTC (in 23h 59m") || card.contains("UTC (in 1day)");
+        assert!(card.contains("<dd class=expiry>20") && in_a_day, "{card}");
+        assert!(card.contains("HttpOnly; SameSite=Lax; Path=/; no Max-Age"), "{card}");
+    }
+    let csrf_card = card(&page, "csrf");
+    assert!(csrf_card.contains("signed cookie") && csrf_card.contains(&csrf), "{csrf_card}");
+    let session = card(&page, "session");
+    let id = cookies.split("; ").find_map(|pair| pair.strip_prefix("session=")).unwrap();
+    assert!(session.contains(&format!("<dd class=id><code>{}…</code></dd>", &id[..8])), "{session}");
+    assert!(!csrf_card.contains("class=id"), "a cookie session has no id: {csrf_card}");
+    assert!(session.contains("<td>user_id</td><td class=value>&quot;&lt;alice &amp; bob&gt;&quot;</td>"), "{session}");
+    assert!(session.contains("<td>user_data</td>") && !session.contains("visits"), "{session}");
+    let data = card(&page, "data");
+    assert!(data.contains("signed cookie") && data.contains("Bound to"), "{data}");
+    assert!(data.contains("<td>logged_in_at</td>") && data.contains("<td>visits</td>"), "{data}");
+    assert!(!data.contains("user_id"), "{data}");
+}
+
+/// The `<section>` of the card of session `name`.
+fn card<'a>(page: &'a str, name: &str) -> &'a str {
+    let start = page.find(&format!("id=\"session-{name}\"")).unwrap_or_else(|| panic!("no card {name}: {page}"));
+    let end = start + page[start..].find("</section>").unwrap();
+    &page[start..end]
 }
 
 #[test]
