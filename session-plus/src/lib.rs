@@ -83,6 +83,7 @@ pub mod observe;
 pub mod routing;
 pub mod session;
 pub mod store;
+pub mod testing;
 
 pub use config::{Config, ConfigError, FieldSelector, SessionConfig, SessionType};
 /// Flask's wire formats (itsdangerous, tagged JSON, Flask-Session records, Flask ids), which the

@@ -23,11 +23,13 @@ pub struct SessionManagerBuilder {
     clock: Arc<dyn Clock>,
     purge: bool,
     declared_fields: Vec<String>,
+    /// Every server-side session without a store of its own on a fresh memory store.
+    memory_stores: bool,
 }
 
 impl SessionManagerBuilder {
     pub(super) fn new(config: Config, clock: Arc<dyn Clock>) -> Self {
-        Self { config, stores: HashMap::new(), clock, purge: true, declared_fields: Vec::new() }
+        Self { config, stores: HashMap::new(), clock, purge: true, declared_fields: Vec::new(), memory_stores: false }
     }
 
     /// Uses `store` for the session named `cookie_name`, whatever its `session_type`: a store
@@ -42,6 +44,30 @@ impl SessionManagerBuilder {
     /// ```
     pub fn with_store(mut self, cookie_name: impl Into<String>, store: Arc<dyn SessionStore>) -> Self {
         self.stores.insert(cookie_name.into(), store);
+        self
+    }
+
+    /// Keeps every server-side session (Redis, SQL, …) that has no [store of its
+    /// own](Self::with_store) in a fresh [`MemoryStore`](crate::store::MemoryStore) instead, and
+    /// connects to nothing: the production configuration, tested without its servers (see
+    /// [`testing`](crate::testing)). Cookie sessions are unchanged.
+    ///
+    /// ```
+    /// use session_plus::{Config, SessionManager};
+    /// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+    /// let config = Config::from_toml_str(r#"
+    ///     [[session]]
+    ///     cookie_name = "session"
+    ///     session_type = "redis"
+    ///     url = "redis://redis.internal:6379"
+    /// "#)?;
+    /// let manager = SessionManager::builder(config).with_memory_stores().build().await?;
+    /// # let _ = manager;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// # }).unwrap();
+    /// ```
+    pub fn with_memory_stores(mut self) -> Self {
+        self.memory_stores = true;
         self
     }
 
@@ -116,6 +142,9 @@ impl SessionManagerBuilder {
             let secrets = global.for_session(config)?;
             let backend = match self.stores.remove(config.cookie_name()) {
                 Some(store) => Backend::Store(store),
+                None if self.memory_stores && config.session_type() != SessionType::SecureCookie => {
+                    Backend::Store(Arc::new(crate::store::MemoryStore::new()))
+                }
                 None => open_backend(config, &secrets).await?,
             };
             #[cfg(feature = "metrics")]
