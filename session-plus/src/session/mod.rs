@@ -45,6 +45,8 @@ use tokio::sync::{Mutex, MutexGuard};
 use crate::config::Format;
 use crate::cookies;
 pub use field::Field;
+#[cfg(any(feature = "axum", feature = "actix"))]
+pub(crate) use finish::generic_body;
 pub use finish::Finished;
 pub use id::{Id, ID_BYTES, ID_LEN};
 pub(crate) use named::{Backend, NamedSession, Sessions};
@@ -53,8 +55,9 @@ use user::USER_FIELD;
 
 /// A request's session. Cheap to clone; clones share the same state.
 ///
-/// Obtained with the axum extractor (feature `axum`) or from the request's extensions, where the
-/// [`SessionManagerLayer`](crate::SessionManagerLayer) puts it.
+/// Obtained with the axum or actix-web extractor (features `axum`, `actix`), from the request's
+/// extensions, where the [`SessionManagerLayer`](crate::SessionManagerLayer) puts it, or from
+/// [`SessionManager::start`](crate::SessionManager::start) in any other framework.
 #[derive(Clone)]
 pub struct Session {
     inner: Arc<Inner>,
