@@ -47,6 +47,8 @@ use crate::config::Format;
 use crate::cookies;
 pub use expiry::Expiry;
 pub use field::Field;
+#[cfg(any(feature = "axum", feature = "actix"))]
+pub(crate) use finish::generic_body;
 pub use finish::Finished;
 pub use id::{Id, ID_BYTES, ID_LEN};
 pub(crate) use named::{Backend, NamedSession, Sessions};
@@ -60,8 +62,9 @@ fn is_reserved(field: &str) -> bool {
 
 /// A request's session. Cheap to clone; clones share the same state.
 ///
-/// Obtained with the axum extractor (feature `axum`) or from the request's extensions, where the
-/// [`SessionManagerLayer`](crate::SessionManagerLayer) puts it.
+/// Obtained with the axum or actix-web extractor (features `axum`, `actix`), from the request's
+/// extensions, where the [`SessionManagerLayer`](crate::SessionManagerLayer) puts it, or from
+/// [`SessionManager::start`](crate::SessionManager::start) in any other framework.
 #[derive(Clone)]
 pub struct Session {
     inner: Arc<Inner>,

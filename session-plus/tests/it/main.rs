@@ -11,6 +11,7 @@ mod flask_firestore_live;
 mod flask_formats;
 mod flask_live;
 mod flask_live_mongo;
+mod frameworks;
 mod memcached_store;
 mod mongodb_store;
 mod no_framework;
