@@ -12,7 +12,7 @@ use crate::clock::Clock;
 use crate::codec::{CookieCodec, IdSigner, Key, KeyRing};
 use crate::config::{Config, ConfigError, Format, SecretKey, SessionConfig, SessionType};
 use crate::routing::Routing;
-use crate::session::{Backend, NamedSession, Sessions};
+use crate::session::{Backend, ErrorResponder, Failure, NamedSession, Sessions};
 use crate::store::{self, SessionStore};
 
 /// Builds a [`SessionManager`] with injected stores or clock.
@@ -25,11 +25,22 @@ pub struct SessionManagerBuilder {
     declared_fields: Vec<String>,
     /// Every server-side session without a store of its own on a fresh memory store.
     memory_stores: bool,
+    error_responder: Option<ErrorResponder>,
+    save_error_responses: bool,
 }
 
 impl SessionManagerBuilder {
     pub(super) fn new(config: Config, clock: Arc<dyn Clock>) -> Self {
-        Self { config, stores: HashMap::new(), clock, purge: true, declared_fields: Vec::new(), memory_stores: false }
+        Self {
+            config,
+            stores: HashMap::new(),
+            clock,
+            purge: true,
+            declared_fields: Vec::new(),
+            memory_stores: false,
+            error_responder: None,
+            save_error_responses: true,
+        }
     }
 
     /// Uses `store` for the session named `cookie_name`, whatever its `session_type`: a store
@@ -68,6 +79,52 @@ impl SessionManagerBuilder {
     /// ```
     pub fn with_memory_stores(mut self) -> Self {
         self.memory_stores = true;
+        self
+    }
+
+    /// Answers a session that could not be loaded or saved with the application's own response
+    /// instead of the generic one (`503 Service Unavailable` as plain text): an HTML page in the
+    /// site's style, a JSON error for an API. The [`Failure`] says which session failed, at which
+    /// step, and the configured status; it holds no id, value or store error (those are in the
+    /// log). The `Set-Cookie` headers of the sessions that committed, `Cache-Control: no-store`
+    /// and `Vary: Cookie` are added to the response all the same.
+    ///
+    /// ```
+    /// use http::{header, Response};
+    /// use session_plus::session::{Failure, Stage};
+    /// use session_plus::{Config, SessionManager};
+    /// let builder = SessionManager::builder(Config::new()).with_error_response(|failure: &Failure| {
+    ///     let message = match failure.stage() {
+    ///         Stage::Load => "We could not load your session. Please try again in a minute.",
+    ///         _ => "We could not save your changes. Please try again.",
+    ///     };
+    ///     let mut response = Response::new(format!(r#"{{"error": "{message}"}}"#));
+    ///     *response.status_mut() = failure.status();
+    ///     response.headers_mut().insert(header::CONTENT_TYPE, "application/json".parse().unwrap());
+    ///     response
+    /// });
+    /// # let _ = builder;
+    /// ```
+    pub fn with_error_response<F>(mut self, respond: F) -> Self
+    where
+        F: Fn(&Failure) -> http::Response<String> + Send + Sync + 'static,
+    {
+        self.error_responder = Some(ErrorResponder(Arc::new(respond)));
+        self
+    }
+
+    /// Saves none of a request's changes when its response is an error (4xx or 5xx): a handler
+    /// that wrote to the session and then failed leaves the session as it was. By default every
+    /// response saves, as in tower-sessions and Flask. The adapters tell the session the
+    /// response's status ([`Session::set_response_status`](crate::Session::set_response_status)).
+    ///
+    /// ```
+    /// use session_plus::{Config, SessionManager};
+    /// let builder = SessionManager::builder(Config::new()).without_saving_error_responses();
+    /// # let _ = builder;
+    /// ```
+    pub fn without_saving_error_responses(mut self) -> Self {
+        self.save_error_responses = false;
         self
     }
 
@@ -170,7 +227,10 @@ impl SessionManagerBuilder {
                 }
             }
         }
-        Ok(SessionManager { sessions: Arc::new(Sessions::new(list, routing, self.clock)), _alive: alive })
+        let mut sessions = Sessions::new(list, routing, self.clock);
+        sessions.error_responder = self.error_responder;
+        sessions.save_error_responses = self.save_error_responses;
+        Ok(SessionManager { sessions: Arc::new(sessions), _alive: alive })
     }
 }
 

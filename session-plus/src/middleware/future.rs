@@ -49,6 +49,7 @@ where
                     let response = ready!(future.poll(cx))?;
                     // Taken once, as the response arrives; the state leaves `Handler` right after.
                     let Some(mut session) = session.take() else { return Poll::Ready(Ok(response)) };
+                    session.set_response_status(response.status());
                     if let Some(finished) = session.finish_now() {
                         return Poll::Ready(Ok(respond(finished, response)));
                     }

@@ -2,11 +2,36 @@
 //! [`Finished`], the `Set-Cookie` values (and cache headers) to send, or the status the response
 //! must have instead. The tower layer uses exactly this, as any other adapter can.
 
+use std::fmt;
+use std::sync::Arc;
+
 use http::header::{CACHE_CONTROL, CONTENT_TYPE, VARY};
 use http::{HeaderMap, HeaderValue, Response, StatusCode};
 
-use super::{Saved, Session};
+use super::{Failure, Saved, Session};
 use crate::cookies;
+
+/// The application's response to a failed session
+/// ([`SessionManagerBuilder::with_error_response`](crate::SessionManagerBuilder::with_error_response)).
+#[derive(Clone)]
+pub(crate) struct ErrorResponder(pub(crate) Arc<RespondFn>);
+
+/// What [`ErrorResponder`] calls.
+pub(crate) type RespondFn = dyn Fn(&Failure) -> Response<String> + Send + Sync;
+
+impl fmt::Debug for ErrorResponder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("ErrorResponder(..)")
+    }
+}
+
+impl PartialEq for ErrorResponder {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl Eq for ErrorResponder {}
 
 /// What finishing a request's session produced: the `Set-Cookie` values to send and, when a
 /// session could not be loaded or saved, the status the response should have instead.
@@ -16,13 +41,14 @@ use crate::cookies;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Finished {
     set_cookies: Vec<String>,
-    error_status: Option<StatusCode>,
+    failure: Option<Failure>,
     accessed: bool,
+    responder: Option<ErrorResponder>,
 }
 
 impl Finished {
-    fn new(saved: Saved, accessed: bool) -> Self {
-        Self { set_cookies: saved.set_cookies, error_status: saved.failure.map(|failure| failure.status), accessed }
+    fn new(saved: Saved, accessed: bool, responder: Option<ErrorResponder>) -> Self {
+        Self { set_cookies: saved.set_cookies, failure: saved.failure, accessed, responder }
     }
 
     /// The `Set-Cookie` header values, in configuration order.
@@ -34,7 +60,13 @@ impl Finished {
     /// be loaded or saved (by default 503 and 500); the details are in the log. Send a generic
     /// body with it, never the error's text.
     pub fn error_status(&self) -> Option<StatusCode> {
-        self.error_status
+        self.failure.as_ref().map(Failure::status)
+    }
+
+    /// The first session that could not be loaded or saved, in configuration order: which one,
+    /// at which step, and its status.
+    pub fn failure(&self) -> Option<&Failure> {
+        self.failure.as_ref()
     }
 
     /// Whether the request used any session: then the response varies with `Cookie`.
@@ -103,11 +135,19 @@ impl Finished {
     /// # }).unwrap();
     /// ```
     pub fn error_response(&self) -> Option<Response<String>> {
-        let status = self.error_status?;
-        let mut response = Response::new(generic_body(status));
-        *response.status_mut() = status;
+        let failure = self.failure.as_ref()?;
+        let mut response = match &self.responder {
+            // The application's own response; the cookies and cache headers are added all the same.
+            Some(responder) => (responder.0)(failure),
+            None => {
+                let mut response = Response::new(generic_body(failure.status()));
+                *response.status_mut() = failure.status();
+                let headers = response.headers_mut();
+                headers.insert(CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=utf-8"));
+                response
+            }
+        };
         let headers = response.headers_mut();
-        headers.insert(CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=utf-8"));
         headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
         if self.accessed {
             headers.insert(VARY, HeaderValue::from_static("Cookie"));
@@ -177,7 +217,8 @@ impl Session {
             return finished;
         }
         let accessed = self.was_accessed();
-        Finished::new(self.finalize().await, accessed)
+        let responder = self.inner.sessions.error_responder.clone();
+        Finished::new(self.finalize().await, accessed, responder)
     }
 
     /// [`finish`](Self::finish) without awaiting, when that is possible: no session needs its
@@ -185,6 +226,7 @@ impl Session {
     /// sessions only). `None` otherwise, changing nothing: then call `finish`.
     pub fn finish_now(&mut self) -> Option<Finished> {
         let accessed = self.was_accessed();
-        self.finalize_now().map(|saved| Finished::new(saved, accessed))
+        let responder = self.inner.sessions.error_responder.clone();
+        self.finalize_now().map(|saved| Finished::new(saved, accessed, responder))
     }
 }

@@ -6,6 +6,7 @@
 mod common;
 
 mod e2e;
+mod errors;
 mod firestore_store;
 mod flask_firestore_live;
 mod flask_formats;

@@ -86,6 +86,10 @@ where
             // The request's handle is dropped first, so that this one can be the last: then a
             // save that needs no store finishes without a lock (`Session::finish_now`).
             response.request().extensions_mut().remove::<Session>();
+            // actix-web's `StatusCode` is http 0.2's; every valid one is valid in http 1.
+            if let Ok(status) = http::StatusCode::from_u16(response.status().as_u16()) {
+                session.set_response_status(status);
+            }
             Ok(respond(session.finish().await, response))
         })
     }
