@@ -80,6 +80,9 @@ pub mod config;
 mod cookies;
 mod manager;
 pub mod middleware;
+/// Migrating from tower-sessions and from actix-session: what maps to what, and what changes.
+#[doc = include_str!("docs/migrating.md")]
+pub mod migrating {}
 pub mod observe;
 pub mod routing;
 pub mod session;
