@@ -19,12 +19,13 @@
 //! # let _ = app;
 //! ```
 
+use axum::body::Body;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 
-use crate::session::{self, generic_body, Session};
+use crate::session::{self, Session};
 
 impl<S: Send + Sync> FromRequestParts<S> for Session {
     type Rejection = SessionRejection;
@@ -48,12 +49,11 @@ impl IntoResponse for SessionRejection {
     }
 }
 
-/// The error's status with a generic body; what went wrong is logged (it names fields and
-/// sessions, never values or ids).
+/// The error's status with a generic body ([`session::error_response`]); what went wrong is
+/// logged (it names fields and sessions, never values or ids).
 impl IntoResponse for session::Error {
     fn into_response(self) -> Response {
         tracing::error!(error = %self, "session error");
-        let status = self.status();
-        (status, generic_body(status)).into_response()
+        session::error_response(self.status()).map(Body::from)
     }
 }

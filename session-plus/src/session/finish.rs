@@ -139,13 +139,7 @@ impl Finished {
         let mut response = match &self.responder {
             // The application's own response; the cookies and cache headers are added all the same.
             Some(responder) => (responder.0)(failure),
-            None => {
-                let mut response = Response::new(generic_body(failure.status()));
-                *response.status_mut() = failure.status();
-                let headers = response.headers_mut();
-                headers.insert(CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=utf-8"));
-                response
-            }
+            None => error_response(failure.status()),
         };
         let headers = response.headers_mut();
         headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
@@ -158,11 +152,29 @@ impl Finished {
     }
 }
 
-/// The body of an error response: the status and its reason, nothing about the failure (that is
-/// in the log). Shared by [`Finished::error_response`] and the adapters' responses for
-/// [`session::Error`](super::Error).
-pub(crate) fn generic_body(status: StatusCode) -> String {
-    format!("{} {}", status.as_u16(), status.canonical_reason().unwrap_or("Session error"))
+/// The response that stands for a failure with this status, before any cookie: a generic body
+/// such as `500 Internal Server Error` (what went wrong belongs in the log, never in a response),
+/// as `text/plain`, with `Cache-Control: no-store`. [`Finished::error_response`] is this with
+/// `Vary` and the cookies; the axum and actix-web adapters answer a
+/// [`session::Error`](super::Error) with it; crates built on session-plus (session-plus-login's failing login backend) answer their own
+/// failures with it, so that every such answer looks the same.
+///
+/// ```
+/// use http::StatusCode;
+/// let response = session_plus::session::error_response(StatusCode::INTERNAL_SERVER_ERROR);
+/// assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+/// assert_eq!(response.body(), "500 Internal Server Error");
+/// assert_eq!(response.headers()["content-type"], "text/plain; charset=utf-8");
+/// assert_eq!(response.headers()["cache-control"], "no-store");
+/// ```
+pub fn error_response(status: StatusCode) -> Response<String> {
+    let reason = status.canonical_reason().unwrap_or("Session error");
+    let mut response = Response::new(format!("{} {reason}", status.as_u16()));
+    *response.status_mut() = status;
+    let headers = response.headers_mut();
+    headers.insert(CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=utf-8"));
+    headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
 }
 
 impl Session {

@@ -49,10 +49,8 @@ use crate::cookies;
 pub use expiry::Expiry;
 pub use failure::{Failure, Stage};
 pub use field::Field;
-#[cfg(any(feature = "axum", feature = "actix"))]
-pub(crate) use finish::generic_body;
 pub(crate) use finish::ErrorResponder;
-pub use finish::Finished;
+pub use finish::{error_response, Finished};
 pub use id::{Id, ID_BYTES, ID_LEN};
 pub(crate) use named::{Backend, NamedSession, Sessions};
 pub(crate) use state::{Binding, Saved, Staged, SubSession};

@@ -2,12 +2,11 @@ use std::fmt;
 use std::future::{ready, Ready};
 
 use actix_web::dev::Payload;
-use actix_web::http::header::ContentType;
 use actix_web::http::StatusCode as ActixStatus;
 use actix_web::{FromRequest, HttpMessage, HttpRequest, HttpResponse, ResponseError};
 
-use super::middleware::actix_status;
-use crate::session::{self, generic_body, Session};
+use super::middleware::{actix_status, to_actix};
+use crate::session::{self, Session};
 
 /// Takes the request's [`Session`], which [`SessionMiddleware`](super::SessionMiddleware) put
 /// there; without it, the request is refused with a [`SessionRejection`].
@@ -47,8 +46,8 @@ impl ResponseError for SessionRejection {
     }
 }
 
-/// The error's status with a generic body; what went wrong is logged (it names fields and
-/// sessions, never values or ids).
+/// The error's status with a generic body ([`session::error_response`], the axum adapter's
+/// response too); what went wrong is logged (it names fields and sessions, never values or ids).
 impl ResponseError for session::Error {
     fn status_code(&self) -> ActixStatus {
         actix_status(self.status())
@@ -56,6 +55,6 @@ impl ResponseError for session::Error {
 
     fn error_response(&self) -> HttpResponse {
         tracing::error!(error = %self, "session error");
-        HttpResponse::build(self.status_code()).content_type(ContentType::plaintext()).body(generic_body(self.status()))
+        to_actix(session::error_response(self.status())).map_into_boxed_body()
     }
 }

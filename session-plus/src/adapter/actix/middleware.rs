@@ -105,16 +105,22 @@ impl<S> fmt::Debug for SessionMiddlewareService<S> {
 /// handler's response, or [`Finished::error_response`] instead of it.
 fn respond<B>(finished: Finished, mut response: ServiceResponse<B>) -> ServiceResponse<EitherBody<B>> {
     if let Some(error) = finished.error_response() {
-        let (parts, body) = error.into_parts();
-        let mut replacement = HttpResponse::with_body(actix_status(parts.status), body);
-        copy_out(&parts.headers, replacement.headers_mut());
-        return response.into_response(replacement.map_into_boxed_body()).map_into_right_body();
+        return response.into_response(to_actix(error).map_into_boxed_body()).map_into_right_body();
     }
     // What `apply_to_headers` reads goes in; what it wrote comes back.
     let mut headers = neutral_headers(response.headers(), &[VARY, CACHE_CONTROL]);
     finished.apply_to_headers(&mut headers);
     copy_out(&headers, response.headers_mut());
     response.map_into_left_body()
+}
+
+/// An error response of this crate ([`Finished::error_response`],
+/// [`session::error_response`](crate::session::error_response)) as actix-web's type.
+pub(super) fn to_actix(response: http::Response<String>) -> HttpResponse<String> {
+    let (parts, body) = response.into_parts();
+    let mut converted = HttpResponse::with_body(actix_status(parts.status), body);
+    copy_out(&parts.headers, converted.headers_mut());
+    converted
 }
 
 /// The values of these headers, as this crate's header types.

@@ -187,6 +187,7 @@ fn session_errors_and_a_missing_middleware_are_500s_that_reveal_nothing_or_name_
         let response = app.call(test::TestRequest::get().uri("/with").to_request()).await.unwrap();
         assert_eq!(response.status(), 500);
         assert_eq!(header(&response, CONTENT_TYPE), Some("text/plain; charset=utf-8"));
+        assert_eq!(header(&response, CACHE_CONTROL), Some("no-store"));
         assert_eq!(test::read_body(response).await, "500 Internal Server Error");
 
         let response = app.call(test::TestRequest::get().uri("/without").to_request()).await.unwrap();
