@@ -37,6 +37,8 @@ for features in "" "axum" "actix" "codec-private" "flask" "metrics" "store-sqlit
 done
 echo "-- flask-wire alone (a crate of its own, published apart)"
 cargo check -q -p flask-wire
+echo "-- session-plus-login alone (over session-plus without its default features)"
+cargo check -q -p session-plus-login
 
 log "docs"
 RUSTDOCFLAGS="-D warnings" cargo doc -q --no-deps --workspace --all-features
