@@ -12,6 +12,7 @@ use crate::clock::Clock;
 use crate::codec::{CookieCodec, IdSigner};
 use crate::config::{Format, SessionConfig};
 use crate::routing::Routing;
+use crate::store::turns::KeyLocks;
 use crate::store::SessionStore;
 
 /// Everything a request needs to run its sessions, shared by all requests.
@@ -24,6 +25,9 @@ pub(crate) struct Sessions {
     pub(crate) clock: Arc<dyn Clock>,
     /// Per session: the index of the server-side session it is bound to (`bind_to`), if any.
     pub(crate) bound_to: Vec<Option<usize>>,
+    /// The atomic updates of one record by this process's requests take turns (see
+    /// [`Session::update`](super::Session::update)).
+    pub(crate) turns: KeyLocks,
 }
 
 impl Sessions {
@@ -40,7 +44,7 @@ impl Sessions {
                 matches!(list[target].backend, Backend::Store(_)).then_some(target)
             })
             .collect();
-        Self { list, by_name, names, routing, clock, bound_to }
+        Self { list, by_name, names, routing, clock, bound_to, turns: KeyLocks::default() }
     }
 }
 
