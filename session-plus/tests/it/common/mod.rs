@@ -18,7 +18,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde_json::{Map, Value};
 use session_plus::clock::ManualClock;
-use session_plus::store::{self, Record, SessionStore, Update};
+use session_plus::store::{self, CasOutcome, Record, SessionStore, Update};
 use session_plus::{session, Config, Session, SessionManager};
 
 pub const SECRET: &str = "a test secret that is at least thirty-two bytes";
@@ -30,6 +30,7 @@ pub fn routes() -> Router {
         .route("/get/{field}", get(get_field))
         .route("/set/{field}", post(set_field))
         .route("/remove/{field}", post(remove_field))
+        .route("/incr/{field}", post(increment))
         .route("/clear", post(clear))
         .route("/regenerate", post(regenerate))
         .route("/login/{user}", post(login))
@@ -46,6 +47,11 @@ async fn set_field(session: Session, Path(field): Path<String>, body: String) ->
     let value = serde_json::from_str(&body).unwrap_or(Value::String(body));
     session.insert_value(&field, value).await?;
     Ok("ok")
+}
+
+/// An atomic increment: the new count.
+async fn increment(session: Session, Path(field): Path<String>) -> Result<Json<u64>, session::Error> {
+    Ok(Json(session.update(&field, |n: Option<u64>| n.unwrap_or(0) + 1).await?))
 }
 
 async fn remove_field(session: Session, Path(field): Path<String>) -> Result<Json<Value>, session::Error> {
@@ -328,6 +334,18 @@ impl SessionStore for Probe {
         self.inner.delete(key).await
     }
 
+    async fn compare_and_set(
+        &self,
+        key: &str,
+        field: &str,
+        expected: Option<&Value>,
+        new: &Value,
+        expires_at: i64,
+    ) -> store::Result<CasOutcome> {
+        self.write("compare_and_set")?;
+        self.inner.compare_and_set(key, field, expected, new, expires_at).await
+    }
+
     async fn purge_expired(&self, now: i64) -> store::Result<u64> {
         self.inner.purge_expired(now).await
     }
@@ -406,6 +424,8 @@ macro_rules! store_suite {
             ending_a_users_sessions,
             regenerate_never_resurrects_a_logout,
             a_stale_request_keeps_newer_permanence,
+            compare_and_set_contract,
+            concurrent_increments_lose_nothing,
         ]);
     };
     ($name:ident, $make:expr, only [$($test:ident),+ $(,)?]) => {
