@@ -31,7 +31,7 @@ log "clippy (all targets, all features)"
 cargo clippy --workspace --all-targets --all-features -- -D warnings
 
 log "each feature alone"
-for features in "" "axum" "codec-private" "flask" "metrics" "store-sqlite" "store-redis" "store-memcached" "store-postgres" "store-mysql" "store-mongodb" "store-firestore" "flask,store-redis" "flask,store-memcached" "flask,store-mongodb" "flask,store-firestore"; do
+for features in "" "axum" "actix" "codec-private" "flask" "metrics" "store-sqlite" "store-redis" "store-memcached" "store-postgres" "store-mysql" "store-mongodb" "store-firestore" "flask,store-redis" "flask,store-memcached" "flask,store-mongodb" "flask,store-firestore"; do
   echo "-- session-plus with no default features${features:+ + $features}"
   cargo check -q -p session-plus --no-default-features ${features:+--features "$features"}
 done

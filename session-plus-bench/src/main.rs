@@ -9,6 +9,7 @@
 //! memory-footprint` measures a session-plus `MemoryStore` holding a million sessions.
 
 mod client;
+mod instructions;
 mod report;
 mod variants;
 
@@ -18,7 +19,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use report::{Sample, Summary};
-use variants::{Variant, CSRF_TOKEN, VARIANTS};
+use variants::{Variant, CSRF_TOKEN};
 
 /// The routes under load, in the order each round runs them.
 const ROUTES: &[&str] = &["/hit", "/read", "/csrf"];
@@ -32,6 +33,7 @@ usage: session-plus-bench [run] [--rounds 3] [--seconds 5] [--warmup 1] [--threa
        session-plus-bench serve --variant NAME [--port 0] [--dir DIR] [--redis URL]
        session-plus-bench memory-footprint [--sessions 1000000]
        session-plus-bench in-process --variant NAME [--route /csrf] [--requests 1000000] [--dir DIR] [--redis URL]
+       session-plus-bench instructions [--variants a,b,..] [--routes /hit,/read,/csrf] [--small 2000] [--large 6000]
 
 variants: axum, signed-jar, ts-memory, sp-memory, sp-memory-bound, ts-sqlite, sp-sqlite, ts-redis, sp-redis,
           and, only when --variants names them, sp-mongodb (SESSION_PLUS_MONGODB_URL) and sp-firestore
@@ -44,6 +46,7 @@ fn main() {
         Some("serve") => serve(&args[1..]),
         Some("memory-footprint") => memory_footprint(&args[1..]),
         Some("in-process") => in_process(&args[1..]),
+        Some("instructions") => instructions(&args[1..]),
         Some("run") => run(&args[1..], &args),
         Some("help" | "--help" | "-h") => {
             println!("{USAGE}");
@@ -57,6 +60,30 @@ fn main() {
         eprintln!("session-plus-bench: {error}");
         std::process::exit(1);
     }
+}
+
+/// The routes a `--routes /a,/b` list names, or every route.
+fn selected_routes(list: Option<&str>) -> Result<Vec<&'static str>, String> {
+    match list {
+        Some(list) => list
+            .split(',')
+            .map(|r| ROUTES.iter().copied().find(|known| *known == r).ok_or(format!("unknown route `{r}`")))
+            .collect(),
+        None => Ok(ROUTES.to_vec()),
+    }
+}
+
+/// `instructions`: the callgrind table (see the `instructions` module).
+fn instructions(args: &[String]) -> Result<(), String> {
+    let options = Options::parse(args, &["variants", "routes", "small", "large", "dir", "redis"])?;
+    let selected = variants::selected(options.get("variants"))?;
+    let routes = selected_routes(options.get("routes"))?;
+    let dir = std::env::temp_dir().join(format!("session-plus-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    let dir = options.get("dir").map_or_else(|| dir.display().to_string(), str::to_owned);
+    let redis = options.get("redis").unwrap_or(DEFAULT_REDIS);
+    let (small, large) = (options.number("small", 2_000)?, options.number("large", 6_000)?);
+    instructions::run(&selected, &routes, small, large, &dir, redis)
 }
 
 /// The `--name value` options of a subcommand.
@@ -287,20 +314,8 @@ fn run(args: &[String], command_line: &[String]) -> Result<(), String> {
         return Err("--connections must be at least --threads".into());
     }
     let redis = options.get("redis").unwrap_or(DEFAULT_REDIS).to_owned();
-    let routes: Vec<&str> = match options.get("routes") {
-        Some(list) => list
-            .split(',')
-            .map(|r| ROUTES.iter().copied().find(|known| *known == r).ok_or(format!("unknown route `{r}`")))
-            .collect::<Result<_, _>>()?,
-        None => ROUTES.to_vec(),
-    };
-    let mut selected: Vec<&'static Variant> = match options.get("variants") {
-        Some(list) => list
-            .split(',')
-            .map(|n| variants::find(n).ok_or(format!("unknown variant `{n}`")))
-            .collect::<Result<_, _>>()?,
-        None => VARIANTS.iter().filter(|v| !v.opt_in).collect(),
-    };
+    let routes = selected_routes(options.get("routes"))?;
+    let mut selected = variants::selected(options.get("variants"))?;
     check_wrk()?;
     let mut notes = Vec::new();
     if selected.iter().any(|v| v.redis) && !redis_is_up(&redis) {
@@ -505,7 +520,7 @@ mod tests {
         std::fs::create_dir_all(&dir).expect("a temp dir");
         let redis_up = redis_is_up(DEFAULT_REDIS);
         let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("a runtime");
-        for variant in VARIANTS.iter().filter(|v| redis_up || !v.redis) {
+        for variant in variants::VARIANTS.iter().filter(|v| redis_up || !v.redis) {
             let router = runtime
                 .block_on(variants::router(variant.name, &dir.display().to_string(), DEFAULT_REDIS))
                 .expect("the variant builds");

@@ -63,6 +63,14 @@ pub(crate) fn find(name: &str) -> Option<&'static Variant> {
     VARIANTS.iter().find(|v| v.name == name)
 }
 
+/// The variants a `--variants a,b,…` list names, or without one every variant that is not opt-in.
+pub(crate) fn selected(list: Option<&str>) -> Result<Vec<&'static Variant>, String> {
+    match list {
+        Some(list) => list.split(',').map(|n| find(n).ok_or(format!("unknown variant `{n}`"))).collect(),
+        None => Ok(VARIANTS.iter().filter(|v| !v.opt_in).collect()),
+    }
+}
+
 /// Builds the router of `variant`; its SQLite file (if any) goes under `dir`.
 pub(crate) async fn router(variant: &str, dir: &str, redis_url: &str) -> Result<Router, String> {
     Ok(match variant {

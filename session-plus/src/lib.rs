@@ -52,6 +52,7 @@
 //! | Name | Description | Default |
 //! |---|---|---|
 //! | `axum` | the [`Session`] extractor and error responses for axum | yes |
+//! | `actix` | `adapter::actix`: the actix-web middleware, the [`Session`] extractor and error responses | no |
 //! | `codec-private` | encrypted cookie sessions (`encrypt = true`, XChaCha20-Poly1305) | no |
 //! | `flask` | Flask's wire formats: `format = "flask"`, the Python record formats, and the [`flask_wire`] crate re-exported | no |
 //! | `store-sqlite` | `store::SqliteStore` (`session_type = "sqlite"`) | no |
@@ -79,10 +80,14 @@ pub mod config;
 mod cookies;
 mod manager;
 pub mod middleware;
+/// Migrating from tower-sessions and from actix-session: what maps to what, and what changes.
+#[doc = include_str!("docs/migrating.md")]
+pub mod migrating {}
 pub mod observe;
 pub mod routing;
 pub mod session;
 pub mod store;
+pub mod testing;
 
 pub use config::{Config, ConfigError, FieldSelector, SessionConfig, SessionType};
 /// Flask's wire formats (itsdangerous, tagged JSON, Flask-Session records, Flask ids), which the
@@ -94,7 +99,8 @@ pub use manager::{BuildError, SessionManager, SessionManagerBuilder};
 pub use middleware::SessionManagerLayer;
 pub use session::Session;
 
-/// The README's examples, compiled as doctests so they cannot rot.
-#[cfg(doctest)]
+/// The README's examples, compiled as doctests so they cannot rot: with the frameworks they use
+/// (`--all-features`, as the test script runs them).
+#[cfg(all(doctest, feature = "axum", feature = "actix"))]
 #[doc = include_str!("../../README.md")]
 struct ReadmeDoctests;

@@ -24,7 +24,7 @@ use axum::http::request::Parts;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 
-use crate::session::{self, Session};
+use crate::session::{self, generic_body, Session};
 
 impl<S: Send + Sync> FromRequestParts<S> for Session {
     type Rejection = SessionRejection;
@@ -54,7 +54,6 @@ impl IntoResponse for session::Error {
     fn into_response(self) -> Response {
         tracing::error!(error = %self, "session error");
         let status = self.status();
-        (status, format!("{} {}", status.as_u16(), status.canonical_reason().unwrap_or("Session error")))
-            .into_response()
+        (status, generic_body(status)).into_response()
     }
 }

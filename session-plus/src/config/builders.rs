@@ -292,6 +292,22 @@ impl SessionConfig {
         self
     }
 
+    /// Makes a store that cannot load this session an empty session for the request instead of
+    /// an error response (`load_error_as_empty`, off by default): pages that need only other
+    /// sessions, such as a CSRF cookie, keep working through the store's outage. The client's
+    /// cookie is left alone, and a change to this session during the outage is refused when the
+    /// response is saved (`save_error_status`), so nothing is lost or overwritten.
+    ///
+    /// ```
+    /// use session_plus::{SessionConfig, SessionType};
+    /// let s = SessionConfig::new("session").with_type(SessionType::Redis).with_load_error_as_empty(true);
+    /// assert!(s.on_error().load_error_as_empty);
+    /// ```
+    pub fn with_load_error_as_empty(mut self, empty: bool) -> Self {
+        self.on_error.load_error_as_empty = empty;
+        self
+    }
+
     /// Reads and writes another implementation's wire format (`format`, `native` by default).
     ///
     /// ```

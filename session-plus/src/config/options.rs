@@ -213,6 +213,12 @@ pub struct ErrorStatuses {
     /// `save_error_status`: the response when the store cannot save it (500).
     #[serde(deserialize_with = "de::error_status")]
     pub save_error_status: StatusCode,
+    /// `load_error_as_empty`: a store that cannot load the session makes it an empty session
+    /// for this request instead of an error response (`false`), so that pages needing only other
+    /// sessions (a CSRF cookie) survive the store's outage. The client's cookie is left as it is,
+    /// and a change to the session is refused at the save (`save_error_status`): never lost, never
+    /// written over the record the store still holds.
+    pub load_error_as_empty: bool,
 }
 
 impl Default for ErrorStatuses {
@@ -220,6 +226,7 @@ impl Default for ErrorStatuses {
         Self {
             load_error_status: StatusCode::SERVICE_UNAVAILABLE,
             save_error_status: StatusCode::INTERNAL_SERVER_ERROR,
+            load_error_as_empty: false,
         }
     }
 }

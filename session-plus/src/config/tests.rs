@@ -266,6 +266,7 @@ fn unknown_key_lists_every_key_once() {
         "purge_interval",
         "load_error_status",
         "save_error_status",
+        "load_error_as_empty",
         "format",
         "digest",
         "salt",
@@ -275,7 +276,7 @@ fn unknown_key_lists_every_key_once() {
     ] {
         assert_eq!(keys.iter().filter(|k| **k == key).count(), 1, "{key} in {list}");
     }
-    assert_eq!(keys.len(), 29, "{list}");
+    assert_eq!(keys.len(), 30, "{list}");
 }
 
 #[test]
@@ -284,7 +285,7 @@ fn group_field_lists_come_from_the_derives() {
         de::fields::<CookieOptions>(),
         ["cookie_domain", "cookie_path", "cookie_httponly", "cookie_secure", "cookie_samesite", "cookie_max_age"]
     );
-    assert_eq!(de::fields::<ErrorStatuses>(), ["load_error_status", "save_error_status"]);
+    assert_eq!(de::fields::<ErrorStatuses>(), ["load_error_status", "save_error_status", "load_error_as_empty"]);
     assert_eq!(de::session_keys()[0], "cookie_name");
 }
 

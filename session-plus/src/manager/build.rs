@@ -12,7 +12,7 @@ use crate::clock::Clock;
 use crate::codec::{CookieCodec, IdSigner, Key, KeyRing};
 use crate::config::{Config, ConfigError, Format, SecretKey, SessionConfig, SessionType};
 use crate::routing::Routing;
-use crate::session::{Backend, NamedSession, Sessions};
+use crate::session::{Backend, ErrorResponder, Failure, NamedSession, Sessions};
 use crate::store::{self, SessionStore};
 
 /// Builds a [`SessionManager`] with injected stores or clock.
@@ -23,11 +23,24 @@ pub struct SessionManagerBuilder {
     clock: Arc<dyn Clock>,
     purge: bool,
     declared_fields: Vec<String>,
+    /// Every server-side session without a store of its own on a fresh memory store.
+    memory_stores: bool,
+    error_responder: Option<ErrorResponder>,
+    save_error_responses: bool,
 }
 
 impl SessionManagerBuilder {
     pub(super) fn new(config: Config, clock: Arc<dyn Clock>) -> Self {
-        Self { config, stores: HashMap::new(), clock, purge: true, declared_fields: Vec::new() }
+        Self {
+            config,
+            stores: HashMap::new(),
+            clock,
+            purge: true,
+            declared_fields: Vec::new(),
+            memory_stores: false,
+            error_responder: None,
+            save_error_responses: true,
+        }
     }
 
     /// Uses `store` for the session named `cookie_name`, whatever its `session_type`: a store
@@ -42,6 +55,76 @@ impl SessionManagerBuilder {
     /// ```
     pub fn with_store(mut self, cookie_name: impl Into<String>, store: Arc<dyn SessionStore>) -> Self {
         self.stores.insert(cookie_name.into(), store);
+        self
+    }
+
+    /// Keeps every server-side session (Redis, SQL, …) that has no [store of its
+    /// own](Self::with_store) in a fresh [`MemoryStore`](crate::store::MemoryStore) instead, and
+    /// connects to nothing: the production configuration, tested without its servers (see
+    /// [`testing`](crate::testing)). Cookie sessions are unchanged.
+    ///
+    /// ```
+    /// use session_plus::{Config, SessionManager};
+    /// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+    /// let config = Config::from_toml_str(r#"
+    ///     [[session]]
+    ///     cookie_name = "session"
+    ///     session_type = "redis"
+    ///     url = "redis://redis.internal:6379"
+    /// "#)?;
+    /// let manager = SessionManager::builder(config).with_memory_stores().build().await?;
+    /// # let _ = manager;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// # }).unwrap();
+    /// ```
+    pub fn with_memory_stores(mut self) -> Self {
+        self.memory_stores = true;
+        self
+    }
+
+    /// Answers a session that could not be loaded or saved with the application's own response
+    /// instead of the generic one (`503 Service Unavailable` as plain text): an HTML page in the
+    /// site's style, a JSON error for an API. The [`Failure`] says which session failed, at which
+    /// step, and the configured status; it holds no id, value or store error (those are in the
+    /// log). The `Set-Cookie` headers of the sessions that committed, `Cache-Control: no-store`
+    /// and `Vary: Cookie` are added to the response all the same.
+    ///
+    /// ```
+    /// use http::{header, Response};
+    /// use session_plus::session::{Failure, Stage};
+    /// use session_plus::{Config, SessionManager};
+    /// let builder = SessionManager::builder(Config::new()).with_error_response(|failure: &Failure| {
+    ///     let message = match failure.stage() {
+    ///         Stage::Load => "We could not load your session. Please try again in a minute.",
+    ///         _ => "We could not save your changes. Please try again.",
+    ///     };
+    ///     let mut response = Response::new(format!(r#"{{"error": "{message}"}}"#));
+    ///     *response.status_mut() = failure.status();
+    ///     response.headers_mut().insert(header::CONTENT_TYPE, "application/json".parse().unwrap());
+    ///     response
+    /// });
+    /// # let _ = builder;
+    /// ```
+    pub fn with_error_response<F>(mut self, respond: F) -> Self
+    where
+        F: Fn(&Failure) -> http::Response<String> + Send + Sync + 'static,
+    {
+        self.error_responder = Some(ErrorResponder(Arc::new(respond)));
+        self
+    }
+
+    /// Saves none of a request's changes when its response is an error (4xx or 5xx): a handler
+    /// that wrote to the session and then failed leaves the session as it was. By default every
+    /// response saves, as in tower-sessions and Flask. The adapters tell the session the
+    /// response's status ([`Session::set_response_status`](crate::Session::set_response_status)).
+    ///
+    /// ```
+    /// use session_plus::{Config, SessionManager};
+    /// let builder = SessionManager::builder(Config::new()).without_saving_error_responses();
+    /// # let _ = builder;
+    /// ```
+    pub fn without_saving_error_responses(mut self) -> Self {
+        self.save_error_responses = false;
         self
     }
 
@@ -116,6 +199,9 @@ impl SessionManagerBuilder {
             let secrets = global.for_session(config)?;
             let backend = match self.stores.remove(config.cookie_name()) {
                 Some(store) => Backend::Store(store),
+                None if self.memory_stores && config.session_type() != SessionType::SecureCookie => {
+                    Backend::Store(Arc::new(crate::store::MemoryStore::new()))
+                }
                 None => open_backend(config, &secrets).await?,
             };
             #[cfg(feature = "metrics")]
@@ -141,7 +227,10 @@ impl SessionManagerBuilder {
                 }
             }
         }
-        Ok(SessionManager { sessions: Arc::new(Sessions::new(list, routing, self.clock)), _alive: alive })
+        let mut sessions = Sessions::new(list, routing, self.clock);
+        sessions.error_responder = self.error_responder;
+        sessions.save_error_responses = self.save_error_responses;
+        Ok(SessionManager { sessions: Arc::new(sessions), _alive: alive })
     }
 }
 

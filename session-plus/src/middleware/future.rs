@@ -3,8 +3,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::task::{ready, Context, Poll};
 
-use http::header::{CACHE_CONTROL, CONTENT_TYPE, VARY};
-use http::{HeaderValue, Response};
+use http::Response;
 use pin_project_lite::pin_project;
 
 use crate::session::{Finished, Session};
@@ -50,6 +49,7 @@ where
                     let response = ready!(future.poll(cx))?;
                     // Taken once, as the response arrives; the state leaves `Handler` right after.
                     let Some(mut session) = session.take() else { return Poll::Ready(Ok(response)) };
+                    session.set_response_status(response.status());
                     if let Some(finished) = session.finish_now() {
                         return Poll::Ready(Ok(respond(finished, response)));
                     }
@@ -62,22 +62,11 @@ where
     }
 }
 
-/// Adds the sessions' `Set-Cookie` headers and the cache headers they need. When a session could
-/// not be loaded or saved, the response becomes the configured error, with a generic body (the
-/// details, without ids or values, are in the log), and still carries the `Set-Cookie` headers
-/// of the sessions that committed, removals above all: a logout with one store down still
-/// expires the other cookies, and a new id that was written is never lost.
+/// Adds the sessions' `Set-Cookie` headers and the cache headers they need; when a session could
+/// not be loaded or saved, the response becomes [`Finished::error_response`] instead.
 fn respond<B: From<String>>(finished: Finished, mut response: Response<B>) -> Response<B> {
-    if let Some(status) = finished.error_status() {
-        let reason = status.canonical_reason().unwrap_or("Session error");
-        response = Response::new(B::from(format!("{} {reason}", status.as_u16())));
-        *response.status_mut() = status;
-        let headers = response.headers_mut();
-        headers.insert(CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=utf-8"));
-        headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
-        if finished.was_accessed() {
-            headers.insert(VARY, HeaderValue::from_static("Cookie"));
-        }
+    if let Some(error) = finished.error_response() {
+        return error.map(B::from);
     }
     finished.apply_to_headers(response.headers_mut());
     response

@@ -4,8 +4,10 @@
 //! For each request the middleware reads the session cookies (loading nothing), puts a
 //! [`Session`](crate::Session) in the request's extensions, calls the inner service, then saves
 //! every changed session concurrently and adds their `Set-Cookie` headers, plus `Vary: Cookie`
-//! when a session was used. If a store failed to load or save, the response is replaced by the
-//! session's configured error status (503 / 500 by default) and no session cookie is sent.
+//! when a session was used. If a store failed to load or save, the response is replaced by
+//! [`Finished::error_response`](crate::session::Finished::error_response): the session's
+//! configured error status (503 / 500 by default) with a generic body, still carrying the cookies
+//! of the sessions that committed.
 //!
 //! ```
 //! use axum::{routing::get, Router};

@@ -2,10 +2,36 @@
 //! [`Finished`], the `Set-Cookie` values (and cache headers) to send, or the status the response
 //! must have instead. The tower layer uses exactly this, as any other adapter can.
 
-use http::{HeaderMap, StatusCode};
+use std::fmt;
+use std::sync::Arc;
 
-use super::{Saved, Session};
+use http::header::{CACHE_CONTROL, CONTENT_TYPE, VARY};
+use http::{HeaderMap, HeaderValue, Response, StatusCode};
+
+use super::{Failure, Saved, Session};
 use crate::cookies;
+
+/// The application's response to a failed session
+/// ([`SessionManagerBuilder::with_error_response`](crate::SessionManagerBuilder::with_error_response)).
+#[derive(Clone)]
+pub(crate) struct ErrorResponder(pub(crate) Arc<RespondFn>);
+
+/// What [`ErrorResponder`] calls.
+pub(crate) type RespondFn = dyn Fn(&Failure) -> Response<String> + Send + Sync;
+
+impl fmt::Debug for ErrorResponder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("ErrorResponder(..)")
+    }
+}
+
+impl PartialEq for ErrorResponder {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl Eq for ErrorResponder {}
 
 /// What finishing a request's session produced: the `Set-Cookie` values to send and, when a
 /// session could not be loaded or saved, the status the response should have instead.
@@ -15,13 +41,14 @@ use crate::cookies;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Finished {
     set_cookies: Vec<String>,
-    error_status: Option<StatusCode>,
+    failure: Option<Failure>,
     accessed: bool,
+    responder: Option<ErrorResponder>,
 }
 
 impl Finished {
-    fn new(saved: Saved, accessed: bool) -> Self {
-        Self { set_cookies: saved.set_cookies, error_status: saved.failure.map(|failure| failure.status), accessed }
+    fn new(saved: Saved, accessed: bool, responder: Option<ErrorResponder>) -> Self {
+        Self { set_cookies: saved.set_cookies, failure: saved.failure, accessed, responder }
     }
 
     /// The `Set-Cookie` header values, in configuration order.
@@ -33,7 +60,13 @@ impl Finished {
     /// be loaded or saved (by default 503 and 500); the details are in the log. Send a generic
     /// body with it, never the error's text.
     pub fn error_status(&self) -> Option<StatusCode> {
-        self.error_status
+        self.failure.as_ref().map(Failure::status)
+    }
+
+    /// The first session that could not be loaded or saved, in configuration order: which one,
+    /// at which step, and its status.
+    pub fn failure(&self) -> Option<&Failure> {
+        self.failure.as_ref()
     }
 
     /// Whether the request used any session: then the response varies with `Cookie`.
@@ -48,6 +81,88 @@ impl Finished {
     pub fn apply_to_headers(self, headers: &mut HeaderMap) {
         cookies::add_to_response(headers, self.set_cookies, self.accessed);
     }
+
+    /// The response to send instead of the handler's when a session could not be loaded or saved
+    /// (`None` when none failed): the [error status](Self::error_status) with a generic body such
+    /// as `503 Service Unavailable` (the details, without ids or values, are in the log), as
+    /// `text/plain`, `Cache-Control: no-store`, `Vary: Cookie` when a session was used, and the
+    /// `Set-Cookie` headers of the sessions that committed, removals above all: a logout with one
+    /// store down still expires the other cookies, and a new id that was written is never lost.
+    ///
+    /// Every adapter of this crate answers a failed session with exactly this response; an
+    /// adapter for another framework converts it to its own response type.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use async_trait::async_trait;
+    /// use http::header::{CACHE_CONTROL, CONTENT_TYPE, COOKIE, VARY};
+    /// use http::{HeaderMap, StatusCode};
+    /// use session_plus::store::{self, Record, SessionStore, Update};
+    /// use session_plus::{Config, SessionConfig, SessionManager, SessionType};
+    ///
+    /// /// A store that is down.
+    /// #[derive(Debug)]
+    /// struct Down;
+    /// fn down<T>() -> store::Result<T> {
+    ///     Err(store::Error::Backend("connection refused".into()))
+    /// }
+    /// #[async_trait]
+    /// impl SessionStore for Down {
+    ///     async fn load(&self, _: &str) -> store::Result<Option<Record>> { down() }
+    ///     async fn create(&self, _: &str, _: &Record) -> store::Result<bool> { down() }
+    ///     async fn update(&self, _: &str, _: &Update) -> store::Result<bool> { down() }
+    ///     async fn delete(&self, _: &str) -> store::Result<bool> { down() }
+    ///     async fn purge_expired(&self, _: i64) -> store::Result<u64> { down() }
+    ///     fn backend_name(&self) -> &'static str { "down" }
+    /// }
+    ///
+    /// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+    /// let config = Config::new().with_session(SessionConfig::new("session").with_type(SessionType::Custom));
+    /// let manager = SessionManager::builder(config).with_store("session", Arc::new(Down)).build().await?;
+    /// let mut headers = HeaderMap::new();
+    /// headers.insert(COOKIE, format!("session={}", session_plus::session::Id::random()?.as_str()).parse()?);
+    /// let session = manager.start(&headers);
+    /// assert!(session.get::<u64>("visits").await.is_err()); // the store is down
+    ///
+    /// let finished = session.finish().await;
+    /// let response = finished.error_response().expect("a session failed");
+    /// assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+    /// assert_eq!(response.body(), "503 Service Unavailable");
+    /// assert_eq!(response.headers()[CONTENT_TYPE], "text/plain; charset=utf-8");
+    /// assert_eq!(response.headers()[CACHE_CONTROL], "no-store");
+    /// assert_eq!(response.headers()[VARY], "Cookie");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// # }).unwrap();
+    /// ```
+    pub fn error_response(&self) -> Option<Response<String>> {
+        let failure = self.failure.as_ref()?;
+        let mut response = match &self.responder {
+            // The application's own response; the cookies and cache headers are added all the same.
+            Some(responder) => (responder.0)(failure),
+            None => {
+                let mut response = Response::new(generic_body(failure.status()));
+                *response.status_mut() = failure.status();
+                let headers = response.headers_mut();
+                headers.insert(CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=utf-8"));
+                response
+            }
+        };
+        let headers = response.headers_mut();
+        headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        if self.accessed {
+            headers.insert(VARY, HeaderValue::from_static("Cookie"));
+        }
+        // The error path only: the cookies are copied rather than taken, so `self` stays whole.
+        self.clone().apply_to_headers(headers);
+        Some(response)
+    }
+}
+
+/// The body of an error response: the status and its reason, nothing about the failure (that is
+/// in the log). Shared by [`Finished::error_response`] and the adapters' responses for
+/// [`session::Error`](super::Error).
+pub(crate) fn generic_body(status: StatusCode) -> String {
+    format!("{} {}", status.as_u16(), status.canonical_reason().unwrap_or("Session error"))
 }
 
 impl Session {
@@ -102,7 +217,8 @@ impl Session {
             return finished;
         }
         let accessed = self.was_accessed();
-        Finished::new(self.finalize().await, accessed)
+        let responder = self.inner.sessions.error_responder.clone();
+        Finished::new(self.finalize().await, accessed, responder)
     }
 
     /// [`finish`](Self::finish) without awaiting, when that is possible: no session needs its
@@ -110,6 +226,7 @@ impl Session {
     /// sessions only). `None` otherwise, changing nothing: then call `finish`.
     pub fn finish_now(&mut self) -> Option<Finished> {
         let accessed = self.was_accessed();
-        self.finalize_now().map(|saved| Finished::new(saved, accessed))
+        let responder = self.inner.sessions.error_responder.clone();
+        self.finalize_now().map(|saved| Finished::new(saved, accessed, responder))
     }
 }

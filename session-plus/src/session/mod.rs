@@ -23,6 +23,7 @@
 
 mod atomic;
 mod expiry;
+mod failure;
 mod field;
 mod finish;
 mod id;
@@ -34,7 +35,7 @@ pub(crate) mod user;
 
 use std::collections::BTreeSet;
 use std::fmt;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU16, Ordering};
 use std::sync::Arc;
 
 use futures_util::future::try_join_all;
@@ -47,7 +48,11 @@ use tokio::sync::{Mutex, MutexGuard};
 use crate::config::Format;
 use crate::cookies;
 pub use expiry::Expiry;
+pub use failure::{Failure, Stage};
 pub use field::Field;
+#[cfg(any(feature = "axum", feature = "actix"))]
+pub(crate) use finish::generic_body;
+pub(crate) use finish::ErrorResponder;
 pub use finish::Finished;
 pub use id::{Id, ID_BYTES, ID_LEN};
 pub(crate) use named::{Backend, NamedSession, Sessions};
@@ -61,8 +66,9 @@ fn is_reserved(field: &str) -> bool {
 
 /// A request's session. Cheap to clone; clones share the same state.
 ///
-/// Obtained with the axum extractor (feature `axum`) or from the request's extensions, where the
-/// [`SessionManagerLayer`](crate::SessionManagerLayer) puts it.
+/// Obtained with the axum or actix-web extractor (features `axum`, `actix`), from the request's
+/// extensions, where the [`SessionManagerLayer`](crate::SessionManagerLayer) puts it, or from
+/// [`SessionManager::start`](crate::SessionManager::start) in any other framework.
 #[derive(Clone)]
 pub struct Session {
     inner: Arc<Inner>,
@@ -74,6 +80,8 @@ struct Inner {
     accessed: AtomicBool,
     /// The save has begun: later changes could not reach the response, so they are refused.
     saved: AtomicBool,
+    /// The response's status, when the adapter said it ([`Session::set_response_status`]); 0 before.
+    response_status: AtomicU16,
 }
 
 impl Session {
@@ -85,7 +93,13 @@ impl Session {
             });
         }
         Self {
-            inner: Arc::new(Inner { sessions, subs, accessed: AtomicBool::new(false), saved: AtomicBool::new(false) }),
+            inner: Arc::new(Inner {
+                sessions,
+                subs,
+                accessed: AtomicBool::new(false),
+                saved: AtomicBool::new(false),
+                response_status: AtomicU16::new(0),
+            }),
         }
     }
 
@@ -346,6 +360,9 @@ impl Session {
     /// last (no lock to take, nothing to await: the common case of cookie-only requests); `None`
     /// when [`finalize`](Self::finalize) must do it.
     pub(crate) fn finalize_now(&mut self) -> Option<Saved> {
+        if self.discards_changes() {
+            return Some(self.discarded());
+        }
         let inner = Arc::get_mut(&mut self.inner)?;
         let sessions = &inner.sessions.list;
         let subs = inner.subs.iter_mut().map(Mutex::get_mut);
@@ -374,6 +391,9 @@ impl Session {
     /// done, beside the id it ends up with.
     pub(crate) async fn finalize(&self) -> Saved {
         self.inner.saved.store(true, Ordering::Release);
+        if self.discards_changes() {
+            return self.discarded();
+        }
         let sessions = &self.inner.sessions;
         let now = sessions.clock.now();
         let staged = if sessions.bound_to.iter().all(Option::is_none) {
@@ -414,7 +434,7 @@ impl Session {
     /// Phase one of [`finalize`](Self::finalize) when some cookie sessions are bound: the server
     /// sessions that bound cookies hold fields in are kept alive, everything unbound is written,
     /// then the bound cookies, each beside its server session's id after those writes.
-    async fn write_with_bindings(&self, now: i64) -> Vec<std::result::Result<Staged, state::Failure>> {
+    async fn write_with_bindings(&self, now: i64) -> Vec<std::result::Result<Staged, Failure>> {
         let (subs, sessions) = (&self.inner.subs, &self.inner.sessions);
         let bound = |index: usize| sessions.bound_to[index];
         for (index, server) in sessions.bound_to.iter().enumerate() {
@@ -455,6 +475,35 @@ impl Session {
             .collect()
     }
 
+    /// Tells the session the status of the response it goes with, before it is
+    /// [finished](Self::finish): with
+    /// [`without_saving_error_responses`](crate::SessionManagerBuilder::without_saving_error_responses),
+    /// a 4xx or 5xx response then saves none of the request's changes. The adapters of this crate
+    /// call it; an adapter for another framework should too.
+    pub fn set_response_status(&self, status: StatusCode) {
+        self.inner.response_status.store(status.as_u16(), Ordering::Relaxed);
+    }
+
+    /// Whether this request's changes are dropped: its response is an error, and the manager
+    /// saves none then.
+    fn discards_changes(&self) -> bool {
+        let status = self.inner.response_status.load(Ordering::Relaxed);
+        !self.inner.sessions.save_error_responses && (400..600).contains(&status)
+    }
+
+    /// The save of a request whose changes are dropped: no write, no cookie; a session that failed
+    /// to load is still reported.
+    fn discarded(&self) -> Saved {
+        self.inner.saved.store(true, Ordering::Release);
+        let mut saved = Saved::default();
+        for (sub, spec) in self.inner.subs.iter().zip(&self.inner.sessions.list) {
+            // Only the save takes these locks now, and it holds none of them.
+            let failed = sub.try_lock().is_ok_and(|sub| sub.load_failed());
+            saved.add(None, failed.then(|| Failure::new(&spec.config, Stage::Load)));
+        }
+        saved
+    }
+
     /// A change is refused once the save has begun: it could not reach the response. Checked
     /// while the session's lock is held, which the save also takes, so no change slips between.
     fn check_not_saved(&self) -> Result<()> {
@@ -491,12 +540,13 @@ impl Session {
             // Locks taken in this order only (bound, then server), never the other way round
             // while both are held, so this cannot deadlock.
             Some(server) if sub.needs_load() => {
-                let server_id = {
+                let (server_id, unavailable) = {
                     let mut server_sub = self.inner.subs[server].lock().await;
                     server_sub.load(&sessions.list[server], now, Binding::Unbound).await?;
-                    server_sub.live_id().cloned()
+                    (server_sub.live_id().cloned(), server_sub.is_unavailable())
                 };
-                sub.load(&sessions.list[index], now, Binding::Server(server_id.as_ref())).await?;
+                let binding = if unavailable { Binding::Unknown } else { Binding::Server(server_id.as_ref()) };
+                sub.load(&sessions.list[index], now, binding).await?;
             }
             _ => sub.load(&sessions.list[index], now, Binding::Unbound).await?,
         }

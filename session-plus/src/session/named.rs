@@ -7,7 +7,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use super::Id;
+use super::{ErrorResponder, Id};
 use crate::clock::Clock;
 use crate::codec::{CookieCodec, IdSigner};
 use crate::config::{Format, SessionConfig};
@@ -25,6 +25,10 @@ pub(crate) struct Sessions {
     pub(crate) clock: Arc<dyn Clock>,
     /// Per session: the index of the server-side session it is bound to (`bind_to`), if any.
     pub(crate) bound_to: Vec<Option<usize>>,
+    /// The application's response to a failed session, instead of the generic one.
+    pub(crate) error_responder: Option<ErrorResponder>,
+    /// Whether a response with a 4xx or 5xx status saves the session's changes (it does by default).
+    pub(crate) save_error_responses: bool,
     /// The atomic updates of one record by this process's requests take turns (see
     /// [`Session::update`](super::Session::update)).
     pub(crate) turns: KeyLocks,
@@ -44,7 +48,17 @@ impl Sessions {
                 matches!(list[target].backend, Backend::Store(_)).then_some(target)
             })
             .collect();
-        Self { list, by_name, names, routing, clock, bound_to, turns: KeyLocks::default() }
+        Self {
+            list,
+            by_name,
+            names,
+            routing,
+            clock,
+            bound_to,
+            error_responder: None,
+            save_error_responses: true,
+            turns: KeyLocks::default(),
+        }
     }
 }
 

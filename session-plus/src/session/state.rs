@@ -16,9 +16,8 @@ use std::sync::Arc;
 use serde_json::{Map, Value};
 use tracing::Instrument;
 
-use http::StatusCode;
-
 use super::expiry::{holds_data, Lifetime, EXPIRY_FIELD};
+use super::failure::{Failure, Stage};
 use super::user::{self, UserTag};
 use super::{Backend, Error, Id, NamedSession};
 use crate::codec::{self, CookieCodec, CookieContents, MAX_COOKIE_LEN};
@@ -61,6 +60,10 @@ enum LoadState {
     NotLoaded,
     Loaded,
     Failed,
+    /// Its store failed and the session is configured to be empty then (`load_error_as_empty`),
+    /// or it is a cookie bound to such a session: read as empty, its cookie left alone, a change
+    /// refused at the save.
+    Unavailable,
 }
 
 /// The state of one named session within one request.
@@ -95,13 +98,6 @@ pub(crate) struct SubSession {
     /// Server sessions, once their writes committed: the id the client holds after this
     /// response (`Some(None)`: none). The cookie sessions bound to it are sealed beside it.
     pub(crate) id_after_writes: Option<Option<Id>>,
-}
-
-/// A session that could not be loaded or saved: the response becomes this status, with a generic
-/// body; what went wrong is logged where it happens.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Failure {
-    pub(crate) status: StatusCode,
 }
 
 /// What the save of a request's sessions produced: the `Set-Cookie` values to send, and the
@@ -212,6 +208,17 @@ impl SubSession {
         self.request_value.as_ref().map(RequestCookie::as_str)
     }
 
+    /// Whether the store failed to load this session.
+    pub(crate) fn load_failed(&self) -> bool {
+        self.state == LoadState::Failed
+    }
+
+    /// Whether this session reads as empty because its store (or, for a bound cookie, its server
+    /// session's store) is down.
+    pub(crate) fn is_unavailable(&self) -> bool {
+        self.state == LoadState::Unavailable
+    }
+
     /// Whether [`load`](Self::load) has anything left to do (a failure is repeated at once).
     pub(crate) fn needs_load(&self) -> bool {
         self.state == LoadState::NotLoaded
@@ -255,11 +262,16 @@ impl SubSession {
     /// cookie session is given its server session's live id.
     pub(crate) async fn load(&mut self, spec: &NamedSession, now: i64, binding: Binding<'_>) -> Result<(), Error> {
         match self.state {
-            LoadState::Loaded => return Ok(()),
+            LoadState::Loaded | LoadState::Unavailable => return Ok(()),
             LoadState::Failed => return Err(load_error(spec)),
             LoadState::NotLoaded => {}
         }
         match &spec.backend {
+            // Bound to a server session whose store is down: its fields cannot be checked.
+            Backend::Cookie(_) if matches!(binding, Binding::Unknown) => {
+                self.state = LoadState::Unavailable;
+                return Ok(());
+            }
             Backend::Cookie(codec) => {
                 let step = Step::start(StepKind::Load, &spec.config.cookie_name, "cookie");
                 self.load_cookie(spec, codec, now, binding);
@@ -276,6 +288,11 @@ impl SubSession {
                         %error,
                         "session store failed to load"
                     );
+                    if spec.config.on_error.load_error_as_empty {
+                        tracing::warn!(session = %spec.config.cookie_name, "session read as empty (load_error_as_empty)");
+                        self.state = LoadState::Unavailable;
+                        return Ok(());
+                    }
                     self.state = LoadState::Failed;
                     return Err(load_error(spec));
                 }
@@ -379,7 +396,8 @@ impl SubSession {
 
     /// Empties the session without loading it; the save deletes the record and the cookie.
     pub(crate) fn clear(&mut self, spec: &NamedSession) {
-        if self.state == LoadState::NotLoaded {
+        // A logout during an outage still tries to end the record, and expires the cookie.
+        if matches!(self.state, LoadState::NotLoaded | LoadState::Unavailable) {
             if matches!(spec.backend, Backend::Store(_)) {
                 // Only a well-formed id is ever sent to the store, here for deletion.
                 self.id = self.request_id(spec).map(|(id, _)| id);
@@ -426,8 +444,16 @@ impl SubSession {
         binding: Binding<'_>,
     ) -> Result<Option<String>, Failure> {
         let config = &spec.config;
-        if self.state == LoadState::Failed {
-            return Err(Failure { status: config.on_error.load_error_status });
+        match self.state {
+            LoadState::Failed => return Err(Failure::new(config, Stage::Load)),
+            LoadState::Unavailable => {
+                if self.changed.is_empty() && !self.regenerate && !self.permanent_changed {
+                    return Ok(None); // read as empty, nothing to save: the cookie stays as it is
+                }
+                tracing::error!(session = %config.cookie_name, "a change to a session whose store is down is refused");
+                return Err(Failure::new(config, Stage::Save));
+            }
+            LoadState::NotLoaded | LoadState::Loaded => {}
         }
         match &spec.backend {
             Backend::Cookie(codec) => {
@@ -514,7 +540,7 @@ impl SubSession {
         self.fields = contents.fields;
         let value = encoded.map_err(|error| {
             tracing::error!(session = %config.cookie_name, %error, "session cookie could not be encoded");
-            Failure { status: config.on_error.save_error_status }
+            Failure::new(config, Stage::Save)
         })?;
         Ok(Some(cookies::set(config, &value, lifetime.max_age)))
     }
@@ -681,7 +707,7 @@ fn sendable(config: &SessionConfig, set_cookie: String) -> Result<String, Failur
             bytes = len,
             "Set-Cookie exceeds {MAX_COOKIE_LEN} bytes, which browsers drop; not sent: move fields to a server-side session"
         );
-        Failure { status: config.on_error.save_error_status }
+        Failure::new(config, Stage::Save)
     })
 }
 
@@ -693,7 +719,7 @@ fn save_failure(spec: &NamedSession, store: &Arc<dyn SessionStore>, error: &stor
         %error,
         "session store failed to save"
     );
-    Failure { status: spec.config.on_error.save_error_status }
+    Failure::new(&spec.config, Stage::Save)
 }
 
 fn load_error(spec: &NamedSession) -> Error {

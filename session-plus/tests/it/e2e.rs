@@ -1,5 +1,6 @@
 //! End-to-end behaviour over TCP that the per-store suite does not cover: cookie sessions,
 //! key rotation, encryption, every routing mode, mirroring, concurrent loads, signed ids, purges.
+//! The cases that take a `Framework` run on axum and on actix-web from `frameworks.rs`.
 
 use crate::common;
 
@@ -9,8 +10,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use base64::Engine;
-use common::{serve, Client, Probe, SECRET, T0};
+use common::{serve, serve_with, Client, Framework, Probe, SECRET, T0};
 use serde_json::{json, Value};
 use session_plus::clock::ManualClock;
 use session_plus::store::{self, MemoryStore, Record, SessionStore, Update};
@@ -148,16 +148,17 @@ async fn cookie_lifetimes_are_enforced_under_the_signature() {
     assert_eq!(active.get("/get/theme").await.json(), Value::Null);
 }
 
-#[tokio::test]
-async fn key_rotation_accepts_old_keys_and_reissues() {
+/// Cookies made under an old key are read and re-issued under the newest (on each framework:
+/// `frameworks.rs`).
+pub(crate) async fn key_rotation_accepts_old_keys_and_reissues(on: Framework) {
     let clock = ManualClock::new(T0);
     let old = build(cookie_config(&[OTHER_SECRET]), &clock).await;
-    let mut client = Client::new(serve(&old).await);
+    let mut client = Client::new(serve_with(on, &old).await);
     client.post("/set/csrf_token", "\"t\"").await;
     let old_cookie = client.cookie("csrf").unwrap();
 
     let rotated = build(cookie_config(&[SECRET, OTHER_SECRET]), &clock).await;
-    let mut c = Client::new(serve(&rotated).await);
+    let mut c = Client::new(serve_with(on, &rotated).await);
     c.jar = client.jar.clone();
     let reply = c.get("/get/csrf_token").await;
     assert_eq!(reply.json(), json!("t"));
@@ -168,7 +169,7 @@ async fn key_rotation_accepts_old_keys_and_reissues() {
 
     // Once the old key is dropped, only re-issued cookies work.
     let newest_only = build(cookie_config(&[SECRET]), &clock).await;
-    let mut n = Client::new(serve(&newest_only).await);
+    let mut n = Client::new(serve_with(on, &newest_only).await);
     n.jar.insert("csrf".into(), new_cookie);
     assert_eq!(n.get("/get/csrf_token").await.json(), json!("t"));
     n.jar.insert("csrf".into(), old_cookie);
@@ -178,6 +179,7 @@ async fn key_rotation_accepts_old_keys_and_reissues() {
 #[cfg(feature = "codec-private")]
 #[tokio::test]
 async fn encrypted_cookies_hide_their_fields() {
+    use base64::Engine;
     let clock = ManualClock::new(T0);
     let config = Config::new()
         .with_secret_key(SECRET)
@@ -492,9 +494,9 @@ async fn a_session_kept_by_a_spawned_task_is_still_saved() {
 /// Issue 10, item 4, through the middleware: when one store fails to save, the response is the
 /// error status and still carries the `Set-Cookie` headers of the sessions that committed (a
 /// logout expires the other cookies; a regenerate sends the new id that was written) with the
-/// cache headers they need; a regenerate runs no delete, so every old record stays.
-#[tokio::test]
-async fn a_failing_store_does_not_drop_the_cookies_of_the_sessions_that_committed() {
+/// cache headers they need; a regenerate runs no delete, so every old record stays. On each
+/// framework (`frameworks.rs`).
+pub(crate) async fn a_failing_store_does_not_drop_the_cookies_of_the_sessions_that_committed(on: Framework) {
     let (a, b) = (Probe::new(Arc::new(MemoryStore::new())), Probe::new(Arc::new(MemoryStore::new())));
     let config = Config::new()
         .with_secret_key(SECRET)
@@ -503,7 +505,7 @@ async fn a_failing_store_does_not_drop_the_cookies_of_the_sessions_that_committe
         .with_session(SessionConfig::new("b").with_type(SessionType::Custom).with_fields(["user_data"]));
     let manager =
         SessionManager::builder(config).with_store("a", a.clone()).with_store("b", b.clone()).build().await.unwrap();
-    let mut client = Client::new(serve(&manager).await);
+    let mut client = Client::new(serve_with(on, &manager).await);
     client.post("/set/user_id", "1").await;
     client.post("/set/user_data", "2").await;
     client.post("/set/csrf_token", "\"t\"").await;

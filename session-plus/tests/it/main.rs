@@ -6,11 +6,13 @@
 mod common;
 
 mod e2e;
+mod errors;
 mod firestore_store;
 mod flask_firestore_live;
 mod flask_formats;
 mod flask_live;
 mod flask_live_mongo;
+mod frameworks;
 mod memcached_store;
 mod mongodb_store;
 mod no_framework;

@@ -66,7 +66,7 @@ async fn flask_records_on_memcached_slide_their_expiry_on_update() {
 async fn flask_records_on_memcached_slide_their_expiry_while_read() {
     use session_plus::store::FlaskStore;
     let store = FlaskStore::memcached(MemcachedStore::connect(&url()).await.unwrap());
-    let mut ctx = crate::common::suite::setup(std::sync::Arc::new(store), |s| s).await;
+    let mut ctx = crate::common::suite::setup(crate::common::Framework::Axum, std::sync::Arc::new(store), |s| s).await;
     ctx.client.post("/set/user_id", "1").await;
     // Read just before the one-hour lifetime ends: the expiry must slide.
     ctx.clock.set(ctx.t0 + 3600 - 1);

@@ -115,7 +115,7 @@ impl Fixture {
     /// [`respond`]: Self::respond
     async fn respond_even_failing(&mut self, session: Session) -> (Vec<String>, Option<StatusCode>) {
         let saved = session.finalize().await;
-        let (set_cookies, failure) = (saved.set_cookies, saved.failure.map(|failure| failure.status));
+        let (set_cookies, failure) = (saved.set_cookies, saved.failure.map(|failure| failure.status()));
         for set_cookie in &set_cookies {
             let (pair, attributes) = set_cookie.split_once(';').unwrap_or((set_cookie, ""));
             let (name, value) = pair.split_once('=').expect("name=value");
@@ -307,7 +307,7 @@ async fn a_store_that_fails_gives_the_configured_status() {
     let error = session.get::<u32>("user_id").await.unwrap_err();
     assert_eq!(error.status(), StatusCode::SERVICE_UNAVAILABLE);
     let failure = session.finalize().await.failure.expect("a failure");
-    assert_eq!(failure.status, StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(failure.status(), StatusCode::SERVICE_UNAVAILABLE);
 }
 
 /// A store whose every call fails, as one that is down does.

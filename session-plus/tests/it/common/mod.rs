@@ -2,6 +2,8 @@
 //! counts calls and injects faults, and the conformance suite every store runs.
 #![allow(dead_code, unreachable_pub, missing_docs)]
 
+#[cfg(feature = "actix")]
+pub mod actix;
 #[cfg(feature = "flask")]
 pub mod python;
 pub mod suite;
@@ -24,70 +26,122 @@ use session_plus::{session, Config, Session, SessionManager};
 pub const SECRET: &str = "a test secret that is at least thirty-two bytes";
 pub const T0: i64 = 1_700_000_000;
 
-/// The routes every test app serves.
+/// The framework a test app runs on. The cases of `frameworks.rs` run on each.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Framework {
+    Axum,
+    #[cfg(feature = "actix")]
+    Actix,
+}
+
+/// The routes every test app serves, on axum; `actix::routes` serves the same on actix-web. What
+/// each route does is written once, below; the routes only extract and answer.
 pub fn routes() -> Router {
     Router::new()
-        .route("/get/{field}", get(get_field))
-        .route("/set/{field}", post(set_field))
-        .route("/remove/{field}", post(remove_field))
-        .route("/incr/{field}", post(increment))
+        .route(
+            "/get/{field}",
+            get(|session: Session, Path(field): Path<String>| async move {
+                get_field(session, field).await.map(Json)
+            }),
+        )
+        .route(
+            "/set/{field}",
+            post(|session: Session, Path(field): Path<String>, body: String| set_field(session, field, body)),
+        )
+        .route(
+            "/remove/{field}",
+            post(|session: Session, Path(field): Path<String>| async move {
+                remove_field(session, field).await.map(Json)
+            }),
+        )
+        .route(
+            "/incr/{field}",
+            post(|session: Session, Path(field): Path<String>| async move { increment(session, field).await.map(Json) }),
+        )
         .route("/clear", post(clear))
         .route("/regenerate", post(regenerate))
-        .route("/login/{user}", post(login))
-        .route("/permanent/{name}/{on}", post(permanent))
-        .route("/fields", get(fields))
+        .route("/login/{user}", post(|session: Session, Path(user): Path<String>| login(session, user)))
+        .route(
+            "/permanent/{name}/{on}",
+            post(|session: Session, Path((name, on)): Path<(String, bool)>| permanent(session, name, on)),
+        )
+        .route("/fields", get(|session: Session| async move { fields(session).await.map(Json) }))
         .route("/nothing", get(|| async { "nothing" }))
 }
 
-async fn get_field(session: Session, Path(field): Path<String>) -> Result<Json<Value>, session::Error> {
-    Ok(Json(session.get_value(&field).await?.unwrap_or(Value::Null)))
+pub async fn get_field(session: Session, field: String) -> Result<Value, session::Error> {
+    Ok(session.get_value(&field).await?.unwrap_or(Value::Null))
 }
 
-async fn set_field(session: Session, Path(field): Path<String>, body: String) -> Result<&'static str, session::Error> {
+pub async fn set_field(session: Session, field: String, body: String) -> Result<&'static str, session::Error> {
     let value = serde_json::from_str(&body).unwrap_or(Value::String(body));
     session.insert_value(&field, value).await?;
     Ok("ok")
 }
 
-/// An atomic increment: the new count.
-async fn increment(session: Session, Path(field): Path<String>) -> Result<Json<u64>, session::Error> {
-    Ok(Json(session.update(&field, |n: Option<u64>| n.unwrap_or(0) + 1).await?))
+pub async fn remove_field(session: Session, field: String) -> Result<Value, session::Error> {
+    Ok(session.remove_value(&field).await?.unwrap_or(Value::Null))
 }
 
-async fn remove_field(session: Session, Path(field): Path<String>) -> Result<Json<Value>, session::Error> {
-    Ok(Json(session.remove_value(&field).await?.unwrap_or(Value::Null)))
+/// An atomic increment (`Session::update`): the new count.
+pub async fn increment(session: Session, field: String) -> Result<u64, session::Error> {
+    session.update(&field, |n: Option<u64>| n.unwrap_or(0) + 1).await
 }
 
-async fn clear(session: Session) -> Result<&'static str, session::Error> {
+pub async fn clear(session: Session) -> Result<&'static str, session::Error> {
     session.clear().await?;
     Ok("cleared")
 }
 
 /// A login: the user id in the session, a new id, and the tie to the user.
-async fn login(session: Session, Path(user): Path<String>) -> Result<&'static str, session::Error> {
+pub async fn login(session: Session, user: String) -> Result<&'static str, session::Error> {
     session.insert("user_id", &user).await?;
     session.regenerate().await?;
     session.set_user(&user).await?;
     Ok("logged in")
 }
 
-async fn regenerate(session: Session) -> Result<&'static str, session::Error> {
+pub async fn regenerate(session: Session) -> Result<&'static str, session::Error> {
     session.regenerate().await?;
     Ok("regenerated")
 }
 
-async fn permanent(session: Session, Path((name, on)): Path<(String, bool)>) -> Result<&'static str, session::Error> {
+pub async fn permanent(session: Session, name: String, on: bool) -> Result<&'static str, session::Error> {
     session.set_permanent(&name, on).await?;
     Ok("ok")
 }
 
-async fn fields(session: Session) -> Result<Json<Map<String, Value>>, session::Error> {
-    Ok(Json(session.fields().await?))
+pub async fn fields(session: Session) -> Result<Map<String, Value>, session::Error> {
+    session.fields().await
 }
 
-/// Serves `manager` with the test routes on an ephemeral loopback port.
+/// `POST /held/{action}`: loads `user_id` (then, for `regenerate`, regenerates), waits for the
+/// gate's release, then (for `set`) sets the field `late` to 1.
+pub async fn held(session: Session, action: String, gate: Gate) -> Result<&'static str, session::Error> {
+    session.get_value("user_id").await?;
+    if action == "regenerate" {
+        session.regenerate().await?;
+    }
+    gate.reached.notify_one();
+    gate.release.notified().await;
+    if action == "set" {
+        session.insert("late", 1).await?;
+    }
+    Ok("done")
+}
+
+/// Serves `manager` with the test routes on an ephemeral loopback port, on axum.
 pub async fn serve(manager: &SessionManager) -> SocketAddr {
-    serve_router(routes().layer(manager.layer())).await
+    serve_with(Framework::Axum, manager).await
+}
+
+/// Serves `manager` with the test routes on an ephemeral loopback port, on `framework`.
+pub async fn serve_with(framework: Framework, manager: &SessionManager) -> SocketAddr {
+    match framework {
+        Framework::Axum => serve_router(routes().layer(manager.layer())).await,
+        #[cfg(feature = "actix")]
+        Framework::Actix => actix::serve(manager, None).await,
+    }
 }
 
 pub async fn serve_router(router: Router) -> SocketAddr {
@@ -106,26 +160,16 @@ pub struct Gate {
     pub release: Arc<tokio::sync::Notify>,
 }
 
-/// Serves the test routes plus `POST /held/{action}`, a handler held at `gate`: it loads
-/// `user_id` (then, for `regenerate`, regenerates), waits for the gate's release, then (for
-/// `set`) sets the field `late` to 1.
-pub async fn serve_held(manager: &SessionManager, gate: Gate) -> SocketAddr {
-    let held = move |session: Session, Path(action): Path<String>| {
-        let gate = gate.clone();
-        async move {
-            session.get_value("user_id").await?;
-            if action == "regenerate" {
-                session.regenerate().await?;
-            }
-            gate.reached.notify_one();
-            gate.release.notified().await;
-            if action == "set" {
-                session.insert("late", 1).await?;
-            }
-            Ok::<_, session::Error>("done")
+/// Serves the test routes plus `POST /held/{action}` ([`held`]) on `framework`.
+pub async fn serve_held(framework: Framework, manager: &SessionManager, gate: Gate) -> SocketAddr {
+    match framework {
+        Framework::Axum => {
+            let held = move |session: Session, Path(action): Path<String>| held(session, action, gate.clone());
+            serve_router(routes().route("/held/{action}", post(held)).layer(manager.layer())).await
         }
-    };
-    serve_router(routes().route("/held/{action}", post(held)).layer(manager.layer())).await
+        #[cfg(feature = "actix")]
+        Framework::Actix => actix::serve(manager, Some(gate)).await,
+    }
 }
 
 /// Builds a manager over `config` with `store` for the session named "session" and a manual clock.
@@ -441,7 +485,7 @@ macro_rules! store_suite {
             $(
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn $test() {
-                    suite::$test(make().await).await
+                    suite::$test(make().await, crate::common::Framework::Axum).await
                 }
             )+
         }

@@ -15,7 +15,7 @@ use session_plus::{Config, FieldSelector, SessionConfig, SessionManager, Session
 
 use session_plus::clock::{Clock, SystemClock};
 
-use super::{capture_logs, captured_logs, manager, serve, serve_held, Client, Gate, Probe, SECRET};
+use super::{capture_logs, captured_logs, manager, serve_held, serve_with, Client, Framework, Gate, Probe, SECRET};
 
 mod atomic;
 pub use atomic::{atomic_updates_are_refused_clearly, compare_and_set_contract, concurrent_increments_lose_nothing};
@@ -32,6 +32,8 @@ pub struct Ctx {
     pub addr: std::net::SocketAddr,
     /// The start time: the real time, so stores with native expiry keep the records.
     pub t0: i64,
+    /// The framework the app under test runs on.
+    pub on: Framework,
 }
 
 impl Ctx {
@@ -56,18 +58,23 @@ pub fn config(tweak: impl FnOnce(SessionConfig) -> SessionConfig) -> Config {
         .with_session(SessionConfig::new("data").with_fields(["theme", "lang"]))
 }
 
-pub async fn setup(store: Arc<dyn SessionStore>, tweak: impl FnOnce(SessionConfig) -> SessionConfig) -> Ctx {
+/// Serves the suite's configuration over `store` on the framework `on`.
+pub async fn setup(
+    on: Framework,
+    store: Arc<dyn SessionStore>,
+    tweak: impl FnOnce(SessionConfig) -> SessionConfig,
+) -> Ctx {
     capture_logs();
     let probe = Probe::new(store.clone());
     let t0 = SystemClock.now();
     let clock = ManualClock::new(t0);
     let manager = manager(config(tweak), probe.clone(), &clock).await;
-    let addr = serve(&manager).await;
-    Ctx { store, probe, clock, manager, client: Client::new(addr), addr, t0 }
+    let addr = serve_with(on, &manager).await;
+    Ctx { store, probe, clock, manager, client: Client::new(addr), addr, t0, on }
 }
 
-pub async fn routing_round_trip(store: Arc<dyn SessionStore>) {
-    let mut ctx = setup(store, |s| s).await;
+pub async fn routing_round_trip(store: Arc<dyn SessionStore>, on: Framework) {
+    let mut ctx = setup(on, store, |s| s).await;
     assert_eq!(ctx.client.post("/set/user_id", "42").await.set_cookie_names(), ["session"]);
     assert_eq!(ctx.client.post("/set/csrf_token", "\"tok\"").await.set_cookie_names(), ["csrf"]);
     assert_eq!(ctx.client.post("/set/theme", "\"dark\"").await.set_cookie_names(), ["data"]);
@@ -91,8 +98,8 @@ pub async fn routing_round_trip(store: Arc<dyn SessionStore>) {
     assert_eq!(ctx.client.get("/get/theme").await.json(), Value::Null);
 }
 
-pub async fn lazy_loading_and_round_trips(store: Arc<dyn SessionStore>) {
-    let mut ctx = setup(store, |s| s).await;
+pub async fn lazy_loading_and_round_trips(store: Arc<dyn SessionStore>, on: Framework) {
+    let mut ctx = setup(on, store, |s| s).await;
     ctx.client.post("/set/user_id", "1").await;
     ctx.client.post("/set/csrf_token", "\"t\"").await;
     ctx.probe.reset();
@@ -110,8 +117,8 @@ pub async fn lazy_loading_and_round_trips(store: Arc<dyn SessionStore>) {
     assert_eq!((ctx.probe.loads.load(Ordering::SeqCst), ctx.probe.writes.load(Ordering::SeqCst)), (1, 1));
 }
 
-pub async fn strict_ids(store: Arc<dyn SessionStore>) {
-    let mut ctx = setup(store, |s| s).await;
+pub async fn strict_ids(store: Arc<dyn SessionStore>, on: Framework) {
+    let mut ctx = setup(on, store, |s| s).await;
     let foreign = Id::random().unwrap().as_str().to_owned();
     ctx.client.jar.insert("session".into(), foreign.clone());
 
@@ -130,8 +137,8 @@ pub async fn strict_ids(store: Arc<dyn SessionStore>) {
     assert_eq!(ctx.record(&issued).await.unwrap().fields["user_id"], 7);
 }
 
-pub async fn malformed_ids_never_reach_the_store(store: Arc<dyn SessionStore>) {
-    let mut ctx = setup(store, |s| s).await;
+pub async fn malformed_ids_never_reach_the_store(store: Arc<dyn SessionStore>, on: Framework) {
+    let mut ctx = setup(on, store, |s| s).await;
     let long = "a".repeat(10_000);
     let valid = Id::random().unwrap().as_str().to_owned();
     let non_ascii = format!("{}é", &valid[..41]);
@@ -149,8 +156,8 @@ pub async fn malformed_ids_never_reach_the_store(store: Arc<dyn SessionStore>) {
     }
 }
 
-pub async fn regeneration(store: Arc<dyn SessionStore>) {
-    let mut ctx = setup(store, |s| s).await;
+pub async fn regeneration(store: Arc<dyn SessionStore>, on: Framework) {
+    let mut ctx = setup(on, store, |s| s).await;
     ctx.client.post("/set/user_id", "1").await;
     ctx.client.post("/set/csrf_token", "\"t\"").await;
     let old_id = ctx.id();
@@ -173,8 +180,8 @@ pub async fn regeneration(store: Arc<dyn SessionStore>) {
     assert_eq!(replay.get("/get/user_id").await.json(), Value::Null, "the old id is anonymous");
 }
 
-pub async fn idle_expiry_and_refresh(store: Arc<dyn SessionStore>) {
-    let mut ctx = setup(store, |s| s).await;
+pub async fn idle_expiry_and_refresh(store: Arc<dyn SessionStore>, on: Framework) {
+    let mut ctx = setup(on, store, |s| s).await;
     let t0 = ctx.t0;
     ctx.client.post("/set/user_id", "1").await;
     let id = ctx.id();
@@ -200,8 +207,8 @@ pub async fn idle_expiry_and_refresh(store: Arc<dyn SessionStore>) {
     assert!(ctx.record(&id).await.is_none(), "the expired record is deleted, not reused");
 }
 
-pub async fn absolute_expiry(store: Arc<dyn SessionStore>) {
-    let mut ctx = setup(store, |s| {
+pub async fn absolute_expiry(store: Arc<dyn SessionStore>, on: Framework) {
+    let mut ctx = setup(on, store, |s| {
         s.with_lifetime(Duration::from_secs(60))
             .with_refresh_interval(Duration::from_secs(10))
             .with_absolute_lifetime(Duration::from_secs(100))
@@ -217,8 +224,8 @@ pub async fn absolute_expiry(store: Arc<dyn SessionStore>) {
     assert_eq!(ctx.client.get("/get/user_id").await.json(), Value::Null, "past the absolute lifetime");
 }
 
-pub async fn permanence(store: Arc<dyn SessionStore>) {
-    let mut ctx = setup(store, |s| s).await;
+pub async fn permanence(store: Arc<dyn SessionStore>, on: Framework) {
+    let mut ctx = setup(on, store, |s| s).await;
     let t0 = ctx.t0;
     ctx.client.post("/set/user_id", "1").await;
     let reply = ctx.client.post("/permanent/session/true", "").await;
@@ -239,8 +246,8 @@ pub async fn permanence(store: Arc<dyn SessionStore>) {
     assert_eq!(ctx.client.post("/permanent/nosuch/true", "").await.status, 500);
 }
 
-pub async fn clear_logs_out_everywhere(store: Arc<dyn SessionStore>) {
-    let mut ctx = setup(store, |s| s).await;
+pub async fn clear_logs_out_everywhere(store: Arc<dyn SessionStore>, on: Framework) {
+    let mut ctx = setup(on, store, |s| s).await;
     ctx.client.post("/set/user_id", "1").await;
     ctx.client.post("/set/csrf_token", "\"t\"").await;
     ctx.client.post("/set/theme", "\"dark\"").await;
@@ -261,8 +268,8 @@ pub async fn clear_logs_out_everywhere(store: Arc<dyn SessionStore>) {
     assert_eq!(replay.get("/get/user_id").await.json(), Value::Null);
 }
 
-pub async fn concurrent_different_fields_survive(store: Arc<dyn SessionStore>) {
-    let mut ctx = setup(store, |s| s).await;
+pub async fn concurrent_different_fields_survive(store: Arc<dyn SessionStore>, on: Framework) {
+    let mut ctx = setup(on, store, |s| s).await;
     ctx.client.post("/set/user_id", "1").await;
     let client = ctx.client.clone();
     let requests = (0..100).flat_map(|i| {
@@ -283,8 +290,8 @@ pub async fn concurrent_different_fields_survive(store: Arc<dyn SessionStore>) {
     assert_eq!(fields.len(), 201);
 }
 
-pub async fn faults_give_errors_and_recover(store: Arc<dyn SessionStore>) {
-    let mut ctx = setup(store, |s| s).await;
+pub async fn faults_give_errors_and_recover(store: Arc<dyn SessionStore>, on: Framework) {
+    let mut ctx = setup(on, store, |s| s).await;
     ctx.client.post("/set/user_id", "42").await;
     ctx.client.post("/set/csrf_token", "\"t\"").await;
     let id = ctx.id();
@@ -318,8 +325,8 @@ pub async fn faults_give_errors_and_recover(store: Arc<dyn SessionStore>) {
     assert!(!logs.contains(&csrf), "a cookie value leaked into the logs");
 }
 
-pub async fn empty_visitors_cost_nothing(store: Arc<dyn SessionStore>) {
-    let mut ctx = setup(store, |s| s).await;
+pub async fn empty_visitors_cost_nothing(store: Arc<dyn SessionStore>, on: Framework) {
+    let mut ctx = setup(on, store, |s| s).await;
     for _ in 0..25 {
         for path in ["/get/user_id", "/get/csrf_token", "/fields", "/nothing"] {
             let reply = ctx.client.get(path).await;
@@ -346,7 +353,8 @@ async fn load_checked(store: &dyn SessionStore, key: &str, t0: i64) -> Record {
     loaded
 }
 
-pub async fn store_contract(store: Arc<dyn SessionStore>) {
+/// The store alone, no HTTP: the framework does not matter.
+pub async fn store_contract(store: Arc<dyn SessionStore>, _: Framework) {
     let t0 = SystemClock.now();
     let mut fields = serde_json::Map::new();
     fields.insert("a".into(), json!({"x": [1, 2]}));
@@ -411,12 +419,12 @@ pub async fn store_contract(store: Arc<dyn SessionStore>) {
 /// save while a logout of the same session completes: the held request must not bring the
 /// logged-out data back under a new id. Its response carries no live id, and no record of it
 /// exists.
-pub async fn regenerate_never_resurrects_a_logout(store: Arc<dyn SessionStore>) {
-    let mut ctx = setup(store, |s| s).await;
+pub async fn regenerate_never_resurrects_a_logout(store: Arc<dyn SessionStore>, on: Framework) {
+    let mut ctx = setup(on, store, |s| s).await;
     ctx.client.post("/set/user_id", "1").await;
     let old_id = ctx.id();
     let gate = Gate::default();
-    let mut held = Client::new(serve_held(&ctx.manager, gate.clone()).await);
+    let mut held = Client::new(serve_held(ctx.on, &ctx.manager, gate.clone()).await);
     held.jar = ctx.client.jar.clone();
     let regenerating = tokio::spawn(async move { held.post("/held/regenerate", "").await });
     gate.reached.notified().await;
@@ -438,12 +446,12 @@ pub async fn regenerate_never_resurrects_a_logout(store: Arc<dyn SessionStore>) 
 
 /// Issue 10, item 6: a request that loaded the session before another made it permanent, and then
 /// writes a field, keeps the other's permanence and its longer expiry.
-pub async fn a_stale_request_keeps_newer_permanence(store: Arc<dyn SessionStore>) {
-    let mut ctx = setup(store, |s| s).await;
+pub async fn a_stale_request_keeps_newer_permanence(store: Arc<dyn SessionStore>, on: Framework) {
+    let mut ctx = setup(on, store, |s| s).await;
     let t0 = ctx.t0;
     ctx.client.post("/set/user_id", "1").await;
     let gate = Gate::default();
-    let mut held = Client::new(serve_held(&ctx.manager, gate.clone()).await);
+    let mut held = Client::new(serve_held(ctx.on, &ctx.manager, gate.clone()).await);
     held.jar = ctx.client.jar.clone();
     let stale = tokio::spawn(async move { held.post("/held/set", "").await });
     gate.reached.notified().await;
@@ -464,8 +472,8 @@ pub async fn a_stale_request_keeps_newer_permanence(store: Arc<dyn SessionStore>
 /// Issue 10, item 2 (promise 23): ending a user's sessions ends all of them, on this store,
 /// concurrent ones included, and no other user's; a user's record that expired (here: deleted)
 /// does not let a tied session escape a later end.
-pub async fn ending_a_users_sessions(store: Arc<dyn SessionStore>) {
-    let ctx = setup(store, |s| s).await;
+pub async fn ending_a_users_sessions(store: Arc<dyn SessionStore>, on: Framework) {
+    let ctx = setup(on, store, |s| s).await;
     // Names of their own: several stores of this suite share one server and key prefix.
     let tail = Id::random().unwrap().as_str()[..12].to_owned();
     let (alice_name, bob_name) = (format!("alice-{tail}"), format!("bob-{tail}"));

@@ -10,7 +10,7 @@ use session_plus::session::Id;
 use session_plus::store::{self, CasOutcome, Record, SessionStore};
 
 use super::{config, setup};
-use crate::common::{captured_logs, manager, serve, Client};
+use crate::common::{captured_logs, manager, serve_with, Client, Framework};
 
 /// How many increments race in each test: the 32 concurrent connections.
 const N: u64 = 32;
@@ -22,7 +22,7 @@ fn new_key() -> String {
 /// The store's compare-and-set: compares as JSON values, writes only the one field, never moves
 /// the expiry backwards, never creates a record; and `N` concurrent read-compare-set loops on
 /// one field, with no turns taken, end at exactly `N`.
-pub async fn compare_and_set_contract(store: Arc<dyn SessionStore>) {
+pub async fn compare_and_set_contract(store: Arc<dyn SessionStore>, _: Framework) {
     let t0 = SystemClock.now();
     let key = new_key();
     let mut fields = Map::new();
@@ -104,15 +104,15 @@ pub async fn compare_and_set_contract(store: Arc<dyn SessionStore>) {
 /// server take turns; those of different servers race, and the store's compare-and-set decides):
 /// the counter ends at exactly `N`, each request saw a count of its own, and no save wrote the
 /// value again.
-pub async fn concurrent_increments_lose_nothing(store: Arc<dyn SessionStore>) {
-    let mut ctx = setup(store, |s| s).await;
+pub async fn concurrent_increments_lose_nothing(store: Arc<dyn SessionStore>, on: Framework) {
+    let mut ctx = setup(on, store, |s| s).await;
     ctx.client.post("/set/user_id", "1").await;
     let id = ctx.id();
     let mut servers = vec![ctx.addr];
     let mut others = Vec::new();
     for _ in 0..3 {
         let other = manager(config(|s| s), ctx.store.clone(), &ctx.clock).await;
-        servers.push(serve(&other).await);
+        servers.push(serve_with(on, &other).await);
         others.push(other);
     }
     ctx.probe.reset();
@@ -156,8 +156,8 @@ pub async fn concurrent_increments_lose_nothing(store: Arc<dyn SessionStore>) {
 
 /// A store that cannot compare and set one field (the Python formats): `Session::update` of a
 /// live record fails with a clear error and writes nothing, and the store says why.
-pub async fn atomic_updates_are_refused_clearly(store: Arc<dyn SessionStore>) {
-    let mut ctx = setup(store.clone(), |s| s).await;
+pub async fn atomic_updates_are_refused_clearly(store: Arc<dyn SessionStore>, on: Framework) {
+    let mut ctx = setup(on, store.clone(), |s| s).await;
     ctx.client.post("/set/visits", "5").await;
     let id = ctx.id();
     let reply = ctx.client.post("/incr/visits", "").await;
