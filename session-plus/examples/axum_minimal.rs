@@ -7,8 +7,8 @@ use axum::Router;
 use session_plus::{session, Config, Session, SessionConfig, SessionManager, SessionType};
 
 async fn index(session: Session) -> Result<String, session::Error> {
-    let visits = session.get::<u64>("visits").await?.unwrap_or(0) + 1;
-    session.insert("visits", visits).await?;
+    // An update no concurrent request can lose (a get then an insert would be last-writer-wins).
+    let visits = session.update("visits", |n: Option<u64>| n.unwrap_or(0) + 1).await?;
     Ok(format!("visit number {visits}"))
 }
 

@@ -20,7 +20,8 @@
 //! | `session_plus_purged_records_total` | counter | backend |
 //!
 //! A store operation is one call of the [`SessionStore`](crate::store::SessionStore) trait
-//! (`load`, `create`, `update`, `delete`, `purge_expired`): one round trip for most stores.
+//! (`load`, `create`, `update`, `delete`, `compare_and_set`, `purge_expired`): one round trip for
+//! most stores.
 
 use std::time::Instant;
 
@@ -117,7 +118,9 @@ mod observed_store {
 
     use async_trait::async_trait;
 
-    use crate::store::{Record, Result, SessionStore, Update};
+    use serde_json::Value;
+
+    use crate::store::{CasOutcome, Record, Result, SessionStore, Update};
 
     /// A store that counts and times every operation of the store it wraps (feature `metrics`);
     /// the manager wraps each store it opens or is given.
@@ -161,6 +164,18 @@ mod observed_store {
 
         async fn delete(&self, key: &str) -> Result<bool> {
             self.timed("delete", self.0.delete(key)).await
+        }
+
+        async fn compare_and_set(
+            &self,
+            key: &str,
+            field: &str,
+            expected: Option<&Value>,
+            new: &Value,
+            expires_at: i64,
+        ) -> Result<CasOutcome> {
+            let call = self.0.compare_and_set(key, field, expected, new, expires_at);
+            self.timed("compare_and_set", call).await
         }
 
         async fn purge_expired(&self, now: i64) -> Result<u64> {

@@ -87,6 +87,32 @@ impl Session {
         self.insert(field.name, value.into()).await
     }
 
+    /// Updates a typed field so that no concurrent update of it is lost ([`Session::update`]
+    /// with the field's name and type), returning the new value.
+    ///
+    /// ```
+    /// use session_plus::session::Field;
+    /// use session_plus::{Config, SessionConfig, SessionManager, SessionType};
+    ///
+    /// const VISITS: Field<u64> = Field::new("visits");
+    /// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+    /// let config = Config::new().with_session(SessionConfig::new("session").with_type(SessionType::Memory));
+    /// let session = SessionManager::new(config).await?.start(&http::HeaderMap::new());
+    /// assert_eq!(session.update_field(&VISITS, |n| n.unwrap_or(0) + 1).await?, 1);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// # }).unwrap();
+    /// ```
+    ///
+    /// # Errors
+    /// As [`Session::update`].
+    pub async fn update_field<T, F>(&self, field: &Field<T>, f: F) -> Result<T>
+    where
+        T: Serialize + DeserializeOwned,
+        F: FnMut(Option<T>) -> T,
+    {
+        self.update(field.name, f).await
+    }
+
     /// Removes a typed field, returning its value.
     ///
     /// # Errors

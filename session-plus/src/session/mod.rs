@@ -21,6 +21,7 @@
 //! # }).unwrap();
 //! ```
 
+mod atomic;
 mod expiry;
 mod failure;
 mod field;
@@ -167,7 +168,7 @@ impl Session {
     /// # Errors
     /// As [`Session::insert`].
     pub async fn remove<T: DeserializeOwned>(&self, field: &str) -> Result<Option<T>> {
-        decode(field, self.remove_value(field).await?)
+        decode(field, self.remove_value(field).await?.as_ref())
     }
 
     /// Removes `field`, returning its raw JSON value.
@@ -567,11 +568,8 @@ impl fmt::Debug for Session {
     }
 }
 
-fn decode<T: DeserializeOwned>(field: &str, value: Option<Value>) -> Result<Option<T>> {
-    value
-        .map(serde_json::from_value)
-        .transpose()
-        .map_err(|source| Error::Deserialize { field: field.to_owned(), source })
+fn decode<T: DeserializeOwned>(field: &str, value: Option<&Value>) -> Result<Option<T>> {
+    value.map(T::deserialize).transpose().map_err(|source| Error::Deserialize { field: field.to_owned(), source })
 }
 
 /// The result of a [`Session`] operation.
@@ -613,6 +611,31 @@ pub enum Error {
         /// The HTTP status the configuration gives this failure.
         status: StatusCode,
     },
+    /// The store of a session failed to write an [atomic update](Session::update).
+    #[error("the store of session `{session}` failed to write")]
+    Write {
+        /// The session's cookie name.
+        session: String,
+        /// The HTTP status the configuration gives a failed save (`save_error_status`).
+        status: StatusCode,
+    },
+    /// An [atomic update](Session::update) lost to concurrent updates of the same field on every
+    /// one of its attempts: nothing was written. Answered with 409 Conflict, the status of a
+    /// concurrent change that defeated a read-modify-write: the client may simply retry.
+    #[error("the field `{field}` kept changing under concurrent updates; nothing was written")]
+    Conflict {
+        /// The field.
+        field: String,
+    },
+    /// An [atomic update](Session::update) of a field kept by a store that cannot compare and
+    /// set one field: a session in a Python format (its records are shared with Flask, which
+    /// rewrites whole records), or a store of your own without
+    /// [`compare_and_set`](crate::store::SessionStore::compare_and_set).
+    #[error("the store of session `{session}` cannot update one field atomically")]
+    Unsupported {
+        /// The session's cookie name.
+        session: String,
+    },
     /// A value could not be turned into JSON.
     #[error("the value does not serialize to JSON: {0}")]
     Serialize(#[source] serde_json::Error),
@@ -634,10 +657,13 @@ impl Error {
     /// use http::StatusCode;
     /// let err = session_plus::session::Error::UnownedField("x".into());
     /// assert_eq!(err.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    /// let err = session_plus::session::Error::Conflict { field: "visits".into() };
+    /// assert_eq!(err.status(), StatusCode::CONFLICT);
     /// ```
     pub fn status(&self) -> StatusCode {
         match self {
-            Self::Load { status, .. } => *status,
+            Self::Load { status, .. } | Self::Write { status, .. } => *status,
+            Self::Conflict { .. } => StatusCode::CONFLICT,
             _ => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }

@@ -12,6 +12,7 @@ use crate::clock::Clock;
 use crate::codec::{CookieCodec, IdSigner};
 use crate::config::{Format, SessionConfig};
 use crate::routing::Routing;
+use crate::store::turns::KeyLocks;
 use crate::store::SessionStore;
 
 /// Everything a request needs to run its sessions, shared by all requests.
@@ -28,6 +29,9 @@ pub(crate) struct Sessions {
     pub(crate) error_responder: Option<ErrorResponder>,
     /// Whether a response with a 4xx or 5xx status saves the session's changes (it does by default).
     pub(crate) save_error_responses: bool,
+    /// The atomic updates of one record by this process's requests take turns (see
+    /// [`Session::update`](super::Session::update)).
+    pub(crate) turns: KeyLocks,
 }
 
 impl Sessions {
@@ -44,7 +48,17 @@ impl Sessions {
                 matches!(list[target].backend, Backend::Store(_)).then_some(target)
             })
             .collect();
-        Self { list, by_name, names, routing, clock, bound_to, error_responder: None, save_error_responses: true }
+        Self {
+            list,
+            by_name,
+            names,
+            routing,
+            clock,
+            bound_to,
+            error_responder: None,
+            save_error_responses: true,
+            turns: KeyLocks::default(),
+        }
     }
 }
 

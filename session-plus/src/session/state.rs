@@ -229,6 +229,24 @@ impl SubSession {
         self.id.as_ref()
     }
 
+    /// The live record an [atomic update](super::Session::update) of `field` compares and sets:
+    /// none when the request clears or regenerates the session (its save writes a fresh record
+    /// under a new id, which no one else holds yet) or already changed `field` (its save writes
+    /// the request's copy anyway).
+    pub(crate) fn atomic_target(&self, field: &str) -> Option<&Id> {
+        if self.cleared || self.regenerate || self.changed.contains(field) {
+            return None;
+        }
+        self.id.as_ref()
+    }
+
+    /// Takes in a value an atomic update wrote to the store, with the record's new expiry. Not
+    /// marked changed: the save must not write this value again over a later update.
+    pub(crate) fn atomically_set(&mut self, field: &str, value: Value, expires_at: i64) {
+        self.fields.insert(field.to_owned(), value);
+        self.stamp = self.stamp.max(expires_at);
+    }
+
     /// Whether this request loaded the session and it holds fields.
     pub(crate) fn holds_fields(&self) -> bool {
         self.state == LoadState::Loaded && holds_data(&self.fields)

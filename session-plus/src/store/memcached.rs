@@ -5,7 +5,9 @@
 //! applies only the request's changes (the later of the two expiries unless the request changed the
 //! permanence) and writes it back with `cas`; when another request wrote
 //! in between, it reads again and retries, so concurrent changes to different fields all survive.
-//! A new session is stored with `add`, which never overwrites. The expiry is passed as an absolute
+//! A compare-and-set of one field takes the same path: it reads the item, compares the field and
+//! writes back with `cas` (a `cas` that misses reads and compares again). A new session is stored
+//! with `add`, which never overwrites. The expiry is passed as an absolute
 //! Unix time (Memcached reads any exptime over 30 days that way), so Memcached drops expired
 //! sessions itself.
 //!
@@ -18,7 +20,7 @@ use memcache::{Client, CommandError, MemcacheError};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use super::{cas_backoff, Error, Record, Result, SessionStore, Update, CAS_ATTEMPTS};
+use super::{cas, cas_backoff, CasOutcome, Error, Record, Result, SessionStore, Update, CAS_ATTEMPTS};
 
 /// A Memcached-backed store.
 ///
@@ -185,26 +187,34 @@ impl SessionStore for MemcachedStore {
     }
 
     async fn update(&self, key: &str, update: &Update) -> Result<bool> {
-        for attempt in 0..CAS_ATTEMPTS {
-            let owned = key.to_owned();
-            let current: Option<(Vec<u8>, u32, Option<u64>)> = self.call(move |c| c.get(&owned)).await?;
-            let Some((bytes, _flags, Some(cas))) = current else { return Ok(false) };
-            let mut record = Item::decode(&bytes)?;
-            update.apply_to(&mut record);
-            let (owned, bytes, exptime) = (key.to_owned(), Item::encode(&record), exptime(record.expires_at));
-            let swapped = self
-                .call(move |c| match c.cas(&owned, bytes.as_slice(), exptime, cas) {
-                    Err(MemcacheError::CommandError(CommandError::KeyExists | CommandError::KeyNotFound)) => Ok(false),
-                    other => other,
-                })
-                .await?;
-            if swapped {
-                return Ok(true);
+        let swapped = self.swap(key, |record| {
+            update.apply_to(record);
+            Ok::<(), std::convert::Infallible>(())
+        });
+        Ok(swapped.await?.is_some())
+    }
+
+    async fn compare_and_set(
+        &self,
+        key: &str,
+        field: &str,
+        expected: Option<&Value>,
+        new: &Value,
+        expires_at: i64,
+    ) -> Result<CasOutcome> {
+        let swapped = self.swap(key, |record| {
+            if let Some(outcome) = cas::refusal(Some(record.fields.get(field)), expected) {
+                return Err(outcome);
             }
-            // Another request wrote first (or the item went): back off a random while, read again.
-            tokio::time::sleep(cas_backoff(attempt)).await;
-        }
-        Err(Error::Backend("too much contention on one session: compare-and-swap kept failing".into()))
+            record.fields.insert(field.to_owned(), new.clone());
+            record.expires_at = record.expires_at.max(expires_at);
+            Ok(())
+        });
+        Ok(match swapped.await? {
+            None => CasOutcome::NoRecord,
+            Some(Ok(())) => CasOutcome::Set,
+            Some(Err(refused)) => refused,
+        })
     }
 
     async fn delete(&self, key: &str) -> Result<bool> {
@@ -222,6 +232,41 @@ impl SessionStore for MemcachedStore {
 
     fn backend_name(&self) -> &'static str {
         "memcached"
+    }
+}
+
+impl MemcachedStore {
+    /// Reads the item under `key` with its CAS token, lets `change` edit the record, and writes
+    /// it back only if no one wrote in between (`cas`); otherwise reads again after a random
+    /// backoff. `None` when there is no item; `Some(Err(_))` when `change` refused (nothing is
+    /// written).
+    async fn swap<E>(
+        &self,
+        key: &str,
+        mut change: impl FnMut(&mut Record) -> std::result::Result<(), E>,
+    ) -> Result<Option<std::result::Result<(), E>>> {
+        for attempt in 0..CAS_ATTEMPTS {
+            let owned = key.to_owned();
+            let current: Option<(Vec<u8>, u32, Option<u64>)> = self.call(move |c| c.get(&owned)).await?;
+            let Some((bytes, _flags, Some(cas))) = current else { return Ok(None) };
+            let mut record = Item::decode(&bytes)?;
+            if let Err(refused) = change(&mut record) {
+                return Ok(Some(Err(refused)));
+            }
+            let (owned, bytes, exptime) = (key.to_owned(), Item::encode(&record), exptime(record.expires_at));
+            let swapped = self
+                .call(move |c| match c.cas(&owned, bytes.as_slice(), exptime, cas) {
+                    Err(MemcacheError::CommandError(CommandError::KeyExists | CommandError::KeyNotFound)) => Ok(false),
+                    other => other,
+                })
+                .await?;
+            if swapped {
+                return Ok(Some(Ok(())));
+            }
+            // Another request wrote first (or the item went): back off a random while, read again.
+            tokio::time::sleep(cas_backoff(attempt)).await;
+        }
+        Err(Error::Backend("too much contention on one session: compare-and-swap kept failing".into()))
     }
 }
 

@@ -6,7 +6,7 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 use async_trait::async_trait;
 use serde_json::{Map, Value};
 
-use super::{Error, Record, Result, SessionStore, Update};
+use super::{cas, CasOutcome, Error, Record, Result, SessionStore, Update};
 
 /// A record as kept in memory: the fields as compact JSON bytes, so a live session costs a few
 /// hundred bytes rather than a tree of maps (a million sessions fit well under 1 GiB).
@@ -41,7 +41,8 @@ fn encode(fields: &Map<String, Value>) -> Box<[u8]> {
 }
 
 /// Keeps records in a map in memory; the purge task removes expired ones, which bounds memory
-/// to the sessions alive within one purge interval.
+/// to the sessions alive within one purge interval. A compare-and-set reads, compares and writes
+/// under one hold of the map's lock.
 ///
 /// ```
 /// let store = session_plus::store::MemoryStore::new();
@@ -98,6 +99,27 @@ impl SessionStore for MemoryStore {
         update.apply_to(&mut record);
         *stored = Stored::new(&record);
         Ok(true)
+    }
+
+    async fn compare_and_set(
+        &self,
+        key: &str,
+        field: &str,
+        expected: Option<&Value>,
+        new: &Value,
+        expires_at: i64,
+    ) -> Result<CasOutcome> {
+        // Read, compare and write under one hold of the lock.
+        let mut records = self.lock();
+        let Some(stored) = records.get_mut(key) else { return Ok(CasOutcome::NoRecord) };
+        let mut record = stored.record()?;
+        if let Some(outcome) = cas::refusal(Some(record.fields.get(field)), expected) {
+            return Ok(outcome);
+        }
+        record.fields.insert(field.to_owned(), new.clone());
+        record.expires_at = record.expires_at.max(expires_at);
+        *stored = Stored::new(&record);
+        Ok(CasOutcome::Set)
     }
 
     async fn delete(&self, key: &str) -> Result<bool> {

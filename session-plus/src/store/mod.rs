@@ -10,18 +10,19 @@
 //! `migrate`. The [manager's builder](crate::SessionManagerBuilder) does this from the
 //! configuration.
 //!
-//! | store | feature | expiry |
-//! |---|---|---|
-//! | [`MemoryStore`] | always | purge task |
-//! | `SqliteStore` | `store-sqlite` | indexed `expires_at`, purge task |
-//! | `PostgresStore` | `store-postgres` | indexed `expires_at`, purge task |
-//! | `MySqlStore` | `store-mysql` | indexed `expires_at`, purge task |
-//! | `RedisStore` (standalone and Cluster) | `store-redis` | `PEXPIREAT` |
-//! | `MemcachedStore` | `store-memcached` | absolute exptime |
-//! | `MongoDbStore` | `store-mongodb` | TTL index on `expires_at` |
-//! | `FlaskStore`: the Python formats in Redis, Memcached or MongoDB | `flask` and the store's | the server's (MongoDB: TTL index on `_expiration`) |
-//! | `FirestoreStore` | `store-firestore` | timestamp `expires_at` (for a TTL policy), purge task |
+//! | store | feature | expiry | [`compare_and_set`](SessionStore::compare_and_set) |
+//! |---|---|---|---|
+//! | [`MemoryStore`] | always | purge task | under the map's lock |
+//! | `SqliteStore` | `store-sqlite` | indexed `expires_at`, purge task | read and write in one `BEGIN IMMEDIATE` transaction |
+//! | `PostgresStore` | `store-postgres` | indexed `expires_at`, purge task | a transaction: `SELECT … FOR UPDATE`, compare, `UPDATE` |
+//! | `MySqlStore` | `store-mysql` | indexed `expires_at`, purge task | a transaction: `SELECT … FOR UPDATE`, compare, `UPDATE` |
+//! | `RedisStore` (standalone and Cluster) | `store-redis` | `PEXPIREAT` | one Lua script |
+//! | `MemcachedStore` | `store-memcached` | absolute exptime | `gets`, compare, `cas` |
+//! | `MongoDbStore` | `store-mongodb` | TTL index on `expires_at` | one `updateOne` filtered on the field |
+//! | `FlaskStore`: the Python formats in Redis, Memcached or MongoDB | `flask` and the store's | the server's (MongoDB: TTL index on `_expiration`) | unsupported |
+//! | `FirestoreStore` | `store-firestore` | timestamp `expires_at` (for a TTL policy), purge task | read, compare, write with an `updateTime` precondition (unsupported for flask-session-plus's documents) |
 
+mod cas;
 #[cfg(any(feature = "store-mongodb", feature = "store-firestore"))]
 mod escape;
 #[cfg(feature = "store-firestore")]
@@ -44,10 +45,12 @@ mod redis;
 mod sql;
 #[cfg(feature = "store-sqlite")]
 mod sqlite;
+pub(crate) mod turns;
 
 use std::fmt;
 
 use async_trait::async_trait;
+use serde_json::Value;
 
 #[cfg(feature = "store-firestore")]
 #[cfg_attr(docsrs, doc(cfg(feature = "store-firestore")))]
@@ -58,6 +61,14 @@ pub use self::mongodb::MongoDbStore;
 #[cfg(feature = "store-redis")]
 #[cfg_attr(docsrs, doc(cfg(feature = "store-redis")))]
 pub use self::redis::RedisStore;
+pub(crate) use cas::cas_backoff;
+pub use cas::CasOutcome;
+#[cfg(any(
+    feature = "store-memcached",
+    feature = "store-firestore",
+    all(feature = "flask", any(feature = "store-redis", feature = "store-mongodb"))
+))]
+pub(crate) use cas::CAS_ATTEMPTS;
 #[cfg(all(
     feature = "flask",
     any(feature = "store-redis", feature = "store-memcached", feature = "store-mongodb")
@@ -124,6 +135,55 @@ pub trait SessionStore: Send + Sync + fmt::Debug + 'static {
     /// Removes every record that expired at or before `now`, returning how many.
     async fn purge_expired(&self, now: i64) -> Result<u64>;
 
+    /// Sets `field` of the record under `key` to `new` only if it still holds `expected`
+    /// (`None`: only if the field is absent), as one atomic step; the expiry becomes the later of
+    /// the stored one and `expires_at`, and the permanence stays. [`CasOutcome::Conflict`] when
+    /// the field holds something else, [`CasOutcome::NoRecord`] when there is no record (it is
+    /// never created). Values compare as JSON values (`1.50` is `1.5`; `1` and `1.0` differ).
+    ///
+    /// [`Session::update`](crate::Session::update) builds on it: read the record, compute the
+    /// new value, compare-and-set, and on a conflict read again. Every store of this crate
+    /// implements it, except `FlaskStore` (its records are shared with Flask, which rewrites
+    /// whole records anyway). The default answers [`Error::Unsupported`], so a store of your own
+    /// keeps compiling and fails clearly until it implements this.
+    ///
+    /// ```
+    /// use serde_json::json;
+    /// use session_plus::store::{CasOutcome, MemoryStore, Record, SessionStore};
+    /// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+    /// let store = MemoryStore::new();
+    /// store.create("session:k", &Record { expires_at: 100, ..Record::default() }).await?;
+    /// // An increment that cannot lose a concurrent one: read, compute, compare-and-set, retry.
+    /// loop {
+    ///     let record = store.load("session:k").await?.expect("a record");
+    ///     let current = record.fields.get("visits");
+    ///     let next = json!(current.and_then(|n| n.as_u64()).unwrap_or(0) + 1);
+    ///     match store.compare_and_set("session:k", "visits", current, &next, 200).await? {
+    ///         CasOutcome::Conflict => continue, // another request came first: read again
+    ///         outcome => break assert_eq!(outcome, CasOutcome::Set),
+    ///     }
+    /// }
+    /// let record = store.load("session:k").await?.expect("a record");
+    /// assert_eq!((record.fields["visits"].as_u64(), record.expires_at), (Some(1), 200));
+    /// # Ok::<(), session_plus::store::Error>(())
+    /// # }).unwrap();
+    /// ```
+    ///
+    /// # Errors
+    /// The backend failed, the stored record cannot be decoded, or the store does not support
+    /// this ([`Error::Unsupported`]).
+    async fn compare_and_set(
+        &self,
+        key: &str,
+        field: &str,
+        expected: Option<&Value>,
+        new: &Value,
+        expires_at: i64,
+    ) -> Result<CasOutcome> {
+        let _ = (key, field, expected, new, expires_at);
+        Err(Error::Unsupported { backend: self.backend_name(), operation: "compare_and_set" })
+    }
+
     /// Whether the store drops expired records by itself, so no purge task is needed.
     fn expires_natively(&self) -> bool {
         false
@@ -143,27 +203,13 @@ pub enum Error {
     /// A stored record could not be read.
     #[error("session store holds a record it cannot decode: {0}")]
     Decode(#[source] Box<dyn std::error::Error + Send + Sync>),
-}
-
-/// How many times a compare-and-swap update re-reads after losing a race (Memcached, Firestore,
-/// and the Python-format records of `FlaskStore`).
-#[cfg(any(
-    feature = "store-memcached",
-    feature = "store-firestore",
-    all(feature = "flask", any(feature = "store-redis", feature = "store-mongodb"))
-))]
-const CAS_ATTEMPTS: usize = 64;
-
-/// The wait before compare-and-swap attempt `attempt` re-reads: up to 2^attempt milliseconds (at
-/// most 64), picked at random so racing writers spread out.
-#[cfg(any(
-    feature = "store-memcached",
-    feature = "store-firestore",
-    all(feature = "flask", any(feature = "store-redis", feature = "store-mongodb"))
-))]
-fn cas_backoff(attempt: usize) -> std::time::Duration {
-    let mut byte = [0u8; 2];
-    let random = if getrandom::fill(&mut byte).is_ok() { u64::from(u16::from_le_bytes(byte)) } else { 0 };
-    let ceiling = 1u64 << attempt.min(6);
-    std::time::Duration::from_micros(random % (ceiling * 1000))
+    /// The store does not implement an operation (a store of your own that keeps the trait's
+    /// default, or `FlaskStore`'s Python formats for `compare_and_set`).
+    #[error("the {backend} session store does not support {operation}")]
+    Unsupported {
+        /// The store's [`backend_name`](SessionStore::backend_name).
+        backend: &'static str,
+        /// The operation, such as `"compare_and_set"`.
+        operation: &'static str,
+    },
 }

@@ -14,6 +14,10 @@
 //!   `$set`s each changed field (`f.<name>`), the expiry and the permanence and `$unset`s each
 //!   removed field, so two requests that change different fields both survive, and a deleted
 //!   session is never re-created (no match = `Ok(false)`).
+//! - **Compare-and-set** of one field is one `updateOne` whose filter names the field's expected
+//!   text (or `$exists: false`), with `$set` and `$max` of the expiry: the server compares and
+//!   writes atomically. When nothing matched, one read tells a missing record from another value
+//!   (and the same value spelled otherwise is tried again with the stored text).
 //! - **Expiry**: `expires_at` is a BSON date under a TTL index (`expireAfterSeconds: 0`) made by
 //!   [`MongoDbStore::migrate`], so the server drops expired sessions itself and no purge task
 //!   runs. MongoDB's TTL monitor runs every 60 seconds, so an expired record may linger that long:
@@ -45,7 +49,8 @@ use mongodb::options::{ClientOptions, IndexOptions};
 use mongodb::{Client, Collection, IndexModel};
 use serde_json::{Map, Value};
 
-use super::{Error, Record, Result, SessionStore, Update};
+use super::cas::{self, TextTry};
+use super::{CasOutcome, Error, Record, Result, SessionStore, Update};
 
 /// The database [`MongoDbStore::connect`] uses when the URL names none.
 const DEFAULT_DATABASE: &str = "session_plus";
@@ -216,6 +221,51 @@ impl SessionStore for MongoDbStore {
         }
         let done = self.collection.update_one(doc! { "_id": key }, changes).upsert(false).await.map_err(backend)?;
         Ok(done.matched_count == 1)
+    }
+
+    async fn compare_and_set(
+        &self,
+        key: &str,
+        field: &str,
+        expected: Option<&Value>,
+        new: &Value,
+        expires_at: i64,
+    ) -> Result<CasOutcome> {
+        // One `updateOne` whose filter names the field's text: the server compares and writes
+        // atomically. On no match, one read tells a missing record from another value (and
+        // `by_text` retries with the stored spelling of an equal value).
+        let name = encode_name(field);
+        let path = format!("{FIELDS}.{name}");
+        let changes = doc! {
+            "$set": { path.as_str(): new.to_string() },
+            "$max": { "expires_at": date(expires_at) },
+        };
+        cas::by_text(expected, |text| {
+            let filter = match &text {
+                Some(text) => doc! { "_id": key, path.as_str(): text.as_str() },
+                None => doc! { "_id": key, path.as_str(): { "$exists": false } },
+            };
+            let (changes, path, name) = (changes.clone(), path.as_str(), name.as_str());
+            async move {
+                let done = self.collection.update_one(filter, changes).upsert(false).await.map_err(backend)?;
+                if done.matched_count == 1 {
+                    return Ok(TextTry::Set);
+                }
+                let found = self
+                    .collection
+                    .find_one(doc! { "_id": key })
+                    .projection(doc! { path: 1 })
+                    .await
+                    .map_err(backend)?;
+                let Some(found) = found else { return Ok(TextTry::NoRecord) };
+                match found.get_document(FIELDS).ok().and_then(|fields| fields.get(name)) {
+                    None => Ok(TextTry::Differs(None)),
+                    Some(Bson::String(stored)) => Ok(TextTry::Differs(Some(stored.clone()))),
+                    Some(_) => Err(decode(format!("field `{field}` is not JSON text"))),
+                }
+            }
+        })
+        .await
     }
 
     async fn delete(&self, key: &str) -> Result<bool> {

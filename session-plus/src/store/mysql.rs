@@ -10,21 +10,23 @@
 //! equal the old ones. sqlx always connects with the `CLIENT_FOUND_ROWS` capability, so the
 //! server reports the rows *matched* instead, and `update`'s answer means "the record exists".
 //!
-//! Every store call is one statement. The pool that [`MySqlStore::connect`] builds pings a
-//! connection before handing it out only when it sat idle for a second or more, so a busy pool
-//! pays no extra round trip, and a connection the server dropped while idle is replaced instead
-//! of failing a request.
+//! Every store call is one statement but a compare-and-set of one field: a transaction that reads
+//! the row with `SELECT … FOR UPDATE` (a locking read of the latest row, locked until the commit),
+//! compares the field in Rust and writes it with the same `UPDATE` as an update. The pool that
+//! [`MySqlStore::connect`] builds pings a connection before handing it out only when it sat idle
+//! for a second or more, so a busy pool pays no extra round trip, and a connection the server
+//! dropped while idle is replaced instead of failing a request.
 
 use std::str::FromStr;
 use std::time::Duration;
 
 use async_trait::async_trait;
-
+use serde_json::Value;
 use sqlx::mysql::{MySqlConnectOptions, MySqlPool, MySqlPoolOptions};
-use sqlx::{Connection, Row};
+use sqlx::{Connection, Executor, MySql, Row};
 
-use super::sql::{backend, decode_text_fields, text_patch};
-use super::{Error, Record, Result, SessionStore, Update};
+use super::sql::{self, backend, decode_text_fields, text_patch};
+use super::{CasOutcome, Error, Record, Result, SessionStore, Update};
 
 /// An update's expiry and permanence, bound as (permanent, expires_at, expires_at, permanent), the
 /// permanence `NULL` when the request did not change it: then the stored permanence stays and the
@@ -173,34 +175,34 @@ impl SessionStore for MySqlStore {
 
     async fn update(&self, key: &str, update: &Update) -> Result<bool> {
         check_key(key)?;
-        // With CLIENT_FOUND_ROWS (always set by sqlx) `rows_affected` counts matched rows, so an
-        // update that changes nothing still reports that the record exists.
-        let done = if update.set.is_empty() && update.remove.is_empty() {
-            sqlx::query(&format!("UPDATE {} SET {EXPIRY_AND_PERMANENCE} WHERE id = ?", self.table))
-                .bind(update.permanent)
-                .bind(update.expires_at)
-                .bind(update.expires_at)
-                .bind(update.permanent)
-                .bind(key)
-                .execute(&self.pool)
-                .await
-        } else {
-            sqlx::query(&format!(
-                "UPDATE {} SET data = JSON_MERGE_PATCH(data, ?), {EXPIRY_AND_PERMANENCE}
-                 WHERE id = ?",
-                self.table
-            ))
-            .bind(text_patch(&update.set, &update.remove))
-            .bind(update.permanent)
-            .bind(update.expires_at)
-            .bind(update.expires_at)
-            .bind(update.permanent)
+        run_update(&self.pool, &self.table, key, update).await
+    }
+
+    async fn compare_and_set(
+        &self,
+        key: &str,
+        field: &str,
+        expected: Option<&Value>,
+        new: &Value,
+        expires_at: i64,
+    ) -> Result<CasOutcome> {
+        check_key(key)?;
+        // The row stays locked from the read to the commit: no other write comes between (a
+        // locking read sees the latest committed row, not the transaction's snapshot).
+        let mut tx = self.pool.begin().await.map_err(backend)?;
+        let row = sqlx::query(&format!("SELECT data FROM {} WHERE id = ? FOR UPDATE", self.table))
             .bind(key)
-            .execute(&self.pool)
+            .fetch_optional(&mut *tx)
             .await
+            .map_err(backend)?;
+        let data: Option<String> = row.map(|row| row.try_get(0)).transpose().map_err(backend)?;
+        if let Some(outcome) = sql::text_cas_refusal(data.as_deref(), field, expected)? {
+            tx.rollback().await.map_err(backend)?;
+            return Ok(outcome);
         }
-        .map_err(backend)?;
-        Ok(done.rows_affected() == 1)
+        run_update(&mut *tx, &self.table, key, &sql::cas_update(field, new, expires_at)).await?;
+        tx.commit().await.map_err(backend)?;
+        Ok(CasOutcome::Set)
     }
 
     async fn delete(&self, key: &str) -> Result<bool> {
@@ -225,6 +227,43 @@ impl SessionStore for MySqlStore {
     fn backend_name(&self) -> &'static str {
         "mysql"
     }
+}
+
+/// Applies `update` to the record under `key` through `executor` (the pool, or a transaction's
+/// connection): whether there was a record.
+async fn run_update<'c>(
+    executor: impl Executor<'c, Database = MySql>,
+    table: &str,
+    key: &str,
+    update: &Update,
+) -> Result<bool> {
+    // With CLIENT_FOUND_ROWS (always set by sqlx) `rows_affected` counts matched rows, so an
+    // update that changes nothing still reports that the record exists.
+    let done = if update.set.is_empty() && update.remove.is_empty() {
+        sqlx::query(&format!("UPDATE {table} SET {EXPIRY_AND_PERMANENCE} WHERE id = ?"))
+            .bind(update.permanent)
+            .bind(update.expires_at)
+            .bind(update.expires_at)
+            .bind(update.permanent)
+            .bind(key)
+            .execute(executor)
+            .await
+    } else {
+        sqlx::query(&format!(
+            "UPDATE {table} SET data = JSON_MERGE_PATCH(data, ?), {EXPIRY_AND_PERMANENCE}
+             WHERE id = ?"
+        ))
+        .bind(text_patch(&update.set, &update.remove))
+        .bind(update.permanent)
+        .bind(update.expires_at)
+        .bind(update.expires_at)
+        .bind(update.permanent)
+        .bind(key)
+        .execute(executor)
+        .await
+    }
+    .map_err(backend)?;
+    Ok(done.rows_affected() == 1)
 }
 
 /// Refuses a key the `id` column cannot hold exactly (non-ASCII, or longer than 255 bytes).

@@ -5,10 +5,12 @@
 //! whole, so nested values are never merged) and two requests that change different fields both
 //! survive. `expires_at` is indexed for the purge.
 //!
-//! Every store call is one statement. The pool that [`PostgresStore::connect`] builds pings a
-//! connection before handing it out only when it sat idle for a second or more, so a busy pool
-//! pays no extra round trip, and a connection the server dropped while idle is replaced instead
-//! of failing a request.
+//! Every store call is one statement but a compare-and-set of one field: a transaction that reads
+//! the field with `SELECT … FOR UPDATE` (the row stays locked until the commit), compares it in
+//! Rust and writes it with the same `UPDATE` as an update. The pool that [`PostgresStore::connect`]
+//! builds pings a connection before handing it out only when it sat idle for a second or more, so a
+//! busy pool pays no extra round trip, and a connection the server dropped while idle is replaced
+//! instead of failing a request.
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -16,10 +18,10 @@ use std::time::Duration;
 use async_trait::async_trait;
 use serde_json::{Map, Value};
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
-use sqlx::{Connection, Row};
+use sqlx::{Connection, Executor, Postgres, Row};
 
-use super::sql::backend;
-use super::{Error, Record, Result, SessionStore, Update};
+use super::sql::{self, backend};
+use super::{CasOutcome, Error, Record, Result, SessionStore, Update};
 
 /// How long a pooled connection may sit idle before [`PostgresStore::connect`]'s pool pings it
 /// on checkout.
@@ -178,29 +180,33 @@ impl SessionStore for PostgresStore {
     }
 
     async fn update(&self, key: &str, update: &Update) -> Result<bool> {
-        let done = if update.set.is_empty() && update.remove.is_empty() {
-            sqlx::query(&format!("UPDATE {} SET {EXPIRY_AND_PERMANENCE} WHERE id = $1", self.table))
-                .bind(key)
-                .bind(update.expires_at)
-                .bind(update.permanent)
-                .execute(&self.pool)
-                .await
-        } else {
-            sqlx::query(&format!(
-                "UPDATE {} SET data = (data || $4::jsonb) - $5::text[], {EXPIRY_AND_PERMANENCE}
-                 WHERE id = $1",
-                self.table
-            ))
+        run_update(&self.pool, &self.table, key, update).await
+    }
+
+    async fn compare_and_set(
+        &self,
+        key: &str,
+        field: &str,
+        expected: Option<&Value>,
+        new: &Value,
+        expires_at: i64,
+    ) -> Result<CasOutcome> {
+        // The row stays locked from the read to the commit: no other write comes between.
+        let mut tx = self.pool.begin().await.map_err(backend)?;
+        let row = sqlx::query(&format!("SELECT (data -> $2)::text FROM {} WHERE id = $1 FOR UPDATE", self.table))
             .bind(key)
-            .bind(update.expires_at)
-            .bind(update.permanent)
-            .bind(json_object(&update.set)?)
-            .bind(update.remove.as_slice())
-            .execute(&self.pool)
+            .bind(field)
+            .fetch_optional(&mut *tx)
             .await
+            .map_err(backend)?;
+        let text: Option<Option<String>> = row.map(|row| row.try_get(0)).transpose().map_err(backend)?;
+        if let Some(outcome) = sql::cas_refusal(text.as_ref().map(Option::as_deref), expected)? {
+            tx.rollback().await.map_err(backend)?;
+            return Ok(outcome);
         }
-        .map_err(backend)?;
-        Ok(done.rows_affected() == 1)
+        run_update(&mut *tx, &self.table, key, &sql::cas_update(field, new, expires_at)).await?;
+        tx.commit().await.map_err(backend)?;
+        Ok(CasOutcome::Set)
     }
 
     async fn delete(&self, key: &str) -> Result<bool> {
@@ -224,6 +230,38 @@ impl SessionStore for PostgresStore {
     fn backend_name(&self) -> &'static str {
         "postgres"
     }
+}
+
+/// Applies `update` to the record under `key` through `executor` (the pool, or a transaction's
+/// connection): whether there was a record.
+async fn run_update<'c>(
+    executor: impl Executor<'c, Database = Postgres>,
+    table: &str,
+    key: &str,
+    update: &Update,
+) -> Result<bool> {
+    let done = if update.set.is_empty() && update.remove.is_empty() {
+        sqlx::query(&format!("UPDATE {table} SET {EXPIRY_AND_PERMANENCE} WHERE id = $1"))
+            .bind(key)
+            .bind(update.expires_at)
+            .bind(update.permanent)
+            .execute(executor)
+            .await
+    } else {
+        sqlx::query(&format!(
+            "UPDATE {table} SET data = (data || $4::jsonb) - $5::text[], {EXPIRY_AND_PERMANENCE}
+             WHERE id = $1"
+        ))
+        .bind(key)
+        .bind(update.expires_at)
+        .bind(update.permanent)
+        .bind(json_object(&update.set)?)
+        .bind(update.remove.as_slice())
+        .execute(executor)
+        .await
+    }
+    .map_err(backend)?;
+    Ok(done.rows_affected() == 1)
 }
 
 /// The fields as a JSON object's text, for a `$n::jsonb` parameter.

@@ -6,8 +6,10 @@
 //! (`HSET` of the changed fields, `HDEL` of the removed ones, `PEXPIREAT`) that writes only if the
 //! session exists, so it never revives a deleted one, and that keeps the later of the stored and
 //! the new expiry unless the request changed the permanence. A new session is one Lua script that
-//! writes only if the key does not exist. Redis drops expired sessions itself, so no purge task
-//! runs.
+//! writes only if the key does not exist. A compare-and-set of one field is one Lua script that
+//! compares the field's stored text and writes it only if it is the expected one (when the text
+//! differs but is the same JSON value spelled otherwise, it runs again with that text). Redis
+//! drops expired sessions itself, so no purge task runs.
 //!
 //! Connections reconnect by themselves: when Redis comes back after an outage, the same store
 //! works again without a restart.
@@ -23,7 +25,8 @@ use redis::cluster_async::ClusterConnection;
 use redis::{Cmd, Pipeline, RedisFuture, Script, Value as RedisValue};
 use serde_json::{Map, Value};
 
-use super::{Error, Record, Result, SessionStore, Update};
+use super::cas::{self, TextTry};
+use super::{CasOutcome, Error, Record, Result, SessionStore, Update};
 
 const FIELD: &str = "f:";
 const CREATED: &str = "m:created";
@@ -58,6 +61,25 @@ if later then
   redis.call('PEXPIREAT', KEYS[1], ARGV[2])
 end
 return 1";
+
+/// Sets one field of the hash if it is a session and the field still holds the text given.
+/// KEYS[1]; ARGV: the hash field, `1` if a text is expected (`0`: the field must be absent),
+/// that text, the new text, the expiry in s, the same in ms. Answers `{1}` when written, `{-1}`
+/// when there is no session, `{0, text}` with the stored text (`nil`: absent) when it differs.
+/// The expiry only moves forward; the permanence stays.
+const COMPARE_AND_SET_FIELD: &str = r"
+if redis.call('HEXISTS', KEYS[1], 'm:created') == 0 then return {-1} end
+local current = redis.call('HGET', KEYS[1], ARGV[1])
+local same
+if ARGV[2] == '1' then same = current == ARGV[3] else same = current == false end
+if not same then return {0, current} end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[4])
+local stored = tonumber(redis.call('HGET', KEYS[1], 'm:expires'))
+if stored == nil or tonumber(ARGV[5]) > stored then
+  redis.call('HSET', KEYS[1], 'm:expires', ARGV[5])
+  redis.call('PEXPIREAT', KEYS[1], ARGV[6])
+end
+return {1}";
 
 /// Replaces a whole value only if it is still the one read. KEYS[1]; ARGV: the value read, the
 /// new value, its time to live in seconds. Answers 1 when written, 0 when the value changed
@@ -191,7 +213,7 @@ impl RedisStore {
     /// Replaces the value under `key` with `value` (time to live `ttl` seconds) only if it is
     /// still `read`, in one atomic script: whether it was written (not when the value changed
     /// meanwhile or the key is gone).
-    pub(crate) async fn compare_and_set(&self, key: &str, read: &[u8], value: &[u8], ttl: u64) -> Result<bool> {
+    pub(crate) async fn replace_if_unchanged(&self, key: &str, read: &[u8], value: &[u8], ttl: u64) -> Result<bool> {
         static SCRIPT: std::sync::LazyLock<Script> = std::sync::LazyLock::new(|| Script::new(COMPARE_AND_SET));
         let mut connection = self.connection.clone();
         let done: i64 = SCRIPT
@@ -310,6 +332,39 @@ impl SessionStore for RedisStore {
         args.extend(update.remove.iter().map(|field| format!("{FIELD}{field}").into_bytes()));
         push_fields(&mut args, &update.set);
         self.run_script(&self.update, key, args).await
+    }
+
+    async fn compare_and_set(
+        &self,
+        key: &str,
+        field: &str,
+        expected: Option<&Value>,
+        new: &Value,
+        expires_at: i64,
+    ) -> Result<CasOutcome> {
+        static SCRIPT: std::sync::LazyLock<Script> = std::sync::LazyLock::new(|| Script::new(COMPARE_AND_SET_FIELD));
+        // One script on one key: atomic, on a Cluster too. It compares texts; `by_text` retries
+        // with the stored spelling of an equal value.
+        let (hash_field, new) = (format!("{FIELD}{field}"), new.to_string());
+        cas::by_text(expected, |text| {
+            let mut invocation = SCRIPT.key(key);
+            invocation.arg(&hash_field).arg(if text.is_some() { "1" } else { "0" }).arg(text.unwrap_or_default());
+            invocation.arg(&new).arg(expires_at.to_string()).arg(expiry_ms(expires_at));
+            let mut connection = self.connection.clone();
+            async move {
+                let answer: Vec<RedisValue> = invocation.invoke_async(&mut connection).await.map_err(backend)?;
+                match answer.as_slice() {
+                    [RedisValue::Int(1)] => Ok(TextTry::Set),
+                    [RedisValue::Int(-1)] => Ok(TextTry::NoRecord),
+                    [RedisValue::Int(0)] | [RedisValue::Int(0), RedisValue::Nil] => Ok(TextTry::Differs(None)),
+                    [RedisValue::Int(0), RedisValue::BulkString(stored)] => {
+                        Ok(TextTry::Differs(Some(String::from_utf8(stored.clone()).map_err(decode)?)))
+                    }
+                    _ => Err(Error::Backend("unexpected answer from the compare-and-set script".into())),
+                }
+            }
+        })
+        .await
     }
 
     async fn delete(&self, key: &str) -> Result<bool> {

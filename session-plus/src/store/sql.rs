@@ -1,12 +1,13 @@
-//! What the SQL stores (SQLite, PostgreSQL, MySQL) share: table names, the field-text patch
-//! and errors.
+//! What the SQL stores (SQLite, PostgreSQL, MySQL) share: table names, the field-text patch,
+//! the decision of a compare-and-set, and errors.
 
 #[cfg(any(feature = "store-sqlite", feature = "store-mysql"))]
-use serde_json::{Map, Value};
+use serde_json::Map;
+use serde_json::Value;
 
-use super::Error;
-#[cfg(any(feature = "store-sqlite", feature = "store-mysql"))]
-use super::Result;
+#[cfg(any(feature = "store-postgres", feature = "store-mysql"))]
+use super::Update;
+use super::{cas, CasOutcome, Error, Result};
 
 /// Checks that a table name is a plain SQL identifier, as it is written into statements unquoted.
 pub(crate) fn check_table_name(table: &str) -> std::result::Result<(), String> {
@@ -47,6 +48,45 @@ pub(crate) fn decode_text_fields(data: &str) -> Result<Map<String, Value>> {
         fields.insert(field, serde_json::from_str(&text).map_err(|e| Error::Decode(Box::new(e)))?);
     }
     Ok(fields)
+}
+
+/// How a compare-and-set ends without writing, once the store holds the row (locked with
+/// `SELECT … FOR UPDATE`, or inside SQLite's write transaction): `row` is `None` when there is
+/// no row, `Some(None)` when the record lacks the field, else the field's JSON text. `None`:
+/// the field holds `expected`, write.
+pub(crate) fn cas_refusal(row: Option<Option<&str>>, expected: Option<&Value>) -> Result<Option<CasOutcome>> {
+    let current = match row {
+        None => None,
+        Some(text) => {
+            Some(text.map(serde_json::from_str::<Value>).transpose().map_err(|e| Error::Decode(Box::new(e)))?)
+        }
+    };
+    Ok(cas::refusal(current.as_ref().map(Option::as_ref), expected))
+}
+
+/// [`cas_refusal`] for a `data` column written with [`text_patch`] (`None`: no row).
+#[cfg(any(feature = "store-sqlite", feature = "store-mysql"))]
+pub(crate) fn text_cas_refusal(
+    data: Option<&str>,
+    field: &str,
+    expected: Option<&Value>,
+) -> Result<Option<CasOutcome>> {
+    let Some(data) = data else { return cas_refusal(None, expected) };
+    let mut stored: Map<String, Value> = serde_json::from_str(data).map_err(|e| Error::Decode(Box::new(e)))?;
+    match stored.remove(field) {
+        None => cas_refusal(Some(None), expected),
+        Some(Value::String(text)) => cas_refusal(Some(Some(&text)), expected),
+        Some(_) => Err(Error::Decode(format!("field `{field}` is not JSON text").into())),
+    }
+}
+
+#[cfg(any(feature = "store-postgres", feature = "store-mysql"))]
+/// The update a compare-and-set writes once it may: the one field, the later expiry, the
+/// permanence left alone.
+pub(crate) fn cas_update(field: &str, new: &Value, expires_at: i64) -> Update {
+    let mut update = Update { expires_at, ..Update::default() };
+    update.set.insert(field.to_owned(), new.clone());
+    update
 }
 
 /// A database error, kept as the source.

@@ -9,7 +9,9 @@
 //! time, and queueing here is much cheaper than colliding on the file lock), and a few reader
 //! threads sharing one queue of loads. The writer takes every write already queued (up to 256)
 //! and runs them in one transaction, answering only after its `COMMIT`: one commit per batch
-//! instead of one per write (group commit), and one thread wake-up per request. An in-memory
+//! instead of one per write (group commit), and one thread wake-up per request. A compare-and-set
+//! of one field runs there too: read, compared in Rust and written inside the writer's
+//! `BEGIN IMMEDIATE` transaction, which holds the database's write lock. An in-memory
 //! database has a single connection, so its writer thread serves the loads too.
 
 use std::sync::Arc;
@@ -19,10 +21,11 @@ use std::time::Duration;
 use async_trait::async_trait;
 use crossbeam_channel::{Receiver, Sender, TrySendError};
 use rusqlite::{Connection, OpenFlags, OptionalExtension};
+use serde_json::{Map, Value};
 use tokio::sync::oneshot;
 
-use super::sql::{backend, decode_text_fields, text_patch};
-use super::{Error, Record, Result, SessionStore, Update};
+use super::sql::{self, backend, decode_text_fields, text_patch};
+use super::{CasOutcome, Error, Record, Result, SessionStore, Update};
 
 /// The most writes the writer thread takes into one transaction.
 const WRITE_BATCH: usize = 256;
@@ -255,6 +258,28 @@ impl SessionStore for SqliteStore {
         self.write(|sql, reply| Write::Update { sql, key, expires_at, permanent, patch, reply }).await
     }
 
+    async fn compare_and_set(
+        &self,
+        key: &str,
+        field: &str,
+        expected: Option<&Value>,
+        new: &Value,
+        expires_at: i64,
+    ) -> Result<CasOutcome> {
+        // The writer thread reads, compares and writes inside its `BEGIN IMMEDIATE` transaction,
+        // which holds the database's write lock: no other write, from any process, comes between.
+        let mut set = Map::new();
+        set.insert(field.to_owned(), new.clone());
+        let cas = Cas {
+            key: key.to_owned(),
+            field: field.to_owned(),
+            expected: expected.cloned(),
+            patch: text_patch(&set, &[]),
+            expires_at,
+        };
+        self.write(|sql, reply| Write::CompareAndSet { sql, cas, reply }).await
+    }
+
     async fn delete(&self, key: &str) -> Result<bool> {
         let key = key.to_owned();
         self.write(|sql, reply| Write::Delete { sql, key, reply }).await
@@ -444,6 +469,11 @@ enum Write {
         key: String,
         reply: Reply<bool>,
     },
+    CompareAndSet {
+        sql: Arc<Statements>,
+        cas: Cas,
+        reply: Reply<CasOutcome>,
+    },
     Purge {
         sql: Arc<Statements>,
         now: i64,
@@ -455,6 +485,17 @@ enum Write {
     },
 }
 
+/// A compare-and-set of one field, for the writer thread.
+#[derive(Debug)]
+struct Cas {
+    key: String,
+    field: String,
+    expected: Option<Value>,
+    /// The `json_patch` that sets the field to its new value.
+    patch: String,
+    expires_at: i64,
+}
+
 /// A write that succeeded inside the open transaction: its answer, sent once the transaction
 /// commits, or replaced by an error if it does not.
 #[derive(Debug)]
@@ -463,6 +504,7 @@ enum Done {
     Bool(Reply<bool>, bool),
     Unit(Reply<()>),
     Count(Reply<u64>, u64),
+    Cas(Reply<CasOutcome>, CasOutcome),
 }
 
 impl Done {
@@ -473,6 +515,7 @@ impl Done {
             Self::Bool(reply, done) => drop(reply.send(Ok(done))),
             Self::Unit(reply) => drop(reply.send(Ok(()))),
             Self::Count(reply, count) => drop(reply.send(Ok(count))),
+            Self::Cas(reply, outcome) => drop(reply.send(Ok(outcome))),
         }
     }
 
@@ -484,16 +527,17 @@ impl Done {
             Self::Bool(reply, _) => drop(reply.send(Err(error()))),
             Self::Unit(reply) => drop(reply.send(Err(error()))),
             Self::Count(reply, _) => drop(reply.send(Err(error()))),
+            Self::Cas(reply, _) => drop(reply.send(Err(error()))),
         }
     }
 }
 
 /// Sends a failed write's error at once, or keeps a successful one's answer for after the commit.
-fn finish<T>(reply: Reply<T>, result: rusqlite::Result<T>, done: impl FnOnce(Reply<T>, T) -> Done) -> Option<Done> {
+fn finish<T>(reply: Reply<T>, result: Result<T>, done: impl FnOnce(Reply<T>, T) -> Done) -> Option<Done> {
     match result {
         Ok(value) => Some(done(reply, value)),
         Err(e) => {
-            drop(reply.send(Err(backend(e))));
+            drop(reply.send(Err(e)));
             None
         }
     }
@@ -503,12 +547,12 @@ impl Write {
     /// Runs the write in the open transaction: `None` when it failed (and has had its error).
     fn run(self, conn: &Connection) -> Option<Done> {
         match self {
-            Self::Load(Read { sql, key, reply }) => finish(reply, load(conn, &sql, &key), Done::Load),
+            Self::Load(Read { sql, key, reply }) => finish(reply, load(conn, &sql, &key).map_err(backend), Done::Load),
             Self::Create { sql, key, row, reply } => {
                 let result = conn.prepare_cached(&sql.create).and_then(|mut statement| {
                     statement.execute((&key, &row.data, row.created_at, row.expires_at, row.permanent))
                 });
-                finish(reply, result.map(|changed| changed == 1), Done::Bool)
+                finish(reply, result.map(|changed| changed == 1).map_err(backend), Done::Bool)
             }
             Self::Update { sql, key, expires_at, permanent, patch, reply } => {
                 let result = match &patch {
@@ -519,17 +563,20 @@ impl Write {
                         .prepare_cached(&sql.patch)
                         .and_then(|mut statement| statement.execute((&key, expires_at, permanent, patch))),
                 };
-                finish(reply, result.map(|changed| changed == 1), Done::Bool)
+                finish(reply, result.map(|changed| changed == 1).map_err(backend), Done::Bool)
             }
             Self::Delete { sql, key, reply } => {
                 let result = conn.prepare_cached(&sql.delete).and_then(|mut statement| statement.execute([&key]));
-                finish(reply, result.map(|deleted| deleted > 0), Done::Bool)
+                finish(reply, result.map(|deleted| deleted > 0).map_err(backend), Done::Bool)
             }
+            Self::CompareAndSet { sql, cas, reply } => finish(reply, compare_and_set(conn, &sql, &cas), Done::Cas),
             Self::Purge { sql, now, reply } => {
                 let result = conn.prepare_cached(&sql.purge).and_then(|mut statement| statement.execute([now]));
-                finish(reply, result.map(|purged| purged as u64), Done::Count)
+                finish(reply, result.map(|purged| purged as u64).map_err(backend), Done::Count)
             }
-            Self::Migrate { sql, reply } => finish(reply, migrate(conn, &sql.table), |reply, ()| Done::Unit(reply)),
+            Self::Migrate { sql, reply } => {
+                finish(reply, migrate(conn, &sql.table).map_err(backend), |reply, ()| Done::Unit(reply))
+            }
         }
     }
 
@@ -541,6 +588,7 @@ impl Write {
             Self::Create { reply, .. } | Self::Update { reply, .. } | Self::Delete { reply, .. } => {
                 drop(reply.send(Err(error())))
             }
+            Self::CompareAndSet { reply, .. } => drop(reply.send(Err(error()))),
             Self::Migrate { reply, .. } => drop(reply.send(Err(error()))),
             Self::Purge { reply, .. } => drop(reply.send(Err(error()))),
         }
@@ -560,6 +608,20 @@ fn load(conn: &Connection, sql: &Statements, key: &str) -> rusqlite::Result<Opti
             })
         })
         .optional()
+}
+
+/// Reads the field, compares it and writes it, in the writer's open transaction.
+fn compare_and_set(conn: &Connection, sql: &Statements, cas: &Cas) -> Result<CasOutcome> {
+    let row = load(conn, sql, &cas.key).map_err(backend)?;
+    if let Some(outcome) =
+        sql::text_cas_refusal(row.as_ref().map(|row| row.data.as_str()), &cas.field, cas.expected.as_ref())?
+    {
+        return Ok(outcome);
+    }
+    // Permanence `NULL`: the stored one stays, and the expiry only moves forward.
+    let mut statement = conn.prepare_cached(&sql.patch).map_err(backend)?;
+    statement.execute((&cas.key, cas.expires_at, None::<bool>, &cas.patch)).map_err(backend)?;
+    Ok(CasOutcome::Set)
 }
 
 /// Creates the table and its index, both or neither.

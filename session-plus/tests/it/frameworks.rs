@@ -1,8 +1,8 @@
-//! Issue 13, item 2: the end-to-end cases of the login flow, strict ids, regeneration, logout,
-//! key rotation and store faults, plus lazy loads, per-field saves and `Vary`, listed once and
-//! run on each framework: `frameworks::CASE::axum` and `frameworks::CASE::actix`, each over TCP
-//! against the same routes. The cases are those of the conformance suite (on the memory store)
-//! and of `e2e.rs`, unchanged but for the framework they are given.
+//! Issue 13, item 2: the end-to-end cases of the login flow, strict ids, regeneration, logout, key
+//! rotation and store faults, plus lazy loads, per-field saves, `Vary` and atomic updates, listed
+//! once and run on each framework: `frameworks::CASE::axum` and `frameworks::CASE::actix`, each
+//! over TCP against the same routes. The cases are those of the conformance suite (on the memory
+//! store) and of `e2e.rs`, unchanged but for the framework they are given.
 
 use std::sync::Arc;
 
@@ -56,4 +56,6 @@ on_each_framework! {
     lazy_loading => |on| suite::lazy_loading_and_round_trips(memory(), on),
     concurrent_different_fields_survive => |on| suite::concurrent_different_fields_survive(memory(), on),
     empty_visitors_cost_nothing => |on| suite::empty_visitors_cost_nothing(memory(), on),
+    // Atomic updates of one field: 32 concurrent increments over four app instances, none lost.
+    concurrent_increments_lose_nothing => |on| suite::concurrent_increments_lose_nothing(memory(), on),
 }

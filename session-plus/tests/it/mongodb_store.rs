@@ -11,7 +11,7 @@ use mongodb::bson::doc;
 use serde_json::{json, Map, Value};
 use session_plus::clock::{Clock, SystemClock};
 use session_plus::session::Id;
-use session_plus::store::{MongoDbStore, Record, SessionStore, Update};
+use session_plus::store::{CasOutcome, MongoDbStore, Record, SessionStore, Update};
 use session_plus::{BuildError, Config, FieldSelector, SessionConfig, SessionManager, SessionType};
 
 use crate::common::{serve, Client, SECRET};
@@ -201,6 +201,27 @@ async fn update_of_a_missing_record_creates_nothing() {
     store.delete(&key).await.unwrap();
     assert!(!store.update(&key, &update).await.unwrap());
     assert_eq!(store.collection().count_documents(doc! {}).await.unwrap(), 0);
+    drop(&store).await;
+}
+
+/// The compare-and-set filter compares texts; a value stored in another spelling is still the
+/// same value (the store retries with the stored text), and another value still conflicts.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn compare_and_set_compares_values_not_their_spelling() {
+    let store = fresh_store().await;
+    let now = SystemClock.now();
+    let key = key();
+    assert!(store.create(&key, &Record { created_at: now, expires_at: now + 60, ..Record::default() }).await.unwrap());
+    let spelled = doc! { "$set": { "f.n": r#"{ "b": [1.50], "a": 1 }"# } };
+    store.collection().update_one(doc! { "_id": &key }, spelled).await.unwrap();
+
+    let expected = store.load(&key).await.unwrap().unwrap().fields["n"].clone();
+    assert_eq!(expected, json!({"a": 1, "b": [1.5]}));
+    let other = json!({"a": 2, "b": [1.5]});
+    assert_eq!(store.compare_and_set(&key, "n", Some(&other), &json!(0), now).await.unwrap(), CasOutcome::Conflict);
+    assert_eq!(store.compare_and_set(&key, "n", Some(&expected), &json!(3), now).await.unwrap(), CasOutcome::Set);
+    let raw = store.collection().find_one(doc! { "_id": &key }).await.unwrap().unwrap();
+    assert_eq!(raw.get_document("f").unwrap().get_str("n").unwrap(), "3");
     drop(&store).await;
 }
 

@@ -11,7 +11,7 @@ use common::{serve, Client, SECRET};
 use serde_json::{json, Value};
 use session_plus::clock::{Clock, SystemClock};
 use session_plus::session::Id;
-use session_plus::store::{Record, RedisStore, SessionStore, Update};
+use session_plus::store::{CasOutcome, Record, RedisStore, SessionStore, Update};
 use session_plus::{Config, SessionManager};
 
 /// A redis-server of this test's own, on a free port, so it can be stopped without disturbing
@@ -210,5 +210,35 @@ async fn an_update_of_a_deleted_session_leaves_nothing_behind() {
     let loaded = store.load(&key).await.unwrap().unwrap();
     // Issue 10, item 6: without a new permanence the expiry never moves backwards.
     assert_eq!((loaded.expires_at, loaded.fields.get("user_id")), (now + 90, Some(&json!(7))));
+    assert!(store.delete(&key).await.unwrap());
+}
+
+/// The compare-and-set script compares texts; a value stored in another spelling (by a build
+/// whose `serde_json` orders keys or prints floats otherwise) is still the same value: the store
+/// retries with the stored text, and another value still conflicts.
+#[tokio::test]
+async fn compare_and_set_compares_values_not_their_spelling() {
+    let url = std::env::var("SESSION_PLUS_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379/0".into());
+    let store = RedisStore::connect(&url).await.unwrap();
+    let key = format!("session:{}", Id::random().unwrap().as_str());
+    let now = SystemClock.now();
+    assert!(store.create(&key, &Record { created_at: now, expires_at: now + 60, ..Record::default() }).await.unwrap());
+    let client = redis::Client::open(url).unwrap();
+    let mut connection = client.get_multiplexed_async_connection().await.unwrap();
+    let _: () = redis::cmd("HSET")
+        .arg(&key)
+        .arg("f:n")
+        .arg(r#"{ "b": [1.50], "a": 1 }"#)
+        .query_async(&mut connection)
+        .await
+        .unwrap();
+
+    let expected = store.load(&key).await.unwrap().unwrap().fields["n"].clone();
+    assert_eq!(expected, json!({"a": 1, "b": [1.5]}));
+    let other = json!({"a": 2, "b": [1.5]});
+    assert_eq!(store.compare_and_set(&key, "n", Some(&other), &json!(0), now).await.unwrap(), CasOutcome::Conflict);
+    assert_eq!(store.compare_and_set(&key, "n", Some(&expected), &json!(3), now).await.unwrap(), CasOutcome::Set);
+    let stored: String = redis::cmd("HGET").arg(&key).arg("f:n").query_async(&mut connection).await.unwrap();
+    assert_eq!(stored, "3");
     assert!(store.delete(&key).await.unwrap());
 }

@@ -8,6 +8,7 @@ use http::header::COOKIE;
 use http::{HeaderMap, HeaderValue, StatusCode};
 use serde_json::json;
 
+mod atomic;
 mod expiry;
 
 use super::{Backend, Error, NamedSession, Session, Sessions};

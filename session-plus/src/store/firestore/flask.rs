@@ -40,7 +40,10 @@ impl FirestoreStore {
     /// fields it changed (with an update mask), so two requests that change different fields both
     /// keep their changes. Expiry and permanence follow [`Update`](crate::store::Update)'s rules,
     /// as in the native layout. The format has no creation time, so the absolute lifetime cannot
-    /// be enforced (the configuration refuses it).
+    /// be enforced (the configuration refuses it). Nor can one field be compared and set:
+    /// [`compare_and_set`](crate::store::SessionStore::compare_and_set) answers
+    /// [`Error::Unsupported`](crate::store::Error::Unsupported), since Python rewrites whole
+    /// documents anyway.
     ///
     /// ```
     /// use session_plus::store::{FirestoreClient, FirestoreStore};

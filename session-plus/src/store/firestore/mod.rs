@@ -26,6 +26,9 @@
 //!   layer judges expiry on load, and [`purge_expired`](SessionStore::purge_expired) (run by the
 //!   manager's purge task) queries `expires_at <= now` and deletes what it finds, each delete on
 //!   the condition that the document did not change since the query.
+//! - **Compare-and-set** of one field reads the document, compares the field in Rust and writes
+//!   it (and a later expiry) with the precondition that the document's `updateTime` is still the
+//!   one read; another write in between makes it read again.
 //! - **Deletes** have the precondition `exists: true`, so they tell whether there was a record.
 //!
 //! **Document ids and field names** are percent-encoded where Firestore needs it, reversibly:
@@ -56,7 +59,7 @@ use serde_json::{json, Map, Value};
 
 pub use self::client::FirestoreClient;
 use self::value::{as_timestamp, boolean_value, timestamp_value};
-use super::{cas_backoff, Error, Record, Result, SessionStore, Update, CAS_ATTEMPTS};
+use super::{cas, cas_backoff, CasOutcome, Error, Record, Result, SessionStore, Update, CAS_ATTEMPTS};
 
 /// The collection a store uses unless renamed.
 const DEFAULT_COLLECTION: &str = "sessions";
@@ -293,6 +296,44 @@ impl SessionStore for FirestoreStore {
             }
         }
         Err(Error::Backend("too much contention on one session: its update kept meeting other writes".into()))
+    }
+
+    async fn compare_and_set(
+        &self,
+        key: &str,
+        field: &str,
+        expected: Option<&Value>,
+        new: &Value,
+        expires_at: i64,
+    ) -> Result<CasOutcome> {
+        if self.layout != Layout::Native {
+            // flask-session-plus's documents are shared with Python, which rewrites them whole.
+            return Err(Error::Unsupported { backend: self.backend_name(), operation: "compare_and_set" });
+        }
+        let name = self.document_name(key)?;
+        let (expires, _) = self.metadata_fields();
+        let path = self.field_path(field)?;
+        for attempt in 0..CAS_ATTEMPTS {
+            // Read, compare, and write only over the document read (its `updateTime`): a write
+            // in between, to any field, makes this read again.
+            let Some(document) = self.client.get(&name, None).await? else { return Ok(CasOutcome::NoRecord) };
+            let record = self.decode_record(&document)?;
+            if let Some(outcome) = cas::refusal(Some(record.fields.get(field)), expected) {
+                return Ok(outcome);
+            }
+            let (mut fields, mut mask) = (Map::new(), vec![path.clone()]);
+            self.put_field(&mut fields, field, new)?;
+            if expires_at > record.expires_at {
+                fields.insert(expires.to_owned(), timestamp_value(expires_at));
+                mask.push(expires.to_owned());
+            }
+            match self.write(&name, fields, mask, json!({ "updateTime": document.update_time })).await? {
+                Written::Done => return Ok(CasOutcome::Set),
+                Written::Missing => return Ok(CasOutcome::NoRecord),
+                Written::Conflict => tokio::time::sleep(cas_backoff(attempt)).await,
+            }
+        }
+        Err(Error::Backend("too much contention on one session: its compare-and-set kept meeting other writes".into()))
     }
 
     async fn delete(&self, key: &str) -> Result<bool> {

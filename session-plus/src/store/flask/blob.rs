@@ -129,7 +129,7 @@ impl Blob {
             #[cfg(feature = "store-redis")]
             Self::Redis(redis) => {
                 let _ = cas;
-                redis.compare_and_set(key, read, &value, ttl).await
+                redis.replace_if_unchanged(key, read, &value, ttl).await
             }
             #[cfg(feature = "store-memcached")]
             Self::Memcached(memcached) => {

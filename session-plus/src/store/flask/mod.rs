@@ -27,13 +27,18 @@
 //! cannot be enforced on them (the configuration refuses it). Nothing is ever unpickled: a pickle
 //! record is an invalid session.
 //!
+//! One field cannot be compared and set on these records:
+//! [`compare_and_set`](SessionStore::compare_and_set) keeps the trait's default and answers
+//! [`Error::Unsupported`], so [`Session::update`](crate::Session::update) refuses them. The
+//! records are shared with Flask, which rewrites whole records anyway: no update made here could
+//! stay atomic against the Python side.
+//!
 //! MongoDB specifics (flask-session-plus's `MongoDBSessionInterface`) are in [`FlaskStore::mongodb`].
 
 #[cfg(any(feature = "store-redis", feature = "store-memcached"))]
 mod blob;
 #[cfg(feature = "store-mongodb")]
 mod mongo;
-mod turns;
 
 use async_trait::async_trait;
 use flask_wire::tagged_json;
@@ -53,8 +58,8 @@ use super::{Error, Record, Result, SessionStore, Update};
 #[derive(Debug, Clone)]
 pub struct FlaskStore {
     backend: Backend,
-    /// This process's updates of one key take turns (see `turns.rs`).
-    writers: std::sync::Arc<turns::KeyLocks>,
+    /// This process's updates of one key take turns (see `store/turns.rs`).
+    writers: std::sync::Arc<super::turns::KeyLocks>,
 }
 
 /// How a [`FlaskStore`] encodes a record's value.

@@ -30,6 +30,12 @@ pub fn routes(app: &mut web::ServiceConfig) {
             super::remove_field(session, field.into_inner()).await.map(web::Json)
         }),
     )
+    .route(
+        "/incr/{field}",
+        web::post().to(|session: Session, field: web::Path<String>| async move {
+            super::increment(session, field.into_inner()).await.map(web::Json)
+        }),
+    )
     .route("/clear", web::post().to(super::clear))
     .route("/regenerate", web::post().to(super::regenerate))
     .route(

@@ -20,7 +20,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde_json::{Map, Value};
 use session_plus::clock::ManualClock;
-use session_plus::store::{self, Record, SessionStore, Update};
+use session_plus::store::{self, CasOutcome, Record, SessionStore, Update};
 use session_plus::{session, Config, Session, SessionManager};
 
 pub const SECRET: &str = "a test secret that is at least thirty-two bytes";
@@ -54,6 +54,10 @@ pub fn routes() -> Router {
                 remove_field(session, field).await.map(Json)
             }),
         )
+        .route(
+            "/incr/{field}",
+            post(|session: Session, Path(field): Path<String>| async move { increment(session, field).await.map(Json) }),
+        )
         .route("/clear", post(clear))
         .route("/regenerate", post(regenerate))
         .route("/login/{user}", post(|session: Session, Path(user): Path<String>| login(session, user)))
@@ -77,6 +81,11 @@ pub async fn set_field(session: Session, field: String, body: String) -> Result<
 
 pub async fn remove_field(session: Session, field: String) -> Result<Value, session::Error> {
     Ok(session.remove_value(&field).await?.unwrap_or(Value::Null))
+}
+
+/// An atomic increment (`Session::update`): the new count.
+pub async fn increment(session: Session, field: String) -> Result<u64, session::Error> {
+    session.update(&field, |n: Option<u64>| n.unwrap_or(0) + 1).await
 }
 
 pub async fn clear(session: Session) -> Result<&'static str, session::Error> {
@@ -369,6 +378,18 @@ impl SessionStore for Probe {
         self.inner.delete(key).await
     }
 
+    async fn compare_and_set(
+        &self,
+        key: &str,
+        field: &str,
+        expected: Option<&Value>,
+        new: &Value,
+        expires_at: i64,
+    ) -> store::Result<CasOutcome> {
+        self.write("compare_and_set")?;
+        self.inner.compare_and_set(key, field, expected, new, expires_at).await
+    }
+
     async fn purge_expired(&self, now: i64) -> store::Result<u64> {
         self.inner.purge_expired(now).await
     }
@@ -447,6 +468,8 @@ macro_rules! store_suite {
             ending_a_users_sessions,
             regenerate_never_resurrects_a_logout,
             a_stale_request_keeps_newer_permanence,
+            compare_and_set_contract,
+            concurrent_increments_lose_nothing,
         ]);
     };
     ($name:ident, $make:expr, only [$($test:ident),+ $(,)?]) => {

@@ -17,6 +17,9 @@ use session_plus::clock::{Clock, SystemClock};
 
 use super::{capture_logs, captured_logs, manager, serve_held, serve_with, Client, Framework, Gate, Probe, SECRET};
 
+mod atomic;
+pub use atomic::{atomic_updates_are_refused_clearly, compare_and_set_contract, concurrent_increments_lose_nothing};
+
 const LIFETIME: u64 = 3600;
 
 pub struct Ctx {

@@ -1,17 +1,17 @@
 //! Turns: this process's updates of one key take turns, so that a compare-and-swap misses only
 //! when another process (or the Python side) wrote in between, never because of a request of this
 //! process; without them, many concurrent requests on one session spend their retries on each
-//! other.
+//! other. Used by `FlaskStore`'s updates and by [`Session::update`](crate::Session::update).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
 
 /// One async lock per key that someone holds or waits for: an entry goes with its last user.
 #[derive(Debug, Default)]
-pub(super) struct KeyLocks(Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>);
+pub(crate) struct KeyLocks(Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>);
 
 impl KeyLocks {
-    pub(super) async fn lock(&self, key: &str) -> KeyTurn<'_> {
+    pub(crate) async fn lock(&self, key: &str) -> KeyTurn<'_> {
         let lock = self.map().entry(key.to_owned()).or_default().clone();
         KeyTurn { locks: self, guard: Some(lock.lock_owned().await) }
     }
@@ -23,7 +23,7 @@ impl KeyLocks {
 }
 
 /// A held [`KeyLocks`] lock.
-pub(super) struct KeyTurn<'a> {
+pub(crate) struct KeyTurn<'a> {
     locks: &'a KeyLocks,
     guard: Option<tokio::sync::OwnedMutexGuard<()>>,
 }
