@@ -79,6 +79,15 @@ impl From<ConfigError> for BuildError {
 
 /// Whether a store's failure is a TLS one (a certificate refused, a handshake failed, TLS
 /// refused), judged by the text of its chain of causes: each driver wraps rustls's error its own way.
+#[cfg(any(
+    feature = "store-sqlite",
+    feature = "store-postgres",
+    feature = "store-mysql",
+    feature = "store-redis",
+    feature = "store-memcached",
+    feature = "store-mongodb",
+    feature = "store-firestore"
+))]
 pub(super) fn is_tls_failure(error: &store::Error) -> bool {
     let text = with_causes(error).to_ascii_lowercase();
     ["certificate", "tls", "ssl", "handshake"].iter().any(|word| text.contains(word))
