@@ -230,7 +230,7 @@ ensure_tls_postgres() {
   runuser -u postgres -- "$bin/pg_ctl" -D "$data/db" -l "$data/log" -w -o \
     "-c listen_addresses=127.0.0.1,127.0.0.2 -p $TLS_POSTGRES_PORT -k $data -c ssl=on -c ssl_cert_file=$data/server.pem -c ssl_key_file=$data/server-key.pem" \
     start >/dev/null
-  stop_commands+=("runuser -u postgres -- $bin/pg_ctl -D $data/db -m fast stop")
+  stop_commands+=("runuser -u postgres -- $bin/pg_ctl -D $data/db -m fast stop; rm -rf $data")
   wait_for 30 "PostgreSQL (TLS)" pg_isready -q -h 127.0.0.1 -p $TLS_POSTGRES_PORT
   psql -h 127.0.0.1 -p $TLS_POSTGRES_PORT -U postgres -c "CREATE DATABASE test" >/dev/null
 }

@@ -101,7 +101,14 @@ mod redis {
 
     #[tokio::test]
     async fn cluster_wrong_ca_refused() {
-        refused(SessionType::Redis, &cluster_url(), Some(&ca("wrong-ca.pem"))).await;
+        assert_unknown_issuer(&refused(SessionType::Redis, &cluster_url(), Some(&ca("wrong-ca.pem"))).await);
+    }
+
+    #[tokio::test]
+    async fn the_error_shows_no_password() {
+        let url = url().replace("rediss://", "rediss://:s3cret@");
+        let text = refused(SessionType::Redis, &url, Some(&ca("wrong-ca.pem"))).await;
+        assert!(!text.contains("s3cret"), "{text}");
     }
 
     #[tokio::test]
@@ -132,6 +139,20 @@ mod postgres {
         assert_unknown_issuer(
             &refused(SessionType::Postgres, &url("localhost", "verify-full"), Some(&ca("wrong-ca.pem"))).await,
         );
+    }
+
+    /// The URL's own `sslrootcert` still works without `tls_ca_file`.
+    #[tokio::test]
+    async fn sslrootcert_in_the_url_works() {
+        let url = format!("{}&sslrootcert={}", url("localhost", "verify-full"), ca("ca.pem"));
+        round_trip(SessionType::Postgres, &url, None).await;
+    }
+
+    #[tokio::test]
+    async fn the_error_shows_no_password() {
+        let url = url("localhost", "verify-full").replace("postgres@", "postgres:s3cret@");
+        let text = refused(SessionType::Postgres, &url, Some(&ca("wrong-ca.pem"))).await;
+        assert!(!text.contains("s3cret"), "{text}");
     }
 
     /// With a CA file, `require` verifies the chain (as libpq does): the wrong CA is refused.
@@ -213,6 +234,12 @@ mod mongodb {
     #[tokio::test]
     async fn right_ca_round_trip() {
         round_trip(SessionType::Mongodb, &url(), Some(&ca("ca.pem"))).await;
+    }
+
+    /// The URL's own `tlsCAFile` still works without `tls_ca_file`.
+    #[tokio::test]
+    async fn tls_ca_file_in_the_url_works() {
+        round_trip(SessionType::Mongodb, &format!("{}&tlsCAFile={}", url(), ca("ca.pem")), None).await;
     }
 
     #[tokio::test]
