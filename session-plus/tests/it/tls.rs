@@ -214,6 +214,16 @@ mod mysql {
         refused(SessionType::Mysql, &url("REQUIRED"), Some(&ca("wrong-ca.pem"))).await;
     }
 
+    /// `ssl-mode=REQUIRED` to a server without TLS (the plain test server) fails at start-up as TLS.
+    #[tokio::test]
+    async fn a_server_without_tls_is_refused() {
+        let plain = env_or("SESSION_PLUS_MYSQL_URL", "mysql://root@127.0.0.1:3306/test");
+        let error = SessionManager::new(config(SessionType::Mysql, &format!("{plain}?ssl-mode=REQUIRED"), None))
+            .await
+            .unwrap_err();
+        assert!(matches!(error, BuildError::Tls { .. }), "{error:?}");
+    }
+
     #[tokio::test]
     async fn required_without_ca_works() {
         round_trip(SessionType::Mysql, &url("REQUIRED"), None).await;
