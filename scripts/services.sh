@@ -137,3 +137,120 @@ ensure_browser() {
   apt_install chromium chromium
   apt_install chromedriver chromium-driver
 }
+
+# Servers with TLS on, for tests/it/tls.rs, on ports of their own (the plain servers above are
+# untouched): Redis on 6390, a 3-node TLS Redis Cluster on 7201-7203, PostgreSQL on 5433 (also on
+# 127.0.0.2, an address its certificate does not name), MariaDB on 3307 and SecantusDB (MongoDB)
+# on 27019, all with a server certificate for 127.0.0.1 and localhost signed by a CA made here, in
+# target/tls/, with a second, unrelated CA (wrong-ca.pem) that the tests expect refused.
+TLS_REDIS_PORT=6390
+TLS_CLUSTER_PORTS=(7201 7202 7203)
+TLS_POSTGRES_PORT=5433
+TLS_MARIADB_PORT=3307
+TLS_MONGODB_PORT=27019
+export SESSION_PLUS_TLS_DIR=${SESSION_PLUS_TLS_DIR:-$PWD/target/tls}
+export SESSION_PLUS_TLS_REDIS_URL=rediss://localhost:$TLS_REDIS_PORT/0
+export SESSION_PLUS_TLS_REDIS_CLUSTER_URL="rediss+cluster://localhost:${TLS_CLUSTER_PORTS[0]},localhost:${TLS_CLUSTER_PORTS[1]},localhost:${TLS_CLUSTER_PORTS[2]}"
+export SESSION_PLUS_TLS_POSTGRES_PORT=$TLS_POSTGRES_PORT
+export SESSION_PLUS_TLS_MYSQL_URL="mysql://root@localhost:$TLS_MARIADB_PORT/test"
+export SESSION_PLUS_TLS_MONGODB_URL="mongodb://localhost:$TLS_MONGODB_PORT/session_plus_tls?directConnection=true&tls=true"
+
+tls_certificates() {  # the CA, the server's certificate and key, and the wrong CA
+  local dir=$SESSION_PLUS_TLS_DIR
+  [ -s "$dir/server.pem" ] && [ -s "$dir/wrong-ca.pem" ] && return 0
+  mkdir -p "$dir"
+  echo "generating test certificates into $dir"
+  openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj "/CN=session-plus test CA" \
+    -keyout "$dir/ca-key.pem" -out "$dir/ca.pem" 2>/dev/null
+  openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj "/CN=an unrelated CA" \
+    -keyout "$dir/wrong-ca-key.pem" -out "$dir/wrong-ca.pem" 2>/dev/null
+  openssl req -newkey rsa:2048 -nodes -subj "/CN=localhost" -keyout "$dir/server-key.pem" \
+    -out "$dir/server.csr" 2>/dev/null
+  printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth,clientAuth\n' \
+    >"$dir/server.ext"
+  openssl x509 -req -in "$dir/server.csr" -CA "$dir/ca.pem" -CAkey "$dir/ca-key.pem" -CAcreateserial \
+    -days 3650 -extfile "$dir/server.ext" -out "$dir/server.pem" 2>/dev/null
+  chmod 644 "$dir"/*.pem
+}
+
+ensure_tls_servers() {
+  tls_certificates
+  local dir=$SESSION_PLUS_TLS_DIR
+  local tls=(--tls-cert-file "$dir/server.pem" --tls-key-file "$dir/server-key.pem" --tls-ca-cert-file "$dir/ca.pem"
+    --tls-auth-clients no)
+  local rcli=(redis-cli --tls --cacert "$dir/ca.pem" -h 127.0.0.1)
+  if ! "${rcli[@]}" -p $TLS_REDIS_PORT ping >/dev/null 2>&1; then
+    echo "starting redis-server with TLS on 127.0.0.1:$TLS_REDIS_PORT"
+    redis-server --port 0 --tls-port $TLS_REDIS_PORT --bind 127.0.0.1 "${tls[@]}" --save "" --appendonly no \
+      --daemonize no >/dev/null &
+    started+=($!)
+    wait_for 10 "redis (TLS)" "${rcli[@]}" -p $TLS_REDIS_PORT ping
+  fi
+  if ! "${rcli[@]}" -p "${TLS_CLUSTER_PORTS[0]}" cluster info 2>/dev/null | grep -q 'cluster_state:ok'; then
+    echo "starting a 3-node Redis Cluster with TLS on 127.0.0.1:${TLS_CLUSTER_PORTS[*]}"
+    local cdir; cdir=$(mktemp -d)
+    for port in "${TLS_CLUSTER_PORTS[@]}"; do
+      redis-server --port 0 --tls-port "$port" --tls-cluster yes --bind 127.0.0.1 "${tls[@]}" \
+        --cluster-enabled yes --cluster-config-file "$cdir/nodes-$port.conf" --save "" --appendonly no \
+        --dir "$cdir" --daemonize no >/dev/null &
+      started+=($!)
+    done
+    for port in "${TLS_CLUSTER_PORTS[@]}"; do wait_for 10 "redis (TLS) on $port" "${rcli[@]}" -p "$port" ping; done
+    "${rcli[@]}" --cluster create $(printf '127.0.0.1:%s ' "${TLS_CLUSTER_PORTS[@]}") --cluster-replicas 0 \
+      --cluster-yes >/dev/null
+    tls_cluster_ok() { "${rcli[@]}" -p "${TLS_CLUSTER_PORTS[0]}" cluster info | grep -q 'cluster_state:ok'; }
+    wait_for 20 "the TLS Redis Cluster" tls_cluster_ok
+  fi
+  ensure_tls_postgres
+  ensure_tls_mariadb
+  ensure_tls_mongodb
+}
+
+ensure_tls_mongodb() {
+  local dir=$SESSION_PLUS_TLS_DIR
+  if (exec 3<>/dev/tcp/127.0.0.1/$TLS_MONGODB_PORT) 2>/dev/null; then return 0; fi
+  ensure_mongodb  # the venv (and the plain server)
+  echo "starting SecantusDB with TLS on 127.0.0.1:$TLS_MONGODB_PORT"
+  "$SESSION_PLUS_MONGODB_PYTHON" scripts/mongodb_server.py "$TLS_MONGODB_PORT" "$dir/server.pem" \
+    "$dir/server-key.pem" >/dev/null 2>&1 &
+  started+=($!)
+  wait_for 30 "SecantusDB (TLS)" bash -c "exec 3<>/dev/tcp/127.0.0.1/$TLS_MONGODB_PORT"
+}
+
+# A throwaway PostgreSQL cluster (trust auth, ssl=on), run as the postgres user, which owns its key.
+ensure_tls_postgres() {
+  local dir=$SESSION_PLUS_TLS_DIR
+  if pg_isready -q -h 127.0.0.1 -p $TLS_POSTGRES_PORT 2>/dev/null; then return 0; fi
+  local bin; bin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
+  local data; data=$(mktemp -d /tmp/session-plus-pg-tls.XXXXXX)
+  cp "$dir/server.pem" "$dir/server-key.pem" "$data/"
+  chown -R postgres "$data"; chmod 700 "$data"; chmod 600 "$data/server-key.pem"
+  echo "starting PostgreSQL with TLS on 127.0.0.1:$TLS_POSTGRES_PORT"
+  runuser -u postgres -- "$bin/initdb" -D "$data/db" -A trust -U postgres >/dev/null
+  runuser -u postgres -- "$bin/pg_ctl" -D "$data/db" -l "$data/log" -w -o \
+    "-c listen_addresses=127.0.0.1,127.0.0.2 -p $TLS_POSTGRES_PORT -k $data -c ssl=on -c ssl_cert_file=$data/server.pem -c ssl_key_file=$data/server-key.pem" \
+    start >/dev/null
+  stop_commands+=("runuser -u postgres -- $bin/pg_ctl -D $data/db -m fast stop; rm -rf $data")
+  wait_for 30 "PostgreSQL (TLS)" pg_isready -q -h 127.0.0.1 -p $TLS_POSTGRES_PORT
+  psql -h 127.0.0.1 -p $TLS_POSTGRES_PORT -U postgres -c "CREATE DATABASE test" >/dev/null
+}
+
+# A throwaway MariaDB datadir (root without a password from 127.0.0.1), TLS on, as the mysql user.
+ensure_tls_mariadb() {
+  local dir=$SESSION_PLUS_TLS_DIR
+  local sql=(mariadb -uroot -h127.0.0.1 -P$TLS_MARIADB_PORT --ssl --ssl-ca="$dir/ca.pem")
+  if "${sql[@]}" -e 'select 1' test >/dev/null 2>&1; then return 0; fi
+  local data; data=$(mktemp -d /tmp/session-plus-mariadb-tls.XXXXXX)
+  cp "$dir/server.pem" "$dir/server-key.pem" "$dir/ca.pem" "$data/"
+  chown -R mysql "$data"
+  echo "starting MariaDB with TLS on 127.0.0.1:$TLS_MARIADB_PORT"
+  mariadb-install-db --user=mysql --datadir="$data/db" --auth-root-authentication-method=normal \
+    --skip-test-db >/dev/null 2>&1
+  mariadbd --user=mysql --datadir="$data/db" --port=$TLS_MARIADB_PORT --bind-address=127.0.0.1 \
+    --socket="$data/mysqld.sock" --pid-file="$data/mysqld.pid" \
+    --ssl-cert="$data/server.pem" --ssl-key="$data/server-key.pem" --ssl-ca="$data/ca.pem" \
+    --log-error="$data/error.log" >/dev/null 2>&1 &
+  started+=($!)
+  wait_for 60 "MariaDB (TLS)" "${sql[@]}" -e 'select 1'
+  "${sql[@]}" -e "CREATE DATABASE IF NOT EXISTS test; CREATE USER IF NOT EXISTS 'root'@'127.0.0.1'; GRANT ALL ON *.* TO 'root'@'127.0.0.1'; CREATE USER IF NOT EXISTS 'root'@'localhost'; GRANT ALL ON *.* TO 'root'@'localhost'" 
+}

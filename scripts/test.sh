@@ -52,6 +52,7 @@ ensure_postgres
 ensure_mariadb
 ensure_mongodb
 ensure_firestore
+ensure_tls_servers
 
 log "tests"
 cargo test --workspace --all-features

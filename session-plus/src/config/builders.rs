@@ -265,6 +265,32 @@ impl SessionConfig {
         self
     }
 
+    /// Verifies the store server's TLS certificate with the CA certificates in `path` (PEM;
+    /// `tls_ca_file`) instead of the system's roots: for a private CA, or to trust only it.
+    ///
+    /// TLS itself is switched on by the URL, as each ecosystem writes it: `rediss://host:6380/0`
+    /// (a Cluster: `rediss+cluster://h1:7000,h2:7001`), `postgres://…?sslmode=verify-full`
+    /// (or `require`, `verify-ca`), `mysql://…?ssl-mode=VERIFY_IDENTITY` (or `REQUIRED`,
+    /// `VERIFY_CA`), `mongodb://…/?tls=true`. With a CA file, the modes that encrypt without
+    /// verifying (`sslmode=require`, `ssl-mode=REQUIRED`) verify the chain against it
+    /// (`verify-ca`, `VERIFY_CA`), as libpq does. The file is read, and the connection verified, when the manager
+    /// is built: a server whose certificate the CA did not sign fails
+    /// [`SessionManager::new`](crate::SessionManager::new). A session without a server
+    /// (`secure_cookie`, `memory`, `sqlite`), or whose URL does not ask for TLS, refuses the key.
+    ///
+    /// ```
+    /// use session_plus::{SessionConfig, SessionType};
+    /// let s = SessionConfig::new("s")
+    ///     .with_type(SessionType::Postgres)
+    ///     .with_url("postgres://app@db.internal/app?sslmode=verify-full")
+    ///     .with_tls_ca_file("/etc/ssl/private-ca.pem");
+    /// assert_eq!(s.backend().tls_ca_file.as_deref(), Some("/etc/ssl/private-ca.pem"));
+    /// ```
+    pub fn with_tls_ca_file(mut self, path: impl Into<String>) -> Self {
+        self.backend.tls_ca_file = Some(path.into());
+        self
+    }
+
     /// Sets how often expired records are purged from stores without native expiry (5 minutes).
     ///
     /// ```

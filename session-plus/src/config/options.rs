@@ -106,6 +106,12 @@ pub struct BackendOptions {
     /// expiry (5 minutes).
     #[serde(deserialize_with = "de::duration")]
     pub purge_interval: Duration,
+    /// `tls_ca_file`: the CA certificates (a PEM file) that verify the store server's certificate,
+    /// instead of the system's roots (none). TLS itself is switched on by the URL (`rediss://`,
+    /// `sslmode=`, `ssl-mode=`, `tls=true`); with a CA file, a mode that encrypts without verifying
+    /// (`sslmode=require`, `ssl-mode=REQUIRED`) verifies the chain against it, as libpq does.
+    #[serde(deserialize_with = "de::optional_string")]
+    pub tls_ca_file: Option<String>,
 }
 
 impl fmt::Debug for BackendOptions {
@@ -115,6 +121,7 @@ impl fmt::Debug for BackendOptions {
             .field("path", &self.path)
             .field("table", &self.table)
             .field("purge_interval", &self.purge_interval)
+            .field("tls_ca_file", &self.tls_ca_file)
             .finish()
     }
 }
@@ -154,7 +161,7 @@ fn redact_query_password(tail: &str) -> String {
 
 impl Default for BackendOptions {
     fn default() -> Self {
-        Self { url: None, path: None, table: None, purge_interval: Duration::from_secs(300) }
+        Self { url: None, path: None, table: None, purge_interval: Duration::from_secs(300), tls_ca_file: None }
     }
 }
 

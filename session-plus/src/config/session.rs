@@ -420,6 +420,20 @@ impl SessionConfig {
 
     fn validate_backend(&self) -> Result<(), ConfigError> {
         let backend = &self.backend;
+        if backend.tls_ca_file.is_some() {
+            let refused = match self.session_type {
+                SessionType::SecureCookie | SessionType::Memory | SessionType::Sqlite => {
+                    Some("applies only to a store on a server (redis, postgres, mysql, mongodb)")
+                }
+                SessionType::Memcache => Some("the memcache store has no TLS"),
+                SessionType::Firestore => Some("firestore verifies Google's certificate with the system's roots"),
+                SessionType::Custom => Some("a custom store makes its own connections: give it the CA yourself"),
+                _ => None,
+            };
+            if let Some(reason) = refused {
+                return Err(self.error("tls_ca_file", format!("{reason}, not to a {} session", self.session_type)));
+            }
+        }
         match self.session_type {
             SessionType::Sqlite if backend.path.is_none() && backend.url.is_none() => {
                 Err(self.error("path", "a sqlite session needs `path` (a file) or `url`"))

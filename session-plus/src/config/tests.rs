@@ -264,6 +264,7 @@ fn unknown_key_lists_every_key_once() {
         "url",
         "table",
         "purge_interval",
+        "tls_ca_file",
         "load_error_status",
         "save_error_status",
         "load_error_as_empty",
@@ -276,7 +277,7 @@ fn unknown_key_lists_every_key_once() {
     ] {
         assert_eq!(keys.iter().filter(|k| **k == key).count(), 1, "{key} in {list}");
     }
-    assert_eq!(keys.len(), 30, "{list}");
+    assert_eq!(keys.len(), 31, "{list}");
 }
 
 #[test]
@@ -477,4 +478,24 @@ fn native_cookie_sessions_get_a_default_absolute_lifetime() {
     .unwrap();
     let absolute: Vec<Option<i64>> = config.sessions().iter().map(SessionConfig::absolute_secs).collect();
     assert_eq!(absolute, [Some(31 * 86_400), Some(60 * 86_400), Some(8 * 3600), None]);
+}
+
+#[test]
+fn tls_ca_file_is_refused_without_a_server() {
+    for (session_type, extra) in [
+        ("secure_cookie", ""),
+        ("memory", ""),
+        ("sqlite", "path = \"s.db\"\n"),
+        ("memcache", "url = \"memcache://h\"\n"),
+    ] {
+        let body = format!(
+            "[[session]]\ncookie_name = \"a\"\nsession_type = \"{session_type}\"\n{extra}tls_ca_file = \"ca.pem\""
+        );
+        let msg = fails(&body, Some("a"), "tls_ca_file");
+        assert!(msg.contains(session_type), "{msg}");
+    }
+    let body =
+        "[[session]]\ncookie_name = \"a\"\nsession_type = \"redis\"\nurl = \"rediss://h\"\ntls_ca_file = \"ca.pem\"";
+    let config = toml(body).unwrap();
+    assert_eq!(config.sessions()[0].backend().tls_ca_file.as_deref(), Some("ca.pem"));
 }

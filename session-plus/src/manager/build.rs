@@ -15,6 +15,19 @@ use crate::routing::Routing;
 use crate::session::{Backend, ErrorResponder, Failure, NamedSession, Sessions};
 use crate::store::{self, SessionStore};
 
+/// Connects a store by its `url`, over TLS verified with `tls_ca_file` when it is set.
+#[cfg(any(feature = "store-postgres", feature = "store-mysql", feature = "store-redis", feature = "store-mongodb"))]
+macro_rules! connect {
+    ($store:ty, $config:expr) => {{
+        let config = $config;
+        match tls_ca_file(config)? {
+            Some(ca_file) => <$store>::connect_with_tls_ca_file(url(config)?, ca_file).await,
+            None => <$store>::connect(url(config)?).await,
+        }
+        .map_err(unreachable(config))
+    }};
+}
+
 /// Builds a [`SessionManager`] with injected stores or clock.
 #[derive(Debug)]
 pub struct SessionManagerBuilder {
@@ -306,14 +319,14 @@ async fn open_store(config: &SessionConfig) -> Result<Arc<dyn SessionStore>, Bui
         }
         #[cfg(feature = "store-postgres")]
         SessionType::Postgres => {
-            let store = store::PostgresStore::connect(url(config)?).await.map_err(unreachable(config))?;
+            let store = connect!(store::PostgresStore, config)?;
             let store = with_table(config, store, store::PostgresStore::with_table_name)?;
             store.migrate().await.map_err(unreachable(config))?;
             Ok(Arc::new(store))
         }
         #[cfg(feature = "store-mysql")]
         SessionType::Mysql => {
-            let store = store::MySqlStore::connect(url(config)?).await.map_err(unreachable(config))?;
+            let store = connect!(store::MySqlStore, config)?;
             let store = with_table(config, store, store::MySqlStore::with_table_name)?;
             store.migrate().await.map_err(unreachable(config))?;
             Ok(Arc::new(store))
@@ -394,7 +407,7 @@ async fn open_flask_store(config: &SessionConfig) -> Result<Arc<dyn SessionStore
 /// the native and the Python format each make their own indexes.
 #[cfg(feature = "store-mongodb")]
 async fn mongodb(config: &SessionConfig) -> Result<store::MongoDbStore, BuildError> {
-    let store = store::MongoDbStore::connect(url(config)?).await.map_err(unreachable(config))?;
+    let store = connect!(store::MongoDbStore, config)?;
     with_table(config, store, store::MongoDbStore::with_collection_name)
 }
 
@@ -408,7 +421,7 @@ async fn firestore(config: &SessionConfig) -> Result<store::FirestoreStore, Buil
 /// `url`: `redis://host:port/db`, or `redis+cluster://host1:port1,host2:port2,...`.
 #[cfg(feature = "store-redis")]
 async fn redis(config: &SessionConfig) -> Result<store::RedisStore, BuildError> {
-    store::RedisStore::connect(url(config)?).await.map_err(unreachable(config))
+    connect!(store::RedisStore, config)
 }
 
 /// `url`: one server (`memcache://host:port`) or several separated by commas.
@@ -461,7 +474,27 @@ fn with_table<S>(
     feature = "store-firestore"
 ))]
 fn unreachable(config: &SessionConfig) -> impl FnOnce(store::Error) -> BuildError + '_ {
-    |source| BuildError::Store { session: config.cookie_name().to_owned(), source }
+    |source| {
+        let session = config.cookie_name().to_owned();
+        if super::error::is_tls_failure(&source) {
+            BuildError::Tls { session, store: config.session_type(), source }
+        } else {
+            BuildError::Store { session, source }
+        }
+    }
+}
+
+/// `tls_ca_file`, checked to be a readable PEM file with a certificate, so that a wrong path is a
+/// configuration error rather than a driver's.
+#[cfg(any(feature = "store-postgres", feature = "store-mysql", feature = "store-redis", feature = "store-mongodb"))]
+fn tls_ca_file(config: &SessionConfig) -> Result<Option<&str>, BuildError> {
+    let Some(path) = config.backend.tls_ca_file.as_deref() else { return Ok(None) };
+    let refuse = |message: String| BuildError::from(ConfigError::new(config.cookie_name(), "tls_ca_file", message));
+    let pem = std::fs::read(path).map_err(|e| refuse(format!("cannot read `{path}`: {e}")))?;
+    if !pem.windows(27).any(|window| window == b"-----BEGIN CERTIFICATE-----") {
+        return Err(refuse(format!("`{path}` holds no PEM certificate (-----BEGIN CERTIFICATE-----)")));
+    }
+    Ok(Some(path))
 }
 
 fn store_feature(session_type: SessionType) -> &'static str {

@@ -44,7 +44,8 @@ impl SessionManager {
     /// # Errors
     /// [`BuildError::Config`]: a [`Config::validate`] error, or a `session_type` this build does
     /// not include (the error names the feature to enable); [`BuildError::Key`]: an unset `env:`
-    /// key; [`BuildError::Store`]: a store that cannot be reached or prepared.
+    /// key; [`BuildError::Tls`]: a store's server whose TLS certificate is not trusted (see
+    /// `tls_ca_file`); [`BuildError::Store`]: a store that cannot be reached or prepared.
     pub async fn new(config: Config) -> Result<Self, BuildError> {
         Self::builder(config).build().await
     }

@@ -45,7 +45,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use mongodb::bson::{doc, Bson, DateTime, Document};
 use mongodb::error::{ErrorKind, WriteFailure};
-use mongodb::options::{ClientOptions, IndexOptions};
+use mongodb::options::{ClientOptions, IndexOptions, Tls};
 use mongodb::{Client, Collection, IndexModel};
 use serde_json::{Map, Value};
 
@@ -99,7 +99,34 @@ impl MongoDbStore {
     /// # Errors
     /// The URL is invalid or no server answers.
     pub async fn connect(url: &str) -> Result<Self> {
+        Self::open(ClientOptions::parse(url).await.map_err(backend)?).await
+    }
+
+    /// As [`connect`](Self::connect), verifying the server's TLS certificate with the CA
+    /// certificates (PEM) of the file `ca_file` instead of the system's roots (what the URL's
+    /// `tlsCAFile` does). The URL must ask for TLS (`tls=true`).
+    ///
+    /// ```no_run
+    /// use session_plus::store::MongoDbStore;
+    /// # async fn run() -> Result<(), session_plus::store::Error> {
+    /// let store = MongoDbStore::connect_with_tls_ca_file("mongodb://db.internal:27017/app?tls=true", "ca.pem").await?;
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    /// The URL is invalid or does not ask for TLS, no server answers, or the server's certificate
+    /// is not signed by the CA (the driver reports it when its server selection times out).
+    pub async fn connect_with_tls_ca_file(url: &str, ca_file: impl AsRef<std::path::Path>) -> Result<Self> {
         let mut options = ClientOptions::parse(url).await.map_err(backend)?;
+        let Some(Tls::Enabled(tls)) = &mut options.tls else {
+            let message = "a CA file was given but the URL does not ask for TLS: add tls=true";
+            return Err(Error::Backend(message.into()));
+        };
+        tls.ca_file_path = Some(ca_file.as_ref().to_owned());
+        Self::open(options).await
+    }
+
+    async fn open(mut options: ClientOptions) -> Result<Self> {
         options.connect_timeout.get_or_insert(TIMEOUT);
         options.server_selection_timeout.get_or_insert(TIMEOUT);
         let database = options.default_database.clone().unwrap_or_else(|| DEFAULT_DATABASE.to_owned());

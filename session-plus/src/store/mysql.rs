@@ -22,7 +22,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use serde_json::Value;
-use sqlx::mysql::{MySqlConnectOptions, MySqlPool, MySqlPoolOptions};
+use sqlx::mysql::{MySqlConnectOptions, MySqlPool, MySqlPoolOptions, MySqlSslMode};
 use sqlx::{Connection, Executor, MySql, Row};
 
 use super::sql::{self, backend, decode_text_fields, text_patch};
@@ -68,7 +68,39 @@ impl MySqlStore {
     /// # Errors
     /// The URL is invalid or the server cannot be reached.
     pub async fn connect(url: &str) -> Result<Self> {
+        Self::open(MySqlConnectOptions::from_str(url).map_err(backend)?).await
+    }
+
+    /// As [`connect`](Self::connect), verifying the server's TLS certificate with the CA
+    /// certificates (PEM) of the file `ca_file` instead of the built-in (webpki) roots. The URL
+    /// must ask for TLS: `ssl-mode=REQUIRED`, `VERIFY_CA` or `VERIFY_IDENTITY`. With a CA file,
+    /// `ssl-mode=REQUIRED` verifies the chain as `VERIFY_CA` does; `VERIFY_IDENTITY` also checks
+    /// that the certificate names the URL's host.
+    ///
+    /// ```no_run
+    /// use session_plus::store::MySqlStore;
+    /// # async fn run() -> Result<(), session_plus::store::Error> {
+    /// let store = MySqlStore::connect_with_tls_ca_file("mysql://app@db.internal/app?ssl-mode=VERIFY_IDENTITY", "ca.pem").await?;
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    /// The URL is invalid or does not ask for TLS, the server cannot be reached, or its
+    /// certificate is not signed by the CA (or, when verifying the host, does not name it).
+    pub async fn connect_with_tls_ca_file(url: &str, ca_file: impl AsRef<std::path::Path>) -> Result<Self> {
         let options = MySqlConnectOptions::from_str(url).map_err(backend)?;
+        let mode = match options.get_ssl_mode() {
+            MySqlSslMode::Required => MySqlSslMode::VerifyCa,
+            mode @ (MySqlSslMode::VerifyCa | MySqlSslMode::VerifyIdentity) => mode,
+            _ => {
+                let message = "a CA file was given but the URL does not ask for TLS: add ssl-mode=REQUIRED, VERIFY_CA or VERIFY_IDENTITY";
+                return Err(super::Error::Backend(message.into()));
+            }
+        };
+        Self::open(options.ssl_mode(mode).ssl_ca(ca_file.as_ref())).await
+    }
+
+    async fn open(options: MySqlConnectOptions) -> Result<Self> {
         let pool = MySqlPoolOptions::new()
             .max_connections(8)
             .acquire_timeout(Duration::from_secs(5))

@@ -17,7 +17,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use serde_json::{Map, Value};
-use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions, PgSslMode};
 use sqlx::{Connection, Executor, Postgres, Row};
 
 use super::sql::{self, backend};
@@ -63,7 +63,39 @@ impl PostgresStore {
     /// # Errors
     /// The URL is invalid or the server cannot be reached.
     pub async fn connect(url: &str) -> Result<Self> {
+        Self::open(PgConnectOptions::from_str(url).map_err(backend)?).await
+    }
+
+    /// As [`connect`](Self::connect), verifying the server's TLS certificate with the CA
+    /// certificates (PEM) of the file `ca_file` instead of the built-in (webpki) roots. The URL
+    /// must ask for TLS: `sslmode=require`, `verify-ca` or `verify-full`. With a CA file,
+    /// `sslmode=require` verifies the chain as `verify-ca` does, as libpq does with a root
+    /// certificate; `verify-full` also checks that the certificate names the URL's host.
+    ///
+    /// ```no_run
+    /// use session_plus::store::PostgresStore;
+    /// # async fn run() -> Result<(), session_plus::store::Error> {
+    /// let store = PostgresStore::connect_with_tls_ca_file("postgres://app@db.internal/app?sslmode=verify-full", "ca.pem").await?;
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    /// The URL is invalid or does not ask for TLS, the server cannot be reached, or its
+    /// certificate is not signed by the CA (or, when verifying the host, does not name it).
+    pub async fn connect_with_tls_ca_file(url: &str, ca_file: impl AsRef<std::path::Path>) -> Result<Self> {
         let options = PgConnectOptions::from_str(url).map_err(backend)?;
+        let mode = match options.get_ssl_mode() {
+            PgSslMode::Require => PgSslMode::VerifyCa,
+            mode @ (PgSslMode::VerifyCa | PgSslMode::VerifyFull) => mode,
+            _ => {
+                let message = "a CA file was given but the URL does not ask for TLS: add sslmode=require, verify-ca or verify-full";
+                return Err(Error::Backend(message.into()));
+            }
+        };
+        Self::open(options.ssl_mode(mode).ssl_root_cert(ca_file.as_ref())).await
+    }
+
+    async fn open(options: PgConnectOptions) -> Result<Self> {
         let pool = PgPoolOptions::new()
             .max_connections(8)
             .acquire_timeout(Duration::from_secs(5))

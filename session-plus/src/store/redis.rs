@@ -116,43 +116,92 @@ enum Connection {
 }
 
 impl RedisStore {
-    /// Connects by URL: `redis://host:port/db` (or `rediss://` for TLS) for a standalone server,
-    /// or `redis+cluster://host1:port1,host2:port2,...` for a Cluster. Connections time out after
-    /// two seconds and reconnect by themselves.
+    /// Connects by URL: `redis://host:port/db` (or `rediss://` for TLS, verified with the system's
+    /// roots) for a standalone server, or `redis+cluster://host1:port1,host2:port2,...` (or
+    /// `rediss+cluster://` for TLS) for a Cluster. Connections time out after two seconds and
+    /// reconnect by themselves. The connection is made (and TLS verified) before this returns.
     ///
     /// # Errors
     /// The URL is invalid or no server answers.
     pub async fn connect(url: &str) -> Result<Self> {
-        match url.strip_prefix("redis+cluster://") {
-            Some(nodes) => {
-                let nodes: Vec<String> = nodes.split(',').map(|node| format!("redis://{}", node.trim())).collect();
-                let nodes: Vec<&str> = nodes.iter().map(String::as_str).collect();
-                Self::connect_cluster(&nodes).await
-            }
-            None => {
-                let client = redis::Client::open(url).map_err(backend)?;
-                let config = ConnectionManagerConfig::new()
-                    .set_connection_timeout(Some(Duration::from_secs(2)))
-                    .set_response_timeout(Some(Duration::from_secs(2)))
-                    .set_number_of_retries(1);
-                let manager = ConnectionManager::new_with_config(client, config).await.map_err(backend)?;
-                Ok(Self::new(manager))
-            }
-        }
+        Self::open(url, None).await
     }
 
-    /// Connects to a Redis Cluster through any of its `nodes` (`redis://host:port` each).
+    /// As [`connect`](Self::connect), over TLS verified with the CA certificates (PEM) of the
+    /// file `ca_file` instead of the system's roots. The URL must ask for TLS: `rediss://…` or
+    /// `rediss+cluster://…`.
+    ///
+    /// ```no_run
+    /// use session_plus::store::RedisStore;
+    /// # async fn run() -> Result<(), session_plus::store::Error> {
+    /// let store = RedisStore::connect_with_tls_ca_file("rediss://redis.internal:6380/0", "ca.pem").await?;
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    /// The file cannot be read, the URL does not ask for TLS, no server answers, or the server's
+    /// certificate is not signed by the CA (or does not name the URL's host).
+    pub async fn connect_with_tls_ca_file(url: &str, ca_file: impl AsRef<std::path::Path>) -> Result<Self> {
+        let ca_file = ca_file.as_ref();
+        let pem = std::fs::read(ca_file)
+            .map_err(|e| Error::Backend(format!("cannot read the CA file {}: {e}", ca_file.display()).into()))?;
+        if !url.starts_with("rediss://") && !url.starts_with("rediss+cluster://") {
+            let message = "a CA file was given but the URL does not ask for TLS: use rediss:// or rediss+cluster://";
+            return Err(Error::Backend(message.into()));
+        }
+        Self::open(url, Some(pem)).await
+    }
+
+    async fn open(url: &str, ca_pem: Option<Vec<u8>>) -> Result<Self> {
+        let certificates = ca_pem.map(|pem| redis::TlsCertificates { client_tls: None, root_cert: Some(pem) });
+        if certificates.is_some() || url.starts_with("rediss") {
+            install_crypto_provider();
+        }
+        let cluster = [("redis+cluster://", "redis://"), ("rediss+cluster://", "rediss://")]
+            .into_iter()
+            .find_map(|(scheme, node_scheme)| url.strip_prefix(scheme).map(|nodes| (nodes, node_scheme)));
+        if let Some((nodes, node_scheme)) = cluster {
+            let nodes: Vec<String> = nodes.split(',').map(|node| format!("{node_scheme}{}", node.trim())).collect();
+            return Self::open_cluster(nodes.iter().map(String::as_str), certificates).await;
+        }
+        let client = match certificates {
+            Some(certificates) => redis::Client::build_with_tls(url, certificates),
+            None => redis::Client::open(url),
+        }
+        .map_err(backend)?;
+        let config = ConnectionManagerConfig::new()
+            .set_connection_timeout(Some(Duration::from_secs(2)))
+            .set_response_timeout(Some(Duration::from_secs(2)))
+            .set_number_of_retries(1);
+        let manager = ConnectionManager::new_with_config(client, config).await.map_err(backend)?;
+        Ok(Self::new(manager))
+    }
+
+    /// Connects to a Redis Cluster through any of its `nodes` (`redis://host:port` each, or
+    /// `rediss://host:port` for TLS), checking that the Cluster answers (`PING`).
     ///
     /// # Errors
     /// A URL is invalid or no node answers.
     pub async fn connect_cluster(nodes: &[&str]) -> Result<Self> {
-        let client = ClusterClient::builder(nodes.iter().copied())
+        Self::open_cluster(nodes.iter().copied(), None).await
+    }
+
+    async fn open_cluster<'a>(
+        nodes: impl Iterator<Item = &'a str>,
+        certificates: Option<redis::TlsCertificates>,
+    ) -> Result<Self> {
+        let mut builder = ClusterClient::builder(nodes)
             .connection_timeout(Duration::from_secs(2))
             .response_timeout(Duration::from_secs(2))
-            .retries(1)
-            .build()
-            .map_err(backend)?;
-        let connection = client.get_async_connection().await.map_err(backend)?;
+            .retries(1);
+        if let Some(certificates) = certificates {
+            builder = builder.certs(certificates);
+        }
+        let client = builder.build().map_err(backend)?;
+        let mut connection = client.get_async_connection().await.map_err(backend)?;
+        // The client connects lazily to some nodes: a PING makes the first round trip now, so a
+        // refused certificate fails here, at start-up.
+        redis::cmd("PING").query_async::<()>(&mut connection).await.map_err(backend)?;
         Ok(Self::new_cluster(connection))
     }
 
@@ -407,6 +456,15 @@ fn push_fields(args: &mut Vec<Vec<u8>>, fields: &Map<String, Value>) {
 
 fn expiry_ms(expires_at: i64) -> Vec<u8> {
     expires_at.saturating_mul(1000).to_string().into_bytes()
+}
+
+/// Makes ring rustls's process-wide crypto provider, unless one is installed: the redis crate
+/// enables none itself, and rustls picks none when both ring and aws-lc-rs are compiled in.
+fn install_crypto_provider() {
+    if rustls::crypto::CryptoProvider::get_default().is_none() {
+        // Fails only when another thread installed one meanwhile, which serves as well.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+    }
 }
 
 fn backend(error: redis::RedisError) -> Error {

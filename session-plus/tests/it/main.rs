@@ -21,3 +21,4 @@ mod redis_store;
 mod round_trips;
 mod sql_stores;
 mod stores;
+mod tls;
