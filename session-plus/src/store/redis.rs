@@ -14,7 +14,6 @@
 //! Connections reconnect by themselves: when Redis comes back after an outage, the same store
 //! works again without a restart.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -332,21 +331,21 @@ impl ConnectionLike for Connection {
 impl SessionStore for RedisStore {
     async fn load(&self, key: &str) -> Result<Option<Record>> {
         let mut connection = self.connection.clone();
-        let hash: HashMap<String, String> =
+        // Pairs in a list, values as bytes: no hashing of names, no UTF-8 pass over JSON that
+        // its parser checks anyway.
+        let hash: Vec<(String, Vec<u8>)> =
             redis::cmd("HGETALL").arg(key).query_async(&mut connection).await.map_err(backend)?;
-        if hash.is_empty() {
-            return Ok(None);
-        }
-        if !hash.contains_key(CREATED) {
-            // Only `create` writes `m:created`: a hash without it is no session (such as the
-            // remnant that earlier versions' updates could leave when they raced a deletion).
+        // Only `create` writes `m:created`: a hash without it is no session (such as the remnant
+        // that earlier versions' updates could leave when they raced a deletion).
+        if !hash.iter().any(|(name, _)| name == CREATED) {
             return Ok(None);
         }
         let mut record = Record::default();
-        for (name, text) in hash {
+        for (name, value) in hash {
             if let Some(field) = name.strip_prefix(FIELD) {
-                record.fields.insert(field.to_owned(), serde_json::from_str(&text).map_err(decode)?);
+                record.fields.insert(field.to_owned(), serde_json::from_slice(&value).map_err(decode)?);
             } else {
+                let text = std::str::from_utf8(&value).map_err(decode)?;
                 match name.as_str() {
                     CREATED => record.created_at = text.parse().map_err(decode)?,
                     EXPIRES => record.expires_at = text.parse().map_err(decode)?,
