@@ -71,3 +71,6 @@ class SessionPlusInterface(SessionInterface):
             headers["Cache-Control"] = cache_control
         if vary is not None:
             headers["Vary"] = vary
+        if session.accessed:
+            # As Flask's own cookie session: Flask ≥ 3.1 marks every use of `flask.session`.
+            response.vary.add("Cookie")
