@@ -94,10 +94,7 @@ impl Manager {
         if let Some(value) = cookie.and_then(|bytes| HeaderValue::from_bytes(bytes).ok()) {
             headers.insert(COOKIE, value);
         }
-        RequestSession {
-            runtime: self.runtime.clone(),
-            session: Mutex::new(Some(self.manager.start(&headers))),
-        }
+        RequestSession { runtime: self.runtime.clone(), session: Mutex::new(Some(self.manager.start(&headers))) }
     }
 
     /// The names of the sessions owning `field`, in configuration order.

@@ -360,6 +360,7 @@ def test_secret_key_fallbacks_are_the_key_ring():
     assert client.get("/get").text == "None"
 
 
+@pytest.mark.filterwarnings("ignore:The .* cookie is too large")  # sent on purpose
 def test_tampered_cookie_is_an_empty_session_not_an_error():
     app, values = app_with_routes()
     values["theme"] = "dark"
