@@ -182,6 +182,12 @@ impl RequestSession {
         self.run(py, |session| async move { session.set_user(user_id).await })
     }
 
+    /// The id of the session `name`'s record (`None` for a cookie session or a new visitor).
+    fn id(&self, py: Python<'_>, name: &str) -> PyResult<Option<String>> {
+        let id = self.run(py, |session| async move { session.id(name).await })?;
+        Ok(id.map(|id| id.as_str().to_owned()))
+    }
+
     /// Whether any session was read or changed.
     fn was_accessed(&self) -> PyResult<bool> {
         Ok(self.handle()?.was_accessed())

@@ -142,6 +142,11 @@ def login_app(sessions):
         session.clear()
         return "bye"
 
+    @app.route("/sid")
+    def sid():
+        assert session.sid["csrf"] is None and session.get_sid("data") is None
+        return session.sid["session"]
+
     return app
 
 
@@ -166,6 +171,9 @@ def test_login_read_logout_replay(kind, format):
     # flask-session-plus keeps Firestore fields as native values: a tuple comes back a list there.
     roles = "['admin']" if (kind.startswith("firestore") and format != "native") else "('admin',)"
     assert client.get("/whoami").text == f"(42, {{'name': 'alice', 'roles': {roles}}}, 'dark')"
+
+    sid = client.get("/sid").text
+    assert sid == cookies["session"][0] or cookies["session"][0].startswith(sid + ".")
 
     stolen = {name: value for name, (value, _) in cookies.items()}
     response = client.get("/logout")

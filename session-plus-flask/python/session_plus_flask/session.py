@@ -212,6 +212,16 @@ class Session(SessionMixin):
         for name in self._names:
             self.set_permanent(name, remove=not value)
 
+    def get_sid(self, cookie_name):
+        """The id of the session ``cookie_name``'s server record (``None`` for a cookie session,
+        or before the first save)."""
+        return self._call(self._core.id, cookie_name)
+
+    @property
+    def sid(self):
+        """``{cookie_name: id}`` of every session, as flask-session-plus's ``MultiSession.sid``."""
+        return {name: self.get_sid(name) for name in self._names}
+
     # -- beyond flask-session-plus ------------------------------------------------------------
 
     def regenerate(self):
