@@ -16,6 +16,9 @@ APP = os.path.join(os.path.dirname(os.path.abspath(__file__)), "apps", "upgrade_
 LEGACY_PYTHON = os.environ.get(
     "SESSION_PLUS_LEGACY_PYTHON", os.path.join(ROOT, "target", "python", "legacy", "bin", "python")
 )
+MODERN_PYTHON = os.environ.get(
+    "SESSION_PLUS_MODERN_PYTHON", os.path.join(ROOT, "target", "python", "modern", "bin", "python")
+)
 
 
 def start(processes, python, which, prefix):
@@ -82,3 +85,25 @@ def test_logged_in_on_the_extension_read_by_the_original(apps):
     assert fields(browser, original) == LOGGED_IN
     assert browser.post(f"{original}/set/note", data='"from python"', timeout=10).text == "ok"
     assert fields(browser, extension)["note"] == "'from python'"
+
+
+def test_from_flask_session_nobody_is_logged_out(processes, redis_client):
+    """docs/migrating.md for Flask-Session 0.8's users: its records (MessagePack, `session:<sid>`)
+    read and written as they are."""
+    prefix = unique("fs")
+    flask_session = start(processes, MODERN_PYTHON, "flask-session", prefix)
+    extension = start(processes, sys.executable, "extension-for-flask-session", prefix)
+    browser = requests.Session()
+    assert browser.post(f"{flask_session}/login", timeout=10).text == "ok"
+    sid = browser.cookies["session"]
+    assert redis_client.exists(f"{prefix}:{sid}")
+    before = fields(browser, extension)
+    # MessagePack has no tuple: Flask-Session itself gives the roles back as a list.
+    assert before == fields(browser, flask_session)
+    assert before["user_id"] == "42" and before["theme"] == "'dark'"
+    assert browser.post(f"{extension}/set/note", data='"from rust"', timeout=10).text == "ok"
+    assert browser.cookies["session"] == sid
+    assert fields(browser, flask_session)["note"] == "'from rust'"
+    browser.post(f"{extension}/logout", timeout=10)
+    assert not redis_client.exists(f"{prefix}:{sid}")
+    assert fields(browser, flask_session)["user_id"] == "None"

@@ -1,8 +1,10 @@
 """One Flask app, run either on flask-session-plus 0.6.2 (the "legacy" venv: Flask 1.1.4) or on
 this extension (Flask 3), for tests/test_upgrade.py: the same SESSION_CONFIG, the same routes,
-only the import line differs.
+only the import line differs. Also on Flask-Session 0.8 (the "modern" venv) and on this extension
+configured as docs/migrating.md says for Flask-Session's users.
 
-Usage: python upgrade_app.py PORT original|extension; prints `ready http://127.0.0.1:PORT`.
+Usage: python upgrade_app.py PORT original|extension|flask-session|extension-for-flask-session;
+prints `ready http://127.0.0.1:PORT`.
 Environment: REDIS_URL, KEY_PREFIX (the Redis session's key_prefix).
 """
 import json
@@ -16,7 +18,9 @@ from werkzeug.serving import make_server
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 WHICH = sys.argv[2]
-if WHICH == "original":
+if WHICH == "flask-session":
+    from flask_session import Session
+elif WHICH == "original":
     # The one patch the project's live tests apply: released flask-session-plus never writes
     # Redis (spec §1e bug 1); session-plus/tests/python/fsp_redis_patch.py says why.
     sys.path.insert(0, os.path.join(HERE, "..", "..", "..", "session-plus", "tests", "python"))
@@ -27,17 +31,33 @@ else:
 
 app = Flask(__name__)
 app.config["SECRET_KEY"] = "dev-secret-key"
-app.config["SESSION_CONFIG"] = [
-    {"cookie_name": "csrf", "session_type": "secure_cookie", "session_fields": ["csrf_token"]},
-    {
-        "cookie_name": "session",
-        "session_type": "redis",
-        "session_fields": ["user_id", "user_data"],
-        "client": redis.Redis.from_url(os.environ["REDIS_URL"]),
-        "key_prefix": os.environ["KEY_PREFIX"],
-    },
-    {"cookie_name": "data", "session_type": "secure_cookie", "session_fields": "auto"},
-]
+CLIENT = redis.Redis.from_url(os.environ["REDIS_URL"])
+PREFIX = os.environ["KEY_PREFIX"]
+if WHICH == "flask-session":
+    app.config.update(SESSION_TYPE="redis", SESSION_REDIS=CLIENT, SESSION_KEY_PREFIX=PREFIX + ":")
+elif WHICH == "extension-for-flask-session":
+    # docs/migrating.md: Flask-Session's one session, its records as they are.
+    app.config["SESSION_CONFIG"] = [
+        {
+            "cookie_name": "session",
+            "session_type": "redis",
+            "client": CLIENT,
+            "key_prefix": PREFIX,
+            "format": "flask-session",
+        }
+    ]
+else:
+    app.config["SESSION_CONFIG"] = [
+        {"cookie_name": "csrf", "session_type": "secure_cookie", "session_fields": ["csrf_token"]},
+        {
+            "cookie_name": "session",
+            "session_type": "redis",
+            "session_fields": ["user_id", "user_data"],
+            "client": CLIENT,
+            "key_prefix": PREFIX,
+        },
+        {"cookie_name": "data", "session_type": "secure_cookie", "session_fields": "auto"},
+    ]
 Session(app)
 
 
