@@ -256,3 +256,19 @@ def test_bug_16_a_store_that_is_down_is_a_clear_error_never_a_silent_loss(privat
             break
         time.sleep(0.2)
     assert response.status_code == 200  # the same app recovers
+
+
+def test_stores_unreachable_when_the_process_starts_answer_503_until_they_are_back(private_redis):
+    private_redis.stop()
+    app = routes(make_app(fsp_sessions("redis", url=private_redis.url)))
+
+    @app.route("/plain")
+    def plain():
+        return "no session used"
+
+    client = app.test_client()
+    assert client.get("/whoami").status_code == 503
+    assert client.get("/plain").text == "no session used"
+    private_redis.start()
+    assert client.get("/login").status_code == 200
+    assert json.loads(client.get("/whoami").text)[0] == 42

@@ -47,9 +47,14 @@ class SessionPlusInterface(SessionInterface):
             return self._manager
 
     def open_session(self, app, request):
+        try:
+            manager = self.manager(app)
+        except RuntimeError as error:  # a store cannot be reached (ValueError, a bad config, is raised)
+            log.error("session stores cannot be opened: %s", error)
+            return self.session_class(_Unavailable(), self._names)
         cookie = request.environ.get("HTTP_COOKIE")
         raw = cookie.encode("latin-1", "replace") if cookie else None
-        return self.session_class(self.manager(app).start(raw), self._names)
+        return self.session_class(manager.start(raw), self._names)
 
     def save_session(self, app, session, response):
         if not isinstance(session, Session):
@@ -74,3 +79,20 @@ class SessionPlusInterface(SessionInterface):
         if session.accessed:
             # As Flask's own cookie session: Flask ≥ 3.1 marks every use of `flask.session`.
             response.vary.add("Cookie")
+
+
+class _Unavailable:
+    """A request's session while the stores cannot be opened: every use is a 503 (as a store
+    that fails to load), and a request that does not use the session is answered normally."""
+
+    used = False
+
+    def __getattr__(self, name):
+        def unavailable(*args):
+            self.used = True
+            raise _core.SessionError(503, "load", "the session stores cannot be opened")
+
+        return unavailable
+
+    def finish(self, status, cache_control, vary):
+        return (503 if self.used else None), [], cache_control, vary
