@@ -370,3 +370,41 @@ def test_tampered_cookie_is_an_empty_session_not_an_error():
         client.set_cookie("data", bad)
         response = client.get("/dict")
         assert response.status_code == 200 and response.text == "[]"
+
+
+def test_a_secret_key_that_looks_like_an_environment_reference_is_used_as_it_is():
+    app = make_app([{"cookie_name": "s", "cookie_samesite": "strict"}], secret="env:NOT_A_VARIABLE")
+
+    @app.route("/")
+    def index():
+        session["a"] = 1
+        return "ok"
+
+    response = app.test_client().get("/")
+    assert response.status_code == 200
+    assert "SameSite=Strict" in set_cookies(response)["s"][1]
+
+
+def test_use_signer_signs_the_id_as_the_original_does():
+    import hashlib
+    import hmac
+
+    from itsdangerous import Signer
+
+    sessions = [{"cookie_name": "s", "session_type": "memory", "use_signer": True, "format": "flask-session-plus"}]
+    with pytest.raises(ConfigurationError, match="format"):
+        make_app(sessions)  # flask-session-plus had no memory store: its format does not apply
+    sessions = [{"cookie_name": "s", "session_type": "redis", "url": "redis://127.0.0.1:6379/0", "use_signer": True}]
+    app = make_app(sessions)
+
+    @app.route("/")
+    def index():
+        session["a"] = 1
+        return "ok"
+
+    value = set_cookies(app.test_client().get("/"))["s"][0]
+    sid, _, signature = value.partition(".")
+    uuid.UUID(sid)
+    signer = Signer(SECRET, salt="flask-session", key_derivation="hmac", digest_method=hashlib.sha1)
+    assert signer.unsign(value).decode() == sid and hmac.compare_digest(signer.sign(sid).decode(), value)
+    assert signature

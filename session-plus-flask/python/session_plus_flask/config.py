@@ -137,6 +137,8 @@ def _session(app, index, session, keys):
     if session.get("cookie_samesite") is None:
         # flask-session-plus sent no SameSite (its README promised Lax): session-plus's default, Lax.
         session.pop("cookie_samesite", None)
+    elif isinstance(session["cookie_samesite"], str):
+        session["cookie_samesite"] = session["cookie_samesite"].capitalize()  # Flask accepts "lax"
     for key in _DURATIONS:
         if key in session:
             if session[key] is None:
