@@ -1,5 +1,6 @@
 """Flask's ``SessionInterface`` over session-plus: ``open_session`` starts a request's session
 from its ``Cookie`` header, ``save_session`` finishes it into the response's headers."""
+import http
 import logging
 import os
 import threading
@@ -11,8 +12,13 @@ from .session import Session
 
 log = logging.getLogger("session_plus_flask")
 
-# Reasons for statuses that a store failure may be configured to answer with.
-_GENERIC_BODY = "{status} Session store unavailable"
+
+def _generic_body(status):
+    """`503 Service Unavailable`: what the Rust adapters answer; the details are in the log."""
+    try:
+        return f"{status} {http.HTTPStatus(status).phrase}"
+    except ValueError:
+        return f"{status} Session error"
 
 
 class SessionPlusInterface(SessionInterface):
@@ -67,7 +73,7 @@ class SessionPlusInterface(SessionInterface):
         if error_status is not None:
             # Generic text: what failed is in the log, never in the response.
             response.status_code = error_status
-            response.set_data(_GENERIC_BODY.format(status=error_status))
+            response.set_data(_generic_body(error_status))
             headers["Content-Type"] = "text/plain; charset=utf-8"
             cache_control = "no-store"
         for set_cookie in set_cookies:
