@@ -39,6 +39,28 @@ def unique(prefix="t"):
     return f"{prefix}{secrets.token_hex(4)}"
 
 
+SQL_TABLES = []  # (kind, table) created by the tests, dropped when the run ends
+
+
+def sql_table(kind):
+    table = unique("spflask_")
+    SQL_TABLES.append((kind, table))
+    return table
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """Drops the SQL tables the run created (Redis keys expire; the other servers' data is in
+    memory or in collections of their own)."""
+    for kind, table in SQL_TABLES:
+        if kind == "postgres":
+            command = ["psql", "-q", POSTGRES_URL.replace("postgres://", "postgresql://", 1), "-c"]
+        else:
+            parsed = urllib.parse.urlparse(MYSQL_URL)
+            command = ["mariadb", f"-u{parsed.username or 'root'}", f"-h{parsed.hostname}",
+                       f"-P{parsed.port or 3306}", parsed.path.lstrip("/"), "-e"]
+        subprocess.run([*command, f"DROP TABLE IF EXISTS {table}"], capture_output=True, check=False)
+
+
 def make_app(sessions, secret=SECRET, **config):
     app = Flask(__name__)
     app.config["SECRET_KEY"] = secret

@@ -9,6 +9,7 @@ import pytest
 from flask import session
 
 from conftest import (
+    sql_table,
     FIRESTORE_HOST,
     LONG_SECRET,
     MEMCACHED_URL,
@@ -44,9 +45,9 @@ def backend(kind):
     if kind == "sqlite":
         return {"session_type": "sqlite", "path": os.path.join(tempfile.mkdtemp(), "s.db")}
     if kind == "postgres":
-        return {"session_type": "postgres", "url": POSTGRES_URL, "table": prefix}
+        return {"session_type": "postgres", "url": POSTGRES_URL, "table": sql_table("postgres")}
     if kind == "mysql":
-        return {"session_type": "mysql", "url": MYSQL_URL, "table": prefix}
+        return {"session_type": "mysql", "url": MYSQL_URL, "table": sql_table("mysql")}
     if kind.startswith("redis"):
         config = {"session_type": "redis", "key_prefix": prefix}
         if kind == "redis-client":

@@ -9,7 +9,7 @@ import redis
 import requests
 from flask import session
 
-from conftest import MONGODB_URL, POSTGRES_URL, REDIS_URL, make_app, unique
+from conftest import sql_table, MONGODB_URL, POSTGRES_URL, REDIS_URL, make_app, unique
 
 CONCURRENT = 100  # requests, each setting its own field, 16 at a time
 
@@ -21,7 +21,7 @@ def server_session(kind):
     if kind == "redis-flask-session-plus":
         return {"session_type": "redis", "url": REDIS_URL, "key_prefix": prefix}
     if kind == "postgres":
-        return {"session_type": "postgres", "url": POSTGRES_URL, "table": prefix}
+        return {"session_type": "postgres", "url": POSTGRES_URL, "table": sql_table("postgres")}
     if kind == "mongodb-flask-session-plus":
         return {"session_type": "mongodb", "url": MONGODB_URL, "table": prefix, "key_prefix": prefix}
     raise ValueError(kind)
