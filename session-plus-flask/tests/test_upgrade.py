@@ -21,10 +21,15 @@ MODERN_PYTHON = os.environ.get(
 )
 
 
-def start(processes, python, which, prefix):
+FIRESTORE_PYTHON = os.environ.get(
+    "SESSION_PLUS_FIRESTORE_PYTHON", os.path.join(ROOT, "target", "python", "firestore", "bin", "python")
+)
+
+
+def start(processes, python, which, prefix, **extra):
     if not os.path.exists(python):
         pytest.fail(f"{python} is missing: run session-plus/tests/python/setup_venvs.sh (scripts/test.sh does)")
-    env = dict(os.environ, REDIS_URL=REDIS_URL, KEY_PREFIX=prefix, PYTHONDONTWRITEBYTECODE="1")
+    env = dict(os.environ, REDIS_URL=REDIS_URL, KEY_PREFIX=prefix, PYTHONDONTWRITEBYTECODE="1", **extra)
     process = processes([python, APP, "0", which], stdout=subprocess.PIPE, env=env, text=True)
     line = process.proc.stdout.readline()
     assert line.startswith("ready "), f"{which} app did not start: {line!r}"
@@ -107,3 +112,22 @@ def test_from_flask_session_nobody_is_logged_out(processes, redis_client):
     browser.post(f"{extension}/logout", timeout=10)
     assert not redis_client.exists(f"{prefix}:{sid}")
     assert fields(browser, flask_session)["user_id"] == "None"
+
+
+def test_firestore_sessions_of_the_unpatched_original_continue(processes):
+    """flask-session-plus 0.6.2's Firestore backend writes as released (no patch): its documents
+    (native values: a tuple is an array there) are read and continued by the extension."""
+    prefix = unique("fsupg")
+    original = start(processes, FIRESTORE_PYTHON, "original-unpatched", prefix, STORE="firestore")
+    extension = start(processes, sys.executable, "extension", prefix, STORE="firestore")
+    browser = requests.Session()
+    assert browser.post(f"{original}/login", timeout=10).text == "ok"
+    sid = browser.cookies["session"]
+    expected = dict(LOGGED_IN, user_data="{'avatar': b'\\x89PNG', 'name': 'alice', 'roles': ['admin', 'dev']}")
+    assert fields(browser, original) == expected
+    assert fields(browser, extension) == expected
+    assert browser.post(f"{extension}/set/user_id", data="43", timeout=10).text == "ok"
+    assert browser.cookies["session"] == sid
+    assert fields(browser, original)["user_id"] == "43"
+    browser.post(f"{extension}/logout", timeout=10)
+    assert set(fields(browser, original).values()) == {"None"}
