@@ -331,8 +331,9 @@ def test_lifetimes_as_timedelta_or_seconds_and_cookie_attributes():
     assert "Domain=example.test" in attributes and "Max-Age=300" in attributes
 
 
-def test_secret_key_fallbacks_are_the_key_ring():
-    old = make_app([{"cookie_name": "s", "format": "native"}], secret=LONG_SECRET + " old")
+@pytest.mark.parametrize("format", ["native", "flask-session-plus"])
+def test_secret_key_fallbacks_are_the_key_ring(format):
+    old = make_app([{"cookie_name": "s", "format": format}], secret=LONG_SECRET + " old")
 
     @old.route("/set")
     def set_():
@@ -341,7 +342,7 @@ def test_secret_key_fallbacks_are_the_key_ring():
 
     value = set_cookies(old.test_client().get("/set"))["s"][0]
     new = make_app(
-        [{"cookie_name": "s", "format": "native"}], secret=LONG_SECRET + " new", SECRET_KEY_FALLBACKS=[LONG_SECRET + " old"]
+        [{"cookie_name": "s", "format": format}], secret=LONG_SECRET + " new", SECRET_KEY_FALLBACKS=[LONG_SECRET + " old"]
     )
 
     @new.route("/get")
@@ -353,7 +354,7 @@ def test_secret_key_fallbacks_are_the_key_ring():
     response = client.get("/get")
     assert response.text == "1"
     assert set_cookies(response)["s"][0] != value  # re-issued under the new key
-    stranger = make_app([{"cookie_name": "s", "format": "native"}], secret=LONG_SECRET + " new")
+    stranger = make_app([{"cookie_name": "s", "format": format}], secret=LONG_SECRET + " new")
     stranger.route("/get")(get)
     client = stranger.test_client()
     client.set_cookie("s", value)
@@ -408,3 +409,20 @@ def test_use_signer_signs_the_id_as_the_original_does():
     signer = Signer(SECRET, salt="flask-session", key_derivation="hmac", digest_method=hashlib.sha1)
     assert signer.unsign(value).decode() == sid and hmac.compare_digest(signer.sign(sid).decode(), value)
     assert signature
+
+
+def test_flask_test_clients_session_transaction():
+    """Apps' own test suites set session values with `client.session_transaction()`."""
+    app = make_app(copy.deepcopy(THREE))
+
+    @app.route("/")
+    def index():
+        return f"{session.get('csrf_token')} {session.get('theme')}"
+
+    client = app.test_client()
+    with client.session_transaction() as sess:
+        sess["csrf_token"] = "abc"
+        sess["theme"] = "dark"
+    assert client.get("/").text == "abc dark"
+    with client.session_transaction() as sess:
+        assert sess["theme"] == "dark"
