@@ -219,3 +219,35 @@ def test_a_request_that_reads_only_the_csrf_cookie_never_loads_the_server_sessio
     private_redis.stop()
     response = client.get("/csrf")
     assert response.status_code == 200 and response.text == "t0k3n"
+
+
+def test_end_user_sessions_logs_out_every_browser_of_that_user():
+    sessions = three_sessions("redis", "native")
+    app = login_app(sessions)
+
+    @app.route("/tie")
+    def tie():
+        session.set_user(session["user_id"])
+        return "ok"
+
+    phone, laptop, other = app.test_client(), app.test_client(), app.test_client()
+    for browser in (phone, laptop):
+        browser.get("/login")
+        browser.get("/tie")
+    other.get("/login")  # another visitor, not tied
+    with app.app_context():
+        app.session_interface.end_user_sessions(app, 42)
+    assert phone.get("/whoami").text.startswith("(None, None,")
+    assert laptop.get("/whoami").text.startswith("(None, None,")
+    assert other.get("/whoami").text.startswith("(42,")
+
+
+def test_purge_expired_on_a_store_without_native_expiry():
+    sessions = three_sessions("postgres")
+    sessions[1]["session_lifetime"] = 1
+    app = login_app(sessions)
+    app.test_client().get("/login")
+    import time
+
+    time.sleep(2.1)
+    assert app.session_interface.purge_expired(app) >= 1

@@ -52,6 +52,16 @@ class SessionPlusInterface(SessionInterface):
                 self._pid = os.getpid()
             return self._manager
 
+    def end_user_sessions(self, app, user_id):
+        """Ends every session tied to ``user_id`` by ``session.set_user`` in every store (a
+        password change, "log out everywhere"); other users are untouched."""
+        self.manager(app).end_user_sessions(str(user_id))
+
+    def purge_expired(self, app):
+        """Deletes expired records from the stores without native expiry (SQL, Firestore) now;
+        a background task does it every `purge_interval` anyway. Returns how many."""
+        return self.manager(app).purge_expired()
+
     def open_session(self, app, request):
         try:
             manager = self.manager(app)
