@@ -36,8 +36,9 @@ usage: session-plus-bench [run] [--rounds 3] [--seconds 5] [--warmup 1] [--threa
        session-plus-bench instructions [--variants a,b,..] [--routes /hit,/read,/csrf] [--small 2000] [--large 6000]
 
 variants: axum, signed-jar, ts-memory, sp-memory, sp-memory-bound, ts-sqlite, sp-sqlite, ts-redis, sp-redis,
-          and, only when --variants names them, sp-mongodb (SESSION_PLUS_MONGODB_URL) and sp-firestore
-          (FIRESTORE_EMULATOR_HOST), on the servers scripts/services.sh starts
+          and, only when --variants names them, sp-mongodb (SESSION_PLUS_MONGODB_URL; built with
+          --features mongodb) and sp-firestore (FIRESTORE_EMULATOR_HOST), on the servers
+          scripts/services.sh starts
 `run` needs wrk (Debian: apt-get install -y wrk) and, for the Redis variants, Redis at --redis.";
 
 fn main() {

@@ -95,11 +95,16 @@ pub(crate) async fn router(variant: &str, dir: &str, redis_url: &str) -> Result<
             session_plus_router(store, false).await?
         }
         // The servers of the test script: `SESSION_PLUS_MONGODB_URL`, `FIRESTORE_EMULATOR_HOST`.
+        #[cfg(feature = "mongodb")]
         "sp-mongodb" => {
             let url = std::env::var("SESSION_PLUS_MONGODB_URL")
                 .unwrap_or_else(|_| "mongodb://127.0.0.1:27018/session_plus_bench?directConnection=true".into());
             let store = SessionConfig::new("session").with_type(SessionType::Mongodb).with_url(url);
             session_plus_router(store.with_table("bench"), false).await?
+        }
+        #[cfg(not(feature = "mongodb"))]
+        "sp-mongodb" => {
+            return Err("sp-mongodb needs the bench built with `--features mongodb`".into());
         }
         "sp-firestore" => {
             let host = std::env::var("FIRESTORE_EMULATOR_HOST").unwrap_or_else(|_| "127.0.0.1:8085".into());

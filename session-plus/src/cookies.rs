@@ -21,20 +21,26 @@ pub(crate) struct RequestCookie {
 
 impl RequestCookie {
     pub(crate) fn as_str(&self) -> &str {
-        // `request_values` checked that the range is UTF-8.
+        // `request_values` checked that the range is ASCII, hence UTF-8.
         std::str::from_utf8(&self.header.as_bytes()[self.range.clone()]).unwrap_or_default()
     }
 }
 
 /// Calls `found(index, value)` for each cookie of the request named `names[index]`, in order (a
 /// name may repeat; the caller keeps the first). Names and values are trimmed of spaces and values
-/// of double quotes, as RFC 6265 parses them; a value that is not UTF-8 is skipped.
+/// of double quotes, as RFC 6265 parses them; a value that is not ASCII (RFC 6265's cookie octets
+/// are ASCII, and every format this crate reads is) is skipped.
 pub(crate) fn request_values(headers: &HeaderMap, names: &[String], mut found: impl FnMut(usize, RequestCookie)) {
     for header in headers.get_all(COOKIE) {
-        // Bytes, not `to_str`: only the values of our own cookies are checked, not the whole header.
+        // Bytes, not `to_str`: only the values of our own cookies are checked, not the whole
+        // header; `memchr` finds the separators a word at a time, not byte by byte.
         let bytes = header.as_bytes();
-        for pair in bytes.split(|&b| b == b';') {
-            let Some(equals) = pair.iter().position(|&b| b == b'=') else { continue };
+        let mut rest = 0;
+        while rest < bytes.len() {
+            let end = memchr::memchr(b';', &bytes[rest..]).map_or(bytes.len(), |at| rest + at);
+            let pair = &bytes[rest..end];
+            rest = end + 1;
+            let Some(equals) = memchr::memchr(b'=', pair) else { continue };
             let name = pair[..equals].trim_ascii();
             let Some(index) = names.iter().position(|n| n.as_bytes() == name) else { continue };
             let mut value = pair[equals + 1..].trim_ascii();
@@ -44,7 +50,7 @@ pub(crate) fn request_values(headers: &HeaderMap, names: &[String], mut found: i
             while let [rest @ .., b'"'] = value {
                 value = rest;
             }
-            if std::str::from_utf8(value).is_ok() {
+            if value.is_ascii() {
                 // `value` is a slice of `bytes`: its offset there is the distance between them.
                 let start = value.as_ptr() as usize - bytes.as_ptr() as usize;
                 found(index, RequestCookie { header: header.clone(), range: start..start + value.len() });
@@ -169,14 +175,16 @@ mod tests {
         headers.append(COOKIE, HeaderValue::from_static("a=1; b=2; a=3"));
         headers.append(COOKIE, HeaderValue::from_static("c=4"));
         headers.append(COOKIE, HeaderValue::from_static(" d = \"5\" ;x"));
-        // Not UTF-8: skipped, so the next `e` counts.
+        // Not ASCII: skipped, so the next `e` counts.
         headers.append(COOKIE, HeaderValue::from_bytes(b"e=\xff; e=ok").unwrap());
-        let names = ["a", "c", "d", "e", "f"].map(str::to_owned);
+        // UTF-8 but not ASCII: skipped too; empty pieces and a trailing `;` are nothing.
+        headers.append(COOKIE, HeaderValue::from_bytes("g=\u{e9}t\u{e9};;  ; g=2;".as_bytes()).unwrap());
+        let names = ["a", "c", "d", "e", "f", "g"].map(str::to_owned);
         let mut values = vec![None; names.len()];
         request_values(&headers, &names, |index, value| {
             values[index].get_or_insert_with(|| value.as_str().to_owned());
         });
-        let expected = [Some("1"), Some("4"), Some("5"), Some("ok"), None].map(|v| v.map(str::to_owned));
+        let expected = [Some("1"), Some("4"), Some("5"), Some("ok"), None, Some("2")].map(|v| v.map(str::to_owned));
         assert_eq!(values, expected);
     }
 

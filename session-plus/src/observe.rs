@@ -26,7 +26,8 @@
 use std::time::Instant;
 
 use tracing::field::Empty;
-use tracing::Span;
+use tracing::level_filters::{LevelFilter, STATIC_MAX_LEVEL};
+use tracing::{Level, Span};
 
 /// One load or save of one named session, timed from its start to [`finish`](Self::finish).
 pub(crate) struct Step<'a> {
@@ -49,7 +50,9 @@ pub(crate) enum StepKind {
 impl<'a> Step<'a> {
     /// Starts timing a step of the session named `session`, kept by `backend`.
     pub(crate) fn start(kind: StepKind, session: &'a str, backend: &'static str) -> Self {
-        let span = new_span(kind, session, backend);
+        // No span at all unless a subscriber takes `DEBUG`: building even a disabled one costs
+        // hundreds of instructions per step (its callsite's interest, `tracing`'s `log` bridge).
+        let span = if debug_enabled() { new_span(kind, session, backend) } else { Span::none() };
         let listened = !span.is_disabled() || cfg!(feature = "metrics");
         Self { span: Some(span), started: listened.then(Instant::now), kind, session, backend }
     }
@@ -58,7 +61,7 @@ impl<'a> Step<'a> {
     /// requests skip): its span is made only if it [finishes](Self::finish), so that skipped
     /// steps leave no trace.
     pub(crate) fn deferred(kind: StepKind, session: &'a str, backend: &'static str) -> Self {
-        let listened = tracing::enabled!(tracing::Level::DEBUG) || cfg!(feature = "metrics");
+        let listened = debug_enabled() || cfg!(feature = "metrics");
         Self { span: None, started: listened.then(Instant::now), kind, session, backend }
     }
 
@@ -87,6 +90,12 @@ impl<'a> Step<'a> {
             metrics::counter!(total, "session" => session, "backend" => backend, "outcome" => outcome).increment(1);
         }
     }
+}
+
+/// Whether any subscriber may take `DEBUG` spans: two loads and compares, where asking the
+/// callsite costs far more.
+fn debug_enabled() -> bool {
+    Level::DEBUG <= STATIC_MAX_LEVEL && Level::DEBUG <= LevelFilter::current()
 }
 
 fn new_span(kind: StepKind, session: &str, backend: &'static str) -> Span {

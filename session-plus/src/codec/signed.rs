@@ -10,13 +10,13 @@ use base64::Engine;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
-use super::{Error, ErrorKind, KeyRing};
+use super::{Error, ErrorKind, Key, KeyRing};
 
 const PREFIX: &str = "1.";
 const CONTEXT: &[u8] = b"session-plus signed v1\0";
 
 pub(crate) fn seal(ring: &KeyRing, name: &str, body: &[u8]) -> String {
-    let tag = mac(ring.newest().signing(), name, body).finalize().into_bytes();
+    let tag = mac(ring.newest(), name, body).finalize().into_bytes();
     let mut out = String::with_capacity(PREFIX.len() + (body.len() + tag.len()) * 4 / 3 + 4);
     out.push_str(PREFIX);
     B64.encode_string(body, &mut out);
@@ -32,7 +32,7 @@ pub(crate) fn open(ring: &KeyRing, name: &str, value: &str) -> Result<(Vec<u8>, 
     let body = B64.decode(body).map_err(|_| Error::new(ErrorKind::Malformed))?;
     let tag = decode_tag(tag).ok_or(Error::new(ErrorKind::Malformed))?;
     for (index, key) in ring.iter() {
-        if mac(key.signing(), name, &body).verify_slice(&tag).is_ok() {
+        if mac(key, name, &body).verify_slice(&tag).is_ok() {
             return Ok((body, index));
         }
     }
@@ -42,11 +42,11 @@ pub(crate) fn open(ring: &KeyRing, name: &str, value: &str) -> Result<(Vec<u8>, 
 /// The issue time and permanence in a signed value, NOT verified: only for deciding whether a
 /// verification is worth doing.
 pub(crate) fn peek(value: &str) -> Option<(i64, bool)> {
-    let rest = value.strip_prefix(PREFIX)?;
-    let (body, _) = rest.rsplit_once('.')?;
-    // The 17 header bytes (two times and the flags byte) are in the first 24 base64 characters.
+    // The 17 header bytes (two times and the flags byte) are the first 24 base64 characters of
+    // the body; no need to find where the body ends.
+    let head_text = value.strip_prefix(PREFIX)?.get(..24)?;
     let mut head = [0u8; 18];
-    B64.decode_slice(body.get(..24)?, &mut head).ok()?;
+    B64.decode_slice(head_text, &mut head).ok()?;
     let issued = i64::from_be_bytes(head[..8].try_into().ok()?);
     Some((issued, head[16] & 1 != 0))
 }
@@ -60,9 +60,8 @@ fn decode_tag(text: &str) -> Option<[u8; 32]> {
     tag[..32].try_into().ok()
 }
 
-fn mac(key: &[u8], name: &str, body: &[u8]) -> Hmac<Sha256> {
-    // Any key length is valid for HMAC.
-    let mut mac = Hmac::<Sha256>::new_from_slice(key).expect("HMAC takes keys of any length");
+fn mac(key: &Key, name: &str, body: &[u8]) -> Hmac<Sha256> {
+    let mut mac = key.signer();
     mac.update(CONTEXT);
     mac.update(name.as_bytes());
     mac.update(b"\0");
@@ -74,7 +73,7 @@ const ID_CONTEXT: &[u8] = b"session-plus signed id v1\0";
 
 /// `id.<b64u(HMAC-SHA256(key, context ‖ name ‖ 0x00 ‖ id))>`, for `use_signer`.
 pub(crate) fn sign_id(ring: &KeyRing, name: &str, id: &str) -> String {
-    let tag = id_mac(ring.newest().signing(), name, id).finalize().into_bytes();
+    let tag = id_mac(ring.newest(), name, id).finalize().into_bytes();
     format!("{id}.{}", B64.encode(tag))
 }
 
@@ -82,16 +81,65 @@ pub(crate) fn sign_id(ring: &KeyRing, name: &str, id: &str) -> String {
 pub(crate) fn open_id<'a>(ring: &KeyRing, name: &str, value: &'a str) -> Option<(&'a str, usize)> {
     let (id, tag) = value.rsplit_once('.')?;
     let tag = decode_tag(tag)?;
-    let index = ring.iter().find(|(_, key)| id_mac(key.signing(), name, id).verify_slice(&tag).is_ok())?.0;
+    let index = ring.iter().find(|(_, key)| id_mac(key, name, id).verify_slice(&tag).is_ok())?.0;
     Some((id, index))
 }
 
-fn id_mac(key: &[u8], name: &str, id: &str) -> Hmac<Sha256> {
-    // Any key length is valid for HMAC.
-    let mut mac = Hmac::<Sha256>::new_from_slice(key).expect("HMAC takes keys of any length");
+fn id_mac(key: &Key, name: &str, id: &str) -> Hmac<Sha256> {
+    let mut mac = key.signer();
     mac.update(ID_CONTEXT);
     mac.update(name.as_bytes());
     mac.update(b"\0");
     mac.update(id.as_bytes());
     mac
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ring() -> KeyRing {
+        KeyRing::new(vec![Key::derive(b"a secret of at least thirty-two bytes!!")]).expect("one key")
+    }
+
+    /// The precomputed state gives the tag a fresh HMAC under the signing key gives, across the
+    /// block boundaries of the message (context, name and body) and of the key's own blocks.
+    #[test]
+    fn precomputed_state_gives_the_plain_hmac() {
+        let ring = ring();
+        for len in 0..300 {
+            let body: Vec<u8> = (0..len).map(|i| (i * 7 + len) as u8).collect();
+            let mut fresh = <Hmac<Sha256> as hmac::KeyInit>::new_from_slice(&ring.newest().signing_bytes())
+                .expect("HMAC takes keys of any length");
+            fresh.update(CONTEXT);
+            fresh.update(b"csrf\0");
+            fresh.update(&body);
+            let expected = B64.encode(fresh.finalize().into_bytes());
+            let sealed = seal(&ring, "csrf", &body);
+            assert!(sealed.ends_with(&format!(".{expected}")), "body of {len} bytes");
+            assert_eq!(open(&ring, "csrf", &sealed).map(|(b, _)| b), Ok(body));
+        }
+    }
+
+    /// Using the state for one cookie leaves it unchanged for the next (it is copied, not reset).
+    #[test]
+    fn each_tag_starts_from_the_same_state() {
+        let ring = ring();
+        let first = seal(&ring, "csrf", b"one");
+        let _ = seal(&ring, "csrf", b"something else entirely");
+        assert_eq!(seal(&ring, "csrf", b"one"), first);
+        assert_eq!(open_id(&ring, "sid", &sign_id(&ring, "sid", "abc")), Some(("abc", 0)));
+    }
+
+    #[test]
+    fn a_changed_byte_fails() {
+        let ring = ring();
+        let sealed = seal(&ring, "csrf", b"body");
+        let mut tampered = sealed.clone().into_bytes();
+        let last = tampered.len() - 1;
+        tampered[last] = if tampered[last] == b'A' { b'B' } else { b'A' };
+        let tampered = String::from_utf8(tampered).expect("ASCII");
+        assert_eq!(open(&ring, "csrf", &tampered).map_err(|e| e.kind()), Err(ErrorKind::Invalid));
+        assert_eq!(open(&ring, "other", &sealed).map_err(|e| e.kind()), Err(ErrorKind::Invalid));
+    }
 }

@@ -236,7 +236,7 @@ impl Session {
         self.inner.accessed.store(true, Ordering::Relaxed);
         for (index, sub) in self.inner.subs.iter().enumerate() {
             let spec = &self.inner.sessions.list[index];
-            let mut sub = sub.lock().await;
+            let mut sub = lock(sub).await;
             self.check_not_saved()?;
             sub.clear(spec);
         }
@@ -395,13 +395,7 @@ impl Session {
         let sessions = &self.inner.sessions;
         let now = sessions.clock.now();
         let staged = if sessions.bound_to.iter().all(Option::is_none) {
-            let writes = self
-                .inner
-                .subs
-                .iter()
-                .zip(&sessions.list)
-                .map(|(sub, spec)| async move { sub.lock().await.write(spec, now, Binding::Unbound).await });
-            futures_util::future::join_all(writes).await
+            self.write_unbound(now).await
         } else {
             self.write_with_bindings(now).await
         };
@@ -429,6 +423,39 @@ impl Session {
         saved
     }
 
+    /// Phase one of [`finalize`](Self::finalize) when no session is bound: the sessions that
+    /// need no store finish at once; those that do write concurrently, and a single one (the
+    /// common case) without the cost of joining futures.
+    async fn write_unbound(&self, now: i64) -> Vec<std::result::Result<Staged, Failure>> {
+        let list = &self.inner.sessions.list;
+        let mut staged = Vec::with_capacity(list.len());
+        let mut pending = Vec::new();
+        for (index, (sub, spec)) in self.inner.subs.iter().zip(list).enumerate() {
+            let mut sub = lock(sub).await;
+            if sub.needs_store(spec) {
+                pending.push(index);
+                staged.push(Ok(Staged::default())); // replaced below
+            } else {
+                let cookie = sub.finalize_now(spec, now, Binding::Unbound);
+                staged.push(cookie.map(Staged::cookie_only));
+            }
+        }
+        let write = |index: usize| async move {
+            lock(&self.inner.subs[index]).await.write(&list[index], now, Binding::Unbound).await
+        };
+        match pending[..] {
+            [] => {}
+            [index] => staged[index] = write(index).await,
+            _ => {
+                let written = futures_util::future::join_all(pending.iter().map(|&index| write(index))).await;
+                for (index, result) in pending.into_iter().zip(written) {
+                    staged[index] = result;
+                }
+            }
+        }
+        staged
+    }
+
     /// Phase one of [`finalize`](Self::finalize) when some cookie sessions are bound: the server
     /// sessions that bound cookies hold fields in are kept alive, everything unbound is written,
     /// then the bound cookies, each beside its server session's id after those writes.
@@ -439,9 +466,9 @@ impl Session {
             let Some(server) = *server else { continue };
             // One lock at a time. A server record about to be dropped for holding nothing: the
             // bound cookie is read first (no I/O), since its fields need that record.
-            let emptied = subs[server].lock().await.emptied_record().cloned();
+            let emptied = lock(&subs[server]).await.emptied_record().cloned();
             let holds_fields = {
-                let mut sub = subs[index].lock().await;
+                let mut sub = lock(&subs[index]).await;
                 if let (Some(id), true) = (&emptied, sub.needs_load()) {
                     // A cookie load does no I/O and cannot fail.
                     let _ = sub.load(&sessions.list[index], now, Binding::Server(Some(id))).await;
@@ -449,22 +476,22 @@ impl Session {
                 sub.holds_fields()
             };
             if holds_fields {
-                subs[server].lock().await.keep_record = true;
+                lock(&subs[server]).await.keep_record = true;
             }
         }
         let unbound = (0..subs.len()).filter(|&index| bound(index).is_none()).map(|index| async move {
-            subs[index].lock().await.write(&sessions.list[index], now, Binding::Unbound).await
+            lock(&subs[index]).await.write(&sessions.list[index], now, Binding::Unbound).await
         });
         let unbound = futures_util::future::join_all(unbound).await;
         // Bound sessions are cookie sessions: their writes do no I/O, so one after the other.
         let mut bound_writes = Vec::new();
         for (index, server) in (0..subs.len()).filter_map(|index| Some((index, bound(index)?))) {
-            let server_id = subs[server].lock().await.id_after_writes.clone();
+            let server_id = lock(&subs[server]).await.id_after_writes.clone();
             let binding = match &server_id {
                 Some(id) => Binding::Server(id.as_ref()),
                 None => Binding::Unknown,
             };
-            bound_writes.push(subs[index].lock().await.write(&sessions.list[index], now, binding).await);
+            bound_writes.push(lock(&subs[index]).await.write(&sessions.list[index], now, binding).await);
         }
         // Back in configuration order.
         let (mut unbound, mut bound_writes) = (unbound.into_iter(), bound_writes.into_iter());
@@ -531,7 +558,7 @@ impl Session {
     /// server session first: the cookie counts only beside that session's live id.
     async fn loaded(&self, index: usize) -> Result<MutexGuard<'_, SubSession>> {
         self.inner.accessed.store(true, Ordering::Relaxed);
-        let mut sub = self.inner.subs[index].lock().await;
+        let mut sub = lock(&self.inner.subs[index]).await;
         let sessions = &self.inner.sessions;
         let now = sessions.clock.now();
         match sessions.bound_to[index] {
@@ -539,7 +566,7 @@ impl Session {
             // while both are held, so this cannot deadlock.
             Some(server) if sub.needs_load() => {
                 let (server_id, unavailable) = {
-                    let mut server_sub = self.inner.subs[server].lock().await;
+                    let mut server_sub = lock(&self.inner.subs[server]).await;
                     server_sub.load(&sessions.list[server], now, Binding::Unbound).await?;
                     (server_sub.live_id().cloned(), server_sub.is_unavailable())
                 };
@@ -666,5 +693,14 @@ impl Error {
             Self::Conflict { .. } => StatusCode::CONFLICT,
             _ => StatusCode::INTERNAL_SERVER_ERROR,
         }
+    }
+}
+
+/// The lock on one named session: taken at once when it is free, which it is but for concurrent
+/// uses of one request's handles (`try_lock` costs a fraction of an awaited `lock`).
+async fn lock(sub: &Mutex<SubSession>) -> MutexGuard<'_, SubSession> {
+    match sub.try_lock() {
+        Ok(guard) => guard,
+        Err(_) => sub.lock().await,
     }
 }

@@ -82,10 +82,15 @@ impl NamedSession {
     /// The store key of an id: `key_prefix:id`, or `key_prefix` and the id with nothing between
     /// for flask-session-plus's records.
     pub(crate) fn key(&self, id: &Id) -> String {
-        match self.config.flask.format {
-            Format::FlaskSessionPlus => format!("{}{}", self.config.key_prefix, id.as_str()),
-            _ => format!("{}:{}", self.config.key_prefix, id.as_str()),
+        // Pushed rather than `format!`ed: this runs on every load and save.
+        let (prefix, id) = (self.config.key_prefix.as_str(), id.as_str());
+        let mut key = String::with_capacity(prefix.len() + 1 + id.len());
+        key.push_str(prefix);
+        if self.config.flask.format != Format::FlaskSessionPlus {
+            key.push(':');
         }
+        key.push_str(id);
+        key
     }
 
     /// A fresh id in this session's format.

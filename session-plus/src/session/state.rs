@@ -137,6 +137,11 @@ pub(crate) struct Staged {
 }
 
 impl Staged {
+    /// The save of a session that needed no store: a cookie to send, nothing to delete.
+    pub(crate) fn cookie_only(cookie: Option<String>) -> Self {
+        Self { cookie, ..Self::default() }
+    }
+
     /// Whether phase two has anything to delete for this session.
     pub(crate) fn has_deletes(&self) -> bool {
         self.expired.is_some() || self.old.is_some()
@@ -424,7 +429,7 @@ impl SubSession {
         binding: Binding<'_>,
     ) -> Result<Staged, Failure> {
         let (Backend::Store(store), LoadState::Loaded) = (&spec.backend, self.state) else {
-            return self.finalize_now(spec, now, binding).map(|cookie| Staged { cookie, ..Staged::default() });
+            return self.finalize_now(spec, now, binding).map(Staged::cookie_only);
         };
         let mut staged = Staged { expired: self.expired_id.take(), ..Staged::default() };
         let step = Step::start(StepKind::Save, &spec.config.cookie_name, store.backend_name());
