@@ -56,3 +56,6 @@ ensure_tls_servers
 
 log "tests"
 cargo test --workspace --all-features
+
+log "the Flask extension (pytest: real Flask 3, Flask-Login, Flask-WTF, the servers, flask-session-plus 0.6.2)"
+bash session-plus-flask/tests/run.sh
