@@ -50,6 +50,16 @@ pub(crate) const VARIANTS: &[Variant] = &[
     variant("ts-memory", "tower-sessions MemoryStore"),
     Variant { tower_sessions: Some("ts-memory"), ..variant("sp-memory", "session-plus memory") },
     Variant { tower_sessions: Some("ts-memory"), ..variant("sp-memory-bound", "session-plus memory, csrf bound") },
+    Variant {
+        tower_sessions: Some("ts-memory"),
+        opt_in: true,
+        ..variant("sp-memory-1", "session-plus memory, 1 session")
+    },
+    Variant {
+        tower_sessions: Some("ts-memory"),
+        opt_in: true,
+        ..variant("sp-memory-10", "session-plus memory, 10 sessions")
+    },
     variant("ts-sqlite", "tower-sessions SqliteStore"),
     Variant { tower_sessions: Some("ts-sqlite"), ..variant("sp-sqlite", "session-plus sqlite") },
     Variant { redis: true, ..variant("ts-redis", "tower-sessions RedisStore") },
@@ -80,6 +90,11 @@ pub(crate) async fn router(variant: &str, dir: &str, redis_url: &str) -> Result<
         "ts-sqlite" => tower_sessions_router(tower_sessions_sqlite(&format!("{dir}/tower-sessions.db")).await?),
         "ts-redis" => tower_sessions_router(tower_sessions_redis(redis_url).await?),
         "sp-memory" => session_plus_router(SessionConfig::new("session").with_type(SessionType::Memory), false).await?,
+        // The same handlers over 1 and 10 configured sessions (issue 15's flatness table).
+        "sp-memory-1" => session_plus_single().await?,
+        "sp-memory-10" => {
+            session_plus_sessions(SessionConfig::new("session").with_type(SessionType::Memory), false, 7).await?
+        }
         // The csrf cookie bound to the memory session (`bind_to`): what revocable cookies cost.
         "sp-memory-bound" => {
             session_plus_router(SessionConfig::new("session").with_type(SessionType::Memory), true).await?
@@ -254,6 +269,31 @@ fn tower_sessions_router<S: tower_sessions::SessionStore + Clone>(store: S) -> R
 /// `user_id`, `user_data` and `counter` in `store`, every other field in a third cookie; with
 /// `bind_csrf`, the csrf cookie is bound to `store`'s session.
 async fn session_plus_router(store: SessionConfig, bind_csrf: bool) -> Result<Router, String> {
+    session_plus_sessions(store, bind_csrf, 0).await
+}
+
+/// The three sessions of [`session_plus_router`] and `unused` more cookie sessions that own
+/// fields no request writes: what configuring sessions a request does not use costs.
+async fn session_plus_sessions(store: SessionConfig, bind_csrf: bool, unused: usize) -> Result<Router, String> {
+    let csrf_session = SessionConfig::new("csrf").with_fields(["csrf_token"]);
+    let mut config = Config::new()
+        .with_secret_key(SECRET)
+        .with_session(if bind_csrf { csrf_session.with_bind_to("session") } else { csrf_session })
+        .with_session(store.with_fields(["user_id", "user_data", "counter"]));
+    for n in 0..unused {
+        config = config.with_session(SessionConfig::new(format!("unused{n}")).with_fields([format!("unused_{n}")]));
+    }
+    session_plus_app(config.with_session(SessionConfig::new("data").with_field_selector(FieldSelector::Auto))).await
+}
+
+/// One memory session holding every field: the fewest sessions a configuration can have.
+async fn session_plus_single() -> Result<Router, String> {
+    let session = SessionConfig::new("session").with_type(SessionType::Memory).with_field_selector(FieldSelector::Auto);
+    session_plus_app(Config::new().with_secret_key(SECRET).with_session(session)).await
+}
+
+/// The routes of every session-plus variant, over `config`.
+async fn session_plus_app(config: Config) -> Result<Router, String> {
     use session_plus::Session;
     fn fail(error: session_plus::session::Error) -> Response {
         error.into_response()
@@ -261,12 +301,6 @@ async fn session_plus_router(store: SessionConfig, bind_csrf: bool) -> Result<Ro
     fn conflict() -> Response {
         StatusCode::CONFLICT.into_response()
     }
-    let csrf_session = SessionConfig::new("csrf").with_fields(["csrf_token"]);
-    let config = Config::new()
-        .with_secret_key(SECRET)
-        .with_session(if bind_csrf { csrf_session.with_bind_to("session") } else { csrf_session })
-        .with_session(store.with_fields(["user_id", "user_data", "counter"]))
-        .with_session(SessionConfig::new("data").with_field_selector(FieldSelector::Auto));
     let manager = SessionManager::new(config).await.map_err(|e| e.to_string())?;
     async fn setup(session: Session) -> Result<&'static str, Response> {
         session.insert("csrf_token", CSRF_TOKEN).await.map_err(fail)?;
