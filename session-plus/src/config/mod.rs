@@ -89,8 +89,9 @@ pub use error::ConfigError;
 pub use kinds::{FieldSelector, FlaskDigest, FlaskKeyDerivation, Format, SameSite, SessionType};
 pub use options::{
     BackendOptions, CookieOptions, ErrorStatuses, FlaskOptions, Lifetimes, DEFAULT_PERMANENT_LIFETIME,
-    DEFAULT_SESSION_LIFETIME,
+    DEFAULT_REDIS_WAIT_TIMEOUT, DEFAULT_SESSION_LIFETIME,
 };
+pub(crate) use options::MAX_REDIS_WAIT_TIMEOUT;
 pub use secret::{SecretKey, MIN_SECRET_LEN};
 pub use session::SessionConfig;
 
