@@ -15,6 +15,7 @@
 #
 #   scripts/cluster-failover.sh                       # RUNS="plain wait plain wait"
 #   RUNS="plain" RUN_SECONDS=30 OUT=/tmp/failover.md scripts/cluster-failover.sh
+#   BENCH_BIN=target/release/session-plus-bench scripts/cluster-failover.sh   # skip the build
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -78,10 +79,14 @@ cluster_whole() {  # every node up, cluster_state:ok everywhere, every replica's
   [ "$(for p in "${PORTS[@]}"; do redis-cli -p "$p" role | head -1; done | grep -c master)" = 3 ]
 }
 
-echo "building session-plus-bench (release)" >&2
-cargo build --release -q -p session-plus-bench
-bin="$dir/session-plus-bench"  # a copy: the shared target directory may be rebuilt meanwhile
-cp "${CARGO_TARGET_DIR:-target}/release/session-plus-bench" "$bin"
+bin="$dir/session-plus-bench"  # a copy: a shared target directory may be rebuilt meanwhile
+if [ -n "${BENCH_BIN:-}" ]; then
+  cp "$BENCH_BIN" "$bin"  # a binary built from this commit already
+else
+  echo "building session-plus-bench (release)" >&2
+  cargo build --release -q -p session-plus-bench
+  cp "${CARGO_TARGET_DIR:-target}/release/session-plus-bench" "$bin"
+fi
 
 echo "starting a 6-node Redis Cluster on 127.0.0.1:${PORTS[*]} (cluster-node-timeout $NODE_TIMEOUT ms)" >&2
 for port in "${PORTS[@]}"; do eval "$(node_command "$port")"; done

@@ -126,7 +126,8 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
             "label",
         ],
     )?;
-    let apps: Vec<String> = options.get("apps").ok_or("--apps HOST:PORT,HOST:PORT is required")?.split(',').map(str::to_owned).collect();
+    let apps: Vec<String> =
+        options.get("apps").ok_or("--apps HOST:PORT,HOST:PORT is required")?.split(',').map(str::to_owned).collect();
     let kill = match options.get("kill-pid") {
         Some(pid) => Some((pid.to_owned(), options.number("kill-after", 10)?)),
         None => None,
@@ -238,24 +239,48 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 async fn setup_visitors(client: &reqwest::Client, plan: &Arc<Plan>) -> Result<Vec<Visitor>, String> {
     let mut visitors = Vec::with_capacity(plan.visitors);
     let mut index = 0;
+    let mut retried = 0;
     while index < plan.visitors {
         let batch: Vec<_> = (index..plan.visitors.min(index + plan.concurrency))
             .map(|i| {
                 let (client, app) = (client.clone(), plan.apps[i % plan.apps.len()].clone());
-                tokio::spawn(async move { request(&client, "POST", &format!("http://{app}/setup"), "").await })
+                tokio::spawn(async move {
+                    // An app that slept through a failover answers its first writes with 503
+                    // until its Cluster client has followed the new topology: retry a while.
+                    let url = format!("http://{app}/setup");
+                    let mut failed = 0;
+                    loop {
+                        let reply = request(&client, "POST", &url, "").await?;
+                        if reply.0 == 200 || failed == 50 {
+                            return Ok::<_, String>((reply, failed));
+                        }
+                        failed += 1;
+                        tokio::time::sleep(Duration::from_millis(100)).await;
+                    }
+                })
             })
             .collect();
         for task in batch {
-            let (status, set_cookies, body) = task.await.map_err(|e| e.to_string())??;
+            let ((status, set_cookies, body), failed) = task.await.map_err(|e| e.to_string())??;
+            retried += failed;
             if status != 200 || set_cookies.is_empty() {
                 return Err(format!("POST /setup answered {status} `{body}` with {} cookies", set_cookies.len()));
             }
-            let mut visitor =
-                Visitor { cookies: BTreeMap::new(), next: 1, acked: 0, acked_at: 0.0, unknown: Vec::new(), attempts: index };
+            let mut visitor = Visitor {
+                cookies: BTreeMap::new(),
+                next: 1,
+                acked: 0,
+                acked_at: 0.0,
+                unknown: Vec::new(),
+                attempts: index,
+            };
             visitor.keep(&set_cookies);
             visitors.push(visitor);
             index += 1;
         }
+    }
+    if retried > 0 {
+        eprintln!("{}: {retried} setup requests failed and were retried", plan.label);
     }
     Ok(visitors)
 }
@@ -502,7 +527,12 @@ fn report(
         ms(quantile(&latencies, 0.99)),
         ms(latencies.last().copied().unwrap_or(0))
     );
-    let window: Vec<String> = losses.lost.iter().map(|(acked, seen)| format!("acked {}, seen {}", rel(*acked), rel(*seen))).take(10).collect();
+    let window: Vec<String> = losses
+        .lost
+        .iter()
+        .map(|(acked, seen)| format!("acked {}, seen {}", rel(*acked), rel(*seen)))
+        .take(10)
+        .collect();
     let _ = writeln!(
         out,
         "- lost acknowledged writes: {} ({} seen during the load, {} at the final read); sessions found gone: {}; \
@@ -535,7 +565,9 @@ fn report(
         let no_response = list.iter().filter(|o| o.status == 0).count();
         let mut statuses = BTreeMap::<String, usize>::new();
         for o in list.iter().filter(|o| o.status != 200 && o.status != 0) {
-            *statuses.entry(format!("{}{}", o.status, o.stage.map_or(String::new(), |s| format!(" {s}")))).or_default() += 1;
+            *statuses
+                .entry(format!("{}{}", o.status, o.stage.map_or(String::new(), |s| format!(" {s}"))))
+                .or_default() += 1;
         }
         let statuses: Vec<String> = statuses.iter().map(|(k, n)| format!("{n} × {k}")).collect();
         let label = kill.map_or(second.to_string(), |k| {

@@ -113,11 +113,7 @@ pub(crate) async fn router(variant: &str, dir: &str, redis_url: &str) -> Result<
                 .with_type(SessionType::Redis)
                 .with_url(url)
                 .with_error_statuses(StatusCode::SERVICE_UNAVAILABLE, StatusCode::SERVICE_UNAVAILABLE);
-            let store = if variant == "sp-redis-cluster-wait" {
-                store.with_redis_wait(1, WAIT_TIMEOUT)
-            } else {
-                store
-            };
+            let store = if variant == "sp-redis-cluster-wait" { store.with_redis_wait(1, WAIT_TIMEOUT) } else { store };
             session_plus_router(store, false).await?
         }
         // The servers of the test script: `SESSION_PLUS_MONGODB_URL`, `FIRESTORE_EMULATOR_HOST`.

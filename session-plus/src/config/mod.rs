@@ -87,11 +87,11 @@ use serde_json::Value;
 
 pub use error::ConfigError;
 pub use kinds::{FieldSelector, FlaskDigest, FlaskKeyDerivation, Format, SameSite, SessionType};
+pub(crate) use options::MAX_REDIS_WAIT_TIMEOUT;
 pub use options::{
     BackendOptions, CookieOptions, ErrorStatuses, FlaskOptions, Lifetimes, DEFAULT_PERMANENT_LIFETIME,
     DEFAULT_REDIS_WAIT_TIMEOUT, DEFAULT_SESSION_LIFETIME,
 };
-pub(crate) use options::MAX_REDIS_WAIT_TIMEOUT;
 pub use secret::{SecretKey, MIN_SECRET_LEN};
 pub use session::SessionConfig;
 

@@ -435,7 +435,10 @@ impl SessionConfig {
             }
         }
         if backend.redis_wait_replicas > 0 && self.session_type != SessionType::Redis {
-            return Err(self.error("redis_wait_replicas", format!("applies only to a redis session, not to a {} one", self.session_type)));
+            return Err(self.error(
+                "redis_wait_replicas",
+                format!("applies only to a redis session, not to a {} one", self.session_type),
+            ));
         }
         let wait_timeout = backend.redis_wait_timeout;
         if wait_timeout.is_zero() || wait_timeout > super::options::MAX_REDIS_WAIT_TIMEOUT {

@@ -514,7 +514,11 @@ fn redis_wait_is_read_and_checked() {
     assert_eq!(defaults.sessions()[0].backend().redis_wait_replicas, 0);
     assert_eq!(defaults.sessions()[0].backend().redis_wait_timeout, crate::config::DEFAULT_REDIS_WAIT_TIMEOUT);
     for timeout in ["0", "\"2s\""] {
-        let msg = fails(&format!("{redis}redis_wait_replicas = 1\nredis_wait_timeout = {timeout}"), Some("a"), "redis_wait_timeout");
+        let msg = fails(
+            &format!("{redis}redis_wait_replicas = 1\nredis_wait_timeout = {timeout}"),
+            Some("a"),
+            "redis_wait_timeout",
+        );
         assert!(msg.contains("between 1 ms and 1.5 s"), "{msg}");
     }
     let msg = fails(

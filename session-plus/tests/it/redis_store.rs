@@ -287,7 +287,10 @@ async fn wait_confirms_writes_on_a_replica_and_refuses_them_without_one() {
     update.set.insert("user_id".into(), json!(1));
     assert!(store.update(&key, &update).await.unwrap());
 
-    let with_wait = format!("{}\nredis_wait_replicas = 1\nredis_wait_timeout = \"100ms\"\nsave_error_status = 503\n", config_toml(&primary.url()));
+    let with_wait = format!(
+        "{}\nredis_wait_replicas = 1\nredis_wait_timeout = \"100ms\"\nsave_error_status = 503\n",
+        config_toml(&primary.url())
+    );
     let manager = SessionManager::new(Config::from_toml_str(&with_wait).unwrap()).await.unwrap();
     let mut client = Client::new(serve(&manager).await);
     let reply = client.post("/set/user_id", "1").await;
