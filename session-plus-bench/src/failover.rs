@@ -556,7 +556,10 @@ fn report(
         #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
         seconds.entry(o.at as u64).or_default().push(o);
     }
-    for (second, list) in seconds {
+    // Every second of the run, those in which no request was sent too (every worker waiting).
+    let last = seconds.keys().next_back().copied().unwrap_or(0).max(plan.seconds.saturating_sub(1));
+    for second in 0..=last {
+        let list = seconds.remove(&second).unwrap_or_default();
         let ok: Vec<u64> = {
             let mut v: Vec<u64> = list.iter().filter(|o| o.status == 200).map(|o| o.latency_us).collect();
             v.sort_unstable();
