@@ -37,9 +37,20 @@ impl OwnRedis {
 
     /// A replica of `primary`, once the primary counts it as online.
     async fn replica_of(primary: &OwnRedis) -> Self {
-        let replica = Self::start_with(vec!["--replicaof".into(), "127.0.0.1".into(), primary.port.to_string()]);
         let client = redis::Client::open(primary.url()).unwrap();
         let mut connection = client.get_multiplexed_async_connection().await.unwrap();
+        // The primary waits 5 s for more replicas before a diskless sync by default: none here.
+        let () = redis::cmd("CONFIG")
+            .arg("SET")
+            .arg("repl-diskless-sync-delay")
+            .arg(0)
+            .query_async(&mut connection)
+            .await
+            .unwrap();
+        // A replica stores the primary's snapshot on disk while it syncs: in the temp dir.
+        let dir = std::env::temp_dir().display().to_string();
+        let args = ["--replicaof", "127.0.0.1", &primary.port.to_string(), "--dir", &dir].map(str::to_owned);
+        let replica = Self::start_with(args.to_vec());
         for _ in 0..100 {
             let info: String = redis::cmd("INFO").arg("replication").query_async(&mut connection).await.unwrap();
             if info.contains("state=online") {
