@@ -299,7 +299,8 @@ impl SessionConfig {
     /// followed by Redis's `WAIT` in the same round trip, and a write that fewer replicas
     /// confirm in time is a failed save (`save_error_status`; its cookie is not sent), though
     /// the primary keeps it. The cost: every write waits for a replica's acknowledgement, and
-    /// waits the whole `timeout` (then fails) while fewer replicas are up. The timeout is
+    /// waits the whole `timeout` (then fails) while fewer replicas are up, holding up the other
+    /// requests to that Redis node meanwhile (one connection per node is shared). The timeout is
     /// between 1 ms and 1.5 s.
     ///
     /// ```

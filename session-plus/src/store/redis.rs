@@ -271,8 +271,11 @@ impl RedisStore {
     /// at least one millisecond (`WAIT` with 0 would block for ever).
     ///
     /// It narrows, but does not close, the window in which a failover loses acknowledged writes:
-    /// Redis can still promote a replica that missed a write. Its cost is one replication round
-    /// trip on every write, and a write blocked for `timeout` whenever fewer replicas are up.
+    /// Redis can still promote a replica that missed a write. Its cost: every write waits for a
+    /// replica's acknowledgement, and `WAIT` holds up the connection it is sent on, which this
+    /// store shares among all requests to one node: while fewer replicas are up, each write
+    /// waits the whole `timeout` and every other command to that node queues behind it (the
+    /// failover measurements of BENCHMARKS.md show what that does to a Cluster's throughput).
     ///
     /// ```no_run
     /// use std::time::Duration;
