@@ -6,9 +6,12 @@
 //! `wrk` from a separate process over loopback, variant after variant in interleaved rounds, and
 //! prints the medians, the ratios to bare axum and to each variant's counterpart, p50/p99 latency
 //! and peak RSS. `session-plus-bench serve` is one such server; `session-plus-bench
-//! memory-footprint` measures a session-plus `MemoryStore` holding a million sessions.
+//! memory-footprint` measures a session-plus `MemoryStore` holding a million sessions;
+//! `session-plus-bench failover` loads app instances on a Redis Cluster while a primary is
+//! killed (scripts/cluster-failover.sh).
 
 mod client;
+mod failover;
 mod instructions;
 mod report;
 mod variants;
@@ -34,11 +37,15 @@ usage: session-plus-bench [run] [--rounds 3] [--seconds 5] [--warmup 1] [--threa
        session-plus-bench memory-footprint [--sessions 1000000]
        session-plus-bench in-process --variant NAME [--route /csrf] [--requests 1000000] [--dir DIR] [--redis URL]
        session-plus-bench instructions [--variants a,b,..] [--routes /hit,/read,/csrf] [--small 2000] [--large 6000]
+       session-plus-bench failover --apps HOST:PORT,HOST:PORT [--visitors 2000] [--concurrency 32] [--seconds 30]
+                          [--kill-pid PID --kill-after 10] [--restart CMD --restart-after 20] [--watch HOST:PORT]
+                          [--cluster HOST:PORT] [--label TEXT]   (scripts/cluster-failover.sh runs it)
 
 variants: axum, signed-jar, ts-memory, sp-memory, sp-memory-bound, ts-sqlite, sp-sqlite, ts-redis, sp-redis,
           and, only when --variants names them, sp-mongodb (SESSION_PLUS_MONGODB_URL; built with
-          --features mongodb) and sp-firestore (FIRESTORE_EMULATOR_HOST), on the servers
-          scripts/services.sh starts
+          --features mongodb), sp-firestore (FIRESTORE_EMULATOR_HOST), sp-redis-cluster and
+          sp-redis-cluster-wait (WAIT 1 after each write; SESSION_PLUS_REDIS_CLUSTER_URL), on the
+          servers scripts/services.sh starts, and sp-memory-1 / sp-memory-10 (1 and 10 sessions)
 `run` needs wrk (Debian: apt-get install -y wrk) and, for the Redis variants, Redis at --redis.";
 
 fn main() {
@@ -48,6 +55,7 @@ fn main() {
         Some("memory-footprint") => memory_footprint(&args[1..]),
         Some("in-process") => in_process(&args[1..]),
         Some("instructions") => instructions(&args[1..]),
+        Some("failover") => failover::run(&args[1..]),
         Some("run") => run(&args[1..], &args),
         Some("help" | "--help" | "-h") => {
             println!("{USAGE}");
@@ -521,7 +529,10 @@ mod tests {
         std::fs::create_dir_all(&dir).expect("a temp dir");
         let redis_up = redis_is_up(DEFAULT_REDIS);
         let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("a runtime");
-        for variant in variants::VARIANTS.iter().filter(|v| redis_up || !v.redis) {
+        // `WAIT 1` needs replicas, which the test script's Cluster does not have: the failover
+        // script runs that variant on a Cluster of its own.
+        let testable = |v: &&variants::Variant| (redis_up || !v.redis) && v.name != "sp-redis-cluster-wait";
+        for variant in variants::VARIANTS.iter().filter(testable) {
             let router = runtime
                 .block_on(variants::router(variant.name, &dir.display().to_string(), DEFAULT_REDIS))
                 .expect("the variant builds");

@@ -7,13 +7,14 @@
 use std::str::FromStr;
 use std::time::Duration;
 
-use axum::extract::FromRef;
+use axum::extract::{FromRef, Path};
 use axum::http::header::{COOKIE, SET_COOKIE};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{AppendHeaders, IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
 use axum_extra::extract::cookie::{Cookie, Key, SignedCookieJar};
+use session_plus::session::Stage;
 use session_plus::{Config, FieldSelector, SessionConfig, SessionManager, SessionType};
 
 /// The secret of every variant that signs: a fixed 64-byte literal, for benchmarks only.
@@ -22,6 +23,13 @@ const _: () = assert!(SECRET.len() == 64);
 
 /// The CSRF token `/setup` stores and `/csrf` returns (43 characters, like a real token).
 pub(crate) const CSRF_TOKEN: &str = "q3Vx1b2LZr7dT0wYc9uKfH4mN8pS6aJe5oGiQ2lWxRk";
+
+/// The test script's Redis Cluster (scripts/services.sh), unless `SESSION_PLUS_REDIS_CLUSTER_URL`
+/// names another.
+const DEFAULT_CLUSTER: &str = "redis+cluster://127.0.0.1:7101,127.0.0.1:7102,127.0.0.1:7103";
+
+/// How long `sp-redis-cluster-wait` waits for a replica to confirm a write (`redis_wait_timeout`).
+pub(crate) const WAIT_TIMEOUT: Duration = Duration::from_millis(100);
 
 /// One server variant.
 #[derive(Debug, Clone, Copy)]
@@ -64,6 +72,10 @@ pub(crate) const VARIANTS: &[Variant] = &[
     Variant { tower_sessions: Some("ts-sqlite"), ..variant("sp-sqlite", "session-plus sqlite") },
     Variant { redis: true, ..variant("ts-redis", "tower-sessions RedisStore") },
     Variant { tower_sessions: Some("ts-redis"), redis: true, ..variant("sp-redis", "session-plus redis") },
+    // A Redis Cluster (`SESSION_PLUS_REDIS_CLUSTER_URL`), without and with `WAIT 1` after each
+    // write: the failover experiment's servers (scripts/cluster-failover.sh).
+    Variant { opt_in: true, ..variant("sp-redis-cluster", "session-plus redis cluster") },
+    Variant { opt_in: true, ..variant("sp-redis-cluster-wait", "session-plus redis cluster, WAIT 1") },
     Variant { opt_in: true, ..variant("sp-mongodb", "session-plus mongodb") },
     Variant { opt_in: true, ..variant("sp-firestore", "session-plus firestore (emulator)") },
 ];
@@ -107,6 +119,16 @@ pub(crate) async fn router(variant: &str, dir: &str, redis_url: &str) -> Result<
         }
         "sp-redis" => {
             let store = SessionConfig::new("session").with_type(SessionType::Redis).with_url(redis_url);
+            session_plus_router(store, false).await?
+        }
+        "sp-redis-cluster" | "sp-redis-cluster-wait" => {
+            let url = std::env::var("SESSION_PLUS_REDIS_CLUSTER_URL").unwrap_or_else(|_| DEFAULT_CLUSTER.into());
+            // A failover is a transient outage: 503 (retry) for a failed save too, not 500.
+            let store = SessionConfig::new("session")
+                .with_type(SessionType::Redis)
+                .with_url(url)
+                .with_error_statuses(StatusCode::SERVICE_UNAVAILABLE, StatusCode::SERVICE_UNAVAILABLE);
+            let store = if variant == "sp-redis-cluster-wait" { store.with_redis_wait(1, WAIT_TIMEOUT) } else { store };
             session_plus_router(store, false).await?
         }
         // The servers of the test script: `SESSION_PLUS_MONGODB_URL`, `FIRESTORE_EMULATOR_HOST`.
@@ -301,7 +323,20 @@ async fn session_plus_app(config: Config) -> Result<Router, String> {
     fn conflict() -> Response {
         StatusCode::CONFLICT.into_response()
     }
-    let manager = SessionManager::new(config).await.map_err(|e| e.to_string())?;
+    // The stage in the body, so that the failover driver can tell a failed load from a failed save.
+    let manager = SessionManager::builder(config)
+        .with_error_response(|failure| {
+            let stage = match failure.stage() {
+                Stage::Load => "load",
+                _ => "save",
+            };
+            let mut response = axum::http::Response::new(format!("session store failed: {stage}"));
+            *response.status_mut() = failure.status();
+            response
+        })
+        .build()
+        .await
+        .map_err(|e| e.to_string())?;
     async fn setup(session: Session) -> Result<&'static str, Response> {
         session.insert("csrf_token", CSRF_TOKEN).await.map_err(fail)?;
         session.insert("user_id", 42).await.map_err(fail)?;
@@ -322,5 +357,13 @@ async fn session_plus_app(config: Config) -> Result<Router, String> {
     async fn csrf(session: Session) -> Result<String, Response> {
         session.get::<String>("csrf_token").await.map_err(fail)?.ok_or_else(conflict)
     }
-    Ok(routes(post(setup), get(hit), get(read), get(csrf)).layer(manager.layer()))
+    // Writes the visitor's next value and answers the one it replaces (`none`: no session):
+    // what the failover driver checks against the values it saw acknowledged.
+    async fn swap(session: Session, Path(value): Path<u64>) -> Result<String, Response> {
+        let old = session.get::<u64>("counter").await.map_err(fail)?;
+        session.insert("counter", value).await.map_err(fail)?;
+        Ok(old.map_or_else(|| "none".to_owned(), |n| n.to_string()))
+    }
+    let router = routes(post(setup), get(hit), get(read), get(csrf)).route("/swap/{value}", post(swap));
+    Ok(router.layer(manager.layer()))
 }

@@ -291,6 +291,33 @@ impl SessionConfig {
         self
     }
 
+    /// Makes a `redis` session's writes wait until `replicas` replicas confirm them, for at most
+    /// `timeout` (`redis_wait_replicas`, `redis_wait_timeout`; 0 replicas, the default, is off).
+    ///
+    /// Redis replicates asynchronously: a write the primary acknowledged is lost if the primary
+    /// dies before a replica has it and that replica is promoted. With this, every write is
+    /// followed by Redis's `WAIT` in the same round trip, and a write that fewer replicas
+    /// confirm in time is a failed save (`save_error_status`; its cookie is not sent), though
+    /// the primary keeps it. The cost: every write waits for a replica's acknowledgement, and
+    /// waits the whole `timeout` (then fails) while fewer replicas are up, holding up the other
+    /// requests to that Redis node meanwhile (one connection per node is shared). The timeout is
+    /// between 1 ms and 1.5 s.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use session_plus::{SessionConfig, SessionType};
+    /// let s = SessionConfig::new("session")
+    ///     .with_type(SessionType::Redis)
+    ///     .with_url("redis+cluster://10.0.0.1:7000,10.0.0.2:7000")
+    ///     .with_redis_wait(1, Duration::from_millis(100));
+    /// assert_eq!(s.backend().redis_wait_replicas, 1);
+    /// ```
+    pub fn with_redis_wait(mut self, replicas: u32, timeout: Duration) -> Self {
+        self.backend.redis_wait_replicas = replicas;
+        self.backend.redis_wait_timeout = timeout;
+        self
+    }
+
     /// Sets how often expired records are purged from stores without native expiry (5 minutes).
     ///
     /// ```

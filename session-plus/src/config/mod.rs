@@ -87,9 +87,11 @@ use serde_json::Value;
 
 pub use error::ConfigError;
 pub use kinds::{FieldSelector, FlaskDigest, FlaskKeyDerivation, Format, SameSite, SessionType};
+#[cfg(feature = "store-redis")]
+pub(crate) use options::MAX_REDIS_WAIT_TIMEOUT;
 pub use options::{
     BackendOptions, CookieOptions, ErrorStatuses, FlaskOptions, Lifetimes, DEFAULT_PERMANENT_LIFETIME,
-    DEFAULT_SESSION_LIFETIME,
+    DEFAULT_REDIS_WAIT_TIMEOUT, DEFAULT_SESSION_LIFETIME,
 };
 pub use secret::{SecretKey, MIN_SECRET_LEN};
 pub use session::SessionConfig;

@@ -112,7 +112,23 @@ pub struct BackendOptions {
     /// (`sslmode=require`, `ssl-mode=REQUIRED`) verifies the chain against it, as libpq does.
     #[serde(deserialize_with = "de::optional_string")]
     pub tls_ca_file: Option<String>,
+    /// `redis_wait_replicas`: a `redis` session's writes wait until this many replicas confirm
+    /// them (Redis's `WAIT`), and fail when fewer do within `redis_wait_timeout` (0: off, the
+    /// default; Redis replicates asynchronously, so a failover can lose a write that no replica
+    /// had yet).
+    pub redis_wait_replicas: u32,
+    /// `redis_wait_timeout`: how long a write waits for `redis_wait_replicas` (100 ms; at most
+    /// 1.5 s, under the client's response timeout).
+    #[serde(deserialize_with = "de::duration")]
+    pub redis_wait_timeout: Duration,
 }
+
+/// The default `redis_wait_timeout`.
+pub const DEFAULT_REDIS_WAIT_TIMEOUT: Duration = Duration::from_millis(100);
+
+/// The longest `redis_wait_timeout` (the Redis store's own cap, checked equal where both are
+/// compiled).
+pub(crate) const MAX_REDIS_WAIT_TIMEOUT: Duration = Duration::from_millis(1_500);
 
 impl fmt::Debug for BackendOptions {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -122,6 +138,8 @@ impl fmt::Debug for BackendOptions {
             .field("table", &self.table)
             .field("purge_interval", &self.purge_interval)
             .field("tls_ca_file", &self.tls_ca_file)
+            .field("redis_wait_replicas", &self.redis_wait_replicas)
+            .field("redis_wait_timeout", &self.redis_wait_timeout)
             .finish()
     }
 }
@@ -161,7 +179,15 @@ fn redact_query_password(tail: &str) -> String {
 
 impl Default for BackendOptions {
     fn default() -> Self {
-        Self { url: None, path: None, table: None, purge_interval: Duration::from_secs(300), tls_ca_file: None }
+        Self {
+            url: None,
+            path: None,
+            table: None,
+            purge_interval: Duration::from_secs(300),
+            tls_ca_file: None,
+            redis_wait_replicas: 0,
+            redis_wait_timeout: DEFAULT_REDIS_WAIT_TIMEOUT,
+        }
     }
 }
 

@@ -434,6 +434,19 @@ impl SessionConfig {
                 return Err(self.error("tls_ca_file", format!("{reason}, not to a {} session", self.session_type)));
             }
         }
+        if backend.redis_wait_replicas > 0 && self.session_type != SessionType::Redis {
+            return Err(self.error(
+                "redis_wait_replicas",
+                format!("applies only to a redis session, not to a {} one", self.session_type),
+            ));
+        }
+        let wait_timeout = backend.redis_wait_timeout;
+        if wait_timeout.is_zero() || wait_timeout > super::options::MAX_REDIS_WAIT_TIMEOUT {
+            return Err(self.error(
+                "redis_wait_timeout",
+                "must be between 1 ms and 1.5 s (under the client's 2 s response timeout; WAIT with 0 blocks for ever)",
+            ));
+        }
         match self.session_type {
             SessionType::Sqlite if backend.path.is_none() && backend.url.is_none() => {
                 Err(self.error("path", "a sqlite session needs `path` (a file) or `url`"))

@@ -265,6 +265,8 @@ fn unknown_key_lists_every_key_once() {
         "table",
         "purge_interval",
         "tls_ca_file",
+        "redis_wait_replicas",
+        "redis_wait_timeout",
         "load_error_status",
         "save_error_status",
         "load_error_as_empty",
@@ -277,7 +279,7 @@ fn unknown_key_lists_every_key_once() {
     ] {
         assert_eq!(keys.iter().filter(|k| **k == key).count(), 1, "{key} in {list}");
     }
-    assert_eq!(keys.len(), 31, "{list}");
+    assert_eq!(keys.len(), 33, "{list}");
 }
 
 #[test]
@@ -498,4 +500,31 @@ fn tls_ca_file_is_refused_without_a_server() {
         "[[session]]\ncookie_name = \"a\"\nsession_type = \"redis\"\nurl = \"rediss://h\"\ntls_ca_file = \"ca.pem\"";
     let config = toml(body).unwrap();
     assert_eq!(config.sessions()[0].backend().tls_ca_file.as_deref(), Some("ca.pem"));
+}
+
+/// Issue 14, item 9: `WAIT` after every write, on redis sessions only, with a timeout that
+/// neither blocks for ever (0) nor outlives the client's response timeout.
+#[test]
+fn redis_wait_is_read_and_checked() {
+    let redis = "[[session]]\ncookie_name = \"a\"\nsession_type = \"redis\"\nurl = \"redis://h\"\n";
+    let config = toml(&format!("{redis}redis_wait_replicas = 1\nredis_wait_timeout = \"250ms\"")).unwrap();
+    let backend = config.sessions()[0].backend();
+    assert_eq!((backend.redis_wait_replicas, backend.redis_wait_timeout), (1, Duration::from_millis(250)));
+    let defaults = toml(redis).unwrap();
+    assert_eq!(defaults.sessions()[0].backend().redis_wait_replicas, 0);
+    assert_eq!(defaults.sessions()[0].backend().redis_wait_timeout, crate::config::DEFAULT_REDIS_WAIT_TIMEOUT);
+    for timeout in ["0", "\"2s\""] {
+        let msg = fails(
+            &format!("{redis}redis_wait_replicas = 1\nredis_wait_timeout = {timeout}"),
+            Some("a"),
+            "redis_wait_timeout",
+        );
+        assert!(msg.contains("between 1 ms and 1.5 s"), "{msg}");
+    }
+    let msg = fails(
+        "[[session]]\ncookie_name = \"a\"\nsession_type = \"memory\"\nredis_wait_replicas = 1",
+        Some("a"),
+        "redis_wait_replicas",
+    );
+    assert!(msg.contains("only to a redis session"), "{msg}");
 }

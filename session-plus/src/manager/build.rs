@@ -418,10 +418,14 @@ async fn firestore(config: &SessionConfig) -> Result<store::FirestoreStore, Buil
     with_table(config, store, store::FirestoreStore::with_collection_name)
 }
 
-/// `url`: `redis://host:port/db`, or `redis+cluster://host1:port1,host2:port2,...`.
+/// `url`: `redis://host:port/db`, or `redis+cluster://host1:port1,host2:port2,...`; `WAIT`
+/// after every write with `redis_wait_replicas`.
 #[cfg(feature = "store-redis")]
 async fn redis(config: &SessionConfig) -> Result<store::RedisStore, BuildError> {
-    connect!(store::RedisStore, config)
+    const _: () = assert!(store::MAX_WAIT_TIMEOUT.as_millis() == crate::config::MAX_REDIS_WAIT_TIMEOUT.as_millis());
+    let store = connect!(store::RedisStore, config)?;
+    let backend = &config.backend;
+    Ok(store.with_wait(backend.redis_wait_replicas, backend.redis_wait_timeout))
 }
 
 /// `url`: one server (`memcache://host:port`) or several separated by commas.

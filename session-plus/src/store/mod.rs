@@ -60,7 +60,7 @@ pub use self::firestore::{FirestoreClient, FirestoreStore};
 pub use self::mongodb::MongoDbStore;
 #[cfg(feature = "store-redis")]
 #[cfg_attr(docsrs, doc(cfg(feature = "store-redis")))]
-pub use self::redis::RedisStore;
+pub use self::redis::{RedisStore, ReplicationError, MAX_WAIT_TIMEOUT};
 pub(crate) use cas::cas_backoff;
 pub use cas::CasOutcome;
 #[cfg(any(

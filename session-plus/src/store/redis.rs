@@ -13,6 +13,11 @@
 //!
 //! Connections reconnect by themselves: when Redis comes back after an outage, the same store
 //! works again without a restart.
+//!
+//! Redis replicates asynchronously: a write the primary acknowledged can be lost when the primary
+//! dies before a replica has it, and a replica is promoted. [`RedisStore::with_wait`] sends
+//! `WAIT numreplicas timeout` after every write, pipelined with it on the same connection (so on a
+//! Cluster it reaches the key's primary), and fails the write when fewer replicas confirm it.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -21,7 +26,7 @@ use async_trait::async_trait;
 use redis::aio::{ConnectionLike, ConnectionManager, ConnectionManagerConfig};
 use redis::cluster::ClusterClient;
 use redis::cluster_async::ClusterConnection;
-use redis::{Cmd, Pipeline, RedisFuture, Script, Value as RedisValue};
+use redis::{Cmd, FromRedisValue, Pipeline, RedisFuture, Script, Value as RedisValue};
 use serde_json::{Map, Value};
 
 use super::cas::{self, TextTry};
@@ -106,6 +111,37 @@ pub struct RedisStore {
     connection: Connection,
     create: Arc<Script>,
     update: Arc<Script>,
+    wait: Option<Wait>,
+}
+
+/// `WAIT`'s arguments: how many replicas must confirm a write, and for how long to wait.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Wait {
+    replicas: u32,
+    timeout: Duration,
+}
+
+/// The longest [`RedisStore::with_wait`] timeout: under the client's two-second response timeout,
+/// which would otherwise end the pipeline first with a less clear error.
+pub const MAX_WAIT_TIMEOUT: Duration = Duration::from_millis(1_500);
+
+/// A write the primary applied but fewer replicas than asked confirmed within the timeout
+/// ([`RedisStore::with_wait`]). It stays on the primary, and is lost only if the primary fails
+/// before a replica has it; the save is reported as failed all the same, because it is not
+/// confirmed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "the write reached the Redis primary but only {acknowledged} of {wanted} replicas confirmed it within \
+     {timeout_ms} ms (WAIT): it is not confirmed, and a failover now could lose it"
+)]
+#[non_exhaustive]
+pub struct ReplicationError {
+    /// How many replicas confirmed the write.
+    pub acknowledged: u32,
+    /// How many were asked for.
+    pub wanted: u32,
+    /// How long the primary waited, in milliseconds.
+    pub timeout_ms: u64,
 }
 
 #[derive(Clone)]
@@ -223,18 +259,83 @@ impl RedisStore {
     }
 
     fn with_connection(connection: Connection) -> Self {
-        Self { connection, create: Arc::new(Script::new(CREATE)), update: Arc::new(Script::new(UPDATE)) }
+        Self { connection, create: Arc::new(Script::new(CREATE)), update: Arc::new(Script::new(UPDATE)), wait: None }
+    }
+
+    /// Makes every write wait until `replicas` replicas have it, for at most `timeout`: Redis's
+    /// `WAIT`, sent in one pipeline with the write on the same connection (on a Cluster, to the
+    /// key's primary). A write that fewer replicas confirm in time fails with a
+    /// [`ReplicationError`] (the session's save fails: `save_error_status`), though the primary
+    /// keeps it. `replicas = 0` turns it off. The timeout is capped at [`MAX_WAIT_TIMEOUT`], and
+    /// at least one millisecond (`WAIT` with 0 would block for ever).
+    ///
+    /// It narrows, but does not close, the window in which a failover loses acknowledged writes:
+    /// Redis can still promote a replica that missed a write. Its cost: every write waits for a
+    /// replica's acknowledgement, and `WAIT` holds up the connection it is sent on, which this
+    /// store shares among all requests to one node: while fewer replicas are up, each write
+    /// waits the whole `timeout` and every other command to that node queues behind it (the
+    /// failover measurements of BENCHMARKS.md show what that does to a Cluster's throughput).
+    ///
+    /// ```no_run
+    /// use std::time::Duration;
+    /// use session_plus::store::RedisStore;
+    /// # async fn run() -> Result<(), session_plus::store::Error> {
+    /// let store = RedisStore::connect("redis+cluster://10.0.0.1:7000,10.0.0.2:7000").await?
+    ///     .with_wait(1, Duration::from_millis(100));
+    /// # let _ = store; Ok(()) }
+    /// ```
+    #[must_use]
+    pub fn with_wait(mut self, replicas: u32, timeout: Duration) -> Self {
+        let timeout = timeout.clamp(Duration::from_millis(1), MAX_WAIT_TIMEOUT);
+        self.wait = (replicas > 0).then_some(Wait { replicas, timeout });
+        self
+    }
+
+    /// Runs one write command, followed by `WAIT` when [`with_wait`](Self::with_wait) asked for
+    /// it: both in one pipeline, so one round trip and the same connection (and Cluster node).
+    async fn write<T: FromRedisValue>(&self, cmd: &Cmd) -> Result<T> {
+        let mut connection = self.connection.clone();
+        let Some(wait) = self.wait else {
+            return cmd.query_async(&mut connection).await.map_err(backend);
+        };
+        let timeout_ms = u64::try_from(wait.timeout.as_millis()).unwrap_or(u64::MAX);
+        let mut pipeline = redis::pipe();
+        pipeline.add_command(cmd.clone()).cmd("WAIT").arg(wait.replicas).arg(timeout_ms);
+        let (value, acknowledged): (T, u32) = pipeline.query_async(&mut connection).await.map_err(backend)?;
+        if acknowledged < wait.replicas {
+            let error = ReplicationError { acknowledged, wanted: wait.replicas, timeout_ms };
+            return Err(Error::Backend(Box::new(error)));
+        }
+        Ok(value)
+    }
+
+    /// Runs a write script by its hash (`EVALSHA`) through [`write`](Self::write), loading it
+    /// first when the server does not know it (a fresh server, or a promoted replica).
+    async fn write_script<T: FromRedisValue>(&self, script: &Script, key: &str, args: &[Vec<u8>]) -> Result<T> {
+        let mut cmd = redis::cmd("EVALSHA");
+        cmd.arg(script.get_hash()).arg(1).arg(key).arg(args);
+        match self.write(&cmd).await {
+            Err(Error::Backend(error)) if is_no_script(&*error) => {
+                // Routed to every node on a Cluster, so the retry finds it wherever it lands.
+                let mut connection = self.connection.clone();
+                script.load_async(&mut connection).await.map_err(backend)?;
+                self.write(&cmd).await
+            }
+            other => other,
+        }
     }
 
     async fn run_script(&self, script: &Script, key: &str, args: Vec<Vec<u8>>) -> Result<bool> {
-        let mut invocation = script.key(key);
-        for arg in args {
-            invocation.arg(arg);
-        }
-        let mut connection = self.connection.clone();
-        let done: i64 = invocation.invoke_async(&mut connection).await.map_err(backend)?;
+        let done: i64 = self.write_script(script, key, &args).await?;
         Ok(done == 1)
     }
+}
+
+/// Whether a store error is Redis's `NOSCRIPT` (the script is not in the server's cache).
+fn is_no_script(error: &(dyn std::error::Error + Send + Sync + 'static)) -> bool {
+    error
+        .downcast_ref::<redis::RedisError>()
+        .is_some_and(|e| e.kind() == redis::ErrorKind::Server(redis::ServerErrorKind::NoScript))
 }
 
 /// How `set_expiring` treats an existing key.
@@ -263,28 +364,20 @@ impl RedisStore {
     /// meanwhile or the key is gone).
     pub(crate) async fn replace_if_unchanged(&self, key: &str, read: &[u8], value: &[u8], ttl: u64) -> Result<bool> {
         static SCRIPT: std::sync::LazyLock<Script> = std::sync::LazyLock::new(|| Script::new(COMPARE_AND_SET));
-        let mut connection = self.connection.clone();
-        let done: i64 = SCRIPT
-            .key(key)
-            .arg(read)
-            .arg(value)
-            .arg(ttl.max(1))
-            .invoke_async(&mut connection)
-            .await
-            .map_err(backend)?;
+        let args = [read.to_vec(), value.to_vec(), ttl.max(1).to_string().into_bytes()];
+        let done: i64 = self.write_script(&SCRIPT, key, &args).await?;
         Ok(done == 1)
     }
 
     /// `SET key value EX ttl NX|XX`, the atomic form of `SETEX`: whether it was written.
     pub(crate) async fn set_expiring(&self, key: &str, value: &[u8], ttl: u64, mode: SetMode) -> Result<bool> {
-        let mut connection = self.connection.clone();
         let mut cmd = redis::cmd("SET");
         cmd.arg(key).arg(value).arg("EX").arg(ttl.max(1));
         cmd.arg(match mode {
             SetMode::IfAbsent => "NX",
             SetMode::IfPresent => "XX",
         });
-        let done: Option<String> = cmd.query_async(&mut connection).await.map_err(backend)?;
+        let done: Option<String> = self.write(&cmd).await?;
         Ok(done.is_some())
     }
 }
@@ -295,7 +388,7 @@ impl std::fmt::Debug for RedisStore {
             Connection::Standalone(_) => "standalone",
             Connection::Cluster(_) => "cluster",
         };
-        f.debug_struct("RedisStore").field("connection", &kind).finish_non_exhaustive()
+        f.debug_struct("RedisStore").field("connection", &kind).field("wait", &self.wait).finish_non_exhaustive()
     }
 }
 
@@ -395,12 +488,16 @@ impl SessionStore for RedisStore {
         // with the stored spelling of an equal value.
         let (hash_field, new) = (format!("{FIELD}{field}"), new.to_string());
         cas::by_text(expected, |text| {
-            let mut invocation = SCRIPT.key(key);
-            invocation.arg(&hash_field).arg(if text.is_some() { "1" } else { "0" }).arg(text.unwrap_or_default());
-            invocation.arg(&new).arg(expires_at.to_string()).arg(expiry_ms(expires_at));
-            let mut connection = self.connection.clone();
+            let args = [
+                hash_field.clone().into_bytes(),
+                if text.is_some() { b"1".to_vec() } else { b"0".to_vec() },
+                text.unwrap_or_default().into_bytes(),
+                new.clone().into_bytes(),
+                expires_at.to_string().into_bytes(),
+                expiry_ms(expires_at),
+            ];
             async move {
-                let answer: Vec<RedisValue> = invocation.invoke_async(&mut connection).await.map_err(backend)?;
+                let answer: Vec<RedisValue> = self.write_script(&SCRIPT, key, &args).await?;
                 match answer.as_slice() {
                     [RedisValue::Int(1)] => Ok(TextTry::Set),
                     [RedisValue::Int(-1)] => Ok(TextTry::NoRecord),
@@ -416,8 +513,7 @@ impl SessionStore for RedisStore {
     }
 
     async fn delete(&self, key: &str) -> Result<bool> {
-        let mut connection = self.connection.clone();
-        let deleted: i64 = redis::cmd("DEL").arg(key).query_async(&mut connection).await.map_err(backend)?;
+        let deleted: i64 = self.write(redis::cmd("DEL").arg(key)).await?;
         Ok(deleted > 0)
     }
 

@@ -11,7 +11,7 @@ use common::{serve, Client, SECRET};
 use serde_json::{json, Value};
 use session_plus::clock::{Clock, SystemClock};
 use session_plus::session::Id;
-use session_plus::store::{CasOutcome, Record, RedisStore, SessionStore, Update};
+use session_plus::store::{CasOutcome, Error, Record, RedisStore, ReplicationError, SessionStore, Update};
 use session_plus::{Config, SessionManager};
 
 /// A redis-server of this test's own, on a free port, so it can be stopped without disturbing
@@ -19,19 +19,52 @@ use session_plus::{Config, SessionManager};
 struct OwnRedis {
     port: u16,
     child: Option<Child>,
+    /// More arguments for redis-server (`--replicaof`).
+    extra: Vec<String>,
 }
 
 impl OwnRedis {
     fn start() -> Self {
+        Self::start_with(Vec::new())
+    }
+
+    fn start_with(extra: Vec<String>) -> Self {
         let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-        let mut redis = Self { port, child: None };
+        let mut redis = Self { port, child: None, extra };
         redis.restart();
         redis
+    }
+
+    /// A replica of `primary`, once the primary counts it as online.
+    async fn replica_of(primary: &OwnRedis) -> Self {
+        let client = redis::Client::open(primary.url()).unwrap();
+        let mut connection = client.get_multiplexed_async_connection().await.unwrap();
+        // The primary waits 5 s for more replicas before a diskless sync by default: none here.
+        let () = redis::cmd("CONFIG")
+            .arg("SET")
+            .arg("repl-diskless-sync-delay")
+            .arg(0)
+            .query_async(&mut connection)
+            .await
+            .unwrap();
+        // A replica stores the primary's snapshot on disk while it syncs: in the temp dir.
+        let dir = std::env::temp_dir().display().to_string();
+        let args = ["--replicaof", "127.0.0.1", &primary.port.to_string(), "--dir", &dir].map(str::to_owned);
+        let replica = Self::start_with(args.to_vec());
+        for _ in 0..100 {
+            let info: String = redis::cmd("INFO").arg("replication").query_async(&mut connection).await.unwrap();
+            if info.contains("state=online") {
+                return replica;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("the replica did not come online");
     }
 
     fn restart(&mut self) {
         let child = Command::new("redis-server")
             .args(["--port", &self.port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
+            .args(&self.extra)
             .stdout(Stdio::null())
             .spawn()
             .expect("redis-server is installed (scripts/test.sh installs it)");
@@ -80,7 +113,12 @@ impl Drop for OwnRedis {
 }
 
 fn config(url: &str) -> Config {
-    Config::from_toml_str(&format!(
+    Config::from_toml_str(&config_toml(url)).unwrap()
+}
+
+/// The configuration's text, ending in the `session` table, so that a test can add its keys.
+fn config_toml(url: &str) -> String {
+    format!(
         r#"
         secret_keys = ["{SECRET}"]
         [[session]]
@@ -92,8 +130,7 @@ fn config(url: &str) -> Config {
         url = "{url}"
         session_fields = "auto"
         "#
-    ))
-    .unwrap()
+    )
 }
 
 #[tokio::test]
@@ -241,4 +278,56 @@ async fn compare_and_set_compares_values_not_their_spelling() {
     let stored: String = redis::cmd("HGET").arg(&key).arg("f:n").query_async(&mut connection).await.unwrap();
     assert_eq!(stored, "3");
     assert!(store.delete(&key).await.unwrap());
+}
+
+/// Issue 14, item 9: `redis_wait_replicas` makes every write wait for a replica (`WAIT`, pipelined
+/// with it). With the replica up, writes succeed; with it gone, a write fails with a
+/// `ReplicationError` (it stays on the primary) and the response is the save's error status
+/// with no cookie of that session.
+#[tokio::test]
+async fn wait_confirms_writes_on_a_replica_and_refuses_them_without_one() {
+    let primary = OwnRedis::start();
+    let mut replica = OwnRedis::replica_of(&primary).await;
+    let timeout = Duration::from_millis(100);
+    let store = RedisStore::connect(&primary.url()).await.unwrap().with_wait(1, timeout);
+    let key = format!("session:{}", Id::random().unwrap().as_str());
+    let now = SystemClock.now();
+    let record = Record { created_at: now, expires_at: now + 60, ..Record::default() };
+    assert!(store.create(&key, &record).await.unwrap(), "confirmed by the replica");
+    let mut update = Update { expires_at: now + 60, ..Update::default() };
+    update.set.insert("user_id".into(), json!(1));
+    assert!(store.update(&key, &update).await.unwrap());
+
+    let with_wait = format!(
+        "{}\nredis_wait_replicas = 1\nredis_wait_timeout = \"100ms\"\nsave_error_status = 503\n",
+        config_toml(&primary.url())
+    );
+    let manager = SessionManager::new(Config::from_toml_str(&with_wait).unwrap()).await.unwrap();
+    let mut client = Client::new(serve(&manager).await);
+    let reply = client.post("/set/user_id", "1").await;
+    assert_eq!(reply.status, 200);
+    assert!(reply.set_cookie("session").is_some());
+
+    replica.stop();
+    update.set.insert("user_id".into(), json!(2));
+    let started = std::time::Instant::now();
+    match store.update(&key, &update).await {
+        Err(Error::Backend(error)) => {
+            let shortfall = error.downcast_ref::<ReplicationError>().expect("a ReplicationError");
+            assert_eq!((shortfall.acknowledged, shortfall.wanted, shortfall.timeout_ms), (0, 1, 100));
+            assert!(error.to_string().contains("only 0 of 1 replicas confirmed it within 100 ms"), "{error}");
+        }
+        other => panic!("expected a replication error, got {other:?}"),
+    }
+    assert!(started.elapsed() >= timeout, "the primary waited for the replica");
+    let kept = store.load(&key).await.unwrap().expect("the record");
+    assert_eq!(kept.fields["user_id"], json!(2), "the write is on the primary, only unconfirmed");
+
+    let mut fresh = Client::new(serve(&manager).await);
+    let reply = fresh.post("/set/user_id", "1").await;
+    assert_eq!(reply.status, 503, "a save WAIT cannot confirm fails");
+    assert!(reply.set_cookie("session").is_none(), "and sends no cookie of that session");
+    let reply = client.post("/set/user_id", "2").await;
+    assert_eq!(reply.status, 503);
+    assert!(reply.set_cookie("session").is_none());
 }
