@@ -141,14 +141,16 @@ ensure_browser() {
 # Servers with TLS on, for tests/it/tls.rs, on ports of their own (the plain servers above are
 # untouched): Redis on 6390, a 3-node TLS Redis Cluster on 7201-7203, PostgreSQL on 5433 (also on
 # 127.0.0.2, an address its certificate does not name), MariaDB on 3307 and SecantusDB (MongoDB)
-# on 27019, all with a server certificate for 127.0.0.1 and localhost signed by a CA made here, in
-# target/tls/, with a second, unrelated CA (wrong-ca.pem) that the tests expect refused.
+# on 27019, all with a server certificate for 127.0.0.1 and localhost signed by a CA made here, with
+# a second, unrelated CA (wrong-ca.pem) that the tests expect refused. The certificates live in one
+# directory per machine, not per checkout: a server another checkout started (and left running)
+# presents the certificate this run trusts.
 TLS_REDIS_PORT=6390
 TLS_CLUSTER_PORTS=(7201 7202 7203)
 TLS_POSTGRES_PORT=5433
 TLS_MARIADB_PORT=3307
 TLS_MONGODB_PORT=27019
-export SESSION_PLUS_TLS_DIR=${SESSION_PLUS_TLS_DIR:-$PWD/target/tls}
+export SESSION_PLUS_TLS_DIR=${SESSION_PLUS_TLS_DIR:-${TMPDIR:-/tmp}/session-plus-tls}
 export SESSION_PLUS_TLS_REDIS_URL=rediss://localhost:$TLS_REDIS_PORT/0
 export SESSION_PLUS_TLS_REDIS_CLUSTER_URL="rediss+cluster://localhost:${TLS_CLUSTER_PORTS[0]},localhost:${TLS_CLUSTER_PORTS[1]},localhost:${TLS_CLUSTER_PORTS[2]}"
 export SESSION_PLUS_TLS_POSTGRES_PORT=$TLS_POSTGRES_PORT
