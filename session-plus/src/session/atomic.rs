@@ -156,7 +156,7 @@ where
 {
     let new = f(current);
     let value = serde_json::to_value(&new).map_err(Error::Serialize)?;
-    sub.fields.insert(field.to_owned(), value);
+    sub.fields.insert(field, value);
     sub.changed.insert(field.to_owned());
     Ok(new)
 }

@@ -9,8 +9,9 @@
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 
+use super::fields::ReservedFields;
 use super::{Error, Id, Result, Session};
 use crate::config::{Format, SessionConfig};
 
@@ -43,8 +44,8 @@ impl Expiry {
 
     /// The lifetime set on a session, if its fields hold a well-formed one (anything else counts
     /// as none: the configured lifetimes apply).
-    fn from_fields(fields: &Map<String, Value>) -> Option<Self> {
-        let stored = fields.get(EXPIRY_FIELD)?.as_object()?;
+    fn from_fields(fields: &impl ReservedFields) -> Option<Self> {
+        let stored = fields.reserved(EXPIRY_FIELD)?.as_object()?;
         if let Some(idle) = stored.get("idle").and_then(Value::as_u64) {
             return Some(Self::OnInactivity(Duration::from_secs(idle)));
         }
@@ -69,7 +70,7 @@ pub(crate) struct Lifetime {
 
 impl Lifetime {
     /// The lifetimes of a session with these fields, at `now`.
-    pub(crate) fn of(config: &SessionConfig, permanent: bool, fields: &Map<String, Value>, now: i64) -> Self {
+    pub(crate) fn of(config: &SessionConfig, permanent: bool, fields: &impl ReservedFields, now: i64) -> Self {
         match Expiry::from_fields(fields) {
             None => Self {
                 idle: config.lifetime(permanent),
@@ -201,7 +202,7 @@ impl Session {
             // Already over: the session ends now, as a logout of this one session would end it.
             Some(Expiry::AtDateTime(at)) if unix(at) <= now => sub.clear(spec),
             Some(expiry) => {
-                sub.fields.insert(EXPIRY_FIELD.to_owned(), expiry.to_value());
+                sub.fields.insert(EXPIRY_FIELD, expiry.to_value());
                 sub.changed.insert(EXPIRY_FIELD.to_owned());
             }
             None => {
@@ -214,10 +215,6 @@ impl Session {
     }
 }
 
-/// Whether these fields hold anything but what session-plus keeps beside the data.
-pub(crate) fn holds_data(fields: &Map<String, Value>) -> bool {
-    fields.keys().any(|field| field != EXPIRY_FIELD)
-}
 
 fn secs(duration: Duration) -> i64 {
     i64::try_from(duration.as_secs()).unwrap_or(i64::MAX)
@@ -230,6 +227,8 @@ fn unix(at: SystemTime) -> i64 {
 
 #[cfg(test)]
 mod tests {
+    use serde_json::Map;
+
     use super::*;
 
     #[test]

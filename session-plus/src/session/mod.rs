@@ -22,9 +22,11 @@
 //! ```
 
 mod atomic;
+mod error;
 mod expiry;
 mod failure;
 mod field;
+mod fields;
 mod finish;
 mod id;
 mod named;
@@ -36,7 +38,7 @@ pub(crate) mod user;
 use std::collections::BTreeSet;
 use std::fmt;
 use std::sync::atomic::{AtomicBool, AtomicU16, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use futures_util::future::try_join_all;
 use http::{HeaderMap, StatusCode};
@@ -47,6 +49,7 @@ use tokio::sync::{Mutex, MutexGuard};
 
 use crate::config::Format;
 use crate::cookies;
+pub use error::{Error, Result};
 pub use expiry::Expiry;
 pub use failure::{Failure, Stage};
 pub use field::Field;
@@ -74,7 +77,7 @@ pub struct Session {
 
 struct Inner {
     sessions: Arc<Sessions>,
-    subs: Box<[Mutex<SubSession>]>,
+    subs: Subs,
     accessed: AtomicBool,
     /// The save has begun: later changes could not reach the response, so they are refused.
     saved: AtomicBool,
@@ -84,10 +87,10 @@ struct Inner {
 
 impl Session {
     pub(crate) fn new(sessions: Arc<Sessions>, headers: Option<&HeaderMap>) -> Self {
-        let mut subs: Box<[_]> = sessions.list.iter().map(|_| Mutex::new(SubSession::new())).collect();
+        let mut subs = Subs::new(sessions.list.len());
         if let Some(headers) = headers {
             cookies::request_values(headers, &sessions.names, |index, value| {
-                subs[index].get_mut().offer_request_value(value);
+                subs.get_mut(index).offer_request_value(value);
             });
         }
         Self {
@@ -129,7 +132,7 @@ impl Session {
             return Ok(None);
         }
         for &index in self.inner.sessions.routing.owners(field) {
-            let sub = self.loaded(index).await?;
+            let mut sub = self.loaded(index).await?;
             if let Some(value) = sub.fields.get(field) {
                 return read(value).map(Some);
             }
@@ -157,7 +160,7 @@ impl Session {
         for &index in owners {
             let mut sub = self.loaded(index).await?;
             self.check_not_saved()?;
-            sub.fields.insert(field.to_owned(), value.clone());
+            sub.fields.insert(field, value.clone());
             sub.changed.insert(field.to_owned());
         }
         Ok(())
@@ -204,12 +207,12 @@ impl Session {
     /// # Errors
     /// A store failed to load.
     pub async fn fields(&self) -> Result<Map<String, Value>> {
-        let all: Vec<usize> = (0..self.inner.subs.len()).collect();
+        let all: Vec<usize> = (0..self.inner.sessions.list.len()).collect();
         self.load_all(&all).await?;
         let mut fields = Map::new();
         for index in all {
-            let sub = self.loaded(index).await?;
-            for (field, value) in &sub.fields {
+            let mut sub = self.loaded(index).await?;
+            for (field, value) in sub.fields.all().iter() {
                 let visible = !is_reserved(field) && self.inner.sessions.routing.owns(index, field);
                 if visible && !fields.contains_key(field) {
                     fields.insert(field.clone(), value.clone());
@@ -234,9 +237,8 @@ impl Session {
     /// The response was already saved ([`Error::AlreadySaved`]).
     pub async fn clear(&self) -> Result<()> {
         self.inner.accessed.store(true, Ordering::Relaxed);
-        for (index, sub) in self.inner.subs.iter().enumerate() {
-            let spec = &self.inner.sessions.list[index];
-            let mut sub = lock(sub).await;
+        for (index, spec) in self.inner.sessions.list.iter().enumerate() {
+            let mut sub = lock(self.inner.subs.get(index)).await;
             self.check_not_saved()?;
             sub.clear(spec);
         }
@@ -277,7 +279,7 @@ impl Session {
     /// # Errors
     /// A store failed to load.
     pub async fn regenerate(&self) -> Result<()> {
-        let all: Vec<usize> = (0..self.inner.subs.len()).collect();
+        let all: Vec<usize> = (0..self.inner.sessions.list.len()).collect();
         self.load_all(&all).await?;
         for index in all {
             let mut sub = self.loaded(index).await?;
@@ -333,7 +335,7 @@ impl Session {
             let mut sub = self.loaded(index).await?;
             self.check_not_saved()?;
             let tag = user::UserTag { id: user_id.to_owned(), generation };
-            sub.fields.insert(USER_FIELD.to_owned(), tag.to_value());
+            sub.fields.insert(USER_FIELD, tag.to_value());
             sub.changed.insert(USER_FIELD.to_owned());
             tied = true;
         }
@@ -362,17 +364,16 @@ impl Session {
             return Some(self.discarded());
         }
         let inner = Arc::get_mut(&mut self.inner)?;
-        let sessions = &inner.sessions.list;
-        let subs = inner.subs.iter_mut().map(Mutex::get_mut);
-        if subs.zip(sessions).any(|(sub, spec)| sub.needs_store(spec)) {
+        let sessions = &inner.sessions;
+        if inner.subs.made_mut().any(|(index, sub)| sub.needs_store(&sessions.list[index])) {
             return None;
         }
-        let now = inner.sessions.clock.now();
+        let now = sessions.clock.now();
         let mut saved = Saved::default();
-        let bound_to = &inner.sessions.bound_to;
-        for ((sub, spec), bound) in inner.subs.iter_mut().map(Mutex::get_mut).zip(sessions).zip(bound_to) {
+        for (index, sub) in inner.subs.made_mut() {
+            let spec = &sessions.list[index];
             // No server session was loaded (none needs its store): a bound cookie is left as it is.
-            let binding = if bound.is_some() { Binding::Unknown } else { Binding::Unbound };
+            let binding = if sessions.bound_to[index].is_some() { Binding::Unknown } else { Binding::Unbound };
             match sub.finalize_now(spec, now, binding) {
                 Ok(cookie) => saved.add(cookie, None),
                 Err(failure) => saved.add(None, Some(failure)),
@@ -428,20 +429,20 @@ impl Session {
     /// common case) without the cost of joining futures.
     async fn write_unbound(&self, now: i64) -> Vec<std::result::Result<Staged, Failure>> {
         let list = &self.inner.sessions.list;
-        let mut staged = Vec::with_capacity(list.len());
+        // A session this request neither sent nor used saves nothing.
+        let mut staged: Vec<_> = list.iter().map(|_| Ok(Staged::default())).collect();
         let mut pending = Vec::new();
-        for (index, (sub, spec)) in self.inner.subs.iter().zip(list).enumerate() {
+        for (index, sub) in self.inner.subs.made() {
+            let spec = &list[index];
             let mut sub = lock(sub).await;
             if sub.needs_store(spec) {
-                pending.push(index);
-                staged.push(Ok(Staged::default())); // replaced below
+                pending.push(index); // written below
             } else {
-                let cookie = sub.finalize_now(spec, now, Binding::Unbound);
-                staged.push(cookie.map(Staged::cookie_only));
+                staged[index] = sub.finalize_now(spec, now, Binding::Unbound).map(Staged::cookie_only);
             }
         }
         let write = |index: usize| async move {
-            lock(&self.inner.subs[index]).await.write(&list[index], now, Binding::Unbound).await
+            lock(self.inner.subs.get(index)).await.write(&list[index], now, Binding::Unbound).await
         };
         match pending[..] {
             [] => {}
@@ -466,9 +467,9 @@ impl Session {
             let Some(server) = *server else { continue };
             // One lock at a time. A server record about to be dropped for holding nothing: the
             // bound cookie is read first (no I/O), since its fields need that record.
-            let emptied = lock(&subs[server]).await.emptied_record().cloned();
+            let emptied = lock(subs.get(server)).await.emptied_record().cloned();
             let holds_fields = {
-                let mut sub = lock(&subs[index]).await;
+                let mut sub = lock(subs.get(index)).await;
                 if let (Some(id), true) = (&emptied, sub.needs_load()) {
                     // A cookie load does no I/O and cannot fail.
                     let _ = sub.load(&sessions.list[index], now, Binding::Server(Some(id))).await;
@@ -476,22 +477,22 @@ impl Session {
                 sub.holds_fields()
             };
             if holds_fields {
-                lock(&subs[server]).await.keep_record = true;
+                lock(subs.get(server)).await.keep_record = true;
             }
         }
         let unbound = (0..subs.len()).filter(|&index| bound(index).is_none()).map(|index| async move {
-            lock(&subs[index]).await.write(&sessions.list[index], now, Binding::Unbound).await
+            lock(subs.get(index)).await.write(&sessions.list[index], now, Binding::Unbound).await
         });
         let unbound = futures_util::future::join_all(unbound).await;
         // Bound sessions are cookie sessions: their writes do no I/O, so one after the other.
         let mut bound_writes = Vec::new();
         for (index, server) in (0..subs.len()).filter_map(|index| Some((index, bound(index)?))) {
-            let server_id = lock(&subs[server]).await.id_after_writes.clone();
+            let server_id = lock(subs.get(server)).await.id_after_writes.clone();
             let binding = match &server_id {
                 Some(id) => Binding::Server(id.as_ref()),
                 None => Binding::Unknown,
             };
-            bound_writes.push(lock(&subs[index]).await.write(&sessions.list[index], now, binding).await);
+            bound_writes.push(lock(subs.get(index)).await.write(&sessions.list[index], now, binding).await);
         }
         // Back in configuration order.
         let (mut unbound, mut bound_writes) = (unbound.into_iter(), bound_writes.into_iter());
@@ -521,10 +522,11 @@ impl Session {
     fn discarded(&self) -> Saved {
         self.inner.saved.store(true, Ordering::Release);
         let mut saved = Saved::default();
-        for (sub, spec) in self.inner.subs.iter().zip(&self.inner.sessions.list) {
+        for (index, sub) in self.inner.subs.made() {
             // Only the save takes these locks now, and it holds none of them.
             let failed = sub.try_lock().is_ok_and(|sub| sub.load_failed());
-            saved.add(None, failed.then(|| Failure::new(&spec.config, Stage::Load)));
+            let config = &self.inner.sessions.list[index].config;
+            saved.add(None, failed.then(|| Failure::new(config, Stage::Load)));
         }
         saved
     }
@@ -558,7 +560,7 @@ impl Session {
     /// server session first: the cookie counts only beside that session's live id.
     async fn loaded(&self, index: usize) -> Result<MutexGuard<'_, SubSession>> {
         self.inner.accessed.store(true, Ordering::Relaxed);
-        let mut sub = lock(&self.inner.subs[index]).await;
+        let mut sub = lock(self.inner.subs.get(index)).await;
         let sessions = &self.inner.sessions;
         let now = sessions.clock.now();
         match sessions.bound_to[index] {
@@ -566,7 +568,7 @@ impl Session {
             // while both are held, so this cannot deadlock.
             Some(server) if sub.needs_load() => {
                 let (server_id, unavailable) = {
-                    let mut server_sub = lock(&self.inner.subs[server]).await;
+                    let mut server_sub = lock(self.inner.subs.get(server)).await;
                     server_sub.load(&sessions.list[server], now, Binding::Unbound).await?;
                     (server_sub.live_id().cloned(), server_sub.is_unavailable())
                 };
@@ -599,105 +601,48 @@ fn decode<T: DeserializeOwned>(field: &str, value: Option<&Value>) -> Result<Opt
     value.map(T::deserialize).transpose().map_err(|source| Error::Deserialize { field: field.to_owned(), source })
 }
 
-/// The result of a [`Session`] operation.
-pub type Result<T> = std::result::Result<T, Error>;
+/// The lock on one named session: taken at once when it is free, which it is but for concurrent
+/// uses of one request's handles (`try_lock` costs a fraction of an awaited `lock`).
+/// The state of each named session during one request, made when the request first needs it:
+/// a configured session the request neither sent nor used costs a check, not a state, so a
+/// request's cost follows what it uses rather than what is configured.
+struct Subs(Box<[OnceLock<Mutex<SubSession>>]>);
 
-/// What can go wrong with a [`Session`] operation.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum Error {
-    /// A write to a field that no session owns: fix the configuration's `session_fields`.
-    #[error("no session owns the field `{0}`; list it in some session's session_fields")]
-    UnownedField(String),
-    /// No session has this cookie name.
-    #[error("no session is named `{0}`")]
-    UnknownSession(String),
-    /// A write to a field session-plus keeps for itself (`_sp_user`, the user tag; `_sp_expiry`,
-    /// a lifetime set with [`Session::set_expiry`]).
-    #[error("the field `{0}` is reserved for session-plus")]
-    ReservedField(String),
-    /// A user id that is empty, over 128 bytes, or holds control characters.
-    #[error("a user id must be 1 to 128 bytes without control characters")]
-    InvalidUserId,
-    /// [`Session::set_expiry`] on a session in a Python format: Flask reads its data and its
-    /// lifetimes come from Flask's configuration.
-    #[error("session `{0}` is in a Python format; its lifetime is set in the configuration")]
-    NativeFormatOnly(String),
-    /// [`Session::set_user`] without a server-side session in the native format to tie.
-    #[error("set_user needs a server-side session in the native format")]
-    NoServerSession,
-    /// A change made after the response was saved (by a task that outlived its handler): it
-    /// could not reach the client, so it is refused rather than lost silently.
-    #[error("the session was already saved with its response; this change would be lost")]
-    AlreadySaved,
-    /// The store of a session could not load it.
-    #[error("the store of session `{session}` is unavailable")]
-    Load {
-        /// The session's cookie name.
-        session: String,
-        /// The HTTP status the configuration gives this failure.
-        status: StatusCode,
-    },
-    /// The store of a session failed to write an [atomic update](Session::update).
-    #[error("the store of session `{session}` failed to write")]
-    Write {
-        /// The session's cookie name.
-        session: String,
-        /// The HTTP status the configuration gives a failed save (`save_error_status`).
-        status: StatusCode,
-    },
-    /// An [atomic update](Session::update) lost to concurrent updates of the same field on every
-    /// one of its attempts: nothing was written. Answered with 409 Conflict, the status of a
-    /// concurrent change that defeated a read-modify-write: the client may simply retry.
-    #[error("the field `{field}` kept changing under concurrent updates; nothing was written")]
-    Conflict {
-        /// The field.
-        field: String,
-    },
-    /// An [atomic update](Session::update) of a field kept by a store that cannot compare and
-    /// set one field: a session in a Python format (its records are shared with Flask, which
-    /// rewrites whole records), or a store of your own without
-    /// [`compare_and_set`](crate::store::SessionStore::compare_and_set).
-    #[error("the store of session `{session}` cannot update one field atomically")]
-    Unsupported {
-        /// The session's cookie name.
-        session: String,
-    },
-    /// A value could not be turned into JSON.
-    #[error("the value does not serialize to JSON: {0}")]
-    Serialize(#[source] serde_json::Error),
-    /// A stored value is not of the type asked for.
-    #[error("the field `{field}` holds a value of another type")]
-    Deserialize {
-        /// The field.
-        field: String,
-        /// What serde said.
-        #[source]
-        source: serde_json::Error,
-    },
-}
+impl Subs {
+    fn new(len: usize) -> Self {
+        Self((0..len).map(|_| OnceLock::new()).collect())
+    }
 
-impl Error {
-    /// The HTTP status this error should produce.
-    ///
-    /// ```
-    /// use http::StatusCode;
-    /// let err = session_plus::session::Error::UnownedField("x".into());
-    /// assert_eq!(err.status(), StatusCode::INTERNAL_SERVER_ERROR);
-    /// let err = session_plus::session::Error::Conflict { field: "visits".into() };
-    /// assert_eq!(err.status(), StatusCode::CONFLICT);
-    /// ```
-    pub fn status(&self) -> StatusCode {
-        match self {
-            Self::Load { status, .. } | Self::Write { status, .. } => *status,
-            Self::Conflict { .. } => StatusCode::CONFLICT,
-            _ => StatusCode::INTERNAL_SERVER_ERROR,
+    fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// The state of session `index`, made now if it was not.
+    fn get(&self, index: usize) -> &Mutex<SubSession> {
+        self.0[index].get_or_init(|| Mutex::new(SubSession::new()))
+    }
+
+    /// As [`get`](Self::get), while the request is not shared yet.
+    fn get_mut(&mut self, index: usize) -> &mut SubSession {
+        let slot = &mut self.0[index];
+        if slot.get().is_none() {
+            // Empty, so the value is set; the result says only that.
+            let _ = slot.set(Mutex::new(SubSession::new()));
         }
+        slot.get_mut().map_or_else(|| unreachable!("set just above"), Mutex::get_mut)
+    }
+
+    /// The states made so far, with their session's index.
+    fn made(&self) -> impl Iterator<Item = (usize, &Mutex<SubSession>)> {
+        self.0.iter().enumerate().filter_map(|(index, slot)| Some((index, slot.get()?)))
+    }
+
+    /// As [`made`](Self::made), while the request is not shared.
+    fn made_mut(&mut self) -> impl Iterator<Item = (usize, &mut SubSession)> {
+        self.0.iter_mut().enumerate().filter_map(|(index, slot)| Some((index, slot.get_mut()?.get_mut())))
     }
 }
 
-/// The lock on one named session: taken at once when it is free, which it is but for concurrent
-/// uses of one request's handles (`try_lock` costs a fraction of an awaited `lock`).
 async fn lock(sub: &Mutex<SubSession>) -> MutexGuard<'_, SubSession> {
     match sub.try_lock() {
         Ok(guard) => guard,

@@ -16,7 +16,8 @@ use std::sync::Arc;
 use serde_json::{Map, Value};
 use tracing::Instrument;
 
-use super::expiry::{holds_data, Lifetime, EXPIRY_FIELD};
+use super::expiry::{Lifetime, EXPIRY_FIELD};
+use super::fields::Fields;
 use super::failure::{Failure, Stage};
 use super::user::{self, UserTag};
 use super::{Backend, Error, Id, NamedSession};
@@ -78,7 +79,7 @@ pub(crate) struct SubSession {
     expired_id: Option<Id>,
     /// A valid session was found (record or cookie).
     existed: bool,
-    pub(crate) fields: Map<String, Value>,
+    pub(crate) fields: Fields,
     /// Fields set or removed by this request.
     pub(crate) changed: BTreeSet<String>,
     cleared: bool,
@@ -189,7 +190,7 @@ impl SubSession {
             id: None,
             expired_id: None,
             existed: false,
-            fields: Map::new(),
+            fields: Fields::default(),
             changed: BTreeSet::new(),
             cleared: false,
             regenerate: false,
@@ -248,19 +249,19 @@ impl SubSession {
     /// Takes in a value an atomic update wrote to the store, with the record's new expiry. Not
     /// marked changed: the save must not write this value again over a later update.
     pub(crate) fn atomically_set(&mut self, field: &str, value: Value, expires_at: i64) {
-        self.fields.insert(field.to_owned(), value);
+        self.fields.insert(field, value);
         self.stamp = self.stamp.max(expires_at);
     }
 
     /// Whether this request loaded the session and it holds fields.
     pub(crate) fn holds_fields(&self) -> bool {
-        self.state == LoadState::Loaded && holds_data(&self.fields)
+        self.state == LoadState::Loaded && self.fields.holds_data()
     }
 
     /// A server session whose save would delete its record for holding nothing: its live id,
     /// beside which the cookie sessions bound to it are checked before that may happen.
     pub(crate) fn emptied_record(&self) -> Option<&Id> {
-        (self.state == LoadState::Loaded && !holds_data(&self.fields) && !self.cleared).then_some(self.id.as_ref())?
+        (self.state == LoadState::Loaded && !self.fields.holds_data() && !self.cleared).then_some(self.id.as_ref())?
     }
 
     /// Loads the session once; later calls return at once (or repeat the failure). A bound
@@ -323,7 +324,7 @@ impl SubSession {
                 let idle_ok = now.saturating_sub(c.issued_at) <= lifetime.idle && !lifetime.has_ended(now);
                 let not_future = c.issued_at <= now + MAX_CLOCK_SKEW;
                 if idle_ok && not_future && within_absolute(spec, c.created_at, now) {
-                    self.fields = c.fields;
+                    self.fields = Fields::from(c.fields);
                     self.created_at = c.created_at;
                     self.stamp = c.issued_at;
                     self.permanent = c.permanent;
@@ -351,7 +352,7 @@ impl SubSession {
         let Some((id, key_index)) = self.request_id(spec) else {
             return Ok(());
         };
-        let record = match store.load(&spec.key(&id)).await {
+        let record = match store.load_unparsed(&spec.key(&id)).await {
             Ok(record) => record,
             // A record we cannot read (corrupt, or a Python pickle) is no session; it is left in
             // place for whoever wrote it, and new data gets a fresh id.
@@ -362,16 +363,24 @@ impl SubSession {
             Err(error) => return Err(error),
         };
         let Some(record) = record else { return Ok(()) };
+        // Checked here, parsed only as far as the request reads.
+        let fields = match Fields::from_stored(record.fields) {
+            Ok(fields) => fields,
+            Err(error) => {
+                tracing::warn!(session = %spec.config.cookie_name, %error, "undecodable session record ignored");
+                return Ok(());
+            }
+        };
         let alive = now < record.expires_at
             && within_absolute(spec, record.created_at, now)
-            && !Lifetime::of(&spec.config, record.permanent, &record.fields, now).has_ended(now);
+            && !Lifetime::of(&spec.config, record.permanent, &fields, now).has_ended(now);
         // A session tied to a user whose sessions were all ended is over, like an expired one.
-        let ended = match UserTag::from_fields(&record.fields) {
+        let ended = match UserTag::from_fields(&fields) {
             Some(tag) if alive => user::is_ended(spec, store.as_ref(), &tag, now).await?,
             _ => false,
         };
         if alive && !ended {
-            self.fields = record.fields;
+            self.fields = fields;
             self.created_at = record.created_at;
             self.stamp = record.expires_at;
             self.permanent = record.permanent;
@@ -501,7 +510,7 @@ impl SubSession {
             self.state = LoadState::Loaded;
         }
         let removal = || self.request_value.as_ref().map(|_| cookies::removal(config));
-        if !holds_data(&self.fields) {
+        if !self.fields.holds_data() {
             // Emptied, expired or invalid: expire the client's cookie, if it sent one.
             return Ok(removal());
         }
@@ -536,13 +545,13 @@ impl SubSession {
         }
         let fresh = self.cleared || !self.existed;
         let contents = CookieContents {
-            fields: std::mem::take(&mut self.fields),
+            fields: std::mem::take(self.fields.all()),
             issued_at: now,
             created_at: if fresh { now } else { self.created_at },
             permanent: self.permanent,
         };
         let encoded = codec.encode(&sealed_as, &contents);
-        self.fields = contents.fields;
+        self.fields = Fields::from(contents.fields);
         let value = encoded.map_err(|error| {
             tracing::error!(session = %config.cookie_name, %error, "session cookie could not be encoded");
             Failure::new(config, Stage::Save)
@@ -560,7 +569,7 @@ impl SubSession {
     ) -> Result<Option<String>, store::Error> {
         let config = &spec.config;
         // A record that holds nothing is deleted, unless bound cookie fields need it.
-        let empty = !holds_data(&self.fields) && !self.keep_record;
+        let empty = !self.fields.holds_data() && !self.keep_record;
         let dirty = !self.changed.is_empty();
         let lifetime = Lifetime::of(config, self.permanent, &self.fields, now);
         let cookie = match self.id.clone() {
@@ -576,7 +585,8 @@ impl SubSession {
             }
             Some(old) if self.cleared || self.regenerate => {
                 let created = if self.cleared { now } else { self.created_at };
-                let new = self.create(spec, store, self.fields.clone(), created, now).await?;
+                let fields = self.fields.all().clone();
+                let new = self.create(spec, store, fields, created, now).await?;
                 let cookie = self.id_cookie(spec, &new, now);
                 staged.old = Some(old);
                 self.id_after_writes = Some(Some(new.clone()));
@@ -630,7 +640,8 @@ impl SubSession {
                 }
             }
             None if !empty => {
-                let new = self.create(spec, store, self.fields.clone(), now, now).await?;
+                let fields = self.fields.all().clone();
+                let new = self.create(spec, store, fields, now, now).await?;
                 let cookie = self.id_cookie(spec, &new, now);
                 self.id_after_writes = Some(Some(new));
                 Some(cookie)
@@ -678,7 +689,7 @@ impl SubSession {
     /// for a refresh) is valid for its idle lifetime from `now`, any other from its last write;
     /// an instant set on it and its absolute lifetime cap both.
     pub(crate) fn expires_at(&self, spec: &NamedSession, now: i64) -> Option<i64> {
-        if !holds_data(&self.fields) {
+        if !self.fields.holds_data() {
             return None;
         }
         let config = &spec.config;

@@ -21,6 +21,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use base64::Engine;
 use serde_json::{json, Map, Value};
 
+use super::fields::ReservedFields;
 use super::NamedSession;
 use crate::store::{self, Record, SessionStore, Update};
 
@@ -44,8 +45,8 @@ impl UserTag {
     }
 
     /// The tag in a session's fields, if any (a malformed one is treated as none).
-    pub(crate) fn from_fields(fields: &Map<String, Value>) -> Option<Self> {
-        let tag = fields.get(USER_FIELD)?;
+    pub(crate) fn from_fields(fields: &impl ReservedFields) -> Option<Self> {
+        let tag = fields.reserved(USER_FIELD)?;
         Some(Self { id: tag.get("id")?.as_str()?.to_owned(), generation: tag.get("generation")?.as_u64()? })
     }
 }

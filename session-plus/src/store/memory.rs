@@ -1,18 +1,19 @@
 //! [`MemoryStore`]: records in process memory, for tests and single-process services.
 
 use std::collections::HashMap;
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use async_trait::async_trait;
 use serde_json::{Map, Value};
 
-use super::{cas, CasOutcome, Error, Record, Result, SessionStore, Update};
+use super::{cas, CasOutcome, Error, Record, Result, SessionStore, StoredFields, UnparsedRecord, Update};
 
 /// A record as kept in memory: the fields as compact JSON bytes, so a live session costs a few
-/// hundred bytes rather than a tree of maps (a million sessions fit well under 1 GiB).
+/// hundred bytes rather than a tree of maps (a million sessions fit well under 1 GiB). Shared, so
+/// that a load hands them over without a copy ([`SessionStore::load_unparsed`]).
 #[derive(Debug)]
 struct Stored {
-    fields: Box<[u8]>,
+    fields: Arc<[u8]>,
     created_at: i64,
     expires_at: i64,
     permanent: bool,
@@ -35,9 +36,9 @@ impl Stored {
     }
 }
 
-fn encode(fields: &Map<String, Value>) -> Box<[u8]> {
+fn encode(fields: &Map<String, Value>) -> Arc<[u8]> {
     // A JSON map always serializes into a Vec.
-    serde_json::to_vec(fields).expect("a JSON map always serializes").into_boxed_slice()
+    serde_json::to_vec(fields).expect("a JSON map always serializes").into()
 }
 
 /// Keeps records in a map in memory; the purge task removes expired ones, which bounds memory
@@ -79,6 +80,15 @@ impl MemoryStore {
 impl SessionStore for MemoryStore {
     async fn load(&self, key: &str) -> Result<Option<Record>> {
         self.lock().get(key).map(Stored::record).transpose()
+    }
+
+    async fn load_unparsed(&self, key: &str) -> Result<Option<UnparsedRecord>> {
+        Ok(self.lock().get(key).map(|stored| UnparsedRecord {
+            fields: StoredFields::Object(Arc::clone(&stored.fields)),
+            created_at: stored.created_at,
+            expires_at: stored.expires_at,
+            permanent: stored.permanent,
+        }))
     }
 
     async fn create(&self, key: &str, record: &Record) -> Result<bool> {

@@ -85,7 +85,7 @@ pub use mysql::MySqlStore;
 #[cfg(feature = "store-postgres")]
 #[cfg_attr(docsrs, doc(cfg(feature = "store-postgres")))]
 pub use postgres::PostgresStore;
-pub use record::{Record, Update};
+pub use record::{Record, StoredFields, UnparsedRecord, Update};
 #[cfg(feature = "store-sqlite")]
 #[cfg_attr(docsrs, doc(cfg(feature = "store-sqlite")))]
 pub use sqlite::SqliteStore;
@@ -118,6 +118,31 @@ pub type Result<T> = std::result::Result<T, Error>;
 pub trait SessionStore: Send + Sync + fmt::Debug + 'static {
     /// The record under `key`, if any. May return an expired record: the caller judges expiry.
     async fn load(&self, key: &str) -> Result<Option<Record>>;
+
+    /// The record under `key`, as [`load`](Self::load) reads it, but with its fields left as
+    /// the JSON text the store keeps, when it keeps them so: a request then parses only the
+    /// fields it reads, not every field of the record. The default is [`load`](Self::load)'s
+    /// record, parsed; [`MemoryStore`] and `RedisStore` hand over their text.
+    ///
+    /// ```
+    /// use session_plus::store::{MemoryStore, Record, SessionStore, StoredFields};
+    /// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+    /// let store = MemoryStore::new();
+    /// let mut record = Record { expires_at: 100, ..Record::default() };
+    /// record.fields.insert("user_id".into(), 42.into());
+    /// store.create("session:k", &record).await?;
+    /// let unparsed = store.load_unparsed("session:k").await?.expect("a record");
+    /// assert!(matches!(unparsed.fields, StoredFields::Object(ref json) if &json[..] == br#"{"user_id":42}"#));
+    /// # Ok::<(), session_plus::store::Error>(())
+    /// # }).unwrap();
+    /// ```
+    ///
+    /// # Errors
+    /// As [`load`](Self::load). The text is checked by the session that reads it: text that is
+    /// not JSON makes the record undecodable there, as [`Error::Decode`] from `load` would.
+    async fn load_unparsed(&self, key: &str) -> Result<Option<UnparsedRecord>> {
+        Ok(self.load(key).await?.map(UnparsedRecord::from))
+    }
 
     /// Inserts `record` under `key` unless a record is there: `Ok(false)` when one is.
     async fn create(&self, key: &str, record: &Record) -> Result<bool>;

@@ -1,5 +1,7 @@
 //! What a store keeps under a key, and the changes one request makes to it.
 
+use std::sync::Arc;
+
 use serde_json::{Map, Value};
 
 /// What a server-side store keeps under a session's key.
@@ -18,6 +20,82 @@ pub struct Record {
     pub expires_at: i64,
     /// Whether the session was made permanent.
     pub permanent: bool,
+}
+
+/// A record as [`SessionStore::load_unparsed`](super::SessionStore::load_unparsed) gives it: the
+/// fields may still be JSON text, which a request parses only as far as it reads them.
+///
+/// ```
+/// use session_plus::store::{Record, StoredFields, UnparsedRecord};
+/// let record = UnparsedRecord::from(Record { expires_at: 20, ..Record::default() });
+/// assert!(matches!(record.fields, StoredFields::Parsed(ref map) if map.is_empty()));
+/// ```
+#[derive(Debug, Clone)]
+pub struct UnparsedRecord {
+    /// The session's fields.
+    pub fields: StoredFields,
+    /// As [`Record::created_at`].
+    pub created_at: i64,
+    /// As [`Record::expires_at`].
+    pub expires_at: i64,
+    /// As [`Record::permanent`].
+    pub permanent: bool,
+}
+
+impl UnparsedRecord {
+    /// The record with every field parsed.
+    ///
+    /// ```
+    /// use session_plus::store::{StoredFields, UnparsedRecord};
+    /// let fields = StoredFields::PerField(vec![("user_id".to_owned(), b"42".to_vec())]);
+    /// let record = UnparsedRecord { fields, created_at: 1, expires_at: 2, permanent: false }.parse()?;
+    /// assert_eq!(record.fields["user_id"], 42);
+    /// # Ok::<(), serde_json::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// A field's text is not JSON (or, for [`StoredFields::Object`], not one JSON object).
+    pub fn parse(self) -> Result<Record, serde_json::Error> {
+        let fields = match self.fields {
+            StoredFields::Parsed(fields) => fields,
+            StoredFields::Object(json) => serde_json::from_slice(&json)?,
+            StoredFields::PerField(pairs) => {
+                let mut fields = Map::new();
+                for (name, value) in pairs {
+                    fields.insert(name, serde_json::from_slice(&value)?);
+                }
+                fields
+            }
+        };
+        Ok(Record { fields, created_at: self.created_at, expires_at: self.expires_at, permanent: self.permanent })
+    }
+}
+
+impl From<Record> for UnparsedRecord {
+    fn from(record: Record) -> Self {
+        let Record { fields, created_at, expires_at, permanent } = record;
+        Self { fields: StoredFields::Parsed(fields), created_at, expires_at, permanent }
+    }
+}
+
+/// A record's fields as its store keeps them.
+///
+/// ```
+/// use session_plus::store::StoredFields;
+/// let one_object = StoredFields::Object(br#"{"user_id":42}"#.as_slice().into());
+/// let by_field = StoredFields::PerField(vec![("user_id".to_owned(), b"42".to_vec())]);
+/// # let _ = (one_object, by_field);
+/// ```
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub enum StoredFields {
+    /// Parsed already.
+    Parsed(Map<String, Value>),
+    /// The text of one JSON object holding every field (shared: a store may hand out the bytes it
+    /// keeps without copying them).
+    Object(Arc<[u8]>),
+    /// Each field's name and the JSON text of its value.
+    PerField(Vec<(String, Vec<u8>)>),
 }
 
 /// The changes one request makes to an existing record: only the fields it changed.

@@ -30,7 +30,7 @@ use redis::{Cmd, FromRedisValue, Pipeline, RedisFuture, Script, Value as RedisVa
 use serde_json::{Map, Value};
 
 use super::cas::{self, TextTry};
-use super::{CasOutcome, Error, Record, Result, SessionStore, Update};
+use super::{CasOutcome, Error, Record, Result, SessionStore, StoredFields, UnparsedRecord, Update};
 
 const FIELD: &str = "f:";
 const CREATED: &str = "m:created";
@@ -423,6 +423,10 @@ impl ConnectionLike for Connection {
 #[async_trait]
 impl SessionStore for RedisStore {
     async fn load(&self, key: &str) -> Result<Option<Record>> {
+        self.load_unparsed(key).await?.map(|record| record.parse().map_err(decode)).transpose()
+    }
+
+    async fn load_unparsed(&self, key: &str) -> Result<Option<UnparsedRecord>> {
         let mut connection = self.connection.clone();
         // Pairs in a list, values as bytes: no hashing of names, no UTF-8 pass over JSON that
         // its parser checks anyway.
@@ -433,10 +437,12 @@ impl SessionStore for RedisStore {
         if !hash.iter().any(|(name, _)| name == CREATED) {
             return Ok(None);
         }
-        let mut record = Record::default();
-        for (name, value) in hash {
-            if let Some(field) = name.strip_prefix(FIELD) {
-                record.fields.insert(field.to_owned(), serde_json::from_slice(&value).map_err(decode)?);
+        let mut record = UnparsedRecord::from(Record::default());
+        let mut fields = Vec::with_capacity(hash.len());
+        for (mut name, value) in hash {
+            if name.starts_with(FIELD) {
+                name.drain(..FIELD.len()); // in place: no new string
+                fields.push((name, value));
             } else {
                 let text = std::str::from_utf8(&value).map_err(decode)?;
                 match name.as_str() {
@@ -447,6 +453,7 @@ impl SessionStore for RedisStore {
                 }
             }
         }
+        record.fields = StoredFields::PerField(fields);
         Ok(Some(record))
     }
 

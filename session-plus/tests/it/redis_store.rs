@@ -288,8 +288,11 @@ async fn compare_and_set_compares_values_not_their_spelling() {
 async fn wait_confirms_writes_on_a_replica_and_refuses_them_without_one() {
     let primary = OwnRedis::start();
     let mut replica = OwnRedis::replica_of(&primary).await;
+    // Writes a live replica confirms get time to spare (a loaded CI machine answers `WAIT` late:
+    // 100 ms once proved too short); the refusals below wait 100 ms.
     let timeout = Duration::from_millis(100);
-    let store = RedisStore::connect(&primary.url()).await.unwrap().with_wait(1, timeout);
+    let generous = Duration::from_millis(1500); // the most `redis_wait_timeout` allows
+    let store = RedisStore::connect(&primary.url()).await.unwrap().with_wait(1, generous);
     let key = format!("session:{}", Id::random().unwrap().as_str());
     let now = SystemClock.now();
     let record = Record { created_at: now, expires_at: now + 60, ..Record::default() };
@@ -298,17 +301,22 @@ async fn wait_confirms_writes_on_a_replica_and_refuses_them_without_one() {
     update.set.insert("user_id".into(), json!(1));
     assert!(store.update(&key, &update).await.unwrap());
 
-    let with_wait = format!(
-        "{}\nredis_wait_replicas = 1\nredis_wait_timeout = \"100ms\"\nsave_error_status = 503\n",
-        config_toml(&primary.url())
-    );
-    let manager = SessionManager::new(Config::from_toml_str(&with_wait).unwrap()).await.unwrap();
-    let mut client = Client::new(serve(&manager).await);
+    let with_wait = |timeout: &str| {
+        let toml = format!(
+            "{}\nredis_wait_replicas = 1\nredis_wait_timeout = \"{timeout}\"\nsave_error_status = 503\n",
+            config_toml(&primary.url())
+        );
+        Config::from_toml_str(&toml).unwrap()
+    };
+    let confirmed = SessionManager::new(with_wait("1500ms")).await.unwrap();
+    let mut client = Client::new(serve(&confirmed).await);
     let reply = client.post("/set/user_id", "1").await;
     assert_eq!(reply.status, 200);
     assert!(reply.set_cookie("session").is_some());
 
     replica.stop();
+    let store = store.with_wait(1, timeout);
+    let manager = SessionManager::new(with_wait("100ms")).await.unwrap();
     update.set.insert("user_id".into(), json!(2));
     let started = std::time::Instant::now();
     match store.update(&key, &update).await {
@@ -327,6 +335,10 @@ async fn wait_confirms_writes_on_a_replica_and_refuses_them_without_one() {
     let reply = fresh.post("/set/user_id", "1").await;
     assert_eq!(reply.status, 503, "a save WAIT cannot confirm fails");
     assert!(reply.set_cookie("session").is_none(), "and sends no cookie of that session");
+    // The visitor above, now on an app whose writes no replica confirms.
+    let jar = client.jar.clone();
+    let mut client = Client::new(serve(&manager).await);
+    client.jar = jar;
     let reply = client.post("/set/user_id", "2").await;
     assert_eq!(reply.status, 503);
     assert!(reply.set_cookie("session").is_none());

@@ -365,6 +365,10 @@ pub async fn store_contract(store: Arc<dyn SessionStore>, _: Framework) {
     other.fields.insert("b".into(), json!(1));
     assert!(!store.create(&key, &other).await.unwrap(), "create never overwrites");
     assert_eq!(load_checked(store.as_ref(), &key, t0).await, record);
+    // The record with its fields unparsed (a store may hand over its text) is the same record.
+    let unparsed = store.load_unparsed(&key).await.unwrap().expect("the record, unparsed");
+    assert_eq!(unparsed.parse().unwrap(), store.load(&key).await.unwrap().unwrap());
+    assert!(store.load_unparsed(&format!("{key}-none")).await.unwrap().is_none());
 
     let mut update = Update { expires_at: t0 + 20, permanent: Some(true), ..Update::default() };
     update.set.insert("b".into(), json!("two"));

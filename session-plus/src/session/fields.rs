@@ -1,0 +1,389 @@
+//! One named session's fields during a request, parsed only as far as the request uses them.
+//!
+//! A store that keeps fields as JSON text hands them over unparsed
+//! ([`SessionStore::load_unparsed`](crate::store::SessionStore::load_unparsed)). They are checked
+//! once when loaded (a scan that allocates nothing, which also picks out the reserved fields the
+//! lifetime rules read); a read then parses the one field it reads, and a write goes to an
+//! overlay. Only what needs every field (a listing, a record or cookie written whole) parses the
+//! rest. So a request that reads one field of a large record pays for a scan of its text, not
+//! for a tree of every field built and freed.
+
+use std::borrow::Cow;
+use std::fmt;
+use std::sync::Arc;
+
+use serde::de::{self, IgnoredAny, MapAccess, Visitor};
+use serde::{Deserialize, Deserializer};
+use serde_json::{Map, Value};
+
+use super::expiry::EXPIRY_FIELD;
+use super::user::USER_FIELD;
+use crate::store::StoredFields;
+
+/// What the lifetime rules read of a session's fields: the fields session-plus keeps for itself.
+pub(crate) trait ReservedFields {
+    /// The value of the reserved field `name` ([`EXPIRY_FIELD`] or [`USER_FIELD`]).
+    fn reserved(&self, name: &str) -> Option<&Value>;
+}
+
+impl ReservedFields for Map<String, Value> {
+    fn reserved(&self, name: &str) -> Option<&Value> {
+        self.get(name)
+    }
+}
+
+/// A session's fields: a map, or the text a store kept them as with the request's reads and
+/// writes over it.
+#[derive(Debug, Default)]
+pub(crate) struct Fields {
+    /// Every field; while `text` is kept, only the fields read (and the reserved ones) or written.
+    parsed: Map<String, Value>,
+    /// The fields as the store kept them, while not every field is parsed.
+    text: Option<Text>,
+}
+
+#[derive(Debug)]
+struct Text {
+    json: Json,
+    /// Fields removed by this request, which the text still holds.
+    removed: Vec<String>,
+    /// Whether the text holds a field other than [`EXPIRY_FIELD`].
+    holds_data: bool,
+}
+
+#[derive(Debug)]
+enum Json {
+    Object(Arc<[u8]>),
+    PerField(Vec<(String, Vec<u8>)>),
+}
+
+impl From<Map<String, Value>> for Fields {
+    fn from(parsed: Map<String, Value>) -> Self {
+        Self { parsed, text: None }
+    }
+}
+
+impl Fields {
+    /// The fields a store handed over, checked: every text must be JSON (one object, for
+    /// [`StoredFields::Object`]). The reserved fields are parsed now.
+    pub(crate) fn from_stored(stored: StoredFields) -> Result<Self, serde_json::Error> {
+        let mut parsed = Map::new();
+        let mut holds_data = false;
+        let json = match stored {
+            StoredFields::Parsed(map) => return Ok(Self::from(map)),
+            StoredFields::Object(json) => {
+                // UTF-8 checked here, since skipping a string does not check it.
+                std::str::from_utf8(&json).map_err(de::Error::custom)?;
+                let mut de = serde_json::Deserializer::from_slice(&json);
+                de.deserialize_map(Scan { reserved: &mut parsed, holds_data: &mut holds_data })?;
+                de.end()?;
+                Json::Object(json)
+            }
+            StoredFields::PerField(pairs) => {
+                for (name, text) in &pairs {
+                    if is_reserved(name) {
+                        parsed.insert(name.clone(), serde_json::from_slice(text)?);
+                    } else {
+                        std::str::from_utf8(text).map_err(de::Error::custom)?;
+                        serde_json::from_slice::<IgnoredAny>(text)?;
+                        holds_data = true;
+                    }
+                }
+                Json::PerField(pairs)
+            }
+        };
+        holds_data |= parsed.contains_key(USER_FIELD);
+        Ok(Self { parsed, text: Some(Text { json, removed: Vec::new(), holds_data }) })
+    }
+
+    /// The value of `field`, parsed from the text if this is its first read.
+    pub(crate) fn get(&mut self, field: &str) -> Option<&Value> {
+        if !self.parsed.contains_key(field) {
+            let text = self.text.as_ref()?;
+            if is_reserved(field) || text.removed.iter().any(|removed| removed == field) {
+                return None; // reserved fields are parsed at load; a removed one is gone
+            }
+            let value = text.json.find(field)?;
+            self.parsed.insert(field.to_owned(), value);
+        }
+        self.parsed.get(field)
+    }
+
+    /// Sets `field`, without parsing the others.
+    pub(crate) fn insert(&mut self, field: &str, value: Value) {
+        if let Some(text) = &mut self.text {
+            text.removed.retain(|removed| removed != field);
+        }
+        self.parsed.insert(field.to_owned(), value);
+    }
+
+    /// Removes `field`, returning its value, without parsing the others.
+    pub(crate) fn remove(&mut self, field: &str) -> Option<Value> {
+        let value = self.get(field).is_some().then(|| self.parsed.remove(field)).flatten();
+        if let (Some(text), Some(_)) = (&mut self.text, &value) {
+            text.removed.push(field.to_owned());
+        }
+        value
+    }
+
+    /// Whether the session holds a field other than its lifetime ([`EXPIRY_FIELD`]).
+    pub(crate) fn holds_data(&self) -> bool {
+        let in_parsed = self.parsed.keys().any(|field| field != EXPIRY_FIELD);
+        match &self.text {
+            None => in_parsed,
+            Some(text) if text.removed.is_empty() => in_parsed || text.holds_data,
+            // Some removed: whether the text holds a field that is neither removed nor the lifetime.
+            Some(text) => {
+                in_parsed
+                    || text.json.names(|name| name != EXPIRY_FIELD && !text.removed.iter().any(|r| r == name))
+            }
+        }
+    }
+
+    /// Every field, parsed: what a listing, or a record or cookie written whole, needs.
+    pub(crate) fn all(&mut self) -> &mut Map<String, Value> {
+        if let Some(text) = self.text.take() {
+            let mut all = text.json.parse_all();
+            for removed in &text.removed {
+                all.remove(removed);
+            }
+            all.append(&mut self.parsed);
+            self.parsed = all;
+        }
+        &mut self.parsed
+    }
+
+    /// Empties the session.
+    pub(crate) fn clear(&mut self) {
+        *self = Self::default();
+    }
+}
+
+impl ReservedFields for Fields {
+    fn reserved(&self, name: &str) -> Option<&Value> {
+        // Parsed when the text was loaded, and written to `parsed` since.
+        self.parsed.get(name)
+    }
+}
+
+fn is_reserved(field: &str) -> bool {
+    field == EXPIRY_FIELD || field == USER_FIELD
+}
+
+impl Json {
+    /// The value of `field` (the last, if the text repeats it, as a full parse would keep).
+    fn find(&self, field: &str) -> Option<Value> {
+        match self {
+            Self::Object(json) => {
+                let mut de = serde_json::Deserializer::from_slice(json);
+                // The text was checked at load: it parses.
+                de.deserialize_map(Find { field }).unwrap_or_default()
+            }
+            Self::PerField(pairs) => {
+                let (_, text) = pairs.iter().rev().find(|(name, _)| name == field)?;
+                serde_json::from_slice(text).ok()
+            }
+        }
+    }
+
+    /// Whether some field's name passes `wanted`.
+    fn names(&self, wanted: impl Fn(&str) -> bool) -> bool {
+        match self {
+            Self::Object(json) => {
+                let mut de = serde_json::Deserializer::from_slice(json);
+                de.deserialize_map(AnyName { wanted }).unwrap_or_default()
+            }
+            Self::PerField(pairs) => pairs.iter().any(|(name, _)| wanted(name)),
+        }
+    }
+
+    /// Every field, parsed. The text was checked at load, so nothing fails here; were it to,
+    /// the fields that did not parse would be missing, not the session.
+    fn parse_all(self) -> Map<String, Value> {
+        match self {
+            Self::Object(json) => serde_json::from_slice(&json).unwrap_or_else(|error| {
+                tracing::error!(%error, "checked session fields failed to parse");
+                Map::new()
+            }),
+            Self::PerField(pairs) => {
+                pairs.into_iter().filter_map(|(name, text)| Some((name, serde_json::from_slice(&text).ok()?))).collect()
+            }
+        }
+    }
+}
+
+/// A field name, borrowed from the text unless it has escapes.
+struct Name<'de>(Cow<'de, str>);
+
+impl<'de> Deserialize<'de> for Name<'de> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct NameVisitor;
+        impl<'de> Visitor<'de> for NameVisitor {
+            type Value = Name<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a field name")
+            }
+            fn visit_borrowed_str<E: de::Error>(self, name: &'de str) -> Result<Self::Value, E> {
+                Ok(Name(Cow::Borrowed(name)))
+            }
+            fn visit_str<E: de::Error>(self, name: &str) -> Result<Self::Value, E> {
+                Ok(Name(Cow::Owned(name.to_owned())))
+            }
+        }
+        deserializer.deserialize_str(NameVisitor)
+    }
+}
+
+/// Checks an object's text, parses its reserved fields and notes whether it holds data.
+struct Scan<'a> {
+    reserved: &'a mut Map<String, Value>,
+    holds_data: &'a mut bool,
+}
+
+impl<'de> Visitor<'de> for Scan<'_> {
+    type Value = ();
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON object of session fields")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        while let Some(Name(name)) = map.next_key()? {
+            if is_reserved(&name) {
+                let value: Value = map.next_value()?;
+                self.reserved.insert(name.into_owned(), value);
+            } else {
+                map.next_value::<IgnoredAny>()?;
+                *self.holds_data = true;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Parses one field of an object's text, skipping the others.
+struct Find<'f> {
+    field: &'f str,
+}
+
+impl<'de> Visitor<'de> for Find<'_> {
+    type Value = Option<Value>;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON object of session fields")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Option<Value>, A::Error> {
+        let mut found = None;
+        while let Some(Name(name)) = map.next_key()? {
+            if name == self.field {
+                found = Some(map.next_value()?);
+            } else {
+                map.next_value::<IgnoredAny>()?;
+            }
+        }
+        Ok(found)
+    }
+}
+
+/// Whether some field name of an object's text passes `wanted`.
+struct AnyName<F> {
+    wanted: F,
+}
+
+impl<'de, F: Fn(&str) -> bool> Visitor<'de> for AnyName<F> {
+    type Value = bool;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON object of session fields")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<bool, A::Error> {
+        let mut any = false;
+        while let Some(Name(name)) = map.next_key()? {
+            any |= (self.wanted)(&name);
+            map.next_value::<IgnoredAny>()?;
+        }
+        Ok(any)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn object(json: Value) -> Fields {
+        Fields::from_stored(StoredFields::Object(serde_json::to_vec(&json).unwrap().into())).unwrap()
+    }
+
+    fn per_field(json: Value) -> Fields {
+        let Value::Object(map) = json else { panic!("an object") };
+        let pairs = map.into_iter().map(|(name, value)| (name, serde_json::to_vec(&value).unwrap())).collect();
+        Fields::from_stored(StoredFields::PerField(pairs)).unwrap()
+    }
+
+    fn each_form(json: Value) -> [Fields; 3] {
+        let Value::Object(map) = json.clone() else { panic!("an object") };
+        [Fields::from(map), object(json.clone()), per_field(json)]
+    }
+
+    #[test]
+    fn reads_writes_and_removals_agree_with_a_parsed_map_in_every_form() {
+        let record = json!({"a": 1, "b": {"nested": [1, 2, {"c": "d"}]}, "e\u{e9}\"q": "x", EXPIRY_FIELD: {"idle": 5}});
+        for mut fields in each_form(record.clone()) {
+            assert_eq!(fields.get("a"), Some(&json!(1)));
+            assert_eq!(fields.get("e\u{e9}\"q"), Some(&json!("x")));
+            assert_eq!(fields.get("missing"), None);
+            assert_eq!(fields.reserved(EXPIRY_FIELD), Some(&json!({"idle": 5})));
+            assert_eq!(fields.get(EXPIRY_FIELD), Some(&json!({"idle": 5})));
+            fields.insert("a", json!(2));
+            assert_eq!(fields.remove("b"), Some(json!({"nested": [1, 2, {"c": "d"}]})));
+            assert_eq!(fields.remove("b"), None);
+            assert_eq!(fields.get("b"), None);
+            assert!(fields.holds_data());
+            let expected = json!({"a": 2, "e\u{e9}\"q": "x", EXPIRY_FIELD: {"idle": 5}});
+            assert_eq!(Value::Object(fields.all().clone()), expected);
+        }
+    }
+
+    #[test]
+    fn a_field_written_back_after_its_removal_counts() {
+        for mut fields in each_form(json!({"a": 1})) {
+            assert_eq!(fields.remove("a"), Some(json!(1)));
+            assert!(!fields.holds_data(), "only the removed field was there");
+            fields.insert("a", json!(3));
+            assert!(fields.holds_data());
+            assert_eq!(fields.get("a"), Some(&json!(3)));
+            assert_eq!(Value::Object(fields.all().clone()), json!({"a": 3}));
+        }
+    }
+
+    #[test]
+    fn the_lifetime_alone_holds_no_data_and_the_user_tag_does() {
+        for fields in each_form(json!({EXPIRY_FIELD: {"idle": 5}})) {
+            assert!(!fields.holds_data());
+        }
+        for fields in each_form(json!({USER_FIELD: {"id": "u", "generation": 1}})) {
+            assert!(fields.holds_data());
+            assert_eq!(fields.reserved(USER_FIELD), Some(&json!({"id": "u", "generation": 1})));
+        }
+        for mut fields in each_form(json!({})) {
+            assert!(!fields.holds_data());
+            assert!(fields.all().is_empty());
+        }
+    }
+
+    #[test]
+    fn text_that_is_not_json_is_refused_at_load() {
+        for text in [&b"{\"a\": 1"[..], b"[1, 2]", b"{\"a\": 1} trailing", b"not json", b"{\"a\": tru}"] {
+            assert!(Fields::from_stored(StoredFields::Object(text.into())).is_err(), "{text:?}");
+        }
+        let pairs = vec![("a".to_owned(), b"1".to_vec()), ("b".to_owned(), b"{oops".to_vec())];
+        assert!(Fields::from_stored(StoredFields::PerField(pairs)).is_err());
+        let pairs = vec![(USER_FIELD.to_owned(), b"nope".to_vec())];
+        assert!(Fields::from_stored(StoredFields::PerField(pairs)).is_err());
+    }
+
+    #[test]
+    fn a_repeated_name_reads_as_its_last_value_as_a_full_parse_does() {
+        let mut fields = Fields::from_stored(StoredFields::Object(br#"{"a":1,"a":2}"#.as_slice().into())).unwrap();
+        assert_eq!(fields.get("a"), Some(&json!(2)));
+        assert_eq!(fields.all().get("a"), Some(&json!(2)));
+    }
+}
