@@ -68,6 +68,26 @@ pub(crate) const VARIANTS: &[Variant] = &[
         opt_in: true,
         ..variant("sp-memory-10", "session-plus memory, 10 sessions")
     },
+    // One memory session whose record holds 1, 10 or 100 fields, of which `/read` and `/hit` use
+    // one (issue 15's table of record sizes; `/csrf` answers 409 on these).
+    Variant { opt_in: true, ..variant("ts-memory-fields-1", "tower-sessions MemoryStore, 1 field") },
+    Variant { opt_in: true, ..variant("ts-memory-fields-10", "tower-sessions MemoryStore, 10 fields") },
+    Variant { opt_in: true, ..variant("ts-memory-fields-100", "tower-sessions MemoryStore, 100 fields") },
+    Variant {
+        tower_sessions: Some("ts-memory-fields-1"),
+        opt_in: true,
+        ..variant("sp-memory-fields-1", "session-plus memory, 1 field")
+    },
+    Variant {
+        tower_sessions: Some("ts-memory-fields-10"),
+        opt_in: true,
+        ..variant("sp-memory-fields-10", "session-plus memory, 10 fields")
+    },
+    Variant {
+        tower_sessions: Some("ts-memory-fields-100"),
+        opt_in: true,
+        ..variant("sp-memory-fields-100", "session-plus memory, 100 fields")
+    },
     variant("ts-sqlite", "tower-sessions SqliteStore"),
     Variant { tower_sessions: Some("ts-sqlite"), ..variant("sp-sqlite", "session-plus sqlite") },
     Variant { redis: true, ..variant("ts-redis", "tower-sessions RedisStore") },
@@ -104,6 +124,12 @@ pub(crate) async fn router(variant: &str, dir: &str, redis_url: &str) -> Result<
         "sp-memory" => session_plus_router(SessionConfig::new("session").with_type(SessionType::Memory), false).await?,
         // The same handlers over 1 and 10 configured sessions (issue 15's flatness table).
         "sp-memory-1" => session_plus_single().await?,
+        "ts-memory-fields-1" => tower_sessions_fields(1),
+        "ts-memory-fields-10" => tower_sessions_fields(10),
+        "ts-memory-fields-100" => tower_sessions_fields(100),
+        "sp-memory-fields-1" => session_plus_fields(1).await?,
+        "sp-memory-fields-10" => session_plus_fields(10).await?,
+        "sp-memory-fields-100" => session_plus_fields(100).await?,
         "sp-memory-10" => {
             session_plus_sessions(SessionConfig::new("session").with_type(SessionType::Memory), false, 7).await?
         }
@@ -260,6 +286,12 @@ async fn tower_sessions_redis(
 
 /// tower-sessions: one session holding every field, behind an (unsigned) id cookie.
 fn tower_sessions_router<S: tower_sessions::SessionStore + Clone>(store: S) -> Router {
+    tower_sessions_app(store, None)
+}
+
+/// [`tower_sessions_router`], or with `Some(count)` a `/setup` that writes a record of `count`
+/// fields ([`record_fields`]).
+fn tower_sessions_app<S: tower_sessions::SessionStore + Clone>(store: S, fields: Option<usize>) -> Router {
     use tower_sessions::Session;
     fn fail(_: tower_sessions::session::Error) -> StatusCode {
         StatusCode::INTERNAL_SERVER_ERROR
@@ -283,7 +315,16 @@ fn tower_sessions_router<S: tower_sessions::SessionStore + Clone>(store: S) -> R
     async fn csrf(session: Session) -> Result<String, StatusCode> {
         session.get::<String>("csrf_token").await.map_err(fail)?.ok_or(StatusCode::CONFLICT)
     }
-    routes(post(setup), get(hit), get(read), get(csrf))
+    let setup = match fields {
+        None => post(setup),
+        Some(count) => post(move |session: Session| async move {
+            for (field, value) in record_fields(count) {
+                session.insert(&field, value).await.map_err(fail)?;
+            }
+            Ok::<_, StatusCode>("ok")
+        }),
+    };
+    routes(setup, get(hit), get(read), get(csrf))
         .layer(tower_sessions::SessionManagerLayer::new(store).with_secure(false))
 }
 
@@ -305,17 +346,39 @@ async fn session_plus_sessions(store: SessionConfig, bind_csrf: bool, unused: us
     for n in 0..unused {
         config = config.with_session(SessionConfig::new(format!("unused{n}")).with_fields([format!("unused_{n}")]));
     }
-    session_plus_app(config.with_session(SessionConfig::new("data").with_field_selector(FieldSelector::Auto))).await
+    session_plus_app(config.with_session(SessionConfig::new("data").with_field_selector(FieldSelector::Auto)), None).await
 }
 
 /// One memory session holding every field: the fewest sessions a configuration can have.
 async fn session_plus_single() -> Result<Router, String> {
-    let session = SessionConfig::new("session").with_type(SessionType::Memory).with_field_selector(FieldSelector::Auto);
-    session_plus_app(Config::new().with_secret_key(SECRET).with_session(session)).await
+    session_plus_app(single_session_config(), None).await
 }
 
-/// The routes of every session-plus variant, over `config`.
-async fn session_plus_app(config: Config) -> Result<Router, String> {
+fn single_session_config() -> Config {
+    let session = SessionConfig::new("session").with_type(SessionType::Memory).with_field_selector(FieldSelector::Auto);
+    Config::new().with_secret_key(SECRET).with_session(session)
+}
+
+/// The fields of a record of `count` fields: `counter` and `count - 1` others (a 20-byte string
+/// each, like a name or a token).
+fn record_fields(count: usize) -> Vec<(String, serde_json::Value)> {
+    let others = (1..count).map(|n| (format!("field_{n}"), serde_json::json!(format!("value of field {n:>5}"))));
+    std::iter::once(("counter".to_owned(), serde_json::json!(0u64))).chain(others).collect()
+}
+
+/// tower-sessions' memory store with a record of `count` fields.
+fn tower_sessions_fields(count: usize) -> Router {
+    tower_sessions_app(tower_sessions::MemoryStore::default(), Some(count))
+}
+
+/// One memory session (every field) with a record of `count` fields.
+async fn session_plus_fields(count: usize) -> Result<Router, String> {
+    session_plus_app(single_session_config(), Some(count)).await
+}
+
+/// The routes of every session-plus variant, over `config`; with `Some(count)`, a `/setup` that
+/// writes a record of `count` fields ([`record_fields`]).
+async fn session_plus_app(config: Config, fields: Option<usize>) -> Result<Router, String> {
     use session_plus::Session;
     fn fail(error: session_plus::session::Error) -> Response {
         error.into_response()
@@ -364,6 +427,15 @@ async fn session_plus_app(config: Config) -> Result<Router, String> {
         session.insert("counter", value).await.map_err(fail)?;
         Ok(old.map_or_else(|| "none".to_owned(), |n| n.to_string()))
     }
-    let router = routes(post(setup), get(hit), get(read), get(csrf)).route("/swap/{value}", post(swap));
+    let setup = match fields {
+        None => post(setup),
+        Some(count) => post(move |session: Session| async move {
+            for (field, value) in record_fields(count) {
+                session.insert_value(&field, value).await.map_err(fail)?;
+            }
+            Ok::<_, Response>("ok")
+        }),
+    };
+    let router = routes(setup, get(hit), get(read), get(csrf)).route("/swap/{value}", post(swap));
     Ok(router.layer(manager.layer()))
 }
