@@ -346,7 +346,8 @@ async fn session_plus_sessions(store: SessionConfig, bind_csrf: bool, unused: us
     for n in 0..unused {
         config = config.with_session(SessionConfig::new(format!("unused{n}")).with_fields([format!("unused_{n}")]));
     }
-    session_plus_app(config.with_session(SessionConfig::new("data").with_field_selector(FieldSelector::Auto)), None).await
+    session_plus_app(config.with_session(SessionConfig::new("data").with_field_selector(FieldSelector::Auto)), None)
+        .await
 }
 
 /// One memory session holding every field: the fewest sessions a configuration can have.

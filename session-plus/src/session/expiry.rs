@@ -215,7 +215,6 @@ impl Session {
     }
 }
 
-
 fn secs(duration: Duration) -> i64 {
     i64::try_from(duration.as_secs()).unwrap_or(i64::MAX)
 }

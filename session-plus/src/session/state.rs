@@ -17,8 +17,8 @@ use serde_json::{Map, Value};
 use tracing::Instrument;
 
 use super::expiry::{Lifetime, EXPIRY_FIELD};
-use super::fields::Fields;
 use super::failure::{Failure, Stage};
+use super::fields::Fields;
 use super::user::{self, UserTag};
 use super::{Backend, Error, Id, NamedSession};
 use crate::codec::{self, CookieCodec, CookieContents, MAX_COOKIE_LEN};

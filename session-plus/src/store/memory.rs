@@ -1,9 +1,10 @@
 //! [`MemoryStore`]: records in process memory, for tests and single-process services.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use async_trait::async_trait;
+use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
 use super::{cas, CasOutcome, Error, Record, Result, SessionStore, StoredFields, UnparsedRecord, Update};
@@ -39,6 +40,38 @@ impl Stored {
 fn encode(fields: &Map<String, Value>) -> Arc<[u8]> {
     // A JSON map always serializes into a Vec.
     serde_json::to_vec(fields).expect("a JSON map always serializes").into()
+}
+
+/// The fields' text with `update`'s fields written and removed, without parsing the values it
+/// keeps: each is copied as text. `None` when that cannot be done so (a name with escapes, which
+/// cannot be borrowed from the text): the caller parses the record.
+fn splice(json: &[u8], update: &Update) -> Option<Vec<u8>> {
+    let mut kept: BTreeMap<&str, &RawValue> = serde_json::from_slice(json).ok()?;
+    for field in update.remove.iter().chain(update.set.keys()) {
+        kept.remove(field.as_str());
+    }
+    let mut out = Vec::with_capacity(json.len() + 32);
+    out.push(b'{');
+    let kept = kept.into_iter().map(|(name, raw)| (name, Text::Raw(raw)));
+    let written = update.set.iter().map(|(name, value)| (name.as_str(), Text::Value(value)));
+    for (index, (name, text)) in kept.chain(written).enumerate() {
+        if index > 0 {
+            out.push(b',');
+        }
+        serde_json::to_writer(&mut out, name).ok()?;
+        out.push(b':');
+        match text {
+            Text::Raw(raw) => out.extend_from_slice(raw.get().as_bytes()),
+            Text::Value(value) => serde_json::to_writer(&mut out, value).ok()?,
+        }
+    }
+    out.push(b'}');
+    Some(out)
+}
+
+enum Text<'a> {
+    Raw(&'a RawValue),
+    Value(&'a Value),
 }
 
 /// Keeps records in a map in memory; the purge task removes expired ones, which bounds memory
@@ -105,9 +138,17 @@ impl SessionStore for MemoryStore {
         let Some(stored) = records.get_mut(key) else {
             return Ok(false);
         };
-        let mut record = stored.record()?;
-        update.apply_to(&mut record);
-        *stored = Stored::new(&record);
+        match splice(&stored.fields, update) {
+            Some(json) => {
+                stored.fields = json.into();
+                update.apply_times(&mut stored.expires_at, &mut stored.permanent);
+            }
+            None => {
+                let mut record = stored.record()?;
+                update.apply_to(&mut record);
+                *stored = Stored::new(&record);
+            }
+        }
         Ok(true)
     }
 
@@ -148,5 +189,56 @@ impl SessionStore for MemoryStore {
 
     fn backend_name(&self) -> &'static str {
         "memory"
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn parsed(json: &[u8]) -> Value {
+        serde_json::from_slice(json).expect("JSON")
+    }
+
+    #[test]
+    fn a_spliced_record_is_the_record_the_update_applied_to() {
+        let stored = json!({"a": 1, "b": {"deep": [1, "x\u{e9}\"", null]}, "c": "kept", "z": 2.5});
+        let text = serde_json::to_vec(&stored).unwrap();
+        let mut update = Update::default();
+        update.set.insert("a".into(), json!({"new": true}));
+        update.set.insert("new\nline".into(), json!("escaped name, written"));
+        update.remove.push("c".into());
+        update.remove.push("absent".into());
+        let spliced = splice(&text, &update).expect("names without escapes");
+        let mut record = Record { fields: stored.as_object().unwrap().clone(), ..Record::default() };
+        update.apply_to(&mut record);
+        assert_eq!(parsed(&spliced), Value::Object(record.fields));
+        assert_eq!(splice(b"{}", &Update::default()).as_deref(), Some(&b"{}"[..]));
+    }
+
+    #[test]
+    fn a_stored_name_with_escapes_is_left_to_the_full_parse() {
+        let text = serde_json::to_vec(&json!({"tab\there": 1})).unwrap();
+        assert_eq!(splice(&text, &Update::default()), None);
+    }
+
+    #[tokio::test]
+    async fn updates_keep_what_they_do_not_name_either_way() {
+        let store = MemoryStore::new();
+        for name in ["plain", "tab\there"] {
+            let key = format!("session:{name}");
+            let mut record = Record { expires_at: 10, ..Record::default() };
+            record.fields.insert(name.into(), json!([1, 2]));
+            record.fields.insert("n".into(), json!(1));
+            assert!(store.create(&key, &record).await.unwrap());
+            let mut update = Update { expires_at: 20, ..Update::default() };
+            update.set.insert("n".into(), json!(2));
+            assert!(store.update(&key, &update).await.unwrap());
+            let loaded = store.load(&key).await.unwrap().unwrap();
+            assert_eq!(Value::Object(loaded.fields), json!({name: [1, 2], "n": 2}));
+            assert_eq!(loaded.expires_at, 20);
+        }
     }
 }

@@ -145,12 +145,17 @@ impl Update {
         for field in &self.remove {
             record.fields.remove(field);
         }
+        self.apply_times(&mut record.expires_at, &mut record.permanent);
+    }
+
+    /// Applies the update's expiry and permanence to a record's.
+    pub(crate) fn apply_times(&self, expires_at: &mut i64, permanent: &mut bool) {
         match self.permanent {
-            Some(permanent) => {
-                record.permanent = permanent;
-                record.expires_at = self.expires_at;
+            Some(new) => {
+                *permanent = new;
+                *expires_at = self.expires_at;
             }
-            None => record.expires_at = record.expires_at.max(self.expires_at),
+            None => *expires_at = (*expires_at).max(self.expires_at),
         }
     }
 }

@@ -2,20 +2,19 @@
 //!
 //! A store that keeps fields as JSON text hands them over unparsed
 //! ([`SessionStore::load_unparsed`](crate::store::SessionStore::load_unparsed)). They are checked
-//! once when loaded (a scan that allocates nothing, which also picks out the reserved fields the
-//! lifetime rules read); a read then parses the one field it reads, and a write goes to an
-//! overlay. Only what needs every field (a listing, a record or cookie written whole) parses the
+//! once when loaded, by one pass over the text that notes where each field is ([`scan`]) and
+//! parses only the reserved fields the lifetime rules read; a read then parses the one field it
+//! reads, and a write goes to an overlay. Only what needs every field (a listing, a record or cookie written whole) parses the
 //! rest. So a request that reads one field of a large record pays for a scan of its text, not
 //! for a tree of every field built and freed.
 
-use std::borrow::Cow;
-use std::fmt;
+mod scan;
+
 use std::sync::Arc;
 
-use serde::de::{self, IgnoredAny, MapAccess, Visitor};
-use serde::{Deserialize, Deserializer};
 use serde_json::{Map, Value};
 
+use self::scan::Entry;
 use super::expiry::EXPIRY_FIELD;
 use super::user::USER_FIELD;
 use crate::store::StoredFields;
@@ -53,7 +52,9 @@ struct Text {
 
 #[derive(Debug)]
 enum Json {
-    Object(Arc<[u8]>),
+    /// One object's text, with where each field is in it.
+    Object { text: Arc<[u8]>, entries: Vec<Entry> },
+    /// Each field's name and value text.
     PerField(Vec<(String, Vec<u8>)>),
 }
 
@@ -71,21 +72,30 @@ impl Fields {
         let mut holds_data = false;
         let json = match stored {
             StoredFields::Parsed(map) => return Ok(Self::from(map)),
-            StoredFields::Object(json) => {
-                // UTF-8 checked here, since skipping a string does not check it.
-                std::str::from_utf8(&json).map_err(de::Error::custom)?;
-                let mut de = serde_json::Deserializer::from_slice(&json);
-                de.deserialize_map(Scan { reserved: &mut parsed, holds_data: &mut holds_data })?;
-                de.end()?;
-                Json::Object(json)
-            }
+            StoredFields::Object(text) => match scan::index(&text) {
+                Ok(entries) => {
+                    for entry in &entries {
+                        let name = std::str::from_utf8(&text[entry.name.clone()]).unwrap_or_default();
+                        if is_reserved(name) {
+                            parsed.insert(name.to_owned(), serde_json::from_slice(&text[entry.value.clone()])?);
+                        } else {
+                            holds_data = true;
+                        }
+                    }
+                    Json::Object { text, entries }
+                }
+                // A name with escapes (never written by this crate), or text that is no object:
+                // serde_json parses it whole, or says what is wrong.
+                Err(_) => return serde_json::from_slice::<Map<String, Value>>(&text).map(Self::from),
+            },
             StoredFields::PerField(pairs) => {
                 for (name, text) in &pairs {
                     if is_reserved(name) {
                         parsed.insert(name.clone(), serde_json::from_slice(text)?);
+                    } else if scan::is_value(text) {
+                        holds_data = true;
                     } else {
-                        std::str::from_utf8(text).map_err(de::Error::custom)?;
-                        serde_json::from_slice::<IgnoredAny>(text)?;
+                        serde_json::from_slice::<Value>(text)?; // says what is wrong
                         holds_data = true;
                     }
                 }
@@ -134,8 +144,7 @@ impl Fields {
             Some(text) if text.removed.is_empty() => in_parsed || text.holds_data,
             // Some removed: whether the text holds a field that is neither removed nor the lifetime.
             Some(text) => {
-                in_parsed
-                    || text.json.names(|name| name != EXPIRY_FIELD && !text.removed.iter().any(|r| r == name))
+                in_parsed || text.json.names(|name| name != EXPIRY_FIELD && !text.removed.iter().any(|r| r == name))
             }
         }
     }
@@ -173,133 +182,49 @@ fn is_reserved(field: &str) -> bool {
 impl Json {
     /// The value of `field` (the last, if the text repeats it, as a full parse would keep).
     fn find(&self, field: &str) -> Option<Value> {
-        match self {
-            Self::Object(json) => {
-                let mut de = serde_json::Deserializer::from_slice(json);
-                // The text was checked at load: it parses.
-                de.deserialize_map(Find { field }).unwrap_or_default()
+        let text = match self {
+            Self::Object { text, entries } => {
+                let entry = entries.iter().rev().find(|entry| &text[entry.name.clone()] == field.as_bytes())?;
+                &text[entry.value.clone()]
             }
-            Self::PerField(pairs) => {
-                let (_, text) = pairs.iter().rev().find(|(name, _)| name == field)?;
-                serde_json::from_slice(text).ok()
-            }
-        }
+            Self::PerField(pairs) => &pairs.iter().rev().find(|(name, _)| name == field)?.1,
+        };
+        parsed(field, text)
     }
 
     /// Whether some field's name passes `wanted`.
     fn names(&self, wanted: impl Fn(&str) -> bool) -> bool {
         match self {
-            Self::Object(json) => {
-                let mut de = serde_json::Deserializer::from_slice(json);
-                de.deserialize_map(AnyName { wanted }).unwrap_or_default()
+            Self::Object { text, entries } => {
+                entries.iter().any(|entry| std::str::from_utf8(&text[entry.name.clone()]).is_ok_and(&wanted))
             }
             Self::PerField(pairs) => pairs.iter().any(|(name, _)| wanted(name)),
         }
     }
 
-    /// Every field, parsed. The text was checked at load, so nothing fails here; were it to,
-    /// the fields that did not parse would be missing, not the session.
+    /// Every field, parsed.
     fn parse_all(self) -> Map<String, Value> {
         match self {
-            Self::Object(json) => serde_json::from_slice(&json).unwrap_or_else(|error| {
-                tracing::error!(%error, "checked session fields failed to parse");
-                Map::new()
-            }),
+            Self::Object { text, entries } => entries
+                .into_iter()
+                .filter_map(|entry| {
+                    let name = std::str::from_utf8(&text[entry.name]).ok()?;
+                    Some((name.to_owned(), parsed(name, &text[entry.value])?))
+                })
+                .collect(),
             Self::PerField(pairs) => {
-                pairs.into_iter().filter_map(|(name, text)| Some((name, serde_json::from_slice(&text).ok()?))).collect()
+                pairs.into_iter().filter_map(|(name, text)| Some((name.clone(), parsed(&name, &text)?))).collect()
             }
         }
     }
 }
 
-/// A field name, borrowed from the text unless it has escapes.
-struct Name<'de>(Cow<'de, str>);
-
-impl<'de> Deserialize<'de> for Name<'de> {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct NameVisitor;
-        impl<'de> Visitor<'de> for NameVisitor {
-            type Value = Name<'de>;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a field name")
-            }
-            fn visit_borrowed_str<E: de::Error>(self, name: &'de str) -> Result<Self::Value, E> {
-                Ok(Name(Cow::Borrowed(name)))
-            }
-            fn visit_str<E: de::Error>(self, name: &str) -> Result<Self::Value, E> {
-                Ok(Name(Cow::Owned(name.to_owned())))
-            }
-        }
-        deserializer.deserialize_str(NameVisitor)
-    }
-}
-
-/// Checks an object's text, parses its reserved fields and notes whether it holds data.
-struct Scan<'a> {
-    reserved: &'a mut Map<String, Value>,
-    holds_data: &'a mut bool,
-}
-
-impl<'de> Visitor<'de> for Scan<'_> {
-    type Value = ();
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a JSON object of session fields")
-    }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        while let Some(Name(name)) = map.next_key()? {
-            if is_reserved(&name) {
-                let value: Value = map.next_value()?;
-                self.reserved.insert(name.into_owned(), value);
-            } else {
-                map.next_value::<IgnoredAny>()?;
-                *self.holds_data = true;
-            }
-        }
-        Ok(())
-    }
-}
-
-/// Parses one field of an object's text, skipping the others.
-struct Find<'f> {
-    field: &'f str,
-}
-
-impl<'de> Visitor<'de> for Find<'_> {
-    type Value = Option<Value>;
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a JSON object of session fields")
-    }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Option<Value>, A::Error> {
-        let mut found = None;
-        while let Some(Name(name)) = map.next_key()? {
-            if name == self.field {
-                found = Some(map.next_value()?);
-            } else {
-                map.next_value::<IgnoredAny>()?;
-            }
-        }
-        Ok(found)
-    }
-}
-
-/// Whether some field name of an object's text passes `wanted`.
-struct AnyName<F> {
-    wanted: F,
-}
-
-impl<'de, F: Fn(&str) -> bool> Visitor<'de> for AnyName<F> {
-    type Value = bool;
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a JSON object of session fields")
-    }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<bool, A::Error> {
-        let mut any = false;
-        while let Some(Name(name)) = map.next_key()? {
-            any |= (self.wanted)(&name);
-            map.next_value::<IgnoredAny>()?;
-        }
-        Ok(any)
-    }
+/// A field's value from its text, checked at load, so it parses; were it not to (a number too
+/// large for an `f64`), the field reads as absent.
+fn parsed(field: &str, text: &[u8]) -> Option<Value> {
+    serde_json::from_slice(text)
+        .inspect_err(|error| tracing::error!(field, %error, "a session field's checked text did not parse"))
+        .ok()
 }
 
 #[cfg(test)]
