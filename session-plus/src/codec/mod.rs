@@ -30,6 +30,7 @@ mod key_ring;
 #[cfg(feature = "codec-private")]
 mod private;
 mod signed;
+pub(crate) mod url_safe;
 
 use std::fmt;
 

@@ -10,7 +10,7 @@ use base64::Engine;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
-use super::{Error, ErrorKind, Key, KeyRing};
+use super::{url_safe, Error, ErrorKind, Key, KeyRing};
 
 const PREFIX: &str = "1.";
 const CONTEXT: &[u8] = b"session-plus signed v1\0";
@@ -44,9 +44,7 @@ pub(crate) fn open(ring: &KeyRing, name: &str, value: &str) -> Result<(Vec<u8>, 
 pub(crate) fn peek(value: &str) -> Option<(i64, bool)> {
     // The 17 header bytes (two times and the flags byte) are the first 24 base64 characters of
     // the body; no need to find where the body ends.
-    let head_text = value.strip_prefix(PREFIX)?.get(..24)?;
-    let mut head = [0u8; 18];
-    B64.decode_slice(head_text, &mut head).ok()?;
+    let head = url_safe::decode_18(value.strip_prefix(PREFIX)?.as_bytes())?;
     let issued = i64::from_be_bytes(head[..8].try_into().ok()?);
     Some((issued, head[16] & 1 != 0))
 }

@@ -5,26 +5,12 @@ use std::fmt;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use base64::Engine;
 
+use crate::codec::url_safe::{INVALID, VALUE};
+
 /// Bytes of randomness in an id: 256 bits, from the operating system's CSPRNG.
 pub const ID_BYTES: usize = 32;
 /// Length of an id's text: 32 bytes in unpadded URL-safe base64.
 pub const ID_LEN: usize = 43;
-
-/// Not a character of URL-safe base64, in [`URL_SAFE_VALUE`].
-const INVALID: u8 = 0xFF;
-
-/// The value of each byte as a character of URL-safe base64 (`A`–`Z`, `a`–`z`, `0`–`9`, `-`, `_`),
-/// or [`INVALID`].
-const URL_SAFE_VALUE: [u8; 256] = {
-    let alphabet = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-    let mut table = [INVALID; 256];
-    let mut value = 0;
-    while value < alphabet.len() {
-        table[alphabet[value] as usize] = value as u8;
-        value += 1;
-    }
-    table
-};
 
 /// A session id: 256 random bits, written as 43 URL-safe base64 characters.
 ///
@@ -60,8 +46,8 @@ impl Id {
         // with a table rather than decoded (`canonical_ids_are_what_base64_decodes` shows the same).
         let [body @ .., last] = text.as_bytes() else { return None };
         let shape = text.len() == ID_LEN
-            && body.iter().all(|&b| URL_SAFE_VALUE[usize::from(b)] != INVALID)
-            && URL_SAFE_VALUE[usize::from(*last)] & 0b1000_0011 == 0;
+            && body.iter().all(|&b| VALUE[usize::from(b)] != INVALID)
+            && VALUE[usize::from(*last)] & 0b1000_0011 == 0;
         shape.then(|| Self(text.to_owned()))
     }
 
