@@ -78,6 +78,7 @@ pub mod clock;
 pub mod codec;
 pub mod config;
 mod cookies;
+mod json;
 mod manager;
 pub mod middleware;
 /// Migrating from tower-sessions and from actix-session: what maps to what, and what changes.

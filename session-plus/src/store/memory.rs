@@ -1,13 +1,13 @@
 //! [`MemoryStore`]: records in process memory, for tests and single-process services.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use async_trait::async_trait;
-use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
 use super::{cas, CasOutcome, Error, Record, Result, SessionStore, StoredFields, UnparsedRecord, Update};
+use crate::json;
 
 /// A record as kept in memory: the fields as compact JSON bytes, so a live session costs a few
 /// hundred bytes rather than a tree of maps (a million sessions fit well under 1 GiB). Shared, so
@@ -43,35 +43,32 @@ fn encode(fields: &Map<String, Value>) -> Arc<[u8]> {
 }
 
 /// The fields' text with `update`'s fields written and removed, without parsing the values it
-/// keeps: each is copied as text. `None` when that cannot be done so (a name with escapes, which
-/// cannot be borrowed from the text): the caller parses the record.
-fn splice(json: &[u8], update: &Update) -> Option<Vec<u8>> {
-    let mut kept: BTreeMap<&str, &RawValue> = serde_json::from_slice(json).ok()?;
-    for field in update.remove.iter().chain(update.set.keys()) {
-        kept.remove(field.as_str());
-    }
-    let mut out = Vec::with_capacity(json.len() + 32);
+/// keeps: each is copied as text. `None` when that cannot be done so (text that is not one object,
+/// or a name with escapes, never written by this store): the caller parses the record.
+fn splice(text: &[u8], update: &Update) -> Option<Vec<u8>> {
+    let entries = json::index(text).ok()?;
+    let mut out = Vec::with_capacity(text.len() + 32);
     out.push(b'{');
-    let kept = kept.into_iter().map(|(name, raw)| (name, Text::Raw(raw)));
-    let written = update.set.iter().map(|(name, value)| (name.as_str(), Text::Value(value)));
-    for (index, (name, text)) in kept.chain(written).enumerate() {
-        if index > 0 {
+    let named = |name: &[u8]| update.remove.iter().chain(update.set.keys()).any(|field| field.as_bytes() == name);
+    for entry in entries.iter().filter(|entry| !named(&text[entry.name.clone()])) {
+        if out.len() > 1 {
+            out.push(b',');
+        }
+        // The name's text with its quotes (it has no escapes), then the value's.
+        out.extend_from_slice(&text[entry.name.start - 1..entry.name.end + 1]);
+        out.push(b':');
+        out.extend_from_slice(&text[entry.value.clone()]);
+    }
+    for (name, value) in &update.set {
+        if out.len() > 1 {
             out.push(b',');
         }
         serde_json::to_writer(&mut out, name).ok()?;
         out.push(b':');
-        match text {
-            Text::Raw(raw) => out.extend_from_slice(raw.get().as_bytes()),
-            Text::Value(value) => serde_json::to_writer(&mut out, value).ok()?,
-        }
+        serde_json::to_writer(&mut out, value).ok()?;
     }
     out.push(b'}');
     Some(out)
-}
-
-enum Text<'a> {
-    Raw(&'a RawValue),
-    Value(&'a Value),
 }
 
 /// Keeps records in a map in memory; the purge task removes expired ones, which bounds memory

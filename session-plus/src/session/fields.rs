@@ -2,21 +2,19 @@
 //!
 //! A store that keeps fields as JSON text hands them over unparsed
 //! ([`SessionStore::load_unparsed`](crate::store::SessionStore::load_unparsed)). They are checked
-//! once when loaded, by one pass over the text that notes where each field is ([`scan`]) and
+//! once when loaded, by one pass over the text that notes where each field is ([`json`](crate::json)) and
 //! parses only the reserved fields the lifetime rules read; a read then parses the one field it
 //! reads, and a write goes to an overlay. Only what needs every field (a listing, a record or cookie written whole) parses the
 //! rest. So a request that reads one field of a large record pays for a scan of its text, not
 //! for a tree of every field built and freed.
 
-mod scan;
-
 use std::sync::Arc;
 
 use serde_json::{Map, Value};
 
-use self::scan::Entry;
 use super::expiry::EXPIRY_FIELD;
 use super::user::USER_FIELD;
+use crate::json::{self as scan, Entry};
 use crate::store::StoredFields;
 
 /// What the lifetime rules read of a session's fields: the fields session-plus keeps for itself.
@@ -75,11 +73,13 @@ impl Fields {
             StoredFields::Object(text) => match scan::index(&text) {
                 Ok(entries) => {
                     for entry in &entries {
-                        let name = std::str::from_utf8(&text[entry.name.clone()]).unwrap_or_default();
-                        if is_reserved(name) {
-                            parsed.insert(name.to_owned(), serde_json::from_slice(&text[entry.value.clone()])?);
-                        } else {
-                            holds_data = true;
+                        // Compared as bytes: only a reserved name is turned into a string.
+                        let name = &text[entry.name.clone()];
+                        match [EXPIRY_FIELD, USER_FIELD].into_iter().find(|reserved| reserved.as_bytes() == name) {
+                            Some(reserved) => {
+                                parsed.insert(reserved.to_owned(), serde_json::from_slice(&text[entry.value.clone()])?);
+                            }
+                            None => holds_data = true,
                         }
                     }
                     Json::Object { text, entries }
