@@ -1,5 +1,5 @@
 # Starts the servers the tests need when they are not already running, on 127.0.0.1 only.
-# Sourced by scripts/test.sh, which stops (on exit) whatever this started: see `started`.
+# Sourced by scripts/test.sh, which stops (on exit) whatever this started: see `note_started`.
 
 REDIS_URL=${SESSION_PLUS_REDIS_URL:-redis://127.0.0.1:6379/0}
 CLUSTER_PORTS=(7101 7102 7103)
@@ -12,12 +12,21 @@ MONGODB_PORT=27018
 SECANTUSDB_VERSION=0.7.0b3  # the MongoDB-protocol test server (PyPI), pinned: it is a beta
 export SESSION_PLUS_MONGODB_URL=${SESSION_PLUS_MONGODB_URL:-mongodb://127.0.0.1:$MONGODB_PORT/session_plus_test?directConnection=true}
 
-started=()        # pids of servers this script started
-stop_commands=()  # commands that stop daemons this script started
+# What this script started, in files rather than variables, so that servers started by a
+# background subshell (scripts/test.sh starts them while the code compiles) are stopped too.
+SERVICES_STATE=$(mktemp -d)
+note_started() { echo "$1" >> "$SERVICES_STATE/pids"; }       # a server's pid
+note_stop() { printf '%s\n' "$1" >> "$SERVICES_STATE/stops"; }  # a command that stops a daemon
 
 stop_services() {
-  for pid in "${started[@]}"; do kill "$pid" 2>/dev/null || true; done
-  for cmd in "${stop_commands[@]}"; do eval "$cmd" >/dev/null 2>&1 || true; done
+  local pid cmd
+  if [ -f "$SERVICES_STATE/pids" ]; then
+    while read -r pid; do kill "$pid" 2>/dev/null || true; done < "$SERVICES_STATE/pids"
+  fi
+  if [ -f "$SERVICES_STATE/stops" ]; then
+    while read -r cmd; do eval "$cmd" >/dev/null 2>&1 || true; done < "$SERVICES_STATE/stops"
+  fi
+  rm -rf "$SERVICES_STATE"
 }
 
 apt_install() {  # apt_install COMMAND PACKAGE...
@@ -43,7 +52,7 @@ ensure_redis() {
   if ! redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1; then
     echo "starting redis-server on 127.0.0.1:6379"
     redis-server --port 6379 --bind 127.0.0.1 --save "" --appendonly no --daemonize no >/dev/null &
-    started+=($!)
+    note_started $!
     wait_for 10 "redis" redis-cli -h 127.0.0.1 -p 6379 ping
   fi
 }
@@ -55,7 +64,7 @@ ensure_redis_cluster() {
   for port in "${CLUSTER_PORTS[@]}"; do
     redis-server --port "$port" --bind 127.0.0.1 --cluster-enabled yes --cluster-config-file "$dir/nodes-$port.conf" \
       --save "" --appendonly no --dir "$dir" --daemonize no >/dev/null &
-    started+=($!)
+    note_started $!
   done
   for port in "${CLUSTER_PORTS[@]}"; do wait_for 10 "redis on $port" redis-cli -p "$port" ping; done
   redis-cli --cluster create $(printf '127.0.0.1:%s ' "${CLUSTER_PORTS[@]}") --cluster-replicas 0 --cluster-yes >/dev/null
@@ -69,7 +78,7 @@ ensure_postgres() {
   echo "starting PostgreSQL"
   local version; version=$(ls /etc/postgresql | sort -V | tail -1)
   pg_ctlcluster --skip-systemctl-redirect "$version" main start
-  stop_commands+=("pg_ctlcluster --skip-systemctl-redirect $version main stop")
+  note_stop "pg_ctlcluster --skip-systemctl-redirect $version main stop"
   wait_for 30 "PostgreSQL" pg_isready -q -h 127.0.0.1 -p 5432
   psql -h 127.0.0.1 -U postgres -tc "SELECT 1 FROM pg_database WHERE datname = 'test'" | grep -q 1 \
     || psql -h 127.0.0.1 -U postgres -c "CREATE DATABASE test" >/dev/null
@@ -80,7 +89,7 @@ ensure_mariadb() {
   apt_install mariadbd mariadb-server
   echo "starting MariaDB"
   start-stop-daemon --start --oknodo --background --exec /usr/sbin/mariadbd
-  stop_commands+=("start-stop-daemon --stop --oknodo --exec /usr/sbin/mariadbd")
+  note_stop "start-stop-daemon --stop --oknodo --exec /usr/sbin/mariadbd"
   wait_for 60 "MariaDB" mariadb -uroot -h127.0.0.1 -e 'select 1'
   mariadb -uroot -h127.0.0.1 -e 'CREATE DATABASE IF NOT EXISTS test'
 }
@@ -90,15 +99,15 @@ ensure_memcached() {
   if (exec 3<>/dev/tcp/127.0.0.1/11211) 2>/dev/null; then return 0; fi
   echo "starting memcached on 127.0.0.1:11211"
   memcached -l 127.0.0.1 -p 11211 -U 0 -u root -m 64 >/dev/null 2>&1 &
-  started+=($!)
+  note_started $!
   wait_for 10 "memcached" bash -c 'exec 3<>/dev/tcp/127.0.0.1/11211'
 }
 
 # A MongoDB-protocol server: SecantusDB (PyPI `secantusdb`), in memory, in a venv under target/.
 # scripts/mongodb_server.py sweeps expired documents every second (MongoDB: every 60 s).
+export SESSION_PLUS_MONGODB_PYTHON=$PWD/target/python/mongo/bin/python  # tests/it/mongodb_store.rs starts its own too
 ensure_mongodb() {
   local venv=target/python/mongo
-  export SESSION_PLUS_MONGODB_PYTHON=$PWD/$venv/bin/python  # tests/it/mongodb_store.rs starts its own too
   if (exec 3<>/dev/tcp/127.0.0.1/$MONGODB_PORT) 2>/dev/null && [ -x "$venv/bin/python" ]; then return 0; fi
   if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c 'import secantus' 2>/dev/null; then
     echo "installing secantusdb from PyPI into $venv"
@@ -107,7 +116,7 @@ ensure_mongodb() {
   fi
   echo "starting SecantusDB on 127.0.0.1:$MONGODB_PORT"
   "$venv/bin/python" scripts/mongodb_server.py "$MONGODB_PORT" >/dev/null 2>&1 &
-  started+=($!)
+  note_started $!
   wait_for 30 "SecantusDB" bash -c "exec 3<>/dev/tcp/127.0.0.1/$MONGODB_PORT"
 }
 
@@ -126,7 +135,7 @@ ensure_firestore() {
   echo "starting the Firestore emulator on $FIRESTORE_EMULATOR_HOST"
   java -cp "$FIRESTORE_EMULATOR_JAR" com.google.cloud.datastore.emulator.firestore.CloudFirestore start \
     --host="${FIRESTORE_EMULATOR_HOST%:*}" --port="${FIRESTORE_EMULATOR_HOST##*:}" >/dev/null 2>&1 &
-  started+=($!)
+  note_started $!
   firestore_ok() { curl -fsS "http://$FIRESTORE_EMULATOR_HOST/" | grep -q Ok; }
   wait_for 60 "the Firestore emulator" firestore_ok
 }
@@ -185,7 +194,7 @@ ensure_tls_servers() {
     echo "starting redis-server with TLS on 127.0.0.1:$TLS_REDIS_PORT"
     redis-server --port 0 --tls-port $TLS_REDIS_PORT --bind 127.0.0.1 "${tls[@]}" --save "" --appendonly no \
       --daemonize no >/dev/null &
-    started+=($!)
+    note_started $!
     wait_for 10 "redis (TLS)" "${rcli[@]}" -p $TLS_REDIS_PORT ping
   fi
   if ! "${rcli[@]}" -p "${TLS_CLUSTER_PORTS[0]}" cluster info 2>/dev/null | grep -q 'cluster_state:ok'; then
@@ -195,7 +204,7 @@ ensure_tls_servers() {
       redis-server --port 0 --tls-port "$port" --tls-cluster yes --bind 127.0.0.1 "${tls[@]}" \
         --cluster-enabled yes --cluster-config-file "$cdir/nodes-$port.conf" --save "" --appendonly no \
         --dir "$cdir" --daemonize no >/dev/null &
-      started+=($!)
+      note_started $!
     done
     for port in "${TLS_CLUSTER_PORTS[@]}"; do wait_for 10 "redis (TLS) on $port" "${rcli[@]}" -p "$port" ping; done
     "${rcli[@]}" --cluster create $(printf '127.0.0.1:%s ' "${TLS_CLUSTER_PORTS[@]}") --cluster-replicas 0 \
@@ -215,7 +224,7 @@ ensure_tls_mongodb() {
   echo "starting SecantusDB with TLS on 127.0.0.1:$TLS_MONGODB_PORT"
   "$SESSION_PLUS_MONGODB_PYTHON" scripts/mongodb_server.py "$TLS_MONGODB_PORT" "$dir/server.pem" \
     "$dir/server-key.pem" >/dev/null 2>&1 &
-  started+=($!)
+  note_started $!
   wait_for 30 "SecantusDB (TLS)" bash -c "exec 3<>/dev/tcp/127.0.0.1/$TLS_MONGODB_PORT"
 }
 
@@ -232,7 +241,7 @@ ensure_tls_postgres() {
   runuser -u postgres -- "$bin/pg_ctl" -D "$data/db" -l "$data/log" -w -o \
     "-c listen_addresses=127.0.0.1,127.0.0.2 -p $TLS_POSTGRES_PORT -k $data -c ssl=on -c ssl_cert_file=$data/server.pem -c ssl_key_file=$data/server-key.pem" \
     start >/dev/null
-  stop_commands+=("runuser -u postgres -- $bin/pg_ctl -D $data/db -m fast stop; rm -rf $data")
+  note_stop "runuser -u postgres -- $bin/pg_ctl -D $data/db -m fast stop; rm -rf $data"
   wait_for 30 "PostgreSQL (TLS)" pg_isready -q -h 127.0.0.1 -p $TLS_POSTGRES_PORT
   psql -h 127.0.0.1 -p $TLS_POSTGRES_PORT -U postgres -c "CREATE DATABASE test" >/dev/null
 }
@@ -252,7 +261,7 @@ ensure_tls_mariadb() {
     --socket="$data/mysqld.sock" --pid-file="$data/mysqld.pid" \
     --ssl-cert="$data/server.pem" --ssl-key="$data/server-key.pem" --ssl-ca="$data/ca.pem" \
     --log-error="$data/error.log" >/dev/null 2>&1 &
-  started+=($!)
+  note_started $!
   wait_for 60 "MariaDB (TLS)" "${sql[@]}" -e 'select 1'
   "${sql[@]}" -e "CREATE DATABASE IF NOT EXISTS test; CREATE USER IF NOT EXISTS 'root'@'127.0.0.1'; GRANT ALL ON *.* TO 'root'@'127.0.0.1'; CREATE USER IF NOT EXISTS 'root'@'localhost'; GRANT ALL ON *.* TO 'root'@'localhost'" 
 }

@@ -5,10 +5,16 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-log() { printf '\n== %s\n' "$*"; }
+log() { printf '\n== %s  (at %ss)\n' "$*" "$SECONDS"; }
 
 source scripts/services.sh
-trap stop_services EXIT
+services=""  # the background start of the servers, below
+stop_all() {
+  # A start still under way is stopped first, so that it starts nothing after the cleanup.
+  if [ -n "$services" ]; then kill "$services" 2>/dev/null || true; wait "$services" 2>/dev/null || true; fi
+  stop_services
+}
+trap stop_all EXIT
 
 if ! command -v cargo >/dev/null 2>&1; then
   echo "cargo is required: install Rust from your distribution or rustup" >&2
@@ -27,6 +33,21 @@ fi
 log "format"
 cargo fmt --all -- --check
 
+# The servers start (and install, on a new machine) while the code compiles; the tests wait for them.
+services_log=$(mktemp)
+(
+  ensure_browser
+  ensure_redis
+  ensure_redis_cluster
+  ensure_memcached
+  ensure_postgres
+  ensure_mariadb
+  ensure_mongodb
+  ensure_firestore
+  ensure_tls_servers
+) > "$services_log" 2>&1 &
+services=$!
+
 log "clippy (all targets, all features)"
 cargo clippy --workspace --all-targets --all-features -- -D warnings
 
@@ -43,16 +64,16 @@ cargo check -q -p session-plus-login
 log "docs"
 RUSTDOCFLAGS="-D warnings" cargo doc -q --no-deps --workspace --all-features
 
-log "servers (and the browser)"
-ensure_browser
-ensure_redis
-ensure_redis_cluster
-ensure_memcached
-ensure_postgres
-ensure_mariadb
-ensure_mongodb
-ensure_firestore
-ensure_tls_servers
+log "servers (and the browser), started in the background since the format check"
+if ! wait "$services"; then
+  services=""
+  cat "$services_log"
+  echo "the servers did not all start" >&2
+  exit 1
+fi
+services=""
+cat "$services_log"
+rm -f "$services_log"
 
 log "tests"
 cargo test --workspace --all-features
