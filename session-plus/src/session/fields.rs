@@ -129,11 +129,11 @@ impl Fields {
 
     /// Removes `field`, returning its value, without parsing the others.
     pub(crate) fn remove(&mut self, field: &str) -> Option<Value> {
-        let value = self.get(field).is_some().then(|| self.parsed.remove(field)).flatten();
-        if let (Some(text), Some(_)) = (&mut self.text, &value) {
+        self.get(field)?; // parsed into `parsed` if only the text held it
+        if let Some(text) = &mut self.text {
             text.removed.push(field.to_owned());
         }
-        value
+        self.parsed.remove(field)
     }
 
     /// Whether the session holds a field other than its lifetime ([`EXPIRY_FIELD`]).
