@@ -92,16 +92,19 @@ done
 rm -f "$results"
 
 echo
-echo "| route | session layer | µs per request, in process |"
-echo "|---|---|--:|"
+echo "| route | session layer | µs per request, in process (wall) | × flask-session-plus | CPU µs | × flask-session-plus |"
+echo "|---|---|--:|--:|--:|--:|"
 layer="$(mktemp)"
 for port in "${ports[@]}"; do
     (cd "$here" && VARIANT="${variant[$port]}" "${venv[$port]}/bin/python" flask_layer.py 2000) >>"$layer"
 done
 for route in /read /hit /csrf; do
+    fsp_wall="$(awk -v r="$route" '$2=="fsp" && $3==r {print $4}' "$layer")"
+    fsp_cpu="$(awk -v r="$route" '$2=="fsp" && $3==r {print $5}' "$layer")"
     for port in "${ports[@]}"; do
-        us="$(awk -v v="${variant[$port]}" -v r="$route" '$2==v && $3==r {print $4}' "$layer")"
-        echo "| \`$route\` | ${label[$port]} | $us |"
+        read -r wall cpu < <(awk -v v="${variant[$port]}" -v r="$route" '$2==v && $3==r {print $4, $5}' "$layer")
+        ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.1f", a/b}'; }
+        echo "| \`$route\` | ${label[$port]} | $wall | $(ratio "$fsp_wall" "$wall") | $cpu | $(ratio "$fsp_cpu" "$cpu") |"
     done
 done
 rm -f "$layer"

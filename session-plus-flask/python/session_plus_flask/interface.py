@@ -58,8 +58,10 @@ class SessionPlusInterface(SessionInterface):
         self.manager(app).end_user_sessions(str(user_id))
 
     def purge_expired(self, app):
-        """Deletes expired records from the stores without native expiry (SQL, Firestore) now;
-        a background task does it every `purge_interval` anyway. Returns how many."""
+        """Deletes expired records from the stores without native expiry (SQL, Firestore) now.
+        A background task does it every `purge_interval` too, while the process serves requests
+        (the session runtime runs on the threads that wait on it: an idle process purges once
+        requests come again). Returns how many."""
         return self.manager(app).purge_expired()
 
     def open_session(self, app, request):

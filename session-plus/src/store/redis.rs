@@ -360,13 +360,19 @@ impl RedisStore {
     }
 
     /// Replaces the value under `key` with `value` (time to live `ttl` seconds) only if it is
-    /// still `read`, in one atomic script: whether it was written (not when the value changed
-    /// meanwhile or the key is gone).
-    pub(crate) async fn replace_if_unchanged(&self, key: &str, read: &[u8], value: &[u8], ttl: u64) -> Result<bool> {
+    /// still `read`, in one atomic script: whether it was written (`Some(false)`: the value
+    /// changed meanwhile; `None`: the key is gone).
+    pub(crate) async fn replace_if_unchanged(
+        &self,
+        key: &str,
+        read: &[u8],
+        value: &[u8],
+        ttl: u64,
+    ) -> Result<Option<bool>> {
         static SCRIPT: std::sync::LazyLock<Script> = std::sync::LazyLock::new(|| Script::new(COMPARE_AND_SET));
         let args = [read.to_vec(), value.to_vec(), ttl.max(1).to_string().into_bytes()];
         let done: i64 = self.write_script(&SCRIPT, key, &args).await?;
-        Ok(done == 1)
+        Ok((done >= 0).then_some(done == 1))
     }
 
     /// `SET key value EX ttl NX|XX`, the atomic form of `SETEX`: whether it was written.

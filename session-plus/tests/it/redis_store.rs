@@ -89,10 +89,14 @@ impl OwnRedis {
         format!("redis://127.0.0.1:{}/0", self.port)
     }
 
-    async fn stats(&self) -> (u64, u64) {
-        let client = redis::Client::open(self.url()).unwrap();
-        let mut connection = client.get_multiplexed_async_connection().await.unwrap();
-        let info: String = redis::cmd("INFO").arg("commandstats").query_async(&mut connection).await.unwrap();
+    async fn connection(&self) -> redis::aio::MultiplexedConnection {
+        redis::Client::open(self.url()).unwrap().get_multiplexed_async_connection().await.unwrap()
+    }
+
+    /// How many times the server ran `commands`, in all (from `INFO commandstats`).
+    async fn calls(&self, commands: &[&str]) -> u64 {
+        let info: String =
+            redis::cmd("INFO").arg("commandstats").query_async(&mut self.connection().await).await.unwrap();
         let calls = |command: &str| {
             info.lines()
                 .find(|line| line.starts_with(&format!("cmdstat_{command}:")))
@@ -100,9 +104,13 @@ impl OwnRedis {
                 .and_then(|rest| rest.split(',').next())
                 .map_or(0, |n| n.parse().unwrap())
         };
+        commands.iter().map(|command| calls(command)).sum()
+    }
+
+    async fn stats(&self) -> (u64, u64) {
         // Every write is a script (its inner commands count in their own lines, so they are left
         // out), a DEL or a transaction.
-        (calls("hgetall"), calls("evalsha") + calls("eval") + calls("exec") + calls("del"))
+        (self.calls(&["hgetall"]).await, self.calls(&["evalsha", "eval", "exec", "del"]).await)
     }
 }
 
@@ -174,6 +182,59 @@ async fn round_trips_counted_by_the_server() {
         (1, 1),
         "a read and a write are one HGETALL and one update script (HSET and PEXPIREAT within it)"
     );
+}
+
+/// flask-session-plus's format keeps a session in one value, which an update swaps whole: the
+/// value the request's load read is the swap's guess, so a read and a write read the record once
+/// (a `GET` and `PTTL`, then the script), not again before the script.
+#[cfg(feature = "flask")]
+#[tokio::test]
+async fn a_python_format_update_swaps_against_what_the_load_read() {
+    let redis = OwnRedis::start();
+    let toml = config_toml(&redis.url()) + "        format = \"flask-session-plus\"\n";
+    let manager = SessionManager::new(Config::from_toml_str(&toml).unwrap()).await.unwrap();
+    let mut client = Client::new(serve(&manager).await);
+    client.post("/set/user_id", "1").await;
+    // Warm the script cache so EVALSHA is not followed by an EVAL.
+    client.post("/set/user_id", "2").await;
+    // A read is a `GET` and a `PTTL`, pipelined; the script's own `GET` and `SET` count under
+    // their names too, so reads are counted by their `PTTL`.
+    let reads = || async { redis.calls(&["pttl"]).await };
+    let scripts = || async { redis.calls(&["evalsha", "eval"]).await };
+
+    let (reads_before, scripts_before) = (reads().await, scripts().await);
+    client.post("/set/user_id", "3").await;
+    assert_eq!(reads().await - reads_before, 1, "one read: the load's");
+    assert_eq!(scripts().await - scripts_before, 1, "one compare-and-swap script");
+    assert_eq!(client.get("/get/user_id").await.json(), json!(3));
+
+    // Another writer in between: the guess misses, the update reads again and keeps both changes.
+    let key = redis_key_of(&client, "session");
+    client.get("/get/user_id").await;
+    let mut connection = redis.connection().await;
+    let value: String = redis::cmd("GET").arg(&key).query_async(&mut connection).await.unwrap();
+    let other = value.replacen('{', r#"{"theme":"dark","#, 1);
+    let () = redis::cmd("SET").arg(&key).arg(&other).arg("KEEPTTL").query_async(&mut connection).await.unwrap();
+    client.post("/set/user_id", "4").await;
+    assert_eq!(client.get("/get/user_id").await.json(), json!(4));
+    assert_eq!(client.get("/get/theme").await.json(), json!("dark"), "the other write is kept");
+
+    // A logout elsewhere is never undone by an update that guessed.
+    client.get("/get/user_id").await;
+    let () = redis::cmd("DEL").arg(&key).query_async(&mut connection).await.unwrap();
+    client.post("/set/user_id", "5").await;
+    let new_key = redis_key_of(&client, "session");
+    assert_ne!(new_key, key, "a new session, never the deleted one re-created");
+    let exists: i64 = redis::cmd("EXISTS").arg(&key).query_async(&mut connection).await.unwrap();
+    assert_eq!(exists, 0);
+}
+
+/// The Redis key of the session behind `client`'s cookie `name`.
+#[cfg(feature = "flask")]
+fn redis_key_of(client: &Client, name: &str) -> String {
+    let cookie = client.cookie(name).expect("the session has a cookie");
+    // flask-session-plus's ids are unsigned uuid4s; its keys are the prefix and the id.
+    format!("session{cookie}")
 }
 
 #[tokio::test]

@@ -2,6 +2,9 @@
 //! MessagePack, `_permanent` inside), the expiry the key's own, and an update a compare-and-swap
 //! of the whole value (see the [parent module](super)).
 
+use std::sync::Arc;
+
+use super::seen::{LastSeen, Seen};
 use super::{decode, encode, RecordEncoding};
 use crate::clock::{Clock, SystemClock};
 #[cfg(feature = "store-memcached")]
@@ -16,9 +19,16 @@ const MEMCACHED_RELATIVE_LIMIT: u64 = 30 * 86_400;
 /// The expiry reported for records whose time to live the server does not tell.
 const UNKNOWN_EXPIRY: i64 = i64::MAX / 4;
 
-/// A key-value server that keeps a whole record as one value.
+/// A key-value server that keeps a whole record as one value, with the values this process last
+/// saw there.
 #[derive(Debug, Clone)]
-pub(super) enum Blob {
+pub(super) struct Blob {
+    server: Server,
+    last_seen: Arc<LastSeen>,
+}
+
+#[derive(Debug, Clone)]
+enum Server {
     #[cfg(feature = "store-redis")]
     Redis(RedisStore),
     #[cfg(feature = "store-memcached")]
@@ -26,9 +36,32 @@ pub(super) enum Blob {
 }
 
 impl Blob {
+    #[cfg(feature = "store-redis")]
+    pub(super) fn redis(store: RedisStore) -> Self {
+        Self { server: Server::Redis(store), last_seen: Arc::default() }
+    }
+
+    #[cfg(feature = "store-memcached")]
+    pub(super) fn memcached(store: MemcachedStore) -> Self {
+        Self { server: Server::Memcached(store), last_seen: Arc::default() }
+    }
+
+    /// Whether the server is Redis (else Memcached).
+    pub(super) fn is_redis(&self) -> bool {
+        match self.server {
+            #[cfg(feature = "store-redis")]
+            Server::Redis(_) => true,
+            #[cfg(feature = "store-memcached")]
+            Server::Memcached(_) => false,
+        }
+    }
+
     pub(super) async fn load(&self, key: &str, encoding: RecordEncoding) -> Result<Option<Record>> {
-        let Some((bytes, expires_at)) = self.get(key).await? else { return Ok(None) };
-        let (fields, permanent) = decode(encoding, &bytes)?;
+        let Some(seen) = self.read(key).await? else { return Ok(None) };
+        let (fields, permanent) = decode(encoding, &seen.value)?;
+        let expires_at = seen.expires_at.unwrap_or(UNKNOWN_EXPIRY);
+        // The request that loads a record usually updates it next: its swap starts from this.
+        self.last_seen.remember(key, seen);
         // No creation time in these formats: the absolute lifetime starts at every load.
         Ok(Some(Record { fields, created_at: SystemClock.now(), expires_at, permanent }))
     }
@@ -39,61 +72,58 @@ impl Blob {
     }
 
     pub(super) async fn update(&self, key: &str, update: &Update, encoding: RecordEncoding) -> Result<bool> {
-        // Compare-and-swap: read, apply only this request's changes, write only if nobody wrote
-        // in between; otherwise read again (see the module docs).
+        // Compare-and-swap: apply only this request's changes to the value last seen (by this
+        // request's load, usually) and write only if it is still the stored one; otherwise read
+        // it again and retry (see the module docs).
+        let mut guess = self.last_seen.take(key);
         for attempt in 0..CAS_ATTEMPTS {
-            let Some((read, cas, stored_expiry)) = self.read_for_swap(key).await? else { return Ok(false) };
-            let (fields, permanent) = decode(encoding, &read)?;
+            let guessed = guess.is_some();
+            let seen = match guess.take() {
+                Some(seen) => seen,
+                None => match self.read(key).await? {
+                    Some(seen) => seen,
+                    None => return Ok(false),
+                },
+            };
+            let (fields, permanent) = decode(encoding, &seen.value)?;
             // Where the stored expiry is known, `apply_to` keeps the later one unless the request
             // changed permanence; where it is not (a Memcached record only Python wrote), the
             // request's applies.
-            let expires_at = stored_expiry.unwrap_or(i64::MIN);
+            let expires_at = seen.expires_at.unwrap_or(i64::MIN);
             let mut record = Record { fields, permanent, expires_at, ..Record::default() };
             update.apply_to(&mut record);
             let value = encode(encoding, &record.fields, record.permanent)?;
-            if self.swap(key, &read, cas, value, record.expires_at).await? {
-                return Ok(true);
+            match self.swap(key, &seen, value, record.expires_at).await? {
+                Swap::Written => return Ok(true),
+                Swap::Gone => return Ok(false),
+                // A miss on the first guess is a stale guess, not contention: read at once.
+                Swap::Changed if guessed => {}
+                Swap::Changed => tokio::time::sleep(cas_backoff(attempt)).await,
             }
-            tokio::time::sleep(cas_backoff(attempt)).await;
         }
         Err(Error::Backend("too much contention on one session: compare-and-swap kept failing".into()))
     }
 
     pub(super) async fn delete(&self, key: &str) -> Result<bool> {
-        match self {
+        drop(self.last_seen.take(key));
+        match &self.server {
             #[cfg(feature = "store-redis")]
-            Self::Redis(redis) => crate::store::SessionStore::delete(redis, key).await,
+            Server::Redis(redis) => crate::store::SessionStore::delete(redis, key).await,
             #[cfg(feature = "store-memcached")]
-            Self::Memcached(memcached) => crate::store::SessionStore::delete(memcached, key).await,
-        }
-    }
-
-    async fn get(&self, key: &str) -> Result<Option<(Vec<u8>, i64)>> {
-        match self {
-            #[cfg(feature = "store-redis")]
-            Self::Redis(redis) => Ok(redis
-                .get_with_ttl(key)
-                .await?
-                .map(|(value, ttl_ms)| (value, expiry_from_ttl(ttl_ms).unwrap_or(UNKNOWN_EXPIRY)))),
-            #[cfg(feature = "store-memcached")]
-            Self::Memcached(memcached) => {
-                let (item, expiry) = memcached.gets_with_side(key, &expiry_key(key)).await?;
-                let expires_at = parse_expiry(expiry.as_deref()).unwrap_or(UNKNOWN_EXPIRY);
-                Ok(item.map(|(value, _cas)| (value, expires_at)))
-            }
+            Server::Memcached(memcached) => crate::store::SessionStore::delete(memcached, key).await,
         }
     }
 
     async fn put(&self, key: &str, value: Vec<u8>, expires_at: i64, if_absent: bool) -> Result<bool> {
         let ttl = ttl(expires_at);
-        match self {
+        match &self.server {
             #[cfg(feature = "store-redis")]
-            Self::Redis(redis) => {
+            Server::Redis(redis) => {
                 let mode = if if_absent { SetMode::IfAbsent } else { SetMode::IfPresent };
                 redis.set_expiring(key, &value, ttl, mode).await
             }
             #[cfg(feature = "store-memcached")]
-            Self::Memcached(memcached) => {
+            Server::Memcached(memcached) => {
                 let stored = memcached.store_raw(key, value, memcached_exptime(ttl), if_absent).await?;
                 if stored {
                     write_expiry(memcached, key, expires_at, ttl).await?;
@@ -106,42 +136,63 @@ impl Blob {
     /// The value under `key` with what [`swap`](Self::swap) needs to replace exactly it: on
     /// Memcached its CAS token (on Redis the value itself is compared), and its expiry where it
     /// is known (Redis tells it; on Memcached it is kept beside the record).
-    async fn read_for_swap(&self, key: &str) -> Result<Option<(Vec<u8>, u64, Option<i64>)>> {
-        match self {
+    async fn read(&self, key: &str) -> Result<Option<Seen>> {
+        match &self.server {
             #[cfg(feature = "store-redis")]
-            Self::Redis(redis) => {
-                Ok(redis.get_with_ttl(key).await?.map(|(value, ttl_ms)| (value, 0, expiry_from_ttl(ttl_ms))))
-            }
+            Server::Redis(redis) => Ok(redis.get_with_ttl(key).await?.map(|(value, ttl_ms)| Seen {
+                value: value.into(),
+                cas: 0,
+                expires_at: expiry_from_ttl(ttl_ms),
+            })),
             #[cfg(feature = "store-memcached")]
-            Self::Memcached(memcached) => {
+            Server::Memcached(memcached) => {
                 let (item, expiry) = memcached.gets_with_side(key, &expiry_key(key)).await?;
                 let expires_at = parse_expiry(expiry.as_deref());
-                Ok(item.map(|(value, cas)| (value, cas, expires_at)))
+                Ok(item.map(|(value, cas)| Seen { value: value.into(), cas, expires_at }))
             }
         }
     }
 
-    /// Replaces the value `read` (with CAS token `cas`) under `key` by `value`, setting the new
-    /// expiry: whether it was written (not when another write came first or the key is gone).
-    async fn swap(&self, key: &str, read: &[u8], cas: u64, value: Vec<u8>, expires_at: i64) -> Result<bool> {
+    /// Replaces the value `seen` under `key` by `value`, setting the new expiry; a written value
+    /// is remembered for the next update.
+    async fn swap(&self, key: &str, seen: &Seen, value: Vec<u8>, expires_at: i64) -> Result<Swap> {
         let ttl = ttl(expires_at);
-        match self {
+        match &self.server {
             #[cfg(feature = "store-redis")]
-            Self::Redis(redis) => {
-                let _ = cas;
-                redis.replace_if_unchanged(key, read, &value, ttl).await
+            Server::Redis(redis) => {
+                let swap = match redis.replace_if_unchanged(key, &seen.value, &value, ttl).await? {
+                    Some(true) => Swap::Written,
+                    Some(false) => Swap::Changed,
+                    None => Swap::Gone,
+                };
+                if swap == Swap::Written {
+                    let seen = Seen { value: value.into(), cas: 0, expires_at: Some(expires_at) };
+                    self.last_seen.remember(key, seen);
+                }
+                Ok(swap)
             }
             #[cfg(feature = "store-memcached")]
-            Self::Memcached(memcached) => {
-                let _ = read;
-                let swapped = memcached.cas_raw(key, value, memcached_exptime(ttl), cas).await?;
+            Server::Memcached(memcached) => {
+                // Memcached does not tell the new CAS token: the next update reads.
+                let swapped = memcached.cas_raw(key, value, memcached_exptime(ttl), seen.cas).await?;
                 if swapped {
                     write_expiry(memcached, key, expires_at, ttl).await?;
                 }
-                Ok(swapped)
+                // `cas` answers NOT_FOUND and EXISTS alike here: a gone key shows on the next read.
+                Ok(if swapped { Swap::Written } else { Swap::Changed })
             }
         }
     }
+}
+
+/// What a compare-and-swap did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Swap {
+    Written,
+    /// Another write came first (on Memcached, also: the key is gone).
+    Changed,
+    /// The key is gone: a logout elsewhere, never undone.
+    Gone,
 }
 
 /// Where a Memcached record's expiry is kept beside it: Memcached does not tell an item's

@@ -7,11 +7,13 @@
 //! | `flask-session` (Redis) | `key_prefix:` + 43-character token | Flask-Session 0.8 MessagePack, `_permanent` first | `SET … EX` the lifetime |
 //! | `flask-session-plus` (MongoDB) | the document's `id`, `key_prefix` + uuid4 sid | `{id, val: <tagged JSON of the fields>, _expiration: Date, _permanent: bool}` | `_expiration`, under a TTL index |
 //!
-//! The Python formats keep a whole session in one value, so an update reads the value, applies
-//! only the request's changes and writes it back by compare-and-swap: on Memcached with `gets` and
+//! The Python formats keep a whole session in one value, so an update applies only the request's
+//! changes to the value and writes it back by compare-and-swap: on Memcached with `gets` and
 //! `cas`, on Redis with a script that writes only if the value is still the one read (a
 //! byte comparison, so the script needs to know nothing of the format; one key, so it runs on a
-//! Cluster too), on MongoDB with an `updateOne` whose filter names the `val` it read. When
+//! Cluster too), on MongoDB with an `updateOne` whose filter names the `val` it read. On Redis and
+//! Memcached the value a request's load read is the swap's first guess, so a load and its update
+//! take two round trips, not three (`store/flask/seen.rs`). When
 //! another request wrote in between, it reads again and retries after a
 //! random backoff, so two requests that change different fields of one session at the same
 //! instant both keep their changes (flask-session-plus and Flask-Session lose one). The updates of
@@ -39,6 +41,8 @@
 mod blob;
 #[cfg(feature = "store-mongodb")]
 mod mongo;
+#[cfg(any(feature = "store-redis", feature = "store-memcached"))]
+mod seen;
 
 use async_trait::async_trait;
 use flask_wire::tagged_json;
@@ -94,13 +98,13 @@ impl FlaskStore {
     /// ```
     #[cfg(feature = "store-redis")]
     pub fn redis(store: RedisStore, encoding: RecordEncoding) -> Self {
-        Self::with(Backend::Blob(blob::Blob::Redis(store), encoding))
+        Self::with(Backend::Blob(blob::Blob::redis(store), encoding))
     }
 
     /// flask-session-plus records in Memcached.
     #[cfg(feature = "store-memcached")]
     pub fn memcached(store: MemcachedStore) -> Self {
-        Self::with(Backend::Blob(blob::Blob::Memcached(store), RecordEncoding::TaggedJson))
+        Self::with(Backend::Blob(blob::Blob::memcached(store), RecordEncoding::TaggedJson))
     }
 
     /// flask-session-plus records in MongoDB, in the collection of `store`: one document per
@@ -268,12 +272,12 @@ impl SessionStore for FlaskStore {
 
     fn backend_name(&self) -> &'static str {
         match &self.backend {
-            #[cfg(feature = "store-redis")]
-            Backend::Blob(blob::Blob::Redis(_), RecordEncoding::TaggedJson) => "redis (flask-session-plus)",
-            #[cfg(feature = "store-redis")]
-            Backend::Blob(blob::Blob::Redis(_), RecordEncoding::MessagePack) => "redis (flask-session)",
-            #[cfg(feature = "store-memcached")]
-            Backend::Blob(blob::Blob::Memcached(_), _) => "memcached (flask-session-plus)",
+            #[cfg(any(feature = "store-redis", feature = "store-memcached"))]
+            Backend::Blob(blob, encoding) => match (blob.is_redis(), encoding) {
+                (true, RecordEncoding::TaggedJson) => "redis (flask-session-plus)",
+                (true, RecordEncoding::MessagePack) => "redis (flask-session)",
+                (false, _) => "memcached (flask-session-plus)",
+            },
             #[cfg(feature = "store-mongodb")]
             Backend::MongoDb(..) => "mongodb (flask-session-plus)",
         }
