@@ -4,7 +4,9 @@
 //!
 //! Spans are `session_plus.load` and `session_plus.save` at `DEBUG`, with the session's cookie
 //! name, its backend, the outcome (`ok` or `error`) and the duration in microseconds. They never
-//! hold an id, a field's value or a cookie.
+//! hold an id, a field's value or a cookie. A save is a write: a cookie sent, or a call to the
+//! session's store; a request that reads a session and changes nothing (no refresh due either)
+//! saves nothing, and leaves no save span.
 //!
 //! Metrics (feature `metrics`), labelled by `session` (cookie name) and `backend` (`cookie` or the
 //! store's name):

@@ -365,10 +365,16 @@ impl Session {
         }
         let inner = Arc::get_mut(&mut self.inner)?;
         let sessions = &inner.sessions;
-        if inner.subs.made_mut().any(|(index, sub)| sub.needs_store(&sessions.list[index])) {
+        let now = sessions.clock.now();
+        // A loaded server session's save needs its store (and a bound cookie waits for its id)
+        // only when it writes; bindings take the full save whenever a server session is loaded.
+        let bound = sessions.bound_to.iter().any(Option::is_some);
+        if inner.subs.made_mut().any(|(index, sub)| {
+            let spec = &sessions.list[index];
+            sub.needs_store(spec, now) || (bound && sub.is_loaded_server(spec))
+        }) {
             return None;
         }
-        let now = sessions.clock.now();
         let mut saved = Saved::default();
         for (index, sub) in inner.subs.made_mut() {
             let spec = &sessions.list[index];
@@ -435,7 +441,7 @@ impl Session {
         for (index, sub) in self.inner.subs.made() {
             let spec = &list[index];
             let mut sub = lock(sub).await;
-            if sub.needs_store(spec) {
+            if sub.needs_store(spec, now) {
                 pending.push(index); // written below
             } else {
                 staged[index] = sub.finalize_now(spec, now, Binding::Unbound).map(Staged::cookie_only);

@@ -423,10 +423,75 @@ impl SubSession {
         self.cleared = true;
     }
 
-    /// Whether saving this session talks to its store: a server-side session this request loaded.
-    /// Every other save is [`finalize_now`](Self::finalize_now), with no I/O.
-    pub(crate) fn needs_store(&self, spec: &NamedSession) -> bool {
+    /// Whether saving this session talks to its store: a server-side session this request loaded
+    /// and changed, or whose refresh is due, or that has a record to delete. Every other save is
+    /// [`finalize_now`](Self::finalize_now), with no I/O: most requests that read a server
+    /// session finish without awaiting anything.
+    pub(crate) fn needs_store(&self, spec: &NamedSession, now: i64) -> bool {
+        self.is_loaded_server(spec) && self.writes_store(spec, now)
+    }
+
+    /// Whether this is a server-side session this request loaded.
+    pub(crate) fn is_loaded_server(&self, spec: &NamedSession) -> bool {
         matches!(spec.backend, Backend::Store(_)) && self.state == LoadState::Loaded
+    }
+
+    /// Whether the save of this loaded server session calls its store: to delete an expired id's
+    /// record, or to [write its own](Self::writes_record).
+    fn writes_store(&self, spec: &NamedSession, now: i64) -> bool {
+        self.expired_id.is_some() || self.writes_record(spec, now)
+    }
+
+    /// Whether the save creates, updates or deletes this session's record (what
+    /// [`write_store`](Self::write_store) does then).
+    fn writes_record(&self, spec: &NamedSession, now: i64) -> bool {
+        let empty = self.is_empty_record();
+        let dirty = !self.changed.is_empty();
+        match &self.id {
+            // Emptied by this request: the record is deleted.
+            Some(_) if empty => dirty || self.cleared,
+            Some(_) if self.cleared || self.regenerate => true,
+            Some(_) => dirty || self.permanent_changed || self.refresh_due(spec, now),
+            // New data: a record is created.
+            None => !empty,
+        }
+    }
+
+    /// The save of a loaded server session that calls no store: the id stays, and a cookie is
+    /// sent only to sign it again with the newest key, or to expire one that holds no session.
+    fn save_unwritten(&mut self, spec: &NamedSession, now: i64) -> Option<String> {
+        match self.id.clone() {
+            Some(id) => {
+                // An id cookie signed with an older key is signed again with the newest, so key
+                // rotation logs nobody out.
+                let resign = !self.is_empty_record() && self.key_index > 0;
+                let cookie = resign.then(|| self.id_cookie(spec, &id, now));
+                self.id_after_writes = Some(Some(id));
+                cookie
+            }
+            None => {
+                self.id_after_writes = Some(None);
+                let emptied = !self.changed.is_empty() || self.cleared;
+                (self.request_value.is_some() && emptied).then(|| cookies::removal(&spec.config))
+            }
+        }
+    }
+
+    /// A record that holds nothing is deleted, unless bound cookie fields need it.
+    fn is_empty_record(&self) -> bool {
+        !self.fields.holds_data() && !self.keep_record
+    }
+
+    /// Whether a write is due to move this record's expiry forward (`refresh_on_request`).
+    fn refresh_due(&self, spec: &NamedSession, now: i64) -> bool {
+        let config = &spec.config;
+        let lifetime = Lifetime::of(config, self.permanent, &self.fields, now);
+        // Times from a store are untrusted too: saturating arithmetic, never an overflow.
+        let last_write = self.stamp.saturating_sub(lifetime.idle);
+        // Only when a write would move the expiry (not once it is capped by an instant).
+        config.lifetimes.refresh_on_request
+            && now.saturating_sub(last_write) >= lifetime.refresh
+            && lifetime.expires_at(now) > self.stamp
     }
 
     /// Phase one of the save: writes what changed (creates and updates) and encodes the cookie;
@@ -437,7 +502,9 @@ impl SubSession {
         now: i64,
         binding: Binding<'_>,
     ) -> Result<Staged, Failure> {
-        let (Backend::Store(store), LoadState::Loaded) = (&spec.backend, self.state) else {
+        let (Backend::Store(store), LoadState::Loaded, true) =
+            (&spec.backend, self.state, self.writes_store(spec, now))
+        else {
             return self.finalize_now(spec, now, binding).map(Staged::cookie_only);
         };
         let mut staged = Staged { expired: self.expired_id.take(), ..Staged::default() };
@@ -450,7 +517,8 @@ impl SubSession {
     }
 
     /// The save of a session that needs no store ([`needs_store`](Self::needs_store) is false):
-    /// a cookie session, or a server-side one this request did not load.
+    /// a cookie session, a server-side one this request did not load, or one it loaded and left
+    /// as it was.
     pub(crate) fn finalize_now(
         &mut self,
         spec: &NamedSession,
@@ -478,6 +546,9 @@ impl SubSession {
                     step.finish(cookie.is_ok());
                 }
                 cookie?.map(|cookie| sendable(config, cookie)).transpose()
+            }
+            Backend::Store(_) if self.state == LoadState::Loaded => {
+                self.save_unwritten(spec, now).map(|cookie| sendable(config, cookie)).transpose()
             }
             // Not used by this request: nothing to save.
             Backend::Store(_) => Ok(None),
@@ -567,21 +638,17 @@ impl SubSession {
         now: i64,
         staged: &mut Staged,
     ) -> Result<Option<String>, store::Error> {
+        if !self.writes_record(spec, now) {
+            return Ok(self.save_unwritten(spec, now));
+        }
         let config = &spec.config;
-        // A record that holds nothing is deleted, unless bound cookie fields need it.
-        let empty = !self.fields.holds_data() && !self.keep_record;
-        let dirty = !self.changed.is_empty();
         let lifetime = Lifetime::of(config, self.permanent, &self.fields, now);
+        // Each branch is one of `writes_record`'s.
         let cookie = match self.id.clone() {
-            Some(old) if empty => {
-                if dirty || self.cleared {
-                    staged.old = Some(old);
-                    self.id_after_writes = Some(None);
-                    Some(cookies::removal(config))
-                } else {
-                    self.id_after_writes = Some(Some(old));
-                    None
-                }
+            Some(old) if self.is_empty_record() => {
+                staged.old = Some(old);
+                self.id_after_writes = Some(None);
+                Some(cookies::removal(config))
             }
             Some(old) if self.cleared || self.regenerate => {
                 let created = if self.cleared { now } else { self.created_at };
@@ -595,20 +662,8 @@ impl SubSession {
                 Some(cookie)
             }
             Some(old) => {
-                // Times from a store are untrusted too: saturating arithmetic, never an overflow.
-                let last_write = self.stamp.saturating_sub(lifetime.idle);
-                // Only when a write would move the expiry (not once it is capped by an instant).
-                let refresh_due = config.lifetimes.refresh_on_request
-                    && now.saturating_sub(last_write) >= lifetime.refresh
-                    && lifetime.expires_at(now) > self.stamp;
-                // An id cookie signed with an older key is signed again with the newest, so key
-                // rotation logs nobody out.
+                // Changed, or its refresh is due. Signed with an older key: signed again.
                 let resign = self.key_index > 0;
-                if !(dirty || self.permanent_changed || refresh_due) {
-                    let cookie = resign.then(|| self.id_cookie(spec, &old, now));
-                    self.id_after_writes = Some(Some(old));
-                    return Ok(cookie);
-                }
                 // Permanence only when this request changed it: a request that loaded before
                 // another changed it must not undo that (and the store never shortens the expiry
                 // then).
@@ -639,16 +694,12 @@ impl SubSession {
                     Some(cookie)
                 }
             }
-            None if !empty => {
+            None => {
                 let fields = self.fields.all().clone();
                 let new = self.create(spec, store, fields, now, now).await?;
                 let cookie = self.id_cookie(spec, &new, now);
                 self.id_after_writes = Some(Some(new));
                 Some(cookie)
-            }
-            None => {
-                self.id_after_writes = Some(None);
-                (self.request_value.is_some() && (dirty || self.cleared)).then(|| cookies::removal(config))
             }
         };
         Ok(cookie)

@@ -177,6 +177,33 @@ async fn a_record_is_written_once_then_only_when_its_refresh_is_due() {
 }
 
 #[tokio::test]
+async fn a_read_that_writes_nothing_finishes_without_awaiting_its_store() {
+    let mut fx = Fixture::new(|s| s);
+    let session = fx.request();
+    session.insert("user_id", 7).await.unwrap();
+    fx.respond(session).await;
+
+    // Loaded and left as it was: nothing to write, so nothing to wait for.
+    fx.advance(599);
+    let mut session = fx.request();
+    assert_eq!(session.get::<u32>("user_id").await.unwrap(), Some(7));
+    let finished = session.finish_now().expect("a save with no store call finishes at once");
+    assert!(finished.set_cookies().is_empty() && finished.was_accessed());
+
+    // A write, or a refresh that is due, needs the store.
+    let mut session = fx.request();
+    session.insert("user_id", 8).await.unwrap();
+    assert!(session.finish_now().is_none(), "a write awaits the store");
+    fx.respond(session).await;
+    fx.advance(600);
+    let mut session = fx.request();
+    assert_eq!(session.get::<u32>("user_id").await.unwrap(), Some(8));
+    assert!(session.finish_now().is_none(), "a due refresh awaits the store");
+    fx.respond(session).await;
+    assert_eq!(fx.expires_at().await, T0 + 1199 + 3600);
+}
+
+#[tokio::test]
 async fn an_expired_record_is_no_session_and_its_id_is_never_reused() {
     let mut fx = Fixture::new(|s| s);
     let session = fx.request();
