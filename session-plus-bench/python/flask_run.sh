@@ -2,7 +2,9 @@
 # The Flask extension beside what a Flask app uses today: the same app (flask_bench_app.py) on
 # flask-session-plus 0.6.2 (Flask 1.1.4: it needs Flask < 2.1), on Flask's own cookie session,
 # on Flask-Session 0.8 (Redis) and on session-plus-flask (release wheel), each under gunicorn
-# (gthread, 2 workers x 4 threads), loaded by wrk in interleaved rounds on /read, /hit and /csrf.
+# (gthread, 2 workers x 4 threads), loaded by wrk in interleaved rounds on /read, /hit and /csrf,
+# every request as one visitor (one session, which every /hit writes), and on /hit again as 64
+# visitors (visitors.lua: concurrent requests seldom share a session, as on a real site).
 # Then the session layer alone, in process (flask_layer.py: open_session + the route's calls +
 # save_session). Prints two Markdown tables.
 #
@@ -58,12 +60,21 @@ cookies() {  # the session's cookies, as one Cookie header
 }
 declare -A cookie
 for port in "${ports[@]}"; do cookie[$port]="$(cookies "$port")"; done
+# "/hit, 64 visitors": 64 sessions per layer, each request one of them (visitors.lua).
+visitors="$(mktemp -d)"
+for port in "${ports[@]}"; do
+    for _ in $(seq 64); do cookies "$port"; done >"$visitors/$port"
+done
 
 results="$(mktemp)"
 for round in $(seq "$rounds"); do
-    for route in /read /hit /csrf; do
+    for route in /read /hit /csrf /hit-visitors; do
         for port in "${ports[@]}"; do
-            out="$(wrk -t2 -c32 -d"${seconds}s" -H "Cookie: ${cookie[$port]}" "http://127.0.0.1:$port$route")"
+            if [[ $route == /hit-visitors ]]; then
+                out="$(VISITORS="$visitors/$port" wrk -t2 -c32 -d"${seconds}s" -s "$here/visitors.lua" "http://127.0.0.1:$port/hit")"
+            else
+                out="$(wrk -t2 -c32 -d"${seconds}s" -H "Cookie: ${cookie[$port]}" "http://127.0.0.1:$port$route")"
+            fi
             if echo "$out" | grep -q "Non-2xx"; then
                 echo "${label[$port]} answered errors on $route:" >&2
                 echo "$out" >&2
@@ -81,15 +92,17 @@ median() { sort -n | awk '{v[NR]=$1} END {printf "%.0f\n", (NR % 2) ? v[(NR+1)/2
 echo
 echo "| route | session layer | req/s (median of $rounds) | × flask-session-plus | × Flask-Session |"
 echo "|---|---|--:|--:|--:|"
-for route in /read /hit /csrf; do
+for route in /read /hit /csrf /hit-visitors; do
     fsp="$(awk -v r="$route" '$1==r && $2==3101 {print $3}' "$results" | median)"
     fs="$(awk -v r="$route" '$1==r && $2==3103 {print $3}' "$results" | median)"
     for port in "${ports[@]}"; do
         m="$(awk -v r="$route" -v p="$port" '$1==r && $2==p {print $3}' "$results" | median)"
-        echo "| \`$route\` | ${label[$port]} | $m | $(awk -v a="$m" -v b="$fsp" 'BEGIN {printf "%.2f", a/b}') | $(awk -v a="$m" -v b="$fs" 'BEGIN {printf "%.2f", a/b}') |"
+        shown="\`$route\`"
+        [[ $route == /hit-visitors ]] && shown="\`/hit\`, 64 visitors"
+        echo "| $shown | ${label[$port]} | $m | $(awk -v a="$m" -v b="$fsp" 'BEGIN {printf "%.2f", a/b}') | $(awk -v a="$m" -v b="$fs" 'BEGIN {printf "%.2f", a/b}') |"
     done
 done
-rm -f "$results"
+rm -rf "$results" "$visitors"
 
 echo
 echo "| route | session layer | µs per request, in process (wall) | × flask-session-plus | CPU µs | × flask-session-plus |"

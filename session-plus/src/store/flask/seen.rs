@@ -19,6 +19,7 @@ pub(super) struct Seen {
     /// The value's bytes (compared by the Redis script).
     pub(super) value: Arc<[u8]>,
     /// Memcached's CAS token of the value (unused on Redis).
+    #[cfg_attr(not(feature = "store-memcached"), allow(dead_code))]
     pub(super) cas: u64,
     /// The record's expiry where the server told it.
     pub(super) expires_at: Option<i64>,
