@@ -26,7 +26,7 @@ use async_trait::async_trait;
 use redis::aio::{ConnectionLike, ConnectionManager, ConnectionManagerConfig};
 use redis::cluster::ClusterClient;
 use redis::cluster_async::ClusterConnection;
-use redis::{Cmd, FromRedisValue, Pipeline, RedisFuture, Script, Value as RedisValue};
+use redis::{Cmd, FromRedisValue, Pipeline, RedisFuture, RedisWrite, Script, ToRedisArgs, Value as RedisValue};
 use serde_json::{Map, Value};
 
 use super::cas::{self, TextTry};
@@ -309,26 +309,33 @@ impl RedisStore {
         Ok(value)
     }
 
-    /// Runs a write script by its hash (`EVALSHA`) through [`write`](Self::write), loading it
-    /// first when the server does not know it (a fresh server, or a promoted replica).
-    async fn write_script<T: FromRedisValue>(&self, script: &Script, key: &str, args: &[Vec<u8>]) -> Result<T> {
-        let mut cmd = redis::cmd("EVALSHA");
-        cmd.arg(script.get_hash()).arg(1).arg(key).arg(args);
-        match self.write(&cmd).await {
+    /// Runs a write script's call (made by [`script_call`]) through [`write`](Self::write),
+    /// loading the script first when the server does not know it (a fresh server, or a promoted
+    /// replica).
+    async fn write_script<T: FromRedisValue>(&self, script: &Script, call: &Cmd) -> Result<T> {
+        match self.write(call).await {
             Err(Error::Backend(error)) if is_no_script(&*error) => {
                 // Routed to every node on a Cluster, so the retry finds it wherever it lands.
                 let mut connection = self.connection.clone();
                 script.load_async(&mut connection).await.map_err(backend)?;
-                self.write(&cmd).await
+                self.write(call).await
             }
             other => other,
         }
     }
 
-    async fn run_script(&self, script: &Script, key: &str, args: Vec<Vec<u8>>) -> Result<bool> {
-        let done: i64 = self.write_script(script, key, &args).await?;
+    async fn run_script(&self, script: &Script, call: &Cmd) -> Result<bool> {
+        let done: i64 = self.write_script(script, call).await?;
         Ok(done == 1)
     }
+}
+
+/// `EVALSHA <script's hash> 1 <key>`, to which the caller adds the script's arguments: written
+/// straight into the command, with no argument list in between.
+fn script_call(script: &Script, key: &str) -> Cmd {
+    let mut call = redis::cmd("EVALSHA");
+    call.arg(script.get_hash()).arg(1).arg(key);
+    call
 }
 
 /// Whether a store error is Redis's `NOSCRIPT` (the script is not in the server's cache).
@@ -370,8 +377,9 @@ impl RedisStore {
         ttl: u64,
     ) -> Result<Option<bool>> {
         static SCRIPT: std::sync::LazyLock<Script> = std::sync::LazyLock::new(|| Script::new(COMPARE_AND_SET));
-        let args = [read.to_vec(), value.to_vec(), ttl.max(1).to_string().into_bytes()];
-        let done: i64 = self.write_script(&SCRIPT, key, &args).await?;
+        let mut call = script_call(&SCRIPT, key);
+        call.arg(read).arg(value).arg(ttl.max(1));
+        let done: i64 = self.write_script(&SCRIPT, &call).await?;
         Ok((done >= 0).then_some(done == 1))
     }
 
@@ -434,27 +442,27 @@ impl SessionStore for RedisStore {
 
     async fn load_unparsed(&self, key: &str) -> Result<Option<UnparsedRecord>> {
         let mut connection = self.connection.clone();
-        // Pairs in a list, values as bytes: no hashing of names, no UTF-8 pass over JSON that
-        // its parser checks anyway.
-        let hash: Vec<(String, Vec<u8>)> =
+        // Pairs in a list, names and values as bytes: no hashing of names, and a UTF-8 check only
+        // of the field names kept (the JSON's parser checks the values anyway).
+        let hash: Vec<(Vec<u8>, Vec<u8>)> =
             redis::cmd("HGETALL").arg(key).query_async(&mut connection).await.map_err(backend)?;
         // Only `create` writes `m:created`: a hash without it is no session (such as the remnant
         // that earlier versions' updates could leave when they raced a deletion).
-        if !hash.iter().any(|(name, _)| name == CREATED) {
+        if !hash.iter().any(|(name, _)| name == CREATED.as_bytes()) {
             return Ok(None);
         }
         let mut record = UnparsedRecord::from(Record::default());
         let mut fields = Vec::with_capacity(hash.len());
         for (mut name, value) in hash {
-            if name.starts_with(FIELD) {
+            if name.starts_with(FIELD.as_bytes()) {
                 name.drain(..FIELD.len()); // in place: no new string
-                fields.push((name, value));
+                fields.push((String::from_utf8(name).map_err(decode)?, value));
             } else {
                 let text = std::str::from_utf8(&value).map_err(decode)?;
-                match name.as_str() {
-                    CREATED => record.created_at = text.parse().map_err(decode)?,
-                    EXPIRES => record.expires_at = text.parse().map_err(decode)?,
-                    PERMANENT => record.permanent = text == "1",
+                match name.as_slice() {
+                    name if name == CREATED.as_bytes() => record.created_at = text.parse().map_err(decode)?,
+                    name if name == EXPIRES.as_bytes() => record.expires_at = text.parse().map_err(decode)?,
+                    name if name == PERMANENT.as_bytes() => record.permanent = text == "1",
                     _ => {} // written by a newer version: ignored, kept
                 }
             }
@@ -464,28 +472,28 @@ impl SessionStore for RedisStore {
     }
 
     async fn create(&self, key: &str, record: &Record) -> Result<bool> {
-        let mut args = vec![expiry_ms(record.expires_at)];
-        push_meta(&mut args, record.created_at, record.expires_at, record.permanent);
-        push_fields(&mut args, &record.fields);
-        self.run_script(&self.create, key, args).await
+        let mut call = script_call(&self.create, key);
+        call.arg(expiry_ms(record.expires_at));
+        call.arg(CREATED).arg(record.created_at).arg(EXPIRES).arg(record.expires_at);
+        call.arg(PERMANENT).arg(if record.permanent { "1" } else { "0" });
+        push_fields(&mut call, &record.fields);
+        self.run_script(&self.create, &call).await
     }
 
     async fn update(&self, key: &str, update: &Update) -> Result<bool> {
         // One script, so the existence check, the writes and the expiry are one atomic step.
-        let permanent: &[u8] = match update.permanent {
-            Some(true) => b"1",
-            Some(false) => b"0",
-            None => b"",
+        let permanent = match update.permanent {
+            Some(true) => "1",
+            Some(false) => "0",
+            None => "",
         };
-        let mut args = vec![
-            update.expires_at.to_string().into_bytes(),
-            expiry_ms(update.expires_at),
-            permanent.to_vec(),
-            update.remove.len().to_string().into_bytes(),
-        ];
-        args.extend(update.remove.iter().map(|field| format!("{FIELD}{field}").into_bytes()));
-        push_fields(&mut args, &update.set);
-        self.run_script(&self.update, key, args).await
+        let mut call = script_call(&self.update, key);
+        call.arg(update.expires_at).arg(expiry_ms(update.expires_at)).arg(permanent).arg(update.remove.len());
+        for field in &update.remove {
+            call.arg(HashField(field));
+        }
+        push_fields(&mut call, &update.set);
+        self.run_script(&self.update, &call).await
     }
 
     async fn compare_and_set(
@@ -499,18 +507,12 @@ impl SessionStore for RedisStore {
         static SCRIPT: std::sync::LazyLock<Script> = std::sync::LazyLock::new(|| Script::new(COMPARE_AND_SET_FIELD));
         // One script on one key: atomic, on a Cluster too. It compares texts; `by_text` retries
         // with the stored spelling of an equal value.
-        let (hash_field, new) = (format!("{FIELD}{field}"), new.to_string());
         cas::by_text(expected, |text| {
-            let args = [
-                hash_field.clone().into_bytes(),
-                if text.is_some() { b"1".to_vec() } else { b"0".to_vec() },
-                text.unwrap_or_default().into_bytes(),
-                new.clone().into_bytes(),
-                expires_at.to_string().into_bytes(),
-                expiry_ms(expires_at),
-            ];
+            let mut call = script_call(&SCRIPT, key);
+            call.arg(HashField(field)).arg(if text.is_some() { "1" } else { "0" });
+            call.arg(text.unwrap_or_default()).arg(JsonText(new)).arg(expires_at).arg(expiry_ms(expires_at));
             async move {
-                let answer: Vec<RedisValue> = self.write_script(&SCRIPT, key, &args).await?;
+                let answer: Vec<RedisValue> = self.write_script(&SCRIPT, &call).await?;
                 match answer.as_slice() {
                     [RedisValue::Int(1)] => Ok(TextTry::Set),
                     [RedisValue::Int(-1)] => Ok(TextTry::NoRecord),
@@ -546,24 +548,37 @@ impl SessionStore for RedisStore {
     }
 }
 
-fn push_meta(args: &mut Vec<Vec<u8>>, created_at: i64, expires_at: i64, permanent: bool) {
-    args.push(CREATED.into());
-    args.push(created_at.to_string().into_bytes());
-    args.push(EXPIRES.into());
-    args.push(expires_at.to_string().into_bytes());
-    args.push(PERMANENT.into());
-    args.push(if permanent { b"1".to_vec() } else { b"0".to_vec() });
-}
-
-fn push_fields(args: &mut Vec<Vec<u8>>, fields: &Map<String, Value>) {
+/// Adds each field's hash field name and JSON text to a script's call.
+fn push_fields(call: &mut Cmd, fields: &Map<String, Value>) {
     for (field, value) in fields {
-        args.push(format!("{FIELD}{field}").into_bytes());
-        args.push(value.to_string().into_bytes());
+        call.arg(HashField(field)).arg(JsonText(value));
     }
 }
 
-fn expiry_ms(expires_at: i64) -> Vec<u8> {
-    expires_at.saturating_mul(1000).to_string().into_bytes()
+/// The expiry in Unix milliseconds, for `PEXPIREAT`.
+fn expiry_ms(expires_at: i64) -> i64 {
+    expires_at.saturating_mul(1000)
+}
+
+/// A session field's hash field name (`f:<name>`) as one argument, written into the command
+/// without a string of its own.
+struct HashField<'a>(&'a str);
+
+impl ToRedisArgs for HashField<'_> {
+    fn write_redis_args<W: ?Sized + RedisWrite>(&self, out: &mut W) {
+        out.write_arg_fmt(format_args!("{FIELD}{}", self.0));
+    }
+}
+
+/// A value's JSON text as one argument, serialized straight into the command.
+struct JsonText<'a>(&'a Value);
+
+impl ToRedisArgs for JsonText<'_> {
+    fn write_redis_args<W: ?Sized + RedisWrite>(&self, out: &mut W) {
+        // A `Value` always serializes (its keys are strings) and the command's buffer takes every
+        // byte: this cannot fail.
+        let _ = serde_json::to_writer(out.writer_for_next_arg(), self.0);
+    }
 }
 
 /// Makes ring rustls's process-wide crypto provider, unless one is installed: the redis crate
