@@ -86,14 +86,15 @@ end
 return {1}";
 
 /// Replaces a whole value only if it is still the one read. KEYS[1]; ARGV: the value read, the
-/// new value, its time to live in seconds. Answers 1 when written, 0 when the value changed
-/// meanwhile, -1 when the key is gone. The comparison is of bytes, so the script knows nothing of
+/// new value, its time to live in seconds. Answers 1 when written, -1 when the key is gone, and
+/// when the value changed meanwhile, the value now stored and its time to live in ms (so that a
+/// retry needs no read). The comparison is of bytes, so the script knows nothing of
 /// the value's format.
 #[cfg(feature = "flask")]
 const COMPARE_AND_SET: &str = r"
 local current = redis.call('GET', KEYS[1])
 if not current then return -1 end
-if current ~= ARGV[1] then return 0 end
+if current ~= ARGV[1] then return {current, redis.call('PTTL', KEYS[1])} end
 redis.call('SET', KEYS[1], ARGV[2], 'EX', ARGV[3])
 return 1";
 
@@ -367,20 +368,20 @@ impl RedisStore {
     }
 
     /// Replaces the value under `key` with `value` (time to live `ttl` seconds) only if it is
-    /// still `read`, in one atomic script: whether it was written (`Some(false)`: the value
-    /// changed meanwhile; `None`: the key is gone).
+    /// still `read`, in one atomic script. When another write came first, the reply carries the
+    /// value that write left, so a retry needs no second read.
     pub(crate) async fn replace_if_unchanged(
         &self,
         key: &str,
         read: &[u8],
         value: &[u8],
         ttl: u64,
-    ) -> Result<Option<bool>> {
+    ) -> Result<Replaced> {
         static SCRIPT: std::sync::LazyLock<Script> = std::sync::LazyLock::new(|| Script::new(COMPARE_AND_SET));
         let mut call = script_call(&SCRIPT, key);
         call.arg(read).arg(value).arg(ttl.max(1));
-        let done: i64 = self.write_script(&SCRIPT, &call).await?;
-        Ok((done >= 0).then_some(done == 1))
+        let reply: RedisValue = self.write_script(&SCRIPT, &call).await?;
+        Replaced::from_reply(reply)
     }
 
     /// `SET key value EX ttl NX|XX`, the atomic form of `SETEX`: whether it was written.
@@ -393,6 +394,38 @@ impl RedisStore {
         });
         let done: Option<String> = self.write(&cmd).await?;
         Ok(done.is_some())
+    }
+}
+
+/// What [`RedisStore::replace_if_unchanged`] did.
+#[cfg(feature = "flask")]
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Replaced {
+    Written,
+    /// Another write came first: the value it left and its time to live in milliseconds (-1:
+    /// none).
+    Changed {
+        value: Vec<u8>,
+        ttl_ms: i64,
+    },
+    /// The key is gone.
+    Gone,
+}
+
+#[cfg(feature = "flask")]
+impl Replaced {
+    /// Reads the `COMPARE_AND_SET` script's reply: `1`, `-1`, or the current value and its
+    /// time to live.
+    fn from_reply(reply: RedisValue) -> Result<Self> {
+        match reply {
+            RedisValue::Int(1) => Ok(Self::Written),
+            RedisValue::Int(-1) => Ok(Self::Gone),
+            reply @ RedisValue::Array(_) => match <(Vec<u8>, i64)>::from_redis_value(reply) {
+                Ok((value, ttl_ms)) => Ok(Self::Changed { value, ttl_ms }),
+                Err(error) => Err(Error::Backend(Box::new(error))),
+            },
+            other => Err(Error::Backend(format!("unexpected compare-and-set reply: {other:?}").into())),
+        }
     }
 }
 

@@ -208,14 +208,28 @@ async fn a_python_format_update_swaps_against_what_the_load_read() {
     assert_eq!(scripts().await - scripts_before, 1, "one compare-and-swap script");
     assert_eq!(client.get("/get/user_id").await.json(), json!(3));
 
-    // Another writer in between: the guess misses, the update reads again and keeps both changes.
+    // Another writer between a load and its update: the guess misses, and the script's reply
+    // carries what that writer left, so the retry swaps against it with no read in between;
+    // both changes are kept. (Over HTTP a request's load comes right before its update, so this
+    // is done on the store itself.)
     let key = redis_key_of(&client, "session");
-    client.get("/get/user_id").await;
+    let store = session_plus::store::FlaskStore::redis(
+        RedisStore::connect(&redis.url()).await.unwrap(),
+        session_plus::store::RecordEncoding::TaggedJson,
+    );
+    assert!(store.load(&key).await.unwrap().is_some());
     let mut connection = redis.connection().await;
     let value: String = redis::cmd("GET").arg(&key).query_async(&mut connection).await.unwrap();
     let other = value.replacen('{', r#"{"theme":"dark","#, 1);
     let () = redis::cmd("SET").arg(&key).arg(&other).arg("KEEPTTL").query_async(&mut connection).await.unwrap();
-    client.post("/set/user_id", "4").await;
+    let gets = || async { redis.calls(&["get"]).await };
+    let (gets_before, scripts_before, reads_before) = (gets().await, scripts().await, reads().await);
+    let mut update = Update { expires_at: SystemClock.now() + 3600, ..Update::default() };
+    update.set.insert("user_id".into(), json!(4));
+    assert!(store.update(&key, &update).await.unwrap());
+    assert_eq!(scripts().await - scripts_before, 2, "a missed swap and its retry");
+    assert_eq!(gets().await - gets_before, 2, "one GET in each script: no read in between");
+    assert_eq!(reads().await - reads_before, 1, "the miss's reply carries the time to live");
     assert_eq!(client.get("/get/user_id").await.json(), json!(4));
     assert_eq!(client.get("/get/theme").await.json(), json!("dark"), "the other write is kept");
 

@@ -11,7 +11,10 @@ use crate::clock::{Clock, SystemClock};
 use crate::store::MemcachedStore;
 use crate::store::{cas_backoff, Error, Record, Result, Update, CAS_ATTEMPTS};
 #[cfg(feature = "store-redis")]
-use crate::store::{redis::SetMode, RedisStore};
+use crate::store::{
+    redis::{Replaced, SetMode},
+    RedisStore,
+};
 
 /// Memcached reads an exptime over 30 days as an absolute Unix time.
 #[cfg(feature = "store-memcached")]
@@ -96,9 +99,12 @@ impl Blob {
             match self.swap(key, &seen, value, record.expires_at).await? {
                 Swap::Written => return Ok(true),
                 Swap::Gone => return Ok(false),
+                // Redis told what the other write left: retry against it at once, twice (as
+                // fresh as a read would be); then back off and read again.
+                Swap::Changed(Some(current)) if attempt < 2 => guess = Some(current),
                 // A miss on the first guess is a stale guess, not contention: read at once.
-                Swap::Changed if guessed => {}
-                Swap::Changed => tokio::time::sleep(cas_backoff(attempt)).await,
+                Swap::Changed(_) if guessed && attempt == 0 => {}
+                Swap::Changed(_) => tokio::time::sleep(cas_backoff(attempt)).await,
             }
         }
         Err(Error::Backend("too much contention on one session: compare-and-swap kept failing".into()))
@@ -159,18 +165,18 @@ impl Blob {
         let ttl = ttl(expires_at);
         match &self.server {
             #[cfg(feature = "store-redis")]
-            Server::Redis(redis) => {
-                let swap = match redis.replace_if_unchanged(key, &seen.value, &value, ttl).await? {
-                    Some(true) => Swap::Written,
-                    Some(false) => Swap::Changed,
-                    None => Swap::Gone,
-                };
-                if swap == Swap::Written {
+            Server::Redis(redis) => Ok(match redis.replace_if_unchanged(key, &seen.value, &value, ttl).await? {
+                Replaced::Written => {
                     let seen = Seen { value: value.into(), cas: 0, expires_at: Some(expires_at) };
                     self.last_seen.remember(key, seen);
+                    Swap::Written
                 }
-                Ok(swap)
-            }
+                Replaced::Changed { value, ttl_ms } => {
+                    let current = Seen { value: value.into(), cas: 0, expires_at: expiry_from_ttl(ttl_ms) };
+                    Swap::Changed(Some(current))
+                }
+                Replaced::Gone => Swap::Gone,
+            }),
             #[cfg(feature = "store-memcached")]
             Server::Memcached(memcached) => {
                 // Memcached does not tell the new CAS token: the next update reads.
@@ -179,18 +185,19 @@ impl Blob {
                     write_expiry(memcached, key, expires_at, ttl).await?;
                 }
                 // `cas` answers NOT_FOUND and EXISTS alike here: a gone key shows on the next read.
-                Ok(if swapped { Swap::Written } else { Swap::Changed })
+                Ok(if swapped { Swap::Written } else { Swap::Changed(None) })
             }
         }
     }
 }
 
 /// What a compare-and-swap did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug)]
 enum Swap {
     Written,
-    /// Another write came first (on Memcached, also: the key is gone).
-    Changed,
+    /// Another write came first (on Memcached, also: the key is gone); on Redis, with the value
+    /// it left.
+    Changed(Option<Seen>),
     /// The key is gone: a logout elsewhere, never undone. (Memcached does not tell this apart.)
     #[cfg_attr(not(feature = "store-redis"), allow(dead_code))]
     Gone,
