@@ -22,7 +22,12 @@ pub(crate) struct RequestCookie {
 impl RequestCookie {
     pub(crate) fn as_str(&self) -> &str {
         // `request_values` checked that the range is ASCII, hence UTF-8.
-        std::str::from_utf8(&self.header.as_bytes()[self.range.clone()]).unwrap_or_default()
+        std::str::from_utf8(self.as_bytes()).unwrap_or_default()
+    }
+
+    /// The value's bytes, without the UTF-8 check of [`as_str`](Self::as_str).
+    pub(crate) fn as_bytes(&self) -> &[u8] {
+        &self.header.as_bytes()[self.range.clone()]
     }
 }
 

@@ -34,7 +34,7 @@ use crate::config::{FieldSelector, SessionConfig};
 pub struct Routing {
     names: Vec<String>,
     /// Owners of every field some session names (in an include or exclude list).
-    named: HashMap<String, Box<[usize]>>,
+    named: HashMap<String, Box<[usize]>, foldhash::fast::RandomState>,
     /// Owners of every other field.
     unnamed: Box<[usize]>,
 }

@@ -174,7 +174,7 @@ impl CookieCodec {
     /// The issue time and permanence a value claims, without verifying it (`None` when they
     /// cannot be read cheaply, as in encrypted cookies). Only for deciding whether a full
     /// [`decode`](Self::decode) is worth doing: a forged value gains nothing by it.
-    pub(crate) fn peek_issued_at(&self, value: &str) -> Option<(i64, bool)> {
+    pub(crate) fn peek_issued_at(&self, value: &[u8]) -> Option<(i64, bool)> {
         match &self.kind {
             Kind::Signed(_) => signed::peek(value),
             #[cfg(feature = "codec-private")]
@@ -402,10 +402,10 @@ mod tests {
         for permanent in [false, true] {
             let contents = CookieContents { permanent, ..sample() };
             let value = codec.encode("csrf", &contents).unwrap();
-            assert_eq!(codec.peek_issued_at(&value), Some((contents.issued_at, permanent)));
+            assert_eq!(codec.peek_issued_at(value.as_bytes()), Some((contents.issued_at, permanent)));
         }
-        assert_eq!(codec.peek_issued_at("1.short.x"), None);
-        assert_eq!(codec.peek_issued_at("garbage"), None);
+        assert_eq!(codec.peek_issued_at(b"1.short.x"), None);
+        assert_eq!(codec.peek_issued_at(b"garbage"), None);
     }
 
     #[test]

@@ -41,10 +41,10 @@ pub(crate) fn open(ring: &KeyRing, name: &str, value: &str) -> Result<(Vec<u8>, 
 
 /// The issue time and permanence in a signed value, NOT verified: only for deciding whether a
 /// verification is worth doing.
-pub(crate) fn peek(value: &str) -> Option<(i64, bool)> {
+pub(crate) fn peek(value: &[u8]) -> Option<(i64, bool)> {
     // The 17 header bytes (two times and the flags byte) are the first 24 base64 characters of
     // the body; no need to find where the body ends.
-    let head = url_safe::decode_18(value.strip_prefix(PREFIX)?.as_bytes())?;
+    let head = url_safe::decode_18(value.strip_prefix(PREFIX.as_bytes())?)?;
     let issued = i64::from_be_bytes(head[..8].try_into().ok()?);
     Some((issued, head[16] & 1 != 0))
 }

@@ -48,7 +48,7 @@ use serde_json::{Map, Value};
 use tokio::sync::{Mutex, MutexGuard};
 
 use crate::config::Format;
-use crate::cookies;
+use crate::cookies::{self, RequestCookie};
 pub use error::{Error, Result};
 pub use expiry::Expiry;
 pub use failure::{Failure, Stage};
@@ -89,9 +89,7 @@ impl Session {
     pub(crate) fn new(sessions: Arc<Sessions>, headers: Option<&HeaderMap>) -> Self {
         let mut subs = Subs::new(sessions.list.len());
         if let Some(headers) = headers {
-            cookies::request_values(headers, &sessions.names, |index, value| {
-                subs.get_mut(index).offer_request_value(value);
-            });
+            cookies::request_values(headers, &sessions.names, |index, value| subs.offer(index, value));
         }
         Self {
             inner: Arc::new(Inner {
@@ -376,7 +374,7 @@ impl Session {
             return None;
         }
         let mut saved = Saved::default();
-        for (index, sub) in inner.subs.made_mut() {
+        for (index, sub) in inner.subs.to_save_mut(&sessions.list, now) {
             let spec = &sessions.list[index];
             // No server session was loaded (none needs its store): a bound cookie is left as it is.
             let binding = if sessions.bound_to[index].is_some() { Binding::Unknown } else { Binding::Unbound };
@@ -435,10 +433,10 @@ impl Session {
     /// common case) without the cost of joining futures.
     async fn write_unbound(&self, now: i64) -> Vec<std::result::Result<Staged, Failure>> {
         let list = &self.inner.sessions.list;
-        // A session this request neither sent nor used saves nothing.
+        // A session this request did not use saves nothing (but a due refresh).
         let mut staged: Vec<_> = list.iter().map(|_| Ok(Staged::default())).collect();
         let mut pending = Vec::new();
-        for (index, sub) in self.inner.subs.made() {
+        for (index, sub) in self.inner.subs.to_save(list, now) {
             let spec = &list[index];
             let mut sub = lock(sub).await;
             if sub.needs_store(spec, now) {
@@ -607,16 +605,41 @@ fn decode<T: DeserializeOwned>(field: &str, value: Option<&Value>) -> Result<Opt
     value.map(T::deserialize).transpose().map_err(|source| Error::Deserialize { field: field.to_owned(), source })
 }
 
-/// The lock on one named session: taken at once when it is free, which it is but for concurrent
-/// uses of one request's handles (`try_lock` costs a fraction of an awaited `lock`).
-/// The state of each named session during one request, made when the request first needs it:
-/// a configured session the request neither sent nor used costs a check, not a state, so a
-/// request's cost follows what it uses rather than what is configured.
-struct Subs(Box<[OnceLock<Mutex<SubSession>>]>);
+/// Each named session during one request: its cookie as sent, and its state, made when the
+/// request first needs it. A configured session the request neither sent nor used costs a check,
+/// and one it sent but did not use an entry, not a state: a request's cost follows what it uses
+/// rather than what is configured.
+struct Subs(Box<[Slot]>);
+
+struct Slot {
+    /// The session's cookie as the request sent it (the first, if it sent several).
+    sent: Option<RequestCookie>,
+    state: OnceLock<Mutex<SubSession>>,
+}
+
+impl Slot {
+    fn make(&self) -> Mutex<SubSession> {
+        Mutex::new(SubSession::new(self.sent.clone()))
+    }
+
+    /// Whether the save needs this session's state although the request did not use it: a
+    /// cookie it sent that is due for a refresh.
+    fn saves_unused(&self, spec: &NamedSession, now: i64) -> bool {
+        match (&self.sent, &spec.backend) {
+            (Some(value), Backend::Cookie(codec)) => state::unused_cookie_saves(spec, codec, value.as_bytes(), now),
+            _ => false,
+        }
+    }
+}
 
 impl Subs {
     fn new(len: usize) -> Self {
-        Self((0..len).map(|_| OnceLock::new()).collect())
+        Self((0..len).map(|_| Slot { sent: None, state: OnceLock::new() }).collect())
+    }
+
+    /// Notes the request's cookie for session `index`; the first one sent wins.
+    fn offer(&mut self, index: usize, value: RequestCookie) {
+        self.0[index].sent.get_or_insert(value);
     }
 
     fn len(&self) -> usize {
@@ -625,30 +648,55 @@ impl Subs {
 
     /// The state of session `index`, made now if it was not.
     fn get(&self, index: usize) -> &Mutex<SubSession> {
-        self.0[index].get_or_init(|| Mutex::new(SubSession::new()))
-    }
-
-    /// As [`get`](Self::get), while the request is not shared yet.
-    fn get_mut(&mut self, index: usize) -> &mut SubSession {
-        let slot = &mut self.0[index];
-        if slot.get().is_none() {
-            // Empty, so the value is set; the result says only that.
-            let _ = slot.set(Mutex::new(SubSession::new()));
-        }
-        slot.get_mut().map_or_else(|| unreachable!("set just above"), Mutex::get_mut)
+        let slot = &self.0[index];
+        slot.state.get_or_init(|| slot.make())
     }
 
     /// The states made so far, with their session's index.
     fn made(&self) -> impl Iterator<Item = (usize, &Mutex<SubSession>)> {
-        self.0.iter().enumerate().filter_map(|(index, slot)| Some((index, slot.get()?)))
+        self.0.iter().enumerate().filter_map(|(index, slot)| Some((index, slot.state.get()?)))
     }
 
     /// As [`made`](Self::made), while the request is not shared.
     fn made_mut(&mut self) -> impl Iterator<Item = (usize, &mut SubSession)> {
-        self.0.iter_mut().enumerate().filter_map(|(index, slot)| Some((index, slot.get_mut()?.get_mut())))
+        self.0.iter_mut().enumerate().filter_map(|(index, slot)| Some((index, slot.state.get_mut()?.get_mut())))
+    }
+
+    /// The states the save goes through: those made so far, and those of unused sessions that
+    /// [save anyway](Slot::saves_unused), made now.
+    fn to_save<'a>(
+        &'a self,
+        list: &'a [NamedSession],
+        now: i64,
+    ) -> impl Iterator<Item = (usize, &'a Mutex<SubSession>)> + 'a {
+        self.0.iter().enumerate().filter_map(move |(index, slot)| match slot.state.get() {
+            Some(state) => Some((index, state)),
+            None => slot.saves_unused(&list[index], now).then(|| (index, slot.state.get_or_init(|| slot.make()))),
+        })
+    }
+
+    /// As [`to_save`](Self::to_save), while the request is not shared.
+    fn to_save_mut<'a>(
+        &'a mut self,
+        list: &'a [NamedSession],
+        now: i64,
+    ) -> impl Iterator<Item = (usize, &'a mut SubSession)> + 'a {
+        self.0.iter_mut().enumerate().filter_map(move |(index, slot)| {
+            if slot.state.get().is_none() {
+                if !slot.saves_unused(&list[index], now) {
+                    return None;
+                }
+                let made = slot.make();
+                // Empty, so the value is set; the result says only that.
+                let _ = slot.state.set(made);
+            }
+            Some((index, slot.state.get_mut()?.get_mut()))
+        })
     }
 }
 
+/// The lock on one named session: taken at once when it is free, which it is but for concurrent
+/// uses of one request's handles (`try_lock` costs a fraction of an awaited `lock`).
 async fn lock(sub: &Mutex<SubSession>) -> MutexGuard<'_, SubSession> {
     match sub.try_lock() {
         Ok(guard) => guard,

@@ -183,9 +183,11 @@ impl Staged {
 }
 
 impl SubSession {
-    pub(crate) fn new() -> Self {
+    /// The state of a session whose cookie the request sent as `request_value` (the first one
+    /// sent, if it sent several).
+    pub(crate) fn new(request_value: Option<RequestCookie>) -> Self {
         Self {
-            request_value: None,
+            request_value,
             state: LoadState::NotLoaded,
             id: None,
             expired_id: None,
@@ -203,11 +205,6 @@ impl SubSession {
             keep_record: false,
             id_after_writes: None,
         }
-    }
-
-    /// Takes the request's cookie for this session; the first one sent wins.
-    pub(crate) fn offer_request_value(&mut self, value: RequestCookie) {
-        self.request_value.get_or_insert(value);
     }
 
     fn request_value(&self) -> Option<&str> {
@@ -567,15 +564,9 @@ impl SubSession {
             if let Binding::Unknown = binding {
                 return Ok(None);
             }
-            // Refreshing needs the issue time; verify the cookie only when the time it claims says a
-            // refresh is due (a forged claim can only skip a refresh). No I/O either way.
-            let Some(value) = self.request_value().filter(|_| config.lifetimes.refresh_on_request) else {
+            if !self.request_value.as_ref().is_some_and(|value| unused_cookie_saves(spec, codec, value.as_bytes(), now))
+            {
                 return Ok(None);
-            };
-            if let Some((issued_at, permanent)) = codec.peek_issued_at(value) {
-                if (0..config.refresh_secs(permanent)).contains(&now.saturating_sub(issued_at)) {
-                    return Ok(None);
-                }
             }
             self.load_cookie(spec, codec, now, binding);
             self.state = LoadState::Loaded;
@@ -766,6 +757,21 @@ fn within_absolute(spec: &NamedSession, created_at: i64, now: i64) -> bool {
 }
 
 /// The `Set-Cookie` value, if browsers will keep it; a clear error if they would drop it.
+/// Whether the save of a cookie session that the request sent as `value` but did not use writes
+/// anything: only a refresh (`refresh_on_request`) can, and only when the issue time the value
+/// claims says one is due. The claim is read without verifying it (a forged one can only skip a
+/// refresh); the save verifies the cookie before it signs it again. No I/O either way.
+pub(crate) fn unused_cookie_saves(spec: &NamedSession, codec: &CookieCodec, value: &[u8], now: i64) -> bool {
+    let config = &spec.config;
+    if !config.lifetimes.refresh_on_request {
+        return false;
+    }
+    match codec.peek_issued_at(value) {
+        Some((issued_at, permanent)) => !(0..config.refresh_secs(permanent)).contains(&now.saturating_sub(issued_at)),
+        None => true,
+    }
+}
+
 fn sendable(config: &SessionConfig, set_cookie: String) -> Result<String, Failure> {
     crate::observe::cookie_sent(&config.cookie_name, set_cookie.len());
     cookies::checked(set_cookie).map_err(|TooLarge { len }| {

@@ -176,6 +176,43 @@ async fn a_record_is_written_once_then_only_when_its_refresh_is_due() {
     assert_eq!(fx.cookie("session"), Some(id.as_str()));
 }
 
+/// A cookie the request sent but did not use has no state during the request (it costs an
+/// entry, not a state), yet its refresh still happens at the save when it is due: beside a store
+/// write (the awaited save) as beside nothing (the save that finishes at once).
+#[tokio::test]
+async fn a_cookie_sent_but_not_used_is_refreshed_when_due() {
+    let mut fx = Fixture::new(|s| s.with_lifetime(Duration::from_secs(30 * 86_400)));
+    let session = fx.request();
+    session.insert("csrf_token", "t").await.unwrap();
+    session.insert("user_id", 1).await.unwrap();
+    assert_eq!(fx.respond(session).await.len(), 2);
+    let first = fx.cookie("csrf").expect("a csrf cookie").to_owned();
+
+    // Within the csrf cookie's refresh interval (a tenth of its day): left alone.
+    fx.advance(8_639);
+    let session = fx.request();
+    session.insert("user_id", 2).await.unwrap();
+    let set_cookies = fx.respond(session).await;
+    assert!(set_cookies.iter().all(|c| !c.starts_with("csrf=")), "{set_cookies:?}");
+
+    // Due: signed again beside the store write, holding what it held.
+    fx.advance(1);
+    let session = fx.request();
+    session.insert("user_id", 3).await.unwrap();
+    let set_cookies = fx.respond(session).await;
+    assert!(set_cookies.iter().any(|c| c.starts_with("csrf=")), "{set_cookies:?}");
+    let second = fx.cookie("csrf").expect("a csrf cookie").to_owned();
+    assert_ne!(second, first);
+
+    // Due again, in a request that uses nothing: the save that finishes at once refreshes it.
+    fx.advance(8_640);
+    let mut session = fx.request();
+    let finished = session.finish_now().expect("no store to wait for");
+    assert!(finished.set_cookies().iter().any(|c| c.starts_with("csrf=")), "{:?}", finished.set_cookies());
+    let session = fx.request();
+    assert_eq!(session.get::<String>("csrf_token").await.unwrap().as_deref(), Some("t"));
+}
+
 #[tokio::test]
 async fn a_read_that_writes_nothing_finishes_without_awaiting_its_store() {
     let mut fx = Fixture::new(|s| s);
