@@ -33,7 +33,7 @@ impl ReservedFields for Map<String, Value> {
 /// writes over it.
 #[derive(Debug, Default)]
 pub(crate) struct Fields {
-    /// Every field; while `text` is kept, only the fields read (and the reserved ones) or written.
+    /// Every field, once `text` is gone (parsed whole, or never text).
     parsed: Map<String, Value>,
     /// The fields as the store kept them, while not every field is parsed.
     text: Option<Text>,
@@ -42,10 +42,26 @@ pub(crate) struct Fields {
 #[derive(Debug)]
 struct Text {
     json: Json,
+    /// The fields read (parsed from the text) or written, and the reserved ones: a few, so a
+    /// list, which costs less to fill and free than a map.
+    overlay: Vec<(String, Value)>,
     /// Fields removed by this request, which the text still holds.
     removed: Vec<String>,
     /// Whether the text holds a field other than [`EXPIRY_FIELD`].
     holds_data: bool,
+}
+
+impl Text {
+    fn overlaid(&self, field: &str) -> Option<usize> {
+        self.overlay.iter().position(|(name, _)| name == field)
+    }
+
+    fn set(&mut self, field: &str, value: Value) {
+        match self.overlaid(field) {
+            Some(at) => self.overlay[at].1 = value,
+            None => self.overlay.push((field.to_owned(), value)),
+        }
+    }
 }
 
 #[derive(Debug)]
@@ -66,7 +82,7 @@ impl Fields {
     /// The fields a store handed over, checked: every text must be JSON (one object, for
     /// [`StoredFields::Object`]). The reserved fields are parsed now.
     pub(crate) fn from_stored(stored: StoredFields) -> Result<Self, serde_json::Error> {
-        let mut parsed = Map::new();
+        let mut reserved = Vec::new();
         let mut holds_data = false;
         let json = match stored {
             StoredFields::Parsed(map) => return Ok(Self::from(map)),
@@ -76,8 +92,8 @@ impl Fields {
                         // Compared as bytes: only a reserved name is turned into a string.
                         let name = &text[entry.name.clone()];
                         match [EXPIRY_FIELD, USER_FIELD].into_iter().find(|reserved| reserved.as_bytes() == name) {
-                            Some(reserved) => {
-                                parsed.insert(reserved.to_owned(), serde_json::from_slice(&text[entry.value.clone()])?);
+                            Some(name) => {
+                                reserved.push((name.to_owned(), serde_json::from_slice(&text[entry.value.clone()])?));
                             }
                             None => holds_data = true,
                         }
@@ -91,7 +107,7 @@ impl Fields {
             StoredFields::PerField(pairs) => {
                 for (name, text) in &pairs {
                     if is_reserved(name) {
-                        parsed.insert(name.clone(), serde_json::from_slice(text)?);
+                        reserved.push((name.clone(), serde_json::from_slice(text)?));
                     } else if scan::is_value(text) {
                         holds_data = true;
                     } else {
@@ -102,51 +118,61 @@ impl Fields {
                 Json::PerField(pairs)
             }
         };
-        holds_data |= parsed.contains_key(USER_FIELD);
-        Ok(Self { parsed, text: Some(Text { json, removed: Vec::new(), holds_data }) })
+        holds_data |= reserved.iter().any(|(name, _)| name == USER_FIELD);
+        // A repeated reserved name keeps its last value, as a full parse would.
+        let mut text = Text { json, overlay: Vec::new(), removed: Vec::new(), holds_data };
+        for (name, value) in reserved {
+            text.set(&name, value);
+        }
+        Ok(Self { parsed: Map::new(), text: Some(text) })
     }
 
     /// The value of `field`, parsed from the text if this is its first read.
     pub(crate) fn get(&mut self, field: &str) -> Option<&Value> {
-        if !self.parsed.contains_key(field) {
-            let text = self.text.as_ref()?;
-            if is_reserved(field) || text.removed.iter().any(|removed| removed == field) {
-                return None; // reserved fields are parsed at load; a removed one is gone
+        let Some(text) = &mut self.text else { return self.parsed.get(field) };
+        let at = match text.overlaid(field) {
+            Some(at) => at,
+            None => {
+                if is_reserved(field) || text.removed.iter().any(|removed| removed == field) {
+                    return None; // reserved fields are parsed at load; a removed one is gone
+                }
+                let value = text.json.find(field)?;
+                text.overlay.push((field.to_owned(), value));
+                text.overlay.len() - 1
             }
-            let value = text.json.find(field)?;
-            self.parsed.insert(field.to_owned(), value);
-        }
-        self.parsed.get(field)
+        };
+        Some(&text.overlay[at].1)
     }
 
     /// Sets `field`, without parsing the others.
     pub(crate) fn insert(&mut self, field: &str, value: Value) {
-        if let Some(text) = &mut self.text {
-            text.removed.retain(|removed| removed != field);
+        match &mut self.text {
+            Some(text) => {
+                text.removed.retain(|removed| removed != field);
+                text.set(field, value);
+            }
+            None => drop(self.parsed.insert(field.to_owned(), value)),
         }
-        self.parsed.insert(field.to_owned(), value);
     }
 
     /// Removes `field`, returning its value, without parsing the others.
     pub(crate) fn remove(&mut self, field: &str) -> Option<Value> {
-        self.get(field)?; // parsed into `parsed` if only the text held it
-        if let Some(text) = &mut self.text {
-            text.removed.push(field.to_owned());
-        }
-        self.parsed.remove(field)
+        self.get(field)?; // parsed into the overlay if only the text held it
+        let Some(text) = &mut self.text else { return self.parsed.remove(field) };
+        text.removed.push(field.to_owned());
+        let at = text.overlaid(field)?;
+        Some(text.overlay.swap_remove(at).1)
     }
 
     /// Whether the session holds a field other than its lifetime ([`EXPIRY_FIELD`]).
     pub(crate) fn holds_data(&self) -> bool {
-        let in_parsed = self.parsed.keys().any(|field| field != EXPIRY_FIELD);
-        match &self.text {
-            None => in_parsed,
-            Some(text) if text.removed.is_empty() => in_parsed || text.holds_data,
-            // Some removed: whether the text holds a field that is neither removed nor the lifetime.
-            Some(text) => {
-                in_parsed || text.json.names(|name| name != EXPIRY_FIELD && !text.removed.iter().any(|r| r == name))
-            }
+        let Some(text) = &self.text else { return self.parsed.keys().any(|field| field != EXPIRY_FIELD) };
+        let in_overlay = text.overlay.iter().any(|(field, _)| field != EXPIRY_FIELD);
+        if text.removed.is_empty() {
+            return in_overlay || text.holds_data;
         }
+        // Some removed: whether the text holds a field that is neither removed nor the lifetime.
+        in_overlay || text.json.names(|name| name != EXPIRY_FIELD && !text.removed.iter().any(|r| r == name))
     }
 
     /// Every field, parsed: what a listing, or a record or cookie written whole, needs.
@@ -156,7 +182,7 @@ impl Fields {
             for removed in &text.removed {
                 all.remove(removed);
             }
-            all.append(&mut self.parsed);
+            all.extend(text.overlay);
             self.parsed = all;
         }
         &mut self.parsed
@@ -170,8 +196,11 @@ impl Fields {
 
 impl ReservedFields for Fields {
     fn reserved(&self, name: &str) -> Option<&Value> {
-        // Parsed when the text was loaded, and written to `parsed` since.
-        self.parsed.get(name)
+        // Parsed when the text was loaded, and written to the overlay since.
+        match &self.text {
+            Some(text) => text.overlaid(name).map(|at| &text.overlay[at].1),
+            None => self.parsed.get(name),
+        }
     }
 }
 

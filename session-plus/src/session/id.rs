@@ -25,7 +25,12 @@ pub const ID_LEN: usize = 43;
 /// assert_eq!(format!("{id:?}"), "Id(..)");
 /// ```
 #[derive(Clone, PartialEq, Eq, Hash)]
-pub struct Id(String);
+pub struct Id {
+    /// The id's text (ASCII), zeros after `len`: inline, so that reading an id from a cookie or
+    /// copying it allocates nothing.
+    text: [u8; ID_LEN],
+    len: u8,
+}
 
 impl Id {
     /// A fresh id from the operating system's CSPRNG.
@@ -35,7 +40,10 @@ impl Id {
     pub fn random() -> Result<Self, getrandom::Error> {
         let mut bytes = [0u8; ID_BYTES];
         getrandom::fill(&mut bytes)?;
-        Ok(Self(B64.encode(bytes)))
+        let mut text = [0u8; ID_LEN];
+        // 32 bytes encode to exactly ID_LEN characters: the slice is never too small.
+        let len = B64.encode_slice(bytes, &mut text).expect("32 bytes fill 43 base64 characters exactly");
+        Ok(Self { text, len: len as u8 })
     }
 
     /// Checks the shape of untrusted text: exactly 43 characters of URL-safe base64 that decode
@@ -48,7 +56,7 @@ impl Id {
         let shape = text.len() == ID_LEN
             && body.iter().all(|&b| VALUE[usize::from(b)] != INVALID)
             && VALUE[usize::from(*last)] & 0b1000_0011 == 0;
-        shape.then(|| Self(text.to_owned()))
+        shape.then(|| Self::from_ascii(text))
     }
 
     /// A fresh random (version 4) UUID in its hyphenated lowercase form, as flask-session-plus
@@ -67,7 +75,7 @@ impl Id {
         b[6] = (b[6] & 0x0f) | 0x40; // version 4
         b[8] = (b[8] & 0x3f) | 0x80; // RFC 4122 variant
         let hex: String = b.iter().map(|byte| format!("{byte:02x}")).collect();
-        Ok(Self(format!("{}-{}-{}-{}-{}", &hex[..8], &hex[8..12], &hex[12..16], &hex[16..20], &hex[20..])))
+        Ok(Self::from_ascii(&format!("{}-{}-{}-{}-{}", &hex[..8], &hex[8..12], &hex[12..16], &hex[16..20], &hex[20..])))
     }
 
     /// Checks the shape of a Flask-Session sid: 43 URL-safe base64 characters, as
@@ -75,7 +83,7 @@ impl Id {
     /// treats the sid as an opaque string).
     pub fn parse_token(text: &str) -> Option<Self> {
         let shape = text.len() == ID_LEN && text.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
-        shape.then(|| Self(text.to_owned()))
+        shape.then(|| Self::from_ascii(text))
     }
 
     /// Checks the shape of a flask-session-plus sid: a lowercase hyphenated UUID.
@@ -85,12 +93,21 @@ impl Id {
                 8 | 13 | 18 | 23 => b == b'-',
                 _ => b.is_ascii_digit() || (b'a'..=b'f').contains(&b),
             });
-        shape.then(|| Self(text.to_owned()))
+        shape.then(|| Self::from_ascii(text))
+    }
+
+    /// An id of `text`, which its constructor checked: ASCII, at most [`ID_LEN`] bytes.
+    fn from_ascii(text: &str) -> Self {
+        let mut inline = [0u8; ID_LEN];
+        let len = text.len().min(ID_LEN);
+        inline[..len].copy_from_slice(&text.as_bytes()[..len]);
+        Self { text: inline, len: len as u8 } // len <= ID_LEN (43): no truncation
     }
 
     /// The id's text, as it goes in the cookie.
     pub fn as_str(&self) -> &str {
-        &self.0
+        // ASCII by construction: the check always passes, and costs a few instructions.
+        std::str::from_utf8(&self.text[..usize::from(self.len)]).unwrap_or_default()
     }
 }
 
@@ -113,7 +130,7 @@ mod tests {
             let mut out = [0u8; ID_BYTES + 1];
             matches!(B64.decode_slice(text, &mut out), Ok(ID_BYTES))
         };
-        let base = Id::random().expect("randomness").0.into_bytes();
+        let base = Id::random().expect("randomness").as_str().as_bytes().to_vec();
         for position in [0, 1, 20, ID_LEN - 2, ID_LEN - 1] {
             for byte in 0..=255u8 {
                 let mut text = base.clone();

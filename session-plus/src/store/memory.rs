@@ -71,6 +71,11 @@ fn splice(text: &[u8], update: &Update) -> Option<Vec<u8>> {
     Some(out)
 }
 
+/// The records by key. Hashed with foldhash (seeded per process), not SipHash: a key holds an id
+/// this crate drew at random, and a lookup of a client's id adds nothing, so no client can fill
+/// the map with colliding keys; SipHash's flood resistance would only cost on every load and save.
+type Records = HashMap<Box<str>, Stored, foldhash::fast::RandomState>;
+
 /// Keeps records in a map in memory; the purge task removes expired ones, which bounds memory
 /// to the sessions alive within one purge interval. A compare-and-set reads, compares and writes
 /// under one hold of the map's lock.
@@ -81,7 +86,7 @@ fn splice(text: &[u8], update: &Update) -> Option<Vec<u8>> {
 /// ```
 #[derive(Debug, Default)]
 pub struct MemoryStore {
-    records: Mutex<HashMap<Box<str>, Stored>>,
+    records: Mutex<Records>,
 }
 
 impl MemoryStore {
@@ -100,7 +105,7 @@ impl MemoryStore {
         self.len() == 0
     }
 
-    fn lock(&self) -> MutexGuard<'_, HashMap<Box<str>, Stored>> {
+    fn lock(&self) -> MutexGuard<'_, Records> {
         // No code path panics while holding the lock, and a map is valid at every step anyway.
         self.records.lock().unwrap_or_else(PoisonError::into_inner)
     }
