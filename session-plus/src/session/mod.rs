@@ -45,7 +45,9 @@ use http::{HeaderMap, StatusCode};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::{Map, Value};
-use tokio::sync::{Mutex, MutexGuard};
+// An async lock, held across a store's load: its uncontended unlock is one atomic operation
+// (tokio's takes the semaphore's inner lock), and a request's own handles seldom contend.
+use futures_util::lock::{Mutex, MutexGuard};
 
 use crate::config::Format;
 use crate::cookies::{self, RequestCookie};
@@ -528,7 +530,7 @@ impl Session {
         let mut saved = Saved::default();
         for (index, sub) in self.inner.subs.made() {
             // Only the save takes these locks now, and it holds none of them.
-            let failed = sub.try_lock().is_ok_and(|sub| sub.load_failed());
+            let failed = sub.try_lock().is_some_and(|sub| sub.load_failed());
             let config = &self.inner.sessions.list[index].config;
             saved.add(None, failed.then(|| Failure::new(config, Stage::Load)));
         }
@@ -699,7 +701,7 @@ impl Subs {
 /// uses of one request's handles (`try_lock` costs a fraction of an awaited `lock`).
 async fn lock(sub: &Mutex<SubSession>) -> MutexGuard<'_, SubSession> {
     match sub.try_lock() {
-        Ok(guard) => guard,
-        Err(_) => sub.lock().await,
+        Some(guard) => guard,
+        None => sub.lock().await,
     }
 }
