@@ -171,12 +171,23 @@ impl CookieCodec {
 }
 
 impl CookieCodec {
-    /// The issue time and permanence a value claims, without verifying it (`None` when they
-    /// cannot be read cheaply, as in encrypted cookies). Only for deciding whether a full
+    /// The issue time a value claims, without verifying it (`None` when it cannot be read
+    /// cheaply, as in encrypted cookies). Only for deciding whether a full
     /// [`decode`](Self::decode) is worth doing: a forged value gains nothing by it.
-    pub(crate) fn peek_issued_at(&self, value: &[u8]) -> Option<(i64, bool)> {
+    pub(crate) fn peek_issued_at(&self, value: &[u8]) -> Option<i64> {
         match &self.kind {
-            Kind::Signed(_) => signed::peek(value),
+            Kind::Signed(_) => signed::peek_issued_at(value),
+            #[cfg(feature = "codec-private")]
+            Kind::Private(_) => None,
+            #[cfg(feature = "flask")]
+            Kind::Flask(_) => None,
+        }
+    }
+
+    /// The permanence a value claims, as [`peek_issued_at`](Self::peek_issued_at) reads it.
+    pub(crate) fn peek_permanent(&self, value: &[u8]) -> Option<bool> {
+        match &self.kind {
+            Kind::Signed(_) => signed::peek_permanent(value),
             #[cfg(feature = "codec-private")]
             Kind::Private(_) => None,
             #[cfg(feature = "flask")]
@@ -402,10 +413,15 @@ mod tests {
         for permanent in [false, true] {
             let contents = CookieContents { permanent, ..sample() };
             let value = codec.encode("csrf", &contents).unwrap();
-            assert_eq!(codec.peek_issued_at(value.as_bytes()), Some((contents.issued_at, permanent)));
+            assert_eq!(codec.peek_issued_at(value.as_bytes()), Some(contents.issued_at));
+            assert_eq!(codec.peek_permanent(value.as_bytes()), Some(permanent));
+        }
+        for value in [&b"1.short.x"[..], b"garbage", b"1.AAAAAAAAAAA", b"1.AAAAAAAAAAAAAAAAAAAAAAA"] {
+            assert_eq!(codec.peek_permanent(value), None, "{value:?}");
         }
         assert_eq!(codec.peek_issued_at(b"1.short.x"), None);
         assert_eq!(codec.peek_issued_at(b"garbage"), None);
+        assert_eq!(codec.peek_issued_at(b"1.AAAAAAAAAAA"), None, "11 characters hold no issue time");
     }
 
     #[test]

@@ -41,12 +41,22 @@ pub(crate) fn open(ring: &KeyRing, name: &str, value: &str) -> Result<(Vec<u8>, 
 
 /// The issue time and permanence in a signed value, NOT verified: only for deciding whether a
 /// verification is worth doing.
-pub(crate) fn peek(value: &[u8]) -> Option<(i64, bool)> {
-    // The 17 header bytes (two times and the flags byte) are the first 24 base64 characters of
-    // the body; no need to find where the body ends.
-    let head = url_safe::decode_18(value.strip_prefix(PREFIX.as_bytes())?)?;
-    let issued = i64::from_be_bytes(head[..8].try_into().ok()?);
-    Some((issued, head[16] & 1 != 0))
+pub(crate) fn peek_issued_at(value: &[u8]) -> Option<i64> {
+    // The body starts with the issue time's 8 bytes: its first 12 base64 characters hold them (and
+    // a byte more); no need to find where the body ends.
+    let chars = value.strip_prefix(PREFIX.as_bytes())?.get(..12)?;
+    let mut head = [0u8; 9];
+    for (group, out) in chars.chunks_exact(4).zip(head.chunks_exact_mut(3)) {
+        out.copy_from_slice(&url_safe::decode_group(group)?);
+    }
+    Some(i64::from_be_bytes(head[..8].try_into().ok()?))
+}
+
+/// The permanence in a signed value, NOT verified: bit 0 of the flags byte, the body's 17th,
+/// which base64 characters 20 to 23 hold (as their group's second byte).
+pub(crate) fn peek_permanent(value: &[u8]) -> Option<bool> {
+    let group = url_safe::decode_group(value.strip_prefix(PREFIX.as_bytes())?.get(20..24)?)?;
+    Some(group[1] & 1 != 0)
 }
 
 /// A base64 HMAC-SHA256 tag, decoded on the stack; `None` unless it is exactly 32 bytes.

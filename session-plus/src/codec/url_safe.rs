@@ -20,21 +20,30 @@ pub(crate) const VALUE: [u8; 256] = {
 
 /// The 18 bytes that the first 24 characters of `text` encode, or `None` when `text` is shorter
 /// or one of them is not a character of URL-safe base64.
+#[cfg(test)]
 pub(crate) fn decode_18(text: &[u8]) -> Option<[u8; 18]> {
     let text = text.get(..24)?;
     let mut bytes = [0u8; 18];
     for (chars, out) in text.chunks_exact(4).zip(bytes.chunks_exact_mut(3)) {
-        let mut group = 0u32;
-        for &c in chars {
-            let value = VALUE[usize::from(c)];
-            if value == INVALID {
-                return None;
-            }
-            group = group << 6 | u32::from(value);
-        }
-        out.copy_from_slice(&group.to_be_bytes()[1..]);
+        out.copy_from_slice(&decode_group(chars)?);
     }
     Some(bytes)
+}
+
+/// The 3 bytes that a group of 4 characters encodes, or `None` when one of them is not a
+/// character of URL-safe base64 (or `chars` is not 4 long).
+pub(crate) fn decode_group(chars: &[u8]) -> Option<[u8; 3]> {
+    let chars: &[u8; 4] = chars.try_into().ok()?;
+    let mut group = 0u32;
+    for &c in chars {
+        let value = VALUE[usize::from(c)];
+        if value == INVALID {
+            return None;
+        }
+        group = group << 6 | u32::from(value);
+    }
+    let [_, a, b, c] = group.to_be_bytes();
+    Some([a, b, c])
 }
 
 #[cfg(test)]
