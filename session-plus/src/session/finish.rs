@@ -47,7 +47,9 @@ pub struct Finished {
 }
 
 impl Finished {
-    fn new(saved: Saved, accessed: bool, responder: Option<ErrorResponder>) -> Self {
+    fn new(saved: Saved, accessed: bool, responder: Option<&ErrorResponder>) -> Self {
+        // The responder answers failures only: most requests have none to keep it for.
+        let responder = saved.failure.as_ref().and(responder).cloned();
         Self { set_cookies: saved.set_cookies, failure: saved.failure, accessed, responder }
     }
 
@@ -229,8 +231,8 @@ impl Session {
             return finished;
         }
         let accessed = self.was_accessed();
-        let responder = self.inner.sessions.error_responder.clone();
-        Finished::new(self.finalize().await, accessed, responder)
+        let saved = self.finalize().await;
+        Finished::new(saved, accessed, self.inner.sessions.error_responder.as_ref())
     }
 
     /// [`finish`](Self::finish) without awaiting, when that is possible: no session needs its
@@ -238,7 +240,7 @@ impl Session {
     /// sessions only). `None` otherwise, changing nothing: then call `finish`.
     pub fn finish_now(&mut self) -> Option<Finished> {
         let accessed = self.was_accessed();
-        let responder = self.inner.sessions.error_responder.clone();
-        self.finalize_now().map(|saved| Finished::new(saved, accessed, responder))
+        let saved = self.finalize_now()?;
+        Some(Finished::new(saved, accessed, self.inner.sessions.error_responder.as_ref()))
     }
 }
