@@ -407,12 +407,12 @@ impl Session {
             self.write_with_bindings(now).await
         };
         let mut saved = Saved::default();
-        let committed = staged.iter().all(std::result::Result::is_ok);
+        let committed = staged.iter().all(|(_, staged)| staged.is_ok());
         // Most saves delete nothing: then there is no second phase to run.
-        if committed && staged.iter().flatten().any(Staged::has_deletes) {
-            let deletes = staged.into_iter().zip(&sessions.list).map(|(staged, spec)| async move {
+        if committed && staged.iter().filter_map(|(_, staged)| staged.as_ref().ok()).any(Staged::has_deletes) {
+            let deletes = staged.into_iter().map(|(index, staged)| async move {
                 match staged {
-                    Ok(staged) => staged.delete_old(spec).await,
+                    Ok(staged) => staged.delete_old(&sessions.list[index]).await,
                     Err(failure) => (None, Some(failure)),
                 }
             });
@@ -420,7 +420,7 @@ impl Session {
                 saved.add(cookie, failure);
             }
         } else {
-            for staged in staged {
+            for (_, staged) in staged {
                 match staged {
                     Ok(staged) => saved.add(staged.into_cookie(), None),
                     Err(failure) => saved.add(None, Some(failure)),
@@ -432,19 +432,21 @@ impl Session {
 
     /// Phase one of [`finalize`](Self::finalize) when no session is bound: the sessions that
     /// need no store finish at once; those that do write concurrently, and a single one (the
-    /// common case) without the cost of joining futures.
-    async fn write_unbound(&self, now: i64) -> Vec<std::result::Result<Staged, Failure>> {
+    /// common case) without the cost of joining futures. Only the sessions the save goes
+    /// through have a result (by session index, in configuration order): a session this request
+    /// did not use saves nothing (but a due refresh), so the save costs what the request used.
+    async fn write_unbound(&self, now: i64) -> Vec<(usize, std::result::Result<Staged, Failure>)> {
         let list = &self.inner.sessions.list;
-        // A session this request did not use saves nothing (but a due refresh).
-        let mut staged: Vec<_> = list.iter().map(|_| Ok(Staged::default())).collect();
+        let mut staged = Vec::new();
         let mut pending = Vec::new();
         for (index, sub) in self.inner.subs.to_save(list, now) {
             let spec = &list[index];
             let mut sub = lock(sub).await;
             if sub.needs_store(spec, now) {
-                pending.push(index); // written below
+                pending.push((staged.len(), index)); // written below
+                staged.push((index, Ok(Staged::default())));
             } else {
-                staged[index] = sub.finalize_now(spec, now, Binding::Unbound).map(Staged::cookie_only);
+                staged.push((index, sub.finalize_now(spec, now, Binding::Unbound).map(Staged::cookie_only)));
             }
         }
         let write = |index: usize| async move {
@@ -452,11 +454,11 @@ impl Session {
         };
         match pending[..] {
             [] => {}
-            [index] => staged[index] = write(index).await,
+            [(at, index)] => staged[at].1 = write(index).await,
             _ => {
-                let written = futures_util::future::join_all(pending.iter().map(|&index| write(index))).await;
-                for (index, result) in pending.into_iter().zip(written) {
-                    staged[index] = result;
+                let written = futures_util::future::join_all(pending.iter().map(|&(_, index)| write(index))).await;
+                for ((at, _), result) in pending.into_iter().zip(written) {
+                    staged[at].1 = result;
                 }
             }
         }
@@ -466,7 +468,7 @@ impl Session {
     /// Phase one of [`finalize`](Self::finalize) when some cookie sessions are bound: the server
     /// sessions that bound cookies hold fields in are kept alive, everything unbound is written,
     /// then the bound cookies, each beside its server session's id after those writes.
-    async fn write_with_bindings(&self, now: i64) -> Vec<std::result::Result<Staged, Failure>> {
+    async fn write_with_bindings(&self, now: i64) -> Vec<(usize, std::result::Result<Staged, Failure>)> {
         let (subs, sessions) = (&self.inner.subs, &self.inner.sessions);
         let bound = |index: usize| sessions.bound_to[index];
         for (index, server) in sessions.bound_to.iter().enumerate() {
@@ -503,7 +505,10 @@ impl Session {
         // Back in configuration order.
         let (mut unbound, mut bound_writes) = (unbound.into_iter(), bound_writes.into_iter());
         (0..subs.len())
-            .filter_map(|index| if bound(index).is_some() { bound_writes.next() } else { unbound.next() })
+            .filter_map(|index| {
+                let staged = if bound(index).is_some() { bound_writes.next() } else { unbound.next() };
+                Some((index, staged?))
+            })
             .collect()
     }
 
