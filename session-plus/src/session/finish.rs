@@ -8,8 +8,27 @@ use std::sync::Arc;
 use http::header::{CACHE_CONTROL, CONTENT_TYPE, VARY};
 use http::{HeaderMap, HeaderValue, Response, StatusCode};
 
-use super::{Failure, Saved, Session};
+use super::{Failure, Session};
 use crate::cookies;
+
+/// What the save of a request's sessions produced: the `Set-Cookie` values to send, and the
+/// first failure (in configuration order), if any. A failure does not drop the cookies of the
+/// sessions that committed: the response carries both.
+#[derive(Debug, Default)]
+pub(crate) struct Saved {
+    pub(crate) set_cookies: Vec<String>,
+    pub(crate) failure: Option<Failure>,
+}
+
+impl Saved {
+    /// Adds one session's outcome.
+    pub(crate) fn add(&mut self, cookie: Option<String>, failure: Option<Failure>) {
+        self.set_cookies.extend(cookie);
+        if self.failure.is_none() {
+            self.failure = failure;
+        }
+    }
+}
 
 /// The application's response to a failed session
 /// ([`SessionManagerBuilder::with_error_response`](crate::SessionManagerBuilder::with_error_response)).

@@ -55,11 +55,11 @@ pub use error::{Error, Result};
 pub use expiry::Expiry;
 pub use failure::{Failure, Stage};
 pub use field::Field;
-pub(crate) use finish::ErrorResponder;
 pub use finish::{error_response, Finished};
+pub(crate) use finish::{ErrorResponder, Saved};
 pub use id::{Id, ID_BYTES, ID_LEN};
 pub(crate) use named::{Backend, NamedSession, Sessions};
-pub(crate) use state::{Binding, Saved, Staged, SubSession};
+pub(crate) use state::{Binding, Staged, SubSession};
 use user::USER_FIELD;
 
 /// Whether session-plus keeps `field` for itself: never read, written or listed by handlers.

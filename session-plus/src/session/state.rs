@@ -101,25 +101,6 @@ pub(crate) struct SubSession {
     pub(crate) id_after_writes: Option<Option<Id>>,
 }
 
-/// What the save of a request's sessions produced: the `Set-Cookie` values to send, and the
-/// first failure (in configuration order), if any. A failure does not drop the cookies of the
-/// sessions that committed: the response carries both.
-#[derive(Debug, Default)]
-pub(crate) struct Saved {
-    pub(crate) set_cookies: Vec<String>,
-    pub(crate) failure: Option<Failure>,
-}
-
-impl Saved {
-    /// Adds one session's outcome.
-    pub(crate) fn add(&mut self, cookie: Option<String>, failure: Option<Failure>) {
-        self.set_cookies.extend(cookie);
-        if self.failure.is_none() {
-            self.failure = failure;
-        }
-    }
-}
-
 /// One session's save after its writes (phase one), before its deletes (phase two, which runs
 /// only when every session's writes committed, so that no old record is deleted for a new one
 /// that does not exist).
