@@ -86,7 +86,7 @@ end
 return {1}";
 
 /// Replaces a whole value only if it is still the one read. KEYS[1]; ARGV: the value read, the
-/// new value, its time to live in seconds. Answers 1 when written, -1 when the key is gone, and
+/// new value, its time to live in milliseconds. Answers 1 when written, -1 when the key is gone, and
 /// when the value changed meanwhile, the value now stored and its time to live in ms (so that a
 /// retry needs no read). The comparison is of bytes, so the script knows nothing of
 /// the value's format.
@@ -95,7 +95,7 @@ const COMPARE_AND_SET: &str = r"
 local current = redis.call('GET', KEYS[1])
 if not current then return -1 end
 if current ~= ARGV[1] then return {current, redis.call('PTTL', KEYS[1])} end
-redis.call('SET', KEYS[1], ARGV[2], 'EX', ARGV[3])
+redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
 return 1";
 
 /// A Redis-backed store.
@@ -367,7 +367,7 @@ impl RedisStore {
         Ok(value.map(|value| (value, ttl)))
     }
 
-    /// Replaces the value under `key` with `value` (time to live `ttl` seconds) only if it is
+    /// Replaces the value under `key` with `value` (time to live `ttl_ms` milliseconds) only if it is
     /// still `read`, in one atomic script. When another write came first, the reply carries the
     /// value that write left, so a retry needs no second read.
     pub(crate) async fn replace_if_unchanged(
@@ -375,19 +375,19 @@ impl RedisStore {
         key: &str,
         read: &[u8],
         value: &[u8],
-        ttl: u64,
+        ttl_ms: u64,
     ) -> Result<Replaced> {
         static SCRIPT: std::sync::LazyLock<Script> = std::sync::LazyLock::new(|| Script::new(COMPARE_AND_SET));
         let mut call = script_call(&SCRIPT, key);
-        call.arg(read).arg(value).arg(ttl.max(1));
+        call.arg(read).arg(value).arg(ttl_ms.max(1));
         let reply: RedisValue = self.write_script(&SCRIPT, &call).await?;
         Replaced::from_reply(reply)
     }
 
-    /// `SET key value EX ttl NX|XX`, the atomic form of `SETEX`: whether it was written.
-    pub(crate) async fn set_expiring(&self, key: &str, value: &[u8], ttl: u64, mode: SetMode) -> Result<bool> {
+    /// `SET key value PX ttl_ms NX|XX`, the atomic form of `PSETEX`: whether it was written.
+    pub(crate) async fn set_expiring(&self, key: &str, value: &[u8], ttl_ms: u64, mode: SetMode) -> Result<bool> {
         let mut cmd = redis::cmd("SET");
-        cmd.arg(key).arg(value).arg("EX").arg(ttl.max(1));
+        cmd.arg(key).arg(value).arg("PX").arg(ttl_ms.max(1));
         cmd.arg(match mode {
             SetMode::IfAbsent => "NX",
             SetMode::IfPresent => "XX",

@@ -121,15 +121,15 @@ impl Blob {
     }
 
     async fn put(&self, key: &str, value: Vec<u8>, expires_at: i64, if_absent: bool) -> Result<bool> {
-        let ttl = ttl(expires_at);
         match &self.server {
             #[cfg(feature = "store-redis")]
             Server::Redis(redis) => {
                 let mode = if if_absent { SetMode::IfAbsent } else { SetMode::IfPresent };
-                redis.set_expiring(key, &value, ttl, mode).await
+                redis.set_expiring(key, &value, ttl_ms(expires_at), mode).await
             }
             #[cfg(feature = "store-memcached")]
             Server::Memcached(memcached) => {
+                let ttl = ttl(expires_at);
                 let stored = memcached.store_raw(key, value, memcached_exptime(ttl), if_absent).await?;
                 if stored {
                     write_expiry(memcached, key, expires_at, ttl).await?;
@@ -162,24 +162,26 @@ impl Blob {
     /// Replaces the value `seen` under `key` by `value`, setting the new expiry; a written value
     /// is remembered for the next update.
     async fn swap(&self, key: &str, seen: &Seen, value: Vec<u8>, expires_at: i64) -> Result<Swap> {
-        let ttl = ttl(expires_at);
         match &self.server {
             #[cfg(feature = "store-redis")]
-            Server::Redis(redis) => Ok(match redis.replace_if_unchanged(key, &seen.value, &value, ttl).await? {
-                Replaced::Written => {
-                    let seen = Seen { value: value.into(), cas: 0, expires_at: Some(expires_at) };
-                    self.last_seen.remember(key, seen);
-                    Swap::Written
-                }
-                Replaced::Changed { value, ttl_ms } => {
-                    let current = Seen { value: value.into(), cas: 0, expires_at: expiry_from_ttl(ttl_ms) };
-                    Swap::Changed(Some(current))
-                }
-                Replaced::Gone => Swap::Gone,
-            }),
+            Server::Redis(redis) => {
+                Ok(match redis.replace_if_unchanged(key, &seen.value, &value, ttl_ms(expires_at)).await? {
+                    Replaced::Written => {
+                        let seen = Seen { value: value.into(), cas: 0, expires_at: Some(expires_at) };
+                        self.last_seen.remember(key, seen);
+                        Swap::Written
+                    }
+                    Replaced::Changed { value, ttl_ms } => {
+                        let current = Seen { value: value.into(), cas: 0, expires_at: expiry_from_ttl(ttl_ms) };
+                        Swap::Changed(Some(current))
+                    }
+                    Replaced::Gone => Swap::Gone,
+                })
+            }
             #[cfg(feature = "store-memcached")]
             Server::Memcached(memcached) => {
                 // Memcached does not tell the new CAS token: the next update reads.
+                let ttl = ttl(expires_at);
                 let swapped = memcached.cas_raw(key, value, memcached_exptime(ttl), seen.cas).await?;
                 if swapped {
                     write_expiry(memcached, key, expires_at, ttl).await?;
@@ -234,7 +236,19 @@ fn expiry_from_ttl(ttl_ms: i64) -> Option<i64> {
     (ttl_ms >= 0).then(|| now_ms.saturating_add(ttl_ms).div_euclid(1000))
 }
 
+/// Milliseconds from now to the start of second `expires_at`, at least one. Redis's key then
+/// expires at that instant (a few milliseconds later), so that a load's `PTTL` added to its own
+/// clock gives back `expires_at` exactly; a time to live in whole seconds from a time within a
+/// second could make it the next second.
+#[cfg(feature = "store-redis")]
+fn ttl_ms(expires_at: i64) -> u64 {
+    let now_ms = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |now| now.as_millis());
+    let at_ms = i128::from(expires_at).saturating_mul(1000);
+    u64::try_from(at_ms - i128::try_from(now_ms).unwrap_or(i128::MAX)).unwrap_or(0).max(1)
+}
+
 /// Seconds from now to `expires_at`, at least one.
+#[cfg(feature = "store-memcached")]
 fn ttl(expires_at: i64) -> u64 {
     u64::try_from(expires_at.saturating_sub(SystemClock.now())).unwrap_or(0).max(1)
 }
