@@ -14,8 +14,9 @@
 //! Cluster too), on MongoDB with an `updateOne` whose filter names the `val` it read. On Redis and
 //! Memcached the value a request's load read is the swap's first guess, so a load and its update
 //! take two round trips, not three (`store/flask/seen.rs`). When
-//! another request wrote in between, it reads again and retries after a
-//! random backoff, so two requests that change different fields of one session at the same
+//! another request wrote in between, it retries against what that request left (on Redis the
+//! script's reply carries it; Memcached is read again), with a random backoff once misses
+//! repeat, so two requests that change different fields of one session at the same
 //! instant both keep their changes (flask-session-plus and Flask-Session lose one). The updates of
 //! one key from one process take turns (an in-process lock per key), so they never spend their
 //! retries on each other; the compare-and-swap guards against other processes and the Python side. A logout

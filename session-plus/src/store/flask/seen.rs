@@ -3,8 +3,8 @@
 //! against the value its load saw instead of reading it again (one round trip instead of two).
 //!
 //! A guess is only ever compared, never trusted: when another process (or the Python side) wrote
-//! in between, the swap misses and the update reads the value afresh, as it would without a
-//! guess. So a stale or evicted entry costs a round trip, never a lost or resurrected write.
+//! in between, the swap misses and the update retries against the value stored now (on Redis
+//! the miss's reply carries it; on Memcached it is read afresh), as it would without a guess. So a stale or evicted entry costs a round trip, never a lost or resurrected write.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
