@@ -1,15 +1,18 @@
 //! [`RedisStore`]: one Redis hash per session, standalone or on a Redis Cluster.
 //!
 //! Each session is the hash `key_prefix:id`: every field is the hash field `f:<name>` holding the
-//! value's JSON text, beside `m:created`, `m:expires` and `m:permanent`. A whole session is one key,
-//! so on a Cluster it sits on one slot. A load is one `HGETALL`. An update is one Lua script
-//! (`HSET` of the changed fields, `HDEL` of the removed ones, `PEXPIREAT`) that writes only if the
-//! session exists, so it never revives a deleted one, and that keeps the later of the stored and
-//! the new expiry unless the request changed the permanence. A new session is one Lua script that
-//! writes only if the key does not exist. A compare-and-set of one field is one Lua script that
-//! compares the field's stored text and writes it only if it is the expected one (when the text
-//! differs but is the same JSON value spelled otherwise, it runs again with that text). Redis
-//! drops expired sessions itself, so no purge task runs.
+//! value's JSON text, beside `m`, which holds the creation time, the expiry (Unix seconds) and the
+//! permanence (`1` or `0`), separated by spaces. Sessions written before the meta became one field
+//! (`m:created`, `m:expires`, `m:permanent`) are read as they are, and moved to `m` by their first
+//! write. A whole session is one key, so on a Cluster it sits on one slot. A load is one `HGETALL`.
+//! An update is one Lua script (`HSET` of the changed fields, `HDEL` of the removed ones,
+//! `PEXPIREAT`) that writes only if the session exists, so it never revives a deleted one, and
+//! that keeps the later of the stored and the new expiry unless the request changed the
+//! permanence. A new session is one Lua script that writes only if the key does not exist. A
+//! compare-and-set of one field is one Lua script that compares the field's stored text and writes
+//! it only if it is the expected one (when the text differs but is the same JSON value spelled
+//! otherwise, it runs again with that text). Redis drops expired sessions itself, so no purge task
+//! runs.
 //!
 //! Connections reconnect by themselves: when Redis comes back after an outage, the same store
 //! works again without a restart.
@@ -33,9 +36,12 @@ use super::cas::{self, TextTry};
 use super::{CasOutcome, Error, Record, Result, SessionStore, StoredFields, UnparsedRecord, Update};
 
 const FIELD: &str = "f:";
-const CREATED: &str = "m:created";
-const EXPIRES: &str = "m:expires";
-const PERMANENT: &str = "m:permanent";
+/// The hash field of the meta: `<created> <expires> <permanent>`.
+const META: &str = "m";
+/// The meta's hash fields before it became one (still read, and moved to [`META`] by a write).
+const EARLIER_CREATED: &str = "m:created";
+const EARLIER_EXPIRES: &str = "m:expires";
+const EARLIER_PERMANENT: &str = "m:permanent";
 
 /// Creates the hash unless the key exists. KEYS[1]; ARGV: expiry in ms, then field/value pairs.
 const CREATE: &str = r"
@@ -44,46 +50,89 @@ redis.call('HSET', KEYS[1], unpack(ARGV, 2))
 redis.call('PEXPIREAT', KEYS[1], ARGV[1])
 return 1";
 
+/// The start of the scripts that change a session: reads its meta into `created`, `expires` and
+/// `permanent` (texts), or answers `$no_session` when the hash is no session. `earlier` tells a
+/// hash in the earlier layout (three meta fields), which `write_meta!` moves to `m`.
+macro_rules! read_meta {
+    ($no_session:literal) => {
+        concat!(
+            r"
+local created, expires, permanent
+local meta = redis.call('HGET', KEYS[1], 'm')
+local earlier = not meta
+if meta then
+  created, expires, permanent = string.match(meta, '^(%S+) (%S+) (%S+)$')
+  if not created then return redis.error_reply('session-plus: malformed meta field m') end
+else
+  created = redis.call('HGET', KEYS[1], 'm:created')
+  if not created then return ",
+            $no_session,
+            r" end
+  expires = redis.call('HGET', KEYS[1], 'm:expires') or ''
+  permanent = redis.call('HGET', KEYS[1], 'm:permanent') or '0'
+end"
+        )
+    };
+}
+
+/// The end of the scripts that change a session: writes the meta read by `read_meta!` (as
+/// changed since) as `m`, in place of the earlier layout's three fields.
+macro_rules! write_meta {
+    () => {
+        r"
+if earlier then redis.call('HDEL', KEYS[1], 'm:created', 'm:expires', 'm:permanent') end
+redis.call('HSET', KEYS[1], 'm', created .. ' ' .. expires .. ' ' .. permanent)"
+    };
+}
+
 /// Updates the hash if it is a session. KEYS[1]; ARGV: expiry in s, the same in ms, permanence
 /// (`1`, `0`, or empty: unchanged), how many fields are removed, their names, then field/value
 /// pairs. Without a new permanence the expiry only moves forward (compared as numbers, written
 /// as the text given, so no float formatting reaches the hash).
-const UPDATE: &str = r"
-if redis.call('HEXISTS', KEYS[1], 'm:created') == 0 then return 0 end
+const UPDATE: &str = concat!(
+    read_meta!("0"),
+    r"
 local later = true
 if ARGV[3] == '' then
-  local current = tonumber(redis.call('HGET', KEYS[1], 'm:expires'))
+  local current = tonumber(expires)
   later = current == nil or tonumber(ARGV[1]) > current
 else
-  redis.call('HSET', KEYS[1], 'm:permanent', ARGV[3])
+  permanent = ARGV[3]
 end
 local removed = tonumber(ARGV[4])
 if removed > 0 then redis.call('HDEL', KEYS[1], unpack(ARGV, 5, 4 + removed)) end
 if #ARGV > 4 + removed then redis.call('HSET', KEYS[1], unpack(ARGV, 5 + removed)) end
 if later then
-  redis.call('HSET', KEYS[1], 'm:expires', ARGV[1])
+  expires = ARGV[1]
   redis.call('PEXPIREAT', KEYS[1], ARGV[2])
-end
-return 1";
+end",
+    write_meta!(),
+    r"
+return 1"
+);
 
 /// Sets one field of the hash if it is a session and the field still holds the text given.
 /// KEYS[1]; ARGV: the hash field, `1` if a text is expected (`0`: the field must be absent),
 /// that text, the new text, the expiry in s, the same in ms. Answers `{1}` when written, `{-1}`
 /// when there is no session, `{0, text}` with the stored text (`nil`: absent) when it differs.
 /// The expiry only moves forward; the permanence stays.
-const COMPARE_AND_SET_FIELD: &str = r"
-if redis.call('HEXISTS', KEYS[1], 'm:created') == 0 then return {-1} end
+const COMPARE_AND_SET_FIELD: &str = concat!(
+    read_meta!("{-1}"),
+    r"
 local current = redis.call('HGET', KEYS[1], ARGV[1])
 local same
 if ARGV[2] == '1' then same = current == ARGV[3] else same = current == false end
 if not same then return {0, current} end
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[4])
-local stored = tonumber(redis.call('HGET', KEYS[1], 'm:expires'))
+local stored = tonumber(expires)
 if stored == nil or tonumber(ARGV[5]) > stored then
-  redis.call('HSET', KEYS[1], 'm:expires', ARGV[5])
+  expires = ARGV[5]
   redis.call('PEXPIREAT', KEYS[1], ARGV[6])
-end
-return {1}";
+end",
+    write_meta!(),
+    r"
+return {1}"
+);
 
 /// Replaces a whole value only if it is still the one read. KEYS[1]; ARGV: the value read, the
 /// new value, its time to live in milliseconds. Answers 1 when written, -1 when the key is gone, and
@@ -479,26 +528,36 @@ impl SessionStore for RedisStore {
         // of the field names kept (the JSON's parser checks the values anyway).
         let hash: Vec<(Vec<u8>, Vec<u8>)> =
             redis::cmd("HGETALL").arg(key).query_async(&mut connection).await.map_err(backend)?;
-        // Only `create` writes `m:created`: a hash without it is no session (such as the remnant
-        // that earlier versions' updates could leave when they raced a deletion).
-        if !hash.iter().any(|(name, _)| name == CREATED.as_bytes()) {
-            return Ok(None);
-        }
         let mut record = UnparsedRecord::from(Record::default());
         let mut fields = Vec::with_capacity(hash.len());
+        // Only `create` writes the meta: a hash without it is no session (such as the remnant
+        // that earlier versions' updates could leave when they raced a deletion). `m` and the
+        // earlier layout's fields are never both there: one script writes the one and removes
+        // the others.
+        let mut is_session = false;
         for (mut name, value) in hash {
             if name.starts_with(FIELD.as_bytes()) {
                 name.drain(..FIELD.len()); // in place: no new string
                 fields.push((String::from_utf8(name).map_err(decode)?, value));
-            } else {
-                let text = std::str::from_utf8(&value).map_err(decode)?;
-                match name.as_slice() {
-                    name if name == CREATED.as_bytes() => record.created_at = text.parse().map_err(decode)?,
-                    name if name == EXPIRES.as_bytes() => record.expires_at = text.parse().map_err(decode)?,
-                    name if name == PERMANENT.as_bytes() => record.permanent = text == "1",
-                    _ => {} // written by a newer version: ignored, kept
-                }
+                continue;
             }
+            let text = std::str::from_utf8(&value).map_err(decode)?;
+            match name.as_slice() {
+                name if name == META.as_bytes() => {
+                    (record.created_at, record.expires_at, record.permanent) = parse_meta(text)?;
+                    is_session = true;
+                }
+                name if name == EARLIER_CREATED.as_bytes() => {
+                    record.created_at = text.parse().map_err(decode)?;
+                    is_session = true;
+                }
+                name if name == EARLIER_EXPIRES.as_bytes() => record.expires_at = text.parse().map_err(decode)?,
+                name if name == EARLIER_PERMANENT.as_bytes() => record.permanent = text == "1",
+                _ => {} // written by a newer version: ignored, kept
+            }
+        }
+        if !is_session {
+            return Ok(None);
         }
         record.fields = StoredFields::PerField(fields);
         Ok(Some(record))
@@ -507,8 +566,8 @@ impl SessionStore for RedisStore {
     async fn create(&self, key: &str, record: &Record) -> Result<bool> {
         let mut call = script_call(&self.create, key);
         call.arg(expiry_ms(record.expires_at));
-        call.arg(CREATED).arg(record.created_at).arg(EXPIRES).arg(record.expires_at);
-        call.arg(PERMANENT).arg(if record.permanent { "1" } else { "0" });
+        let permanent = if record.permanent { 1 } else { 0 };
+        call.arg(META).arg(format!("{} {} {permanent}", record.created_at, record.expires_at));
         push_fields(&mut call, &record.fields);
         self.run_script(&self.create, &call).await
     }
@@ -585,6 +644,17 @@ impl SessionStore for RedisStore {
 fn push_fields(call: &mut Cmd, fields: &Map<String, Value>) {
     for (field, value) in fields {
         call.arg(HashField(field)).arg(JsonText(value));
+    }
+}
+
+/// Reads the meta field `m`: `<created> <expires> <permanent>`.
+fn parse_meta(text: &str) -> Result<(i64, i64, bool)> {
+    let mut parts = text.split(' ');
+    match (parts.next(), parts.next(), parts.next(), parts.next()) {
+        (Some(created), Some(expires), Some(permanent), None) => {
+            Ok((created.parse().map_err(decode)?, expires.parse().map_err(decode)?, permanent == "1"))
+        }
+        _ => Err(Error::Decode(format!("malformed meta field {META:?}: {text:?}").into())),
     }
 }
 

@@ -418,3 +418,80 @@ async fn wait_confirms_writes_on_a_replica_and_refuses_them_without_one() {
     assert_eq!(reply.status, 503);
     assert!(reply.set_cookie("session").is_none());
 }
+
+/// A session's creation time, expiry and permanence are one hash field, `m`, beside its fields:
+/// a load's reply carries two strings for them, not six.
+#[tokio::test]
+async fn a_session_keeps_its_meta_in_one_hash_field() {
+    let url = std::env::var("SESSION_PLUS_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379/0".into());
+    let store = RedisStore::connect(&url).await.unwrap();
+    let key = format!("session:{}", Id::random().unwrap().as_str());
+    let now = SystemClock.now();
+    let mut record = Record { created_at: now, expires_at: now + 60, permanent: true, ..Record::default() };
+    record.fields.insert("user_id".into(), json!(7));
+    assert!(store.create(&key, &record).await.unwrap());
+    let client = redis::Client::open(url).unwrap();
+    let mut connection = client.get_multiplexed_async_connection().await.unwrap();
+    let hash: std::collections::BTreeMap<String, String> =
+        redis::cmd("HGETALL").arg(&key).query_async(&mut connection).await.unwrap();
+    let expected = [("f:user_id".to_owned(), "7".to_owned()), ("m".to_owned(), format!("{now} {} 1", now + 60))];
+    assert_eq!(hash, expected.into_iter().collect());
+
+    // An update keeps it one field, with the new expiry and permanence.
+    let update = Update { expires_at: now + 90, permanent: Some(false), ..Update::default() };
+    assert!(store.update(&key, &update).await.unwrap());
+    let meta: String = redis::cmd("HGET").arg(&key).arg("m").query_async(&mut connection).await.unwrap();
+    assert_eq!(meta, format!("{now} {} 0", now + 90));
+    let loaded = store.load(&key).await.unwrap().unwrap();
+    assert_eq!((loaded.created_at, loaded.expires_at, loaded.permanent), (now, now + 90, false));
+    assert!(store.delete(&key).await.unwrap());
+}
+
+/// Sessions written before the meta became one field (`m:created`, `m:expires`, `m:permanent`)
+/// are read as they are, and moved to the one field by their first write: an upgrade logs
+/// no one out.
+#[tokio::test]
+async fn a_session_in_the_earlier_three_field_layout_is_read_and_moved_on_its_first_write() {
+    let url = std::env::var("SESSION_PLUS_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379/0".into());
+    let store = RedisStore::connect(&url).await.unwrap();
+    let client = redis::Client::open(url).unwrap();
+    let mut connection = client.get_multiplexed_async_connection().await.unwrap();
+    let now = SystemClock.now();
+    let legacy = |key: &str, permanent: &str| {
+        let mut call = redis::cmd("HSET");
+        call.arg(key).arg("m:created").arg(now - 5).arg("m:expires").arg(now + 60);
+        call.arg("m:permanent").arg(permanent).arg("f:user_id").arg("7");
+        call
+    };
+    let keys = |key: &str| redis::cmd("HKEYS").arg(key).clone();
+
+    // Read, then updated without a new permanence: the later expiry and the permanence stay.
+    let key = format!("session:{}", Id::random().unwrap().as_str());
+    let _: () = legacy(&key, "1").query_async(&mut connection).await.unwrap();
+    let loaded = store.load(&key).await.unwrap().expect("the earlier layout is a session");
+    assert_eq!((loaded.created_at, loaded.expires_at, loaded.permanent), (now - 5, now + 60, true));
+    assert_eq!(loaded.fields.get("user_id"), Some(&json!(7)));
+    let mut update = Update { expires_at: now + 30, ..Update::default() };
+    update.set.insert("theme".into(), json!("dark"));
+    assert!(store.update(&key, &update).await.unwrap());
+    let mut names: Vec<String> = keys(&key).query_async(&mut connection).await.unwrap();
+    names.sort();
+    assert_eq!(names, ["f:theme", "f:user_id", "m"]);
+    let loaded = store.load(&key).await.unwrap().unwrap();
+    assert_eq!((loaded.created_at, loaded.expires_at, loaded.permanent), (now - 5, now + 60, true));
+    assert_eq!(loaded.fields.get("theme"), Some(&json!("dark")));
+    assert!(store.delete(&key).await.unwrap());
+
+    // A compare-and-set moves it too, and moves the expiry forward only.
+    let key = format!("session:{}", Id::random().unwrap().as_str());
+    let _: () = legacy(&key, "0").query_async(&mut connection).await.unwrap();
+    let outcome = store.compare_and_set(&key, "user_id", Some(&json!(7)), &json!(8), now + 120).await.unwrap();
+    assert_eq!(outcome, CasOutcome::Set);
+    let mut names: Vec<String> = keys(&key).query_async(&mut connection).await.unwrap();
+    names.sort();
+    assert_eq!(names, ["f:user_id", "m"]);
+    let loaded = store.load(&key).await.unwrap().unwrap();
+    assert_eq!((loaded.created_at, loaded.expires_at, loaded.permanent), (now - 5, now + 120, false));
+    assert_eq!(loaded.fields.get("user_id"), Some(&json!(8)));
+    assert!(store.delete(&key).await.unwrap());
+}

@@ -55,13 +55,13 @@ pub async fn compare_and_set_contract(store: Arc<dyn SessionStore>, _: Framework
     assert_eq!(store.compare_and_set(&key, "n", Some(&Value::Null), &json!(0), t0).await.unwrap(), CasOutcome::Set);
 
     // Names the stores escape (MongoDB, Firestore) or keep beside others (Redis hash fields).
-    for name in ["a.b", "$x", "", "%2E", "m:created", "__x__", "a/b"] {
+    for name in ["a.b", "$x", "", "%2E", "m", "m:created", "__x__", "a/b"] {
         assert_eq!(store.compare_and_set(&key, name, None, &json!(1), t0).await.unwrap(), CasOutcome::Set, "{name:?}");
         let outcome = store.compare_and_set(&key, name, Some(&json!(1)), &json!(2), t0).await.unwrap();
         assert_eq!(outcome, CasOutcome::Set, "{name:?}");
     }
     let loaded = store.load(&key).await.unwrap().unwrap();
-    for name in ["a.b", "$x", "", "%2E", "m:created", "__x__", "a/b"] {
+    for name in ["a.b", "$x", "", "%2E", "m", "m:created", "__x__", "a/b"] {
         assert_eq!(loaded.fields.get(name), Some(&json!(2)), "{name:?}");
     }
     assert_eq!((loaded.fields["other"].clone(), loaded.created_at), (json!({"keep": [1, 2]}), t0));
