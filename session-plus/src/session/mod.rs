@@ -574,20 +574,25 @@ impl Session {
         let mut sub = lock(self.inner.subs.get(index)).await;
         let sessions = &self.inner.sessions;
         let now = sessions.clock.now();
-        match sessions.bound_to[index] {
+        // One `load` call below, not one per arm: each awaited load is a large part of this
+        // future, which every read moves.
+        let server_id;
+        let binding = match sessions.bound_to[index] {
             // Locks taken in this order only (bound, then server), never the other way round
             // while both are held, so this cannot deadlock.
             Some(server) if sub.needs_load() => {
-                let (server_id, unavailable) = {
-                    let mut server_sub = lock(self.inner.subs.get(server)).await;
-                    server_sub.load(&sessions.list[server], now, Binding::Unbound).await?;
-                    (server_sub.live_id().cloned(), server_sub.is_unavailable())
-                };
-                let binding = if unavailable { Binding::Unknown } else { Binding::Server(server_id.as_ref()) };
-                sub.load(&sessions.list[index], now, binding).await?;
+                let mut server_sub = lock(self.inner.subs.get(server)).await;
+                Box::pin(server_sub.load(&sessions.list[server], now, Binding::Unbound)).await?;
+                if server_sub.is_unavailable() {
+                    Binding::Unknown
+                } else {
+                    server_id = server_sub.live_id().cloned();
+                    Binding::Server(server_id.as_ref())
+                }
             }
-            _ => sub.load(&sessions.list[index], now, Binding::Unbound).await?,
-        }
+            _ => Binding::Unbound,
+        };
+        sub.load(&sessions.list[index], now, binding).await?;
         Ok(sub)
     }
 

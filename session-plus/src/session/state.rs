@@ -1,7 +1,7 @@
 //! One named session during one request: lazy load, change tracking, expiry, and the save.
 //!
-//! Every lifetime rule of the crate lives here (times from cookies and stores are untrusted: all
-//! arithmetic on them saturates):
+//! Every lifetime rule of the crate lives here, the checks of a session as it is read in [`load`]
+//! (times from cookies and stores are untrusted: all arithmetic on them saturates):
 //! - a cookie session is valid while `now - issued_at <= lifetime` and its issue time is not in the
 //!   future; a server record while `now < expires_at`; both while `now - created_at <= absolute`;
 //! - a used, non-empty session is written again (sliding its expiry) once its last write is
@@ -19,16 +19,14 @@ use tracing::Instrument;
 use super::expiry::{Lifetime, EXPIRY_FIELD};
 use super::failure::{Failure, Stage};
 use super::fields::Fields;
-use super::user::{self, UserTag};
-use super::{Backend, Error, Id, NamedSession};
+use super::{Backend, Id, NamedSession};
 use crate::codec::{self, CookieCodec, CookieContents, MAX_COOKIE_LEN};
 use crate::config::SessionConfig;
 use crate::cookies::{self, RequestCookie, TooLarge};
 use crate::observe::{Step, StepKind};
 use crate::store::{self, Record, SessionStore, Update};
 
-/// Seconds a cookie's issue time may lie in the future (clock skew between servers).
-const MAX_CLOCK_SKEW: i64 = 5;
+mod load;
 
 /// What a cookie session bound to a server session (`bind_to`) is checked against: that
 /// session's id, which the cookie's MAC covers. Its fields count only beside that id, and only
@@ -240,150 +238,6 @@ impl SubSession {
     /// beside which the cookie sessions bound to it are checked before that may happen.
     pub(crate) fn emptied_record(&self) -> Option<&Id> {
         (self.state == LoadState::Loaded && !self.fields.holds_data() && !self.cleared).then_some(self.id.as_ref())?
-    }
-
-    /// Loads the session once; later calls return at once (or repeat the failure). A bound
-    /// cookie session is given its server session's live id.
-    pub(crate) async fn load(&mut self, spec: &NamedSession, now: i64, binding: Binding<'_>) -> Result<(), Error> {
-        match self.state {
-            LoadState::Loaded | LoadState::Unavailable => return Ok(()),
-            LoadState::Failed => return Err(load_error(spec)),
-            LoadState::NotLoaded => {}
-        }
-        match &spec.backend {
-            // Bound to a server session whose store is down: its fields cannot be checked.
-            Backend::Cookie(_) if matches!(binding, Binding::Unknown) => {
-                self.state = LoadState::Unavailable;
-                return Ok(());
-            }
-            Backend::Cookie(codec) => {
-                let step = Step::start(StepKind::Load, &spec.config.cookie_name, "cookie");
-                self.load_cookie(spec, codec, now, binding);
-                step.finish(true);
-            }
-            Backend::Store(store) => {
-                let step = Step::start(StepKind::Load, &spec.config.cookie_name, store.backend_name());
-                let loaded = self.load_record(spec, store, now).instrument(step.span()).await;
-                step.finish(loaded.is_ok());
-                if let Err(error) = loaded {
-                    tracing::error!(
-                        session = %spec.config.cookie_name,
-                        backend = store.backend_name(),
-                        %error,
-                        "session store failed to load"
-                    );
-                    if spec.config.on_error.load_error_as_empty {
-                        tracing::warn!(session = %spec.config.cookie_name, "session read as empty (load_error_as_empty)");
-                        self.state = LoadState::Unavailable;
-                        return Ok(());
-                    }
-                    self.state = LoadState::Failed;
-                    return Err(load_error(spec));
-                }
-            }
-        }
-        self.state = LoadState::Loaded;
-        Ok(())
-    }
-
-    fn load_cookie(&mut self, spec: &NamedSession, codec: &CookieCodec, now: i64, binding: Binding<'_>) {
-        let Some(value) = self.request_value() else {
-            return;
-        };
-        let name = &spec.config.cookie_name;
-        let Some(sealed_as) = binding.codec_name(name) else {
-            tracing::debug!(session = %name, "bound session cookie ignored: its server session has no live record");
-            return;
-        };
-        match codec.decode(&sealed_as, value) {
-            Ok(decoded) => {
-                let c = decoded.contents;
-                let lifetime = Lifetime::of(&spec.config, c.permanent, &c.fields, now);
-                let idle_ok = now.saturating_sub(c.issued_at) <= lifetime.idle && !lifetime.has_ended(now);
-                let not_future = c.issued_at <= now + MAX_CLOCK_SKEW;
-                if idle_ok && not_future && within_absolute(spec, c.created_at, now) {
-                    self.fields = Fields::from(c.fields);
-                    self.created_at = c.created_at;
-                    self.stamp = c.issued_at;
-                    self.permanent = c.permanent;
-                    self.key_index = decoded.key_index;
-                    self.existed = true;
-                    if let Binding::Server(id) = binding {
-                        self.bound_id = id.cloned();
-                    }
-                } else {
-                    tracing::debug!(session = %name, "expired session cookie ignored");
-                }
-            }
-            Err(error) => {
-                tracing::debug!(session = %name, kind = ?error.kind(), "invalid session cookie ignored")
-            }
-        }
-    }
-
-    async fn load_record(
-        &mut self,
-        spec: &NamedSession,
-        store: &Arc<dyn SessionStore>,
-        now: i64,
-    ) -> Result<(), store::Error> {
-        let Some((id, key_index)) = self.request_id(spec) else {
-            return Ok(());
-        };
-        let record = match store.load_unparsed(&spec.key(&id)).await {
-            Ok(record) => record,
-            // A record we cannot read (corrupt, or a Python pickle) is no session; it is left in
-            // place for whoever wrote it, and new data gets a fresh id.
-            Err(store::Error::Decode(error)) => {
-                tracing::warn!(session = %spec.config.cookie_name, %error, "undecodable session record ignored");
-                return Ok(());
-            }
-            Err(error) => return Err(error),
-        };
-        let Some(record) = record else { return Ok(()) };
-        // Checked here, parsed only as far as the request reads.
-        let fields = match Fields::from_stored(record.fields) {
-            Ok(fields) => fields,
-            Err(error) => {
-                tracing::warn!(session = %spec.config.cookie_name, %error, "undecodable session record ignored");
-                return Ok(());
-            }
-        };
-        let alive = now < record.expires_at
-            && within_absolute(spec, record.created_at, now)
-            && !Lifetime::of(&spec.config, record.permanent, &fields, now).has_ended(now);
-        // A session tied to a user whose sessions were all ended is over, like an expired one.
-        let ended = match UserTag::from_fields(&fields) {
-            Some(tag) if alive => user::is_ended(spec, store.as_ref(), &tag, now).await?,
-            _ => false,
-        };
-        if alive && !ended {
-            self.fields = fields;
-            self.created_at = record.created_at;
-            self.stamp = record.expires_at;
-            self.permanent = record.permanent;
-            self.id = Some(id);
-            self.key_index = key_index;
-            self.existed = true;
-        } else {
-            self.expired_id = Some(id);
-        }
-        Ok(())
-    }
-
-    /// The id in the request's cookie, if it is well-formed (and signed, with `use_signer`), with
-    /// the index of the key that verified its signature (0 = the newest, or unsigned).
-    fn request_id(&self, spec: &NamedSession) -> Option<(Id, usize)> {
-        let value = self.request_value()?;
-        let (text, key_index) = match &spec.id_signer {
-            Some(signer) => signer.verify(&spec.config.cookie_name, value)?,
-            None => (value, 0),
-        };
-        let id = spec.parse_id(text);
-        if id.is_none() {
-            tracing::debug!(session = %spec.config.cookie_name, "malformed session id ignored");
-        }
-        id.map(|id| (id, key_index))
     }
 
     /// Empties the session without loading it; the save deletes the record and the cookie.
@@ -733,10 +587,6 @@ impl SubSession {
     }
 }
 
-fn within_absolute(spec: &NamedSession, created_at: i64, now: i64) -> bool {
-    spec.config.absolute_secs().is_none_or(|absolute| now.saturating_sub(created_at) <= absolute)
-}
-
 /// Whether the save of a cookie session that the request sent as `value` but did not use writes
 /// anything: only a refresh (`refresh_on_request`) can, and only when the issue time the value
 /// claims says one is due. The claim is read without verifying it (a forged one can only skip a
@@ -781,8 +631,4 @@ fn save_failure(spec: &NamedSession, store: &Arc<dyn SessionStore>, error: &stor
         "session store failed to save"
     );
     Failure::new(&spec.config, Stage::Save)
-}
-
-fn load_error(spec: &NamedSession) -> Error {
-    Error::Load { session: spec.config.cookie_name.clone(), status: spec.config.on_error.load_error_status }
 }
