@@ -25,13 +25,13 @@ fn load(file: &str) -> Result<Config, Failure> {
 pub(crate) fn check(file: &str) -> Result<(), Failure> {
     let config = load(file)?;
     for key in config.secret_keys() {
-        if let SecretKey::Env(name) = key {
-            if std::env::var_os(name).is_none() {
-                eprintln!(
-                    "note: the environment variable `{name}` (in secret_keys) is not set here; \
+        if let SecretKey::Env(name) = key
+            && std::env::var_os(name).is_none()
+        {
+            eprintln!(
+                "note: the environment variable `{name}` (in secret_keys) is not set here; \
                      it must be where the service runs"
-                );
-            }
+            );
         }
     }
     let sessions = config.sessions();

@@ -93,7 +93,7 @@ impl Routing {
     /// let routing = Routing::new(&[SessionConfig::new("a").with_fields(["x"]), SessionConfig::new("b")]);
     /// assert_eq!(routing.owner_names("x").collect::<Vec<_>>(), ["a", "b"]);
     /// ```
-    pub fn owner_names(&self, field: &str) -> impl Iterator<Item = &str> + '_ {
+    pub fn owner_names(&self, field: &str) -> impl Iterator<Item = &str> + use<'_> {
         self.owners(field).iter().map(|&i| self.names[i].as_str())
     }
 

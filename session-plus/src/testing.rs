@@ -108,10 +108,10 @@ impl TestBrowser {
         let mut headers = HeaderMap::new();
         let pairs: Vec<String> = self.jar.iter().map(|(name, value)| format!("{name}={value}")).collect();
         // Cookie names and values came from `Set-Cookie` values this crate made: visible ASCII.
-        if let Ok(value) = HeaderValue::from_str(&pairs.join("; ")) {
-            if !pairs.is_empty() {
-                headers.insert(COOKIE, value);
-            }
+        if let Ok(value) = HeaderValue::from_str(&pairs.join("; "))
+            && !pairs.is_empty()
+        {
+            headers.insert(COOKIE, value);
         }
         headers
     }

@@ -429,10 +429,10 @@ impl Signer {
         let (value, ts) = value_ts.rsplit_once('.').ok_or(Error::BadSignature)?;
         let timestamp = decode_timestamp(ts)?;
         let age = now.checked_sub(timestamp).ok_or(Error::FutureTimestamp)?;
-        if let Some(max_age) = max_age {
-            if age > max_age {
-                return Err(Error::Expired { age, max_age });
-            }
+        if let Some(max_age) = max_age
+            && age > max_age
+        {
+            return Err(Error::Expired { age, max_age });
         }
         Ok((value, timestamp, index))
     }

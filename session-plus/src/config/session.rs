@@ -287,10 +287,10 @@ impl SessionConfig {
                 self.error("cookie_name", "must be a non-empty cookie token (letters, digits, !#$%&'*+-.^_`|~)")
             );
         }
-        if let FieldSelector::IncludeExclude { include, exclude } = &self.session_fields {
-            if let Some(field) = include.intersection(exclude).next() {
-                return Err(self.error("session_fields", format!("field `{field}` is both included and excluded")));
-            }
+        if let FieldSelector::IncludeExclude { include, exclude } = &self.session_fields
+            && let Some(field) = include.intersection(exclude).next()
+        {
+            return Err(self.error("session_fields", format!("field `{field}` is both included and excluded")));
         }
         self.validate_cookie()?;
         let lifetimes = &self.lifetimes;

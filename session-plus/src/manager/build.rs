@@ -232,11 +232,11 @@ impl SessionManagerBuilder {
         let alive = Arc::new(());
         if self.purge {
             for named in &list {
-                if let Backend::Store(store) = &named.backend {
-                    if !store.expires_natively() {
-                        let (store, clock) = (store.clone(), self.clock.clone());
-                        spawn_purge(store, Arc::downgrade(&alive), clock, named.config.backend.purge_interval);
-                    }
+                if let Backend::Store(store) = &named.backend
+                    && !store.expires_natively()
+                {
+                    let (store, clock) = (store.clone(), self.clock.clone());
+                    spawn_purge(store, Arc::downgrade(&alive), clock, named.config.backend.purge_interval);
                 }
             }
         }

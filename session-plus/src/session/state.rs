@@ -139,10 +139,10 @@ impl Staged {
         let Self { mut cookie, expired, old, moved_to } = self;
         let Backend::Store(store) = &spec.backend else { return (cookie, None) };
         let mut failure = None;
-        if let Some(expired) = expired {
-            if let Err(error) = store.delete(&spec.key(&expired)).await {
-                failure = Some(save_failure(spec, store, &error));
-            }
+        if let Some(expired) = expired
+            && let Err(error) = store.delete(&spec.key(&expired)).await
+        {
+            failure = Some(save_failure(spec, store, &error));
         }
         if let Some(old) = old {
             match (store.delete(&spec.key(&old)).await, moved_to) {

@@ -180,10 +180,10 @@ async fn mongodb_counted() -> (session_plus::store::MongoDbStore, Arc<AtomicUsiz
     let counter = sent.clone();
     let mut options = mongodb::options::ClientOptions::parse(crate::mongodb_store::url()).await.unwrap();
     options.command_event_handler = Some(EventHandler::callback(move |event: CommandEvent| {
-        if let CommandEvent::Started(started) = event {
-            if ["find", "insert", "update", "delete"].contains(&started.command_name.as_str()) {
-                counter.fetch_add(1, Ordering::SeqCst);
-            }
+        if let CommandEvent::Started(started) = event
+            && ["find", "insert", "update", "delete"].contains(&started.command_name.as_str())
+        {
+            counter.fetch_add(1, Ordering::SeqCst);
         }
     }));
     let client = mongodb::Client::with_options(options).unwrap();

@@ -75,10 +75,10 @@ impl FirestoreClient {
     /// # Errors
     /// No credentials were found.
     pub async fn connect(project: &str, database: &str) -> Result<Self> {
-        if let Ok(host) = std::env::var("FIRESTORE_EMULATOR_HOST") {
-            if !host.is_empty() {
-                return Self::emulator(&host, project, database);
-            }
+        if let Ok(host) = std::env::var("FIRESTORE_EMULATOR_HOST")
+            && !host.is_empty()
+        {
+            return Self::emulator(&host, project, database);
         }
         let provider = gcp_auth::provider().await.map_err(|e| Error::Backend(Box::new(e)))?;
         Self::build(PRODUCTION.to_owned(), project, database, Auth::Google(provider))
