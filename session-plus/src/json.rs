@@ -34,13 +34,12 @@ pub(crate) enum Unindexed {
 
 /// The fields of `json`, which must be exactly one JSON object (whitespace around it allowed).
 pub(crate) fn index(json: &[u8]) -> Result<Vec<Entry>, Unindexed> {
-    std::str::from_utf8(json).map_err(|_| Unindexed::Invalid)?;
-    let mut scan = Scan { text: json, at: 0 };
+    let mut scan = Scan::new(json);
     scan.whitespace();
     if !scan.eat(b'{') {
         return Err(Unindexed::Invalid);
     }
-    let mut entries = Vec::new();
+    let mut entries = Vec::with_capacity(4); // what a first push would reserve, without its slower path
     let mut escaped = false;
     scan.whitespace();
     if !scan.eat(b'}') {
@@ -78,22 +77,25 @@ pub(crate) fn index(json: &[u8]) -> Result<Vec<Entry>, Unindexed> {
 
 /// Whether `json` is exactly one JSON value (whitespace around it allowed).
 pub(crate) fn is_value(json: &[u8]) -> bool {
-    if std::str::from_utf8(json).is_err() {
-        return false;
-    }
-    let mut scan = Scan { text: json, at: 0 };
+    let mut scan = Scan::new(json);
     scan.whitespace();
     let valid = scan.value(0).is_some();
     scan.whitespace();
     valid && scan.at == json.len()
 }
 
-/// The bytes that end a run of plain characters in a string: the quote, the backslash and the
-/// control characters (one table lookup per byte rather than three comparisons).
+/// The bytes that end a run of plain characters in a string: the quote, the backslash, the
+/// control characters and the bytes of non-ASCII characters (one table lookup per byte rather
+/// than four comparisons).
 const ENDS_RUN: [bool; 256] = {
     let mut table = [false; 256];
     let mut byte = 0;
     while byte < 0x20 {
+        table[byte] = true;
+        byte += 1;
+    }
+    byte = 0x80;
+    while byte < 0x100 {
         table[byte] = true;
         byte += 1;
     }
@@ -105,9 +107,17 @@ const ENDS_RUN: [bool; 256] = {
 struct Scan<'a> {
     text: &'a [u8],
     at: usize,
+    /// Whether the text from the first non-ASCII byte on is known to be UTF-8. Only strings may
+    /// hold such bytes (the grammar refuses them elsewhere), so a text of ASCII, the usual one,
+    /// is never checked apart from its scan.
+    utf8_checked: bool,
 }
 
-impl Scan<'_> {
+impl<'a> Scan<'a> {
+    fn new(text: &'a [u8]) -> Self {
+        Self { text, at: 0, utf8_checked: false }
+    }
+
     fn peek(&self) -> Option<u8> {
         self.text.get(self.at).copied()
     }
@@ -213,7 +223,6 @@ impl Scan<'_> {
         self.eat(b'"').then_some(())?;
         let mut escaped = false;
         loop {
-            // UTF-8 was checked for the whole text: only quotes, escapes and control bytes matter.
             let rest = self.text.get(self.at..)?;
             let stop = rest.iter().position(|&b| ENDS_RUN[usize::from(b)])?;
             self.at += stop;
@@ -226,6 +235,15 @@ impl Scan<'_> {
                     escaped = true;
                     self.at += 1;
                     self.escape()?;
+                }
+                0x80.. => {
+                    // The first non-ASCII byte of the text (all before it are ASCII, so it starts
+                    // a character): the rest of the text is checked once, here.
+                    if !self.utf8_checked {
+                        std::str::from_utf8(&self.text[self.at..]).ok()?;
+                        self.utf8_checked = true;
+                    }
+                    self.at += 1;
                 }
                 _ => return None, // a control character
             }
@@ -332,6 +350,15 @@ mod tests {
             br#"{"a":"\udc00"}"#,
             b"{\"a\":\"tab\there\"}",
             b"{\"a\":\"\xff\"}",
+            // UTF-8 is checked from the first non-ASCII byte on: bad bytes after good ones, in a
+            // later string, outside strings, or cut short.
+            b"{\"\xc3\xa9\":\"ok\",\"b\":\"\xc3\"}",
+            b"{\"a\":\"\xc3\xa9\",\"b\":\"\xed\xa0\x80\"}",
+            b"{\"a\":\"\xc0\xaf\"}",
+            b"{\"a\":\"\xe2\x82\"}",
+            b"{\"a\":\xc3\xa9}",
+            b"{\"a\":1}\xc3\xa9",
+            b"{\"a\":\"\xf0\x9f\x98\x80\",\"b\":\"\xe2\x82\xac\"}",
             br#"{"a":1} {"#,
             br#"[1]"#,
             br#""s""#,

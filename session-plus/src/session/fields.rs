@@ -120,7 +120,10 @@ impl Fields {
         };
         holds_data |= reserved.iter().any(|(name, _)| name == USER_FIELD);
         // A repeated reserved name keeps its last value, as a full parse would.
-        let mut text = Text { json, overlay: Vec::new(), removed: Vec::new(), holds_data };
+        // Room for the fields a request typically reads or writes, allocated at once (a first
+        // push would take the slower path of growing an empty vector).
+        let overlay = Vec::with_capacity(2);
+        let mut text = Text { json, overlay, removed: Vec::new(), holds_data };
         for (name, value) in reserved {
             text.set(&name, value);
         }
