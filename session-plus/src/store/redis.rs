@@ -4,8 +4,10 @@
 //! value's JSON text, beside `m`, which holds the creation time, the expiry (Unix seconds) and the
 //! permanence (`1` or `0`), separated by spaces. Sessions written before the meta became one field
 //! (`m:created`, `m:expires`, `m:permanent`) are read as they are, and moved to `m` by their first
-//! write. A whole session is one key, so on a Cluster it sits on one slot. A load is one `HGETALL`.
-//! An update is one Lua script (`HSET` of the changed fields, `HDEL` of the removed ones,
+//! write (earlier builds do not read `m`: instances sharing a Redis are upgraded together).
+//!
+//! A whole session is one key, so on a Cluster it sits on one slot. A load is one `HGETALL`. An
+//! update is one Lua script (`HSET` of the changed fields, `HDEL` of the removed ones,
 //! `PEXPIREAT`) that writes only if the session exists, so it never revives a deleted one, and
 //! that keeps the later of the stored and the new expiry unless the request changed the
 //! permanence. A new session is one Lua script that writes only if the key does not exist. A
