@@ -227,13 +227,11 @@ async fn write_expiry(memcached: &MemcachedStore, key: &str, expires_at: i64, tt
 }
 
 /// The expiry (Unix seconds) of a Redis key with `ttl_ms` milliseconds left (`None`: no TTL).
-/// A key written at second `S` (plus a fraction `f`) with `EX E - S` expires at `E + f`: the sum
-/// in milliseconds, rounded down, gives `E` back exactly, whichever second the read falls in.
+/// A key written for expiry `E` expires at the start of second `E` plus the write's latency (see
+/// [`ttl_ms`]): now plus what is left, rounded down, gives `E` back.
 #[cfg(feature = "store-redis")]
 fn expiry_from_ttl(ttl_ms: i64) -> Option<i64> {
-    let now_ms = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).ok()?.as_millis();
-    let now_ms = i64::try_from(now_ms).ok()?;
-    (ttl_ms >= 0).then(|| now_ms.saturating_add(ttl_ms).div_euclid(1000))
+    (ttl_ms >= 0).then(|| now_ms().saturating_add(ttl_ms).div_euclid(1000))
 }
 
 /// Milliseconds from now to the start of second `expires_at`, at least one. Redis's key then
@@ -242,9 +240,14 @@ fn expiry_from_ttl(ttl_ms: i64) -> Option<i64> {
 /// second could make it the next second.
 #[cfg(feature = "store-redis")]
 fn ttl_ms(expires_at: i64) -> u64 {
-    let now_ms = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |now| now.as_millis());
-    let at_ms = i128::from(expires_at).saturating_mul(1000);
-    u64::try_from(at_ms - i128::try_from(now_ms).unwrap_or(i128::MAX)).unwrap_or(0).max(1)
+    u64::try_from(expires_at.saturating_mul(1000).saturating_sub(now_ms())).unwrap_or(0).max(1)
+}
+
+/// The wall clock in Unix milliseconds (0 before 1970: a broken clock expires everything).
+#[cfg(feature = "store-redis")]
+fn now_ms() -> i64 {
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH);
+    now.map_or(0, |now| i64::try_from(now.as_millis()).unwrap_or(i64::MAX))
 }
 
 /// Seconds from now to `expires_at`, at least one.
