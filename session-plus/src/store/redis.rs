@@ -77,13 +77,18 @@ end"
     };
 }
 
-/// The end of the scripts that change a session: writes the meta read by `read_meta!` (as
-/// changed since) as `m`, in place of the earlier layout's three fields.
+/// The end of the scripts that change a session: one `HSET` of the meta read by `read_meta!` (as
+/// changed since) as `m`, with the hash fields and values `$fields` gives, in place of the earlier
+/// layout's three fields.
 macro_rules! write_meta {
-    () => {
-        r"
+    ($fields:literal) => {
+        concat!(
+            r"
 if earlier then redis.call('HDEL', KEYS[1], 'm:created', 'm:expires', 'm:permanent') end
-redis.call('HSET', KEYS[1], 'm', created .. ' ' .. expires .. ' ' .. permanent)"
+redis.call('HSET', KEYS[1], 'm', created .. ' ' .. expires .. ' ' .. permanent, ",
+            $fields,
+            ")"
+        )
     };
 }
 
@@ -103,12 +108,11 @@ else
 end
 local removed = tonumber(ARGV[4])
 if removed > 0 then redis.call('HDEL', KEYS[1], unpack(ARGV, 5, 4 + removed)) end
-if #ARGV > 4 + removed then redis.call('HSET', KEYS[1], unpack(ARGV, 5 + removed)) end
 if later then
   expires = ARGV[1]
   redis.call('PEXPIREAT', KEYS[1], ARGV[2])
 end",
-    write_meta!(),
+    write_meta!("unpack(ARGV, 5 + removed)"),
     r"
 return 1"
 );
@@ -125,13 +129,12 @@ local current = redis.call('HGET', KEYS[1], ARGV[1])
 local same
 if ARGV[2] == '1' then same = current == ARGV[3] else same = current == false end
 if not same then return {0, current} end
-redis.call('HSET', KEYS[1], ARGV[1], ARGV[4])
 local stored = tonumber(expires)
 if stored == nil or tonumber(ARGV[5]) > stored then
   expires = ARGV[5]
   redis.call('PEXPIREAT', KEYS[1], ARGV[6])
 end",
-    write_meta!(),
+    write_meta!("ARGV[1], ARGV[4]"),
     r"
 return {1}"
 );
