@@ -120,6 +120,16 @@ impl Drop for OwnRedis {
     }
 }
 
+/// The Redis the test command starts (or `SESSION_PLUS_REDIS_URL`).
+fn redis_url() -> String {
+    std::env::var("SESSION_PLUS_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379/0".into())
+}
+
+/// The key of a session with a fresh id.
+fn new_key() -> String {
+    format!("session:{}", Id::random().unwrap().as_str())
+}
+
 fn config(url: &str) -> Config {
     Config::from_toml_str(&config_toml(url)).unwrap()
 }
@@ -143,9 +153,9 @@ fn config_toml(url: &str) -> String {
 
 #[tokio::test]
 async fn redis_drops_expired_sessions_itself() {
-    let url = std::env::var("SESSION_PLUS_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379/0".into());
+    let url = redis_url();
     let store = RedisStore::connect(&url).await.unwrap();
-    let key = format!("session:{}", Id::random().unwrap().as_str());
+    let key = new_key();
     let now = SystemClock.now();
     let record = Record { created_at: now, expires_at: now + 1, ..Record::default() };
     assert!(store.create(&key, &record).await.unwrap());
@@ -285,7 +295,7 @@ async fn an_outage_gives_503_and_the_same_instance_recovers() {
 
 #[tokio::test]
 async fn two_instances_share_one_redis() {
-    let url = std::env::var("SESSION_PLUS_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379/0".into());
+    let url = redis_url();
     let a = SessionManager::new(config(&url)).await.unwrap();
     let b = SessionManager::new(config(&url)).await.unwrap();
     let (addr_a, addr_b) = (serve(&a).await, serve(&b).await);
@@ -300,9 +310,9 @@ async fn two_instances_share_one_redis() {
 
 #[tokio::test]
 async fn an_update_of_a_deleted_session_leaves_nothing_behind() {
-    let url = std::env::var("SESSION_PLUS_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379/0".into());
+    let url = redis_url();
     let store = RedisStore::connect(&url).await.unwrap();
-    let key = format!("session:{}", Id::random().unwrap().as_str());
+    let key = new_key();
     let now = SystemClock.now();
     let mut update = Update { expires_at: now + 60, ..Update::default() };
     assert!(!store.update(&key, &update).await.unwrap(), "no record: nothing to update");
@@ -330,9 +340,9 @@ async fn an_update_of_a_deleted_session_leaves_nothing_behind() {
 /// retries with the stored text, and another value still conflicts.
 #[tokio::test]
 async fn compare_and_set_compares_values_not_their_spelling() {
-    let url = std::env::var("SESSION_PLUS_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379/0".into());
+    let url = redis_url();
     let store = RedisStore::connect(&url).await.unwrap();
-    let key = format!("session:{}", Id::random().unwrap().as_str());
+    let key = new_key();
     let now = SystemClock.now();
     assert!(store.create(&key, &Record { created_at: now, expires_at: now + 60, ..Record::default() }).await.unwrap());
     let client = redis::Client::open(url).unwrap();
@@ -368,7 +378,7 @@ async fn wait_confirms_writes_on_a_replica_and_refuses_them_without_one() {
     let timeout = Duration::from_millis(100);
     let generous = Duration::from_millis(1500); // the most `redis_wait_timeout` allows
     let store = RedisStore::connect(&primary.url()).await.unwrap().with_wait(1, generous);
-    let key = format!("session:{}", Id::random().unwrap().as_str());
+    let key = new_key();
     let now = SystemClock.now();
     let record = Record { created_at: now, expires_at: now + 60, ..Record::default() };
     assert!(store.create(&key, &record).await.unwrap(), "confirmed by the replica");
@@ -423,9 +433,9 @@ async fn wait_confirms_writes_on_a_replica_and_refuses_them_without_one() {
 /// a load's reply carries two strings for them, not six.
 #[tokio::test]
 async fn a_session_keeps_its_meta_in_one_hash_field() {
-    let url = std::env::var("SESSION_PLUS_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379/0".into());
+    let url = redis_url();
     let store = RedisStore::connect(&url).await.unwrap();
-    let key = format!("session:{}", Id::random().unwrap().as_str());
+    let key = new_key();
     let now = SystemClock.now();
     let mut record = Record { created_at: now, expires_at: now + 60, permanent: true, ..Record::default() };
     record.fields.insert("user_id".into(), json!(7));
@@ -452,7 +462,7 @@ async fn a_session_keeps_its_meta_in_one_hash_field() {
 /// no one out.
 #[tokio::test]
 async fn a_session_in_the_earlier_three_field_layout_is_read_and_moved_on_its_first_write() {
-    let url = std::env::var("SESSION_PLUS_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379/0".into());
+    let url = redis_url();
     let store = RedisStore::connect(&url).await.unwrap();
     let client = redis::Client::open(url).unwrap();
     let mut connection = client.get_multiplexed_async_connection().await.unwrap();
@@ -466,7 +476,7 @@ async fn a_session_in_the_earlier_three_field_layout_is_read_and_moved_on_its_fi
     let keys = |key: &str| redis::cmd("HKEYS").arg(key).clone();
 
     // Read, then updated without a new permanence: the later expiry and the permanence stay.
-    let key = format!("session:{}", Id::random().unwrap().as_str());
+    let key = new_key();
     let _: () = legacy(&key, "1").query_async(&mut connection).await.unwrap();
     let loaded = store.load(&key).await.unwrap().expect("the earlier layout is a session");
     assert_eq!((loaded.created_at, loaded.expires_at, loaded.permanent), (now - 5, now + 60, true));
@@ -483,7 +493,7 @@ async fn a_session_in_the_earlier_three_field_layout_is_read_and_moved_on_its_fi
     assert!(store.delete(&key).await.unwrap());
 
     // A compare-and-set moves it too, and moves the expiry forward only.
-    let key = format!("session:{}", Id::random().unwrap().as_str());
+    let key = new_key();
     let _: () = legacy(&key, "0").query_async(&mut connection).await.unwrap();
     let outcome = store.compare_and_set(&key, "user_id", Some(&json!(7)), &json!(8), now + 120).await.unwrap();
     assert_eq!(outcome, CasOutcome::Set);
