@@ -574,8 +574,9 @@ impl Session {
         let mut sub = lock(self.inner.subs.get(index)).await;
         let sessions = &self.inner.sessions;
         let now = sessions.clock.now();
-        // One `load` call below, not one per arm: each awaited load is a large part of this
-        // future, which every read moves.
+        // One `load` call below, not one per arm, and the server session's (for a bound cookie
+        // session, the rarer case) boxed: each awaited load is a large part of this future,
+        // which every read moves.
         let server_id;
         let binding = match sessions.bound_to[index] {
             // Locks taken in this order only (bound, then server), never the other way round

@@ -77,6 +77,8 @@ impl SubSession {
         Ok(())
     }
 
+    /// Takes in the request's cookie if it verifies (under the server session's id, when bound)
+    /// and is within its lifetimes; otherwise the session starts empty.
     pub(super) fn load_cookie(&mut self, spec: &NamedSession, codec: &CookieCodec, now: i64, binding: Binding<'_>) {
         let Some(value) = self.request_value() else {
             return;
