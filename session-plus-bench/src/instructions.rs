@@ -8,6 +8,10 @@
 //! function (`sha2::sha256::compress256`, inclusive) is read with `callgrind_annotate` the same
 //! way: valgrind hides the CPU's SHA extensions, so `sha2` runs its software compression there,
 //! about 1,900 instructions per 64-byte block.
+//!
+//! Some variants' counts move between runs of the same binary (tower-sessions draws random ids
+//! and map seeds: its memory `/read` moved by 3 % over five runs), so `--repeat N` measures each
+//! variant and route N times and the table gives the median, the stderr line the spread.
 
 use std::fmt::Write as _;
 use std::path::Path;
@@ -22,17 +26,30 @@ struct Cost {
     sha256: f64,
 }
 
-/// Runs the table: `--variants`, `--routes`, `--small 2000 --large 6000`, `--dir`, `--redis`.
+/// How many requests each measurement runs, and how many times each is made.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Runs {
+    pub(crate) small: u64,
+    pub(crate) large: u64,
+    /// Each variant and route measured this many times; the table gives the median.
+    pub(crate) repeat: u64,
+}
+
+/// Runs the table: `--variants`, `--routes`, `--small 2000 --large 6000`, `--repeat 1`, `--dir`,
+/// `--redis`.
 pub(crate) fn run(
     selected: &[&'static Variant],
     routes: &[&str],
-    small: u64,
-    large: u64,
+    runs: Runs,
     dir: &str,
     redis: &str,
 ) -> Result<(), String> {
+    let Runs { small, large, repeat } = runs;
     if large <= small {
         return Err("--large must be more than --small".into());
+    }
+    if repeat == 0 {
+        return Err("--repeat must be at least 1".into());
     }
     for tool in ["valgrind", "callgrind_annotate"] {
         if Command::new(tool).arg("--version").output().is_err() {
@@ -42,16 +59,22 @@ pub(crate) fn run(
     let mut costs = Vec::new();
     for variant in selected {
         for route in routes {
-            let low = counted(variant, route, small, dir, redis)?;
-            let high = counted(variant, route, large, dir, redis)?;
-            #[allow(clippy::cast_precision_loss)] // request counts are far below 2^52
-            let per = |high: u64, low: u64| (high as f64 - low as f64) / (large - small) as f64;
-            let cost = Cost { total: per(high.0, low.0), sha256: per(high.1, low.1) };
-            eprintln!("{} {route}: {:.0} instructions per request", variant.name, cost.total);
+            let mut measured = Vec::new();
+            for _ in 0..repeat {
+                let low = counted(variant, route, small, dir, redis)?;
+                let high = counted(variant, route, large, dir, redis)?;
+                #[allow(clippy::cast_precision_loss)] // request counts are far below 2^52
+                let per = |high: u64, low: u64| (high as f64 - low as f64) / (large - small) as f64;
+                measured.push(Cost { total: per(high.0, low.0), sha256: per(high.1, low.1) });
+            }
+            measured.sort_by(|a, b| a.total.total_cmp(&b.total));
+            let cost = measured[measured.len() / 2]; // the median (`repeat` is at least 1)
+            let (min, max) = (measured[0].total, measured[measured.len() - 1].total);
+            eprintln!("{} {route}: {:.0} instructions per request ({min:.0}–{max:.0})", variant.name, cost.total);
             costs.push((variant.name, *route, cost));
         }
     }
-    println!("{}", table(selected, routes, &costs, small, large));
+    println!("{}", table(selected, routes, &costs, runs));
     Ok(())
 }
 
@@ -100,12 +123,12 @@ fn table(
     selected: &[&'static Variant],
     routes: &[&str],
     costs: &[(&str, &str, Cost)],
-    small: u64,
-    large: u64,
+    Runs { small, large, repeat }: Runs,
 ) -> String {
     let find = |name: &str, route: &str| costs.iter().find(|(n, r, _)| *n == name && *r == route).map(|c| c.2);
+    let median = if repeat > 1 { format!(", the median of {repeat} runs") } else { String::new() };
     let mut out = format!(
-        "Instructions per request (callgrind, ({large} − {small} requests) ÷ {}); ratios above 1 cost more.\n\n\
+        "Instructions per request (callgrind, ({large} − {small} requests) ÷ {}{median}); ratios above 1 cost more.\n\n\
          | route | variant | instructions | in SHA-256 | outside SHA-256 | × bare axum | × tower-sessions |\n\
          |---|---|--:|--:|--:|--:|--:|\n",
         large - small

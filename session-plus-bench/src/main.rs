@@ -36,7 +36,7 @@ usage: session-plus-bench [run] [--rounds 3] [--seconds 5] [--warmup 1] [--threa
        session-plus-bench serve --variant NAME [--port 0] [--dir DIR] [--redis URL]
        session-plus-bench memory-footprint [--sessions 1000000]
        session-plus-bench in-process --variant NAME [--route /csrf] [--requests 1000000] [--dir DIR] [--redis URL]
-       session-plus-bench instructions [--variants a,b,..] [--routes /hit,/read,/csrf] [--small 2000] [--large 6000]
+       session-plus-bench instructions [--variants a,b,..] [--routes /hit,/read,/csrf] [--small 2000] [--large 6000] [--repeat 1]
        session-plus-bench failover --apps HOST:PORT,HOST:PORT [--visitors 2000] [--concurrency 32] [--seconds 30]
                           [--kill-pid PID --kill-after 10] [--restart CMD --restart-after 20] [--watch HOST:PORT]
                           [--cluster HOST:PORT] [--label TEXT]   (scripts/cluster-failover.sh runs it)
@@ -85,15 +85,19 @@ fn selected_routes(list: Option<&str>) -> Result<Vec<&'static str>, String> {
 
 /// `instructions`: the callgrind table (see the `instructions` module).
 fn instructions(args: &[String]) -> Result<(), String> {
-    let options = Options::parse(args, &["variants", "routes", "small", "large", "dir", "redis"])?;
+    let options = Options::parse(args, &["variants", "routes", "small", "large", "repeat", "dir", "redis"])?;
     let selected = variants::selected(options.get("variants"))?;
     let routes = selected_routes(options.get("routes"))?;
     let dir = std::env::temp_dir().join(format!("session-plus-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
     let dir = options.get("dir").map_or_else(|| dir.display().to_string(), str::to_owned);
     let redis = options.get("redis").unwrap_or(DEFAULT_REDIS);
-    let (small, large) = (options.number("small", 2_000)?, options.number("large", 6_000)?);
-    instructions::run(&selected, &routes, small, large, &dir, redis)
+    let runs = instructions::Runs {
+        small: options.number("small", 2_000)?,
+        large: options.number("large", 6_000)?,
+        repeat: options.number("repeat", 1)?,
+    };
+    instructions::run(&selected, &routes, runs, &dir, redis)
 }
 
 /// The `--name value` options of a subcommand.

@@ -419,6 +419,15 @@ mod tests {
         for value in [&b"1.short.x"[..], b"garbage", b"1.AAAAAAAAAAA", b"1.AAAAAAAAAAAAAAAAAAAAAAA"] {
             assert_eq!(codec.peek_permanent(value), None, "{value:?}");
         }
+        for issued_at in [0, 1, 1_796_050_948, -5, i64::MAX, i64::MIN, 0x0123_4567_89AB_CDEF, -0x0123_4567_89AB_CDEF] {
+            let value = codec.encode("csrf", &CookieContents { issued_at, ..sample() }).unwrap();
+            assert_eq!(codec.peek_issued_at(value.as_bytes()), Some(issued_at), "{issued_at}");
+            for at in 2..14 {
+                let mut damaged = value.clone().into_bytes();
+                damaged[at] = b'.';
+                assert_eq!(codec.peek_issued_at(&damaged), None, "{issued_at}, a bad character at {at}");
+            }
+        }
         assert_eq!(codec.peek_issued_at(b"1.short.x"), None);
         assert_eq!(codec.peek_issued_at(b"garbage"), None);
         assert_eq!(codec.peek_issued_at(b"1.AAAAAAAAAAA"), None, "11 characters hold no issue time");
