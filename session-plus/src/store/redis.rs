@@ -571,8 +571,7 @@ impl SessionStore for RedisStore {
     async fn create(&self, key: &str, record: &Record) -> Result<bool> {
         let mut call = script_call(&self.create, key);
         call.arg(expiry_ms(record.expires_at));
-        let permanent = if record.permanent { 1 } else { 0 };
-        call.arg(META).arg(format!("{} {} {permanent}", record.created_at, record.expires_at));
+        call.arg(META).arg(meta_text(record));
         push_fields(&mut call, &record.fields);
         self.run_script(&self.create, &call).await
     }
@@ -652,7 +651,14 @@ fn push_fields(call: &mut Cmd, fields: &Map<String, Value>) {
     }
 }
 
-/// Reads the meta field `m`: `<created> <expires> <permanent>`.
+/// The meta field `m` of a new session: `<created> <expires> <permanent>` (the scripts write
+/// the same from Lua, [`write_meta!`]).
+fn meta_text(record: &Record) -> String {
+    let permanent = if record.permanent { 1 } else { 0 };
+    format!("{} {} {permanent}", record.created_at, record.expires_at)
+}
+
+/// Reads the meta field `m`, as [`meta_text`] writes it.
 fn parse_meta(text: &str) -> Result<(i64, i64, bool)> {
     let mut parts = text.split(' ');
     match (parts.next(), parts.next(), parts.next(), parts.next()) {
