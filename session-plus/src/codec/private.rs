@@ -30,8 +30,8 @@ pub(crate) fn seal(ring: &KeyRing, name: &str, body: &[u8]) -> Result<String, Er
     Ok(out)
 }
 
-pub(crate) fn open(ring: &KeyRing, name: &str, value: &str) -> Result<(Vec<u8>, usize), Error> {
-    let rest = value.strip_prefix(PREFIX).ok_or(Error::new(ErrorKind::Malformed))?;
+pub(crate) fn open(ring: &KeyRing, name: &str, value: &[u8]) -> Result<(Vec<u8>, usize), Error> {
+    let rest = value.strip_prefix(PREFIX.as_bytes()).ok_or(Error::new(ErrorKind::Malformed))?;
     let bytes = B64.decode(rest).map_err(|_| Error::new(ErrorKind::Malformed))?;
     if bytes.len() < NONCE_LEN {
         return Err(Error::new(ErrorKind::Malformed));

@@ -8,8 +8,10 @@
 //! rest. So a request that reads one field of a large record pays for a scan of its text, not
 //! for a tree of every field built and freed.
 
+use std::ops::Deref;
 use std::sync::Arc;
 
+use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
 use super::expiry::EXPIRY_FIELD;
@@ -67,9 +69,65 @@ impl Text {
 #[derive(Debug)]
 enum Json {
     /// One object's text, with where each field is in it.
-    Object { text: Arc<[u8]>, entries: Vec<Entry> },
+    Object { text: ObjectText, entries: Vec<Entry> },
     /// Each field's name and value text.
     PerField(Vec<(String, Vec<u8>)>),
+}
+
+/// One JSON object's text: shared with the store that keeps it, or the end of a cookie's body.
+#[derive(Debug)]
+enum ObjectText {
+    Shared(Arc<[u8]>),
+    /// A decoded cookie's body, whose JSON starts at `start` (after the times and flags).
+    Cookie {
+        body: Vec<u8>,
+        start: usize,
+    },
+}
+
+impl Deref for ObjectText {
+    type Target = [u8];
+
+    fn deref(&self) -> &[u8] {
+        match self {
+            Self::Shared(text) => text,
+            Self::Cookie { body, start } => body.get(*start..).unwrap_or_default(),
+        }
+    }
+}
+
+/// A field's value as a read finds it: parsed already, or still the JSON text it was kept as.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum FieldRef<'a> {
+    Parsed(&'a Value),
+    Text(&'a [u8]),
+}
+
+impl FieldRef<'_> {
+    /// The value as a `T`. Text is deserialized into the `T` directly, with no [`Value`] made of
+    /// it on the way. `Ok(None)`: checked text that still does not parse, which reads as absent
+    /// (see [`parsed`]).
+    pub(crate) fn deserialize<T: DeserializeOwned>(self, field: &str) -> Result<Option<T>, serde_json::Error> {
+        match self {
+            Self::Parsed(value) => T::deserialize(value).map(Some),
+            Self::Text(text) => match serde_json::from_slice(text) {
+                Ok(value) => Ok(Some(value)),
+                // Not a `T`, or not parsable at all: only the first is the caller's error.
+                Err(error) => match parsed(field, text) {
+                    Some(_) => Err(error),
+                    None => Ok(None),
+                },
+            },
+        }
+    }
+
+    /// The value as a [`Value`] of its own.
+    pub(crate) fn to_value(self, field: &str) -> Option<Value> {
+        match self {
+            Self::Parsed(value) => Some(value.clone()),
+            Self::Text(text) => parsed(field, text),
+        }
+    }
 }
 
 impl From<Map<String, Value>> for Fields {
@@ -86,24 +144,7 @@ impl Fields {
         let mut holds_data = false;
         let json = match stored {
             StoredFields::Parsed(map) => return Ok(Self::from(map)),
-            StoredFields::Object(text) => match scan::index(&text) {
-                Ok(entries) => {
-                    for entry in &entries {
-                        // Compared as bytes: only a reserved name is turned into a string.
-                        let name = &text[entry.name.clone()];
-                        match [EXPIRY_FIELD, USER_FIELD].into_iter().find(|reserved| reserved.as_bytes() == name) {
-                            Some(name) => {
-                                reserved.push((name.to_owned(), serde_json::from_slice(&text[entry.value.clone()])?));
-                            }
-                            None => holds_data = true,
-                        }
-                    }
-                    Json::Object { text, entries }
-                }
-                // A name with escapes (never written by this crate), or text that is no object:
-                // serde_json parses it whole, or says what is wrong.
-                Err(_) => return serde_json::from_slice::<Map<String, Value>>(&text).map(Self::from),
-            },
+            StoredFields::Object(text) => return Self::from_object(ObjectText::Shared(text)),
             StoredFields::PerField(pairs) => {
                 for (name, text) in &pairs {
                     if is_reserved(name) {
@@ -118,16 +159,56 @@ impl Fields {
                 Json::PerField(pairs)
             }
         };
-        holds_data |= reserved.iter().any(|(name, _)| name == USER_FIELD);
+        Ok(Self::with_text(json, reserved, holds_data))
+    }
+
+    /// The fields of a verified cookie, whose `body` holds them as one JSON object from `start`:
+    /// checked as [`from_stored`](Self::from_stored) checks a store's text.
+    pub(crate) fn from_cookie_body(body: Vec<u8>, start: usize) -> Result<Self, serde_json::Error> {
+        Self::from_object(ObjectText::Cookie { body, start })
+    }
+
+    fn from_object(text: ObjectText) -> Result<Self, serde_json::Error> {
+        let mut reserved = Vec::new();
+        let mut holds_data = false;
+        let entries = match scan::index(&text) {
+            Ok(entries) => entries,
+            // A name with escapes (never written by this crate), or text that is no object:
+            // serde_json parses it whole, or says what is wrong.
+            Err(_) => return serde_json::from_slice::<Map<String, Value>>(&text).map(Self::from),
+        };
+        for entry in &entries {
+            // Compared as bytes: only a reserved name is turned into a string.
+            let name = &text[entry.name.clone()];
+            match [EXPIRY_FIELD, USER_FIELD].into_iter().find(|reserved| reserved.as_bytes() == name) {
+                Some(name) => reserved.push((name.to_owned(), serde_json::from_slice(&text[entry.value.clone()])?)),
+                None => holds_data = true,
+            }
+        }
+        Ok(Self::with_text(Json::Object { text, entries }, reserved, holds_data))
+    }
+
+    fn with_text(json: Json, reserved: Vec<(String, Value)>, holds_data: bool) -> Self {
+        let holds_data = holds_data || reserved.iter().any(|(name, _)| name == USER_FIELD);
+        // Empty until a write: a read takes its value from the text without keeping it here.
+        let mut text = Text { json, overlay: Vec::new(), removed: Vec::new(), holds_data };
         // A repeated reserved name keeps its last value, as a full parse would.
-        // Room for the fields a request typically reads or writes, allocated at once (a first
-        // push would take the slower path of growing an empty vector).
-        let overlay = Vec::with_capacity(2);
-        let mut text = Text { json, overlay, removed: Vec::new(), holds_data };
         for (name, value) in reserved {
             text.set(&name, value);
         }
-        Ok(Self { parsed: Map::new(), text: Some(text) })
+        Self { parsed: Map::new(), text: Some(text) }
+    }
+
+    /// The value of `field` as it is now: parsed, or its text. Nothing is parsed or kept.
+    pub(crate) fn find(&self, field: &str) -> Option<FieldRef<'_>> {
+        let Some(text) = &self.text else { return self.parsed.get(field).map(FieldRef::Parsed) };
+        if let Some(at) = text.overlaid(field) {
+            return Some(FieldRef::Parsed(&text.overlay[at].1));
+        }
+        if is_reserved(field) || text.removed.iter().any(|removed| removed == field) {
+            return None; // reserved fields are parsed at load; a removed one is gone
+        }
+        text.json.text_of(field).map(FieldRef::Text)
     }
 
     /// The value of `field`, parsed from the text if this is its first read.
@@ -139,7 +220,7 @@ impl Fields {
                 if is_reserved(field) || text.removed.iter().any(|removed| removed == field) {
                     return None; // reserved fields are parsed at load; a removed one is gone
                 }
-                let value = text.json.find(field)?;
+                let value = parsed(field, text.json.text_of(field)?)?;
                 text.overlay.push((field.to_owned(), value));
                 text.overlay.len() - 1
             }
@@ -212,16 +293,15 @@ fn is_reserved(field: &str) -> bool {
 }
 
 impl Json {
-    /// The value of `field` (the last, if the text repeats it, as a full parse would keep).
-    fn find(&self, field: &str) -> Option<Value> {
-        let text = match self {
+    /// The text of `field`'s value (the last, if the text repeats it, as a full parse would keep).
+    fn text_of(&self, field: &str) -> Option<&[u8]> {
+        match self {
             Self::Object { text, entries } => {
                 let entry = entries.iter().rev().find(|entry| &text[entry.name.clone()] == field.as_bytes())?;
-                &text[entry.value.clone()]
+                Some(&text[entry.value.clone()])
             }
-            Self::PerField(pairs) => &pairs.iter().rev().find(|(name, _)| name == field)?.1,
-        };
-        parsed(field, text)
+            Self::PerField(pairs) => Some(&pairs.iter().rev().find(|(name, _)| name == field)?.1),
+        }
     }
 
     /// Whether some field's name passes `wanted`.
@@ -299,6 +379,43 @@ mod tests {
         }
     }
 
+    /// A read finds an unread field as its text, and a written one as its value, parsing and
+    /// keeping nothing; the text deserializes as the value would.
+    #[test]
+    fn a_read_takes_the_text_and_keeps_nothing() {
+        let record = json!({"n": 7, "s": "text", "big": 1, "o": {"a": [1, 2]}});
+        let Value::Object(map) = record.clone() else { panic!("an object") };
+        let body = [&[9u8; 17][..], &serde_json::to_vec(&record).unwrap()].concat();
+        for mut fields in [object(record.clone()), per_field(record), Fields::from_cookie_body(body, 17).unwrap()] {
+            for (name, value) in &map {
+                let Some(FieldRef::Text(text)) = fields.find(name) else { panic!("{name} is text") };
+                assert_eq!(&serde_json::from_slice::<Value>(text).unwrap(), value);
+                assert_eq!(fields.find(name).unwrap().to_value(name).as_ref(), Some(value));
+            }
+            assert_eq!(fields.find("n").unwrap().deserialize::<u64>("n").unwrap(), Some(7));
+            assert_eq!(fields.find("s").unwrap().deserialize::<String>("s").unwrap(), Some("text".to_owned()));
+            assert!(fields.find("s").unwrap().deserialize::<u64>("s").is_err(), "not a u64: the caller's error");
+            assert!(fields.find("missing").is_none());
+            fields.insert("n", json!(8));
+            assert!(matches!(fields.find("n"), Some(FieldRef::Parsed(value)) if value == &json!(8)));
+            fields.remove("s");
+            assert!(fields.find("s").is_none());
+            let Some(text) = &fields.text else { panic!("still text") };
+            assert_eq!(text.overlay.len(), 1, "only the write is kept: {:?}", text.overlay);
+        }
+    }
+
+    /// Checked text that still does not parse (a number too large for an `f64`, which the scan
+    /// lets through) reads as absent, as [`Fields::get`] reads it.
+    #[test]
+    fn text_that_does_not_parse_reads_as_absent() {
+        let mut fields = Fields::from_stored(StoredFields::Object(br#"{"a":1e400}"#.as_slice().into())).unwrap();
+        let found = fields.find("a").unwrap();
+        assert_eq!(found.deserialize::<f64>("a").unwrap(), None);
+        assert_eq!(found.to_value("a"), None);
+        assert_eq!(fields.get("a"), None);
+    }
+
     #[test]
     fn a_field_written_back_after_its_removal_counts() {
         for mut fields in each_form(json!({"a": 1})) {
@@ -330,6 +447,8 @@ mod tests {
     fn text_that_is_not_json_is_refused_at_load() {
         for text in [&b"{\"a\": 1"[..], b"[1, 2]", b"{\"a\": 1} trailing", b"not json", b"{\"a\": tru}"] {
             assert!(Fields::from_stored(StoredFields::Object(text.into())).is_err(), "{text:?}");
+            let body = [&[0u8; 17][..], text].concat();
+            assert!(Fields::from_cookie_body(body, 17).is_err(), "a cookie's {text:?}");
         }
         let pairs = vec![("a".to_owned(), b"1".to_vec()), ("b".to_owned(), b"{oops".to_vec())];
         assert!(Fields::from_stored(StoredFields::PerField(pairs)).is_err());

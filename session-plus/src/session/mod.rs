@@ -55,6 +55,7 @@ pub use error::{Error, Result};
 pub use expiry::Expiry;
 pub use failure::{Failure, Stage};
 pub use field::Field;
+use fields::FieldRef;
 pub use finish::{error_response, Finished};
 pub(crate) use finish::{ErrorResponder, Saved};
 pub use id::{Id, ID_BYTES, ID_LEN};
@@ -111,11 +112,11 @@ impl Session {
     /// # Errors
     /// A store failed to load ([`Error::Load`]), or the value is not a `T` ([`Error::Deserialize`]).
     pub async fn get<T: DeserializeOwned>(&self, field: &str) -> Result<Option<T>> {
-        // Deserialized from the stored value in place, not from a copy of it.
-        self.read(field, |value| {
-            T::deserialize(value).map_err(|source| Error::Deserialize { field: field.to_owned(), source })
-        })
-        .await
+        // Deserialized from the stored value (or its text) in place, not from a copy of it.
+        let value = self.read(field, |found| {
+            found.deserialize(field).map_err(|source| Error::Deserialize { field: field.to_owned(), source })
+        });
+        Ok(value.await?.flatten())
     }
 
     /// The raw JSON value of `field`.
@@ -123,18 +124,18 @@ impl Session {
     /// # Errors
     /// A store failed to load.
     pub async fn get_value(&self, field: &str) -> Result<Option<Value>> {
-        self.read(field, |value| Ok(value.clone())).await
+        Ok(self.read(field, |found| Ok(found.to_value(field))).await?.flatten())
     }
 
     /// `read(value)` of `field` in its first owner that holds it.
-    async fn read<R>(&self, field: &str, read: impl FnOnce(&Value) -> Result<R>) -> Result<Option<R>> {
+    async fn read<R>(&self, field: &str, read: impl FnOnce(FieldRef<'_>) -> Result<R>) -> Result<Option<R>> {
         if is_reserved(field) {
             return Ok(None);
         }
         for &index in self.inner.sessions.routing.owners(field) {
-            let mut sub = self.loaded(index).await?;
-            if let Some(value) = sub.fields.get(field) {
-                return read(value).map(Some);
+            let sub = self.loaded(index).await?;
+            if let Some(found) = sub.fields.find(field) {
+                return read(found).map(Some);
             }
         }
         Ok(None)

@@ -4,7 +4,8 @@
 use tracing::Instrument;
 
 use super::{Binding, LoadState, SubSession};
-use crate::codec::CookieCodec;
+use crate::codec::{CookieCodec, ErrorKind, OpenedFields};
+use crate::cookies::RequestCookie;
 use crate::observe::{Step, StepKind};
 use crate::session::expiry::Lifetime;
 use crate::session::fields::Fields;
@@ -80,7 +81,7 @@ impl SubSession {
     /// Takes in the request's cookie if it verifies (under the server session's id, when bound)
     /// and is within its lifetimes; otherwise the session starts empty.
     pub(super) fn load_cookie(&mut self, spec: &NamedSession, codec: &CookieCodec, now: i64, binding: Binding<'_>) {
-        let Some(value) = self.request_value() else {
+        let Some(value) = self.request_value.as_ref().map(RequestCookie::as_bytes) else {
             return;
         };
         let name = &spec.config.cookie_name;
@@ -88,29 +89,37 @@ impl SubSession {
             tracing::debug!(session = %name, "bound session cookie ignored: its server session has no live record");
             return;
         };
-        match codec.decode(&sealed_as, value) {
-            Ok(decoded) => {
-                let c = decoded.contents;
-                let lifetime = Lifetime::of(&spec.config, c.permanent, &c.fields, now);
-                let idle_ok = now.saturating_sub(c.issued_at) <= lifetime.idle && !lifetime.has_ended(now);
-                let not_future = c.issued_at <= now + MAX_CLOCK_SKEW;
-                if idle_ok && not_future && within_absolute(spec, c.created_at, now) {
-                    self.fields = Fields::from(c.fields);
-                    self.created_at = c.created_at;
-                    self.stamp = c.issued_at;
-                    self.permanent = c.permanent;
-                    self.key_index = decoded.key_index;
-                    self.existed = true;
-                    if let Binding::Server(id) = binding {
-                        self.bound_id = id.cloned();
-                    }
-                } else {
-                    tracing::debug!(session = %name, "expired session cookie ignored");
-                }
-            }
+        let c = match codec.open(&sealed_as, value) {
+            Ok(opened) => opened,
             Err(error) => {
-                tracing::debug!(session = %name, kind = ?error.kind(), "invalid session cookie ignored")
+                tracing::debug!(session = %name, kind = ?error.kind(), "invalid session cookie ignored");
+                return;
             }
+        };
+        // The fields stay text, checked here; a read parses only the field it reads.
+        let fields = match c.fields {
+            OpenedFields::Json { body, start } => Fields::from_cookie_body(body, start),
+            OpenedFields::Parsed(fields) => Ok(fields.into()),
+        };
+        let Ok(fields) = fields else {
+            tracing::debug!(session = %name, kind = ?ErrorKind::Malformed, "invalid session cookie ignored");
+            return;
+        };
+        let lifetime = Lifetime::of(&spec.config, c.permanent, &fields, now);
+        let idle_ok = now.saturating_sub(c.issued_at) <= lifetime.idle && !lifetime.has_ended(now);
+        let not_future = c.issued_at <= now + MAX_CLOCK_SKEW;
+        if idle_ok && not_future && within_absolute(spec, c.created_at, now) {
+            self.fields = fields;
+            self.created_at = c.created_at;
+            self.stamp = c.issued_at;
+            self.permanent = c.permanent;
+            self.key_index = c.key_index;
+            self.existed = true;
+            if let Binding::Server(id) = binding {
+                self.bound_id = id.cloned();
+            }
+        } else {
+            tracing::debug!(session = %name, "expired session cookie ignored");
         }
     }
 
