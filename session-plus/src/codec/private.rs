@@ -32,7 +32,10 @@ pub(crate) fn seal(ring: &KeyRing, name: &str, body: &[u8]) -> Result<String, Er
 
 pub(crate) fn open(ring: &KeyRing, name: &str, value: &[u8]) -> Result<(Vec<u8>, usize), Error> {
     let rest = value.strip_prefix(PREFIX.as_bytes()).ok_or(Error::new(ErrorKind::Malformed))?;
-    let bytes = B64.decode(rest).map_err(|_| Error::new(ErrorKind::Malformed))?;
+    // As the signed codec decodes: not into `decode`'s zero-allocated vector (glibc's `calloc`
+    // skips its thread cache).
+    let mut bytes = Vec::new();
+    B64.decode_vec(rest, &mut bytes).map_err(|_| Error::new(ErrorKind::Malformed))?;
     if bytes.len() < NONCE_LEN {
         return Err(Error::new(ErrorKind::Malformed));
     }
