@@ -385,12 +385,28 @@ impl RedisStore {
     }
 }
 
-/// `EVALSHA <script's hash> 1 <key>`, to which the caller adds the script's arguments: written
-/// straight into the command, with no argument list in between.
-fn script_call(script: &Script, key: &str) -> Cmd {
-    let mut call = redis::cmd("EVALSHA");
+/// The command `name`, with room for `args` more arguments of about `bytes` bytes in all.
+/// `redis::cmd` starts from empty buffers, and each time they grow they copy what was written
+/// (four times in a session update): an estimate, even a rough one, spares that.
+fn command(name: &str, args: usize, bytes: usize) -> Cmd {
+    let mut cmd = Cmd::with_capacity(1 + args, name.len() + bytes);
+    cmd.arg(name);
+    cmd
+}
+
+/// `EVALSHA <script's hash> 1 <key>`, to which the caller adds the script's arguments (`args`
+/// of them, of about `bytes` bytes): written straight into the command, with no argument list
+/// in between.
+fn script_call(script: &Script, key: &str, args: usize, bytes: usize) -> Cmd {
+    let mut call = command("EVALSHA", 3 + args, script.get_hash().len() + 1 + key.len() + bytes);
     call.arg(script.get_hash()).arg(1).arg(key);
     call
+}
+
+/// About how many bytes the arguments of `fields` take as hash fields and JSON texts (a guess
+/// for the values, which are not serialized yet).
+fn fields_size(fields: &Map<String, Value>) -> usize {
+    fields.keys().map(|name| FIELD.len() + name.len() + 32).sum()
 }
 
 /// Whether a store error is Redis's `NOSCRIPT` (the script is not in the server's cache).
@@ -432,7 +448,7 @@ impl RedisStore {
         ttl_ms: u64,
     ) -> Result<Replaced> {
         static SCRIPT: std::sync::LazyLock<Script> = std::sync::LazyLock::new(|| Script::new(COMPARE_AND_SET));
-        let mut call = script_call(&SCRIPT, key);
+        let mut call = script_call(&SCRIPT, key, 3, read.len() + value.len() + 20);
         call.arg(read).arg(value).arg(ttl_ms.max(1));
         let reply: RedisValue = self.write_script(&SCRIPT, &call).await?;
         Replaced::from_reply(reply)
@@ -440,7 +456,7 @@ impl RedisStore {
 
     /// `SET key value PX ttl_ms NX|XX`, the atomic form of `PSETEX`: whether it was written.
     pub(crate) async fn set_expiring(&self, key: &str, value: &[u8], ttl_ms: u64, mode: SetMode) -> Result<bool> {
-        let mut cmd = redis::cmd("SET");
+        let mut cmd = command("SET", 5, key.len() + value.len() + 24);
         cmd.arg(key).arg(value).arg("PX").arg(ttl_ms.max(1));
         cmd.arg(match mode {
             SetMode::IfAbsent => "NX",
@@ -532,7 +548,7 @@ impl SessionStore for RedisStore {
         // Pairs in a list, names and values as bytes: no hashing of names, and a UTF-8 check only
         // of the field names kept (the JSON's parser checks the values anyway).
         let hash: Vec<(Vec<u8>, Vec<u8>)> =
-            redis::cmd("HGETALL").arg(key).query_async(&mut connection).await.map_err(backend)?;
+            command("HGETALL", 1, key.len()).arg(key).query_async(&mut connection).await.map_err(backend)?;
         let mut record = UnparsedRecord::from(Record::default());
         let mut fields = Vec::with_capacity(hash.len());
         // Only `create` writes the meta: a hash without it is no session (such as the remnant
@@ -569,7 +585,8 @@ impl SessionStore for RedisStore {
     }
 
     async fn create(&self, key: &str, record: &Record) -> Result<bool> {
-        let mut call = script_call(&self.create, key);
+        let args = 3 + 2 * record.fields.len();
+        let mut call = script_call(&self.create, key, args, 64 + fields_size(&record.fields));
         call.arg(expiry_ms(record.expires_at));
         call.arg(META).arg(meta_text(record));
         push_fields(&mut call, &record.fields);
@@ -583,7 +600,9 @@ impl SessionStore for RedisStore {
             Some(false) => "0",
             None => "",
         };
-        let mut call = script_call(&self.update, key);
+        let args = 4 + update.remove.len() + 2 * update.set.len();
+        let removed: usize = update.remove.iter().map(|name| FIELD.len() + name.len()).sum();
+        let mut call = script_call(&self.update, key, args, 48 + removed + fields_size(&update.set));
         call.arg(update.expires_at).arg(expiry_ms(update.expires_at)).arg(permanent).arg(update.remove.len());
         for field in &update.remove {
             call.arg(HashField(field));
@@ -604,7 +623,8 @@ impl SessionStore for RedisStore {
         // One script on one key: atomic, on a Cluster too. It compares texts; `by_text` retries
         // with the stored spelling of an equal value.
         cas::by_text(expected, |text| {
-            let mut call = script_call(&SCRIPT, key);
+            let bytes = FIELD.len() + field.len() + text.as_ref().map_or(0, String::len) * 2 + 48;
+            let mut call = script_call(&SCRIPT, key, 6, bytes);
             call.arg(HashField(field)).arg(if text.is_some() { "1" } else { "0" });
             call.arg(text.unwrap_or_default()).arg(JsonText(new)).arg(expires_at).arg(expiry_ms(expires_at));
             async move {
@@ -624,7 +644,7 @@ impl SessionStore for RedisStore {
     }
 
     async fn delete(&self, key: &str) -> Result<bool> {
-        let deleted: i64 = self.write(redis::cmd("DEL").arg(key)).await?;
+        let deleted: i64 = self.write(command("DEL", 1, key.len()).arg(key)).await?;
         Ok(deleted > 0)
     }
 
