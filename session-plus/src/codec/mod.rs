@@ -161,6 +161,7 @@ impl CookieCodec {
             OpenedFields::Json { body, start } => {
                 serde_json::from_slice(&body[start..]).map_err(|_| Error::new(ErrorKind::Malformed))?
             }
+            #[cfg(feature = "flask")]
             OpenedFields::Parsed(fields) => fields,
         };
         let Opened { issued_at, created_at, permanent, key_index, .. } = opened;
@@ -211,6 +212,7 @@ pub(crate) enum OpenedFields {
     /// The cookie's body, its fields' JSON object from `start` on, not yet checked.
     Json { body: Vec<u8>, start: usize },
     /// Parsed by the format's own decoder (Flask's).
+    #[cfg(feature = "flask")]
     Parsed(Map<String, Value>),
 }
 

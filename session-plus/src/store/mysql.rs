@@ -25,8 +25,8 @@ use serde_json::Value;
 use sqlx::mysql::{MySqlConnectOptions, MySqlPool, MySqlPoolOptions, MySqlSslMode};
 use sqlx::{Connection, Executor, MySql, Row};
 
-use super::sql::{self, backend, decode_text_fields, text_patch};
-use super::{CasOutcome, Error, Record, Result, SessionStore, Update};
+use super::sql::{self, backend, text_patch};
+use super::{CasOutcome, Error, Record, Result, SessionStore, StoredFields, UnparsedRecord, Update};
 
 /// An update's expiry and permanence, bound as (permanent, expires_at, expires_at, permanent), the
 /// permanence `NULL` when the request did not change it: then the stored permanence stays and the
@@ -169,6 +169,11 @@ impl MySqlStore {
 #[async_trait]
 impl SessionStore for MySqlStore {
     async fn load(&self, key: &str) -> Result<Option<Record>> {
+        let record = self.load_unparsed(key).await?;
+        record.map(|record| record.parse().map_err(|e| Error::Decode(Box::new(e)))).transpose()
+    }
+
+    async fn load_unparsed(&self, key: &str) -> Result<Option<UnparsedRecord>> {
         check_key(key)?;
         let row =
             sqlx::query(&format!("SELECT data, created_at, expires_at, permanent FROM {} WHERE id = ?", self.table))
@@ -178,8 +183,8 @@ impl SessionStore for MySqlStore {
                 .map_err(backend)?;
         let Some(row) = row else { return Ok(None) };
         let data: String = row.try_get(0).map_err(backend)?;
-        Ok(Some(Record {
-            fields: decode_text_fields(&data)?,
+        Ok(Some(UnparsedRecord {
+            fields: StoredFields::PerField(sql::text_fields(&data)?),
             created_at: row.try_get(1).map_err(backend)?,
             expires_at: row.try_get(2).map_err(backend)?,
             permanent: row.try_get(3).map_err(backend)?,

@@ -36,18 +36,40 @@ pub(crate) fn text_patch(set: &Map<String, Value>, remove: &[String]) -> String 
     Value::Object(object).to_string()
 }
 
-/// The fields of a column written with [`text_patch`].
+/// The fields of a column written with [`text_patch`], each still its JSON text: a request then
+/// parses only the fields it reads ([`StoredFields::PerField`](super::StoredFields::PerField),
+/// checked by the session when it loads them). The column's own object is read straight into
+/// the list, with no map of values built.
 #[cfg(any(feature = "store-sqlite", feature = "store-mysql"))]
-pub(crate) fn decode_text_fields(data: &str) -> Result<Map<String, Value>> {
-    let stored: Map<String, Value> = serde_json::from_str(data).map_err(|e| Error::Decode(Box::new(e)))?;
-    let mut fields = Map::with_capacity(stored.len());
-    for (field, text) in stored {
-        let Value::String(text) = text else {
-            return Err(Error::Decode(format!("field `{field}` is not JSON text").into()));
-        };
-        fields.insert(field, serde_json::from_str(&text).map_err(|e| Error::Decode(Box::new(e)))?);
+pub(crate) fn text_fields(data: &str) -> Result<Vec<(String, Vec<u8>)>> {
+    serde_json::from_str::<TextFields>(data).map(|fields| fields.0).map_err(|e| Error::Decode(Box::new(e)))
+}
+
+/// An object whose every value is a string, read as (name, string) pairs in their order.
+#[cfg(any(feature = "store-sqlite", feature = "store-mysql"))]
+struct TextFields(Vec<(String, Vec<u8>)>);
+
+#[cfg(any(feature = "store-sqlite", feature = "store-mysql"))]
+impl<'de> serde::Deserialize<'de> for TextFields {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> std::result::Result<Self, D::Error> {
+        struct Pairs;
+        impl<'de> serde::de::Visitor<'de> for Pairs {
+            type Value = TextFields;
+
+            fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                formatter.write_str("an object mapping each field to its JSON text")
+            }
+
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> std::result::Result<TextFields, A::Error> {
+                let mut pairs = Vec::with_capacity(map.size_hint().unwrap_or(4));
+                while let Some((name, text)) = map.next_entry::<String, String>()? {
+                    pairs.push((name, text.into_bytes()));
+                }
+                Ok(TextFields(pairs))
+            }
+        }
+        deserializer.deserialize_map(Pairs)
     }
-    Ok(fields)
 }
 
 /// How a compare-and-set ends without writing, once the store holds the row (locked with
@@ -92,4 +114,31 @@ pub(crate) fn cas_update(field: &str, new: &Value, expires_at: i64) -> Update {
 /// A database error, kept as the source.
 pub(crate) fn backend(error: impl std::error::Error + Send + Sync + 'static) -> Error {
     Error::Backend(Box::new(error))
+}
+
+#[cfg(all(test, any(feature = "store-sqlite", feature = "store-mysql")))]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    /// What `text_patch` writes, `text_fields` reads back as each field's text, unescaped and
+    /// in order; a column that is not an object of strings is refused, as a load's error.
+    #[test]
+    fn text_fields_read_what_text_patch_writes() {
+        let mut set = Map::new();
+        set.insert("n".into(), json!(7));
+        set.insert("s".into(), json!("a \"quoted\" é"));
+        set.insert("o".into(), json!({"k": [1, null]}));
+        let column = text_patch(&set, &[]);
+        let fields = text_fields(&column).unwrap();
+        let parsed: Map<String, Value> =
+            fields.iter().map(|(name, text)| (name.clone(), serde_json::from_slice(text).unwrap())).collect();
+        assert_eq!(parsed, set);
+        assert_eq!(fields.iter().map(|(name, _)| name.as_str()).collect::<Vec<_>>(), ["n", "s", "o"]);
+        for column in [r#"{"a": 1}"#, r#"{"a": null}"#, "[]", r#"{"a": "1""#, "not json"] {
+            assert!(matches!(text_fields(column), Err(Error::Decode(_))), "{column}");
+        }
+        assert_eq!(text_fields("{}").unwrap(), Vec::new());
+    }
 }

@@ -99,6 +99,7 @@ impl SubSession {
         // The fields stay text, checked here; a read parses only the field it reads.
         let fields = match c.fields {
             OpenedFields::Json { body, start } => Fields::from_cookie_body(body, start),
+            #[cfg(feature = "flask")]
             OpenedFields::Parsed(fields) => Ok(fields.into()),
         };
         let Ok(fields) = fields else {

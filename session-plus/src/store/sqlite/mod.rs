@@ -27,8 +27,8 @@ use tokio::sync::oneshot;
 mod worker;
 
 use self::worker::{connect, read_loop, write_loop, Cas, Read, Reply, Role, Row, Statements, Target, Write};
-use super::sql::{backend, decode_text_fields, text_patch};
-use super::{CasOutcome, Error, Record, Result, SessionStore, Update};
+use super::sql::{self, backend, text_patch};
+use super::{CasOutcome, Error, Record, Result, SessionStore, StoredFields, UnparsedRecord, Update};
 
 /// The most writes the writer thread takes into one transaction.
 const WRITE_BATCH: usize = 256;
@@ -223,6 +223,11 @@ impl SqliteStore {
 #[async_trait]
 impl SessionStore for SqliteStore {
     async fn load(&self, key: &str) -> Result<Option<Record>> {
+        let record = self.load_unparsed(key).await?;
+        record.map(|record| record.parse().map_err(|e| Error::Decode(Box::new(e)))).transpose()
+    }
+
+    async fn load_unparsed(&self, key: &str) -> Result<Option<UnparsedRecord>> {
         let (reply, answer) = oneshot::channel();
         let read = Read { sql: Arc::clone(&self.sql), key: key.to_owned(), reply };
         let which = match &self.readers {
@@ -232,8 +237,8 @@ impl SessionStore for SqliteStore {
         let Some(row) = wait_for(answer, which).await?? else {
             return Ok(None);
         };
-        Ok(Some(Record {
-            fields: decode_text_fields(&row.data)?,
+        Ok(Some(UnparsedRecord {
+            fields: StoredFields::PerField(sql::text_fields(&row.data)?),
             created_at: row.created_at,
             expires_at: row.expires_at,
             permanent: row.permanent,
