@@ -21,7 +21,7 @@ use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions, PgSslMode};
 use sqlx::{Connection, Executor, Postgres, Row};
 
 use super::sql::{self, backend};
-use super::{CasOutcome, Error, Record, Result, SessionStore, Update};
+use super::{CasOutcome, Error, Record, Result, SessionStore, StoredFields, UnparsedRecord, Update};
 
 /// How long a pooled connection may sit idle before [`PostgresStore::connect`]'s pool pings it
 /// on checkout.
@@ -174,6 +174,12 @@ impl PostgresStore {
 #[async_trait]
 impl SessionStore for PostgresStore {
     async fn load(&self, key: &str) -> Result<Option<Record>> {
+        let record = self.load_unparsed(key).await?;
+        record.map(|record| record.parse().map_err(|e| Error::Decode(Box::new(e)))).transpose()
+    }
+
+    /// The `jsonb` column as its text, one object: a request parses only the fields it reads.
+    async fn load_unparsed(&self, key: &str) -> Result<Option<UnparsedRecord>> {
         let row = sqlx::query(&format!(
             "SELECT data::text, created_at, expires_at, permanent FROM {} WHERE id = $1",
             self.table
@@ -184,9 +190,8 @@ impl SessionStore for PostgresStore {
         .map_err(backend)?;
         let Some(row) = row else { return Ok(None) };
         let data: String = row.try_get(0).map_err(backend)?;
-        let fields: Map<String, Value> = serde_json::from_str(&data).map_err(|e| Error::Decode(Box::new(e)))?;
-        Ok(Some(Record {
-            fields,
+        Ok(Some(UnparsedRecord {
+            fields: StoredFields::Object(data.into_bytes().into()),
             created_at: row.try_get(1).map_err(backend)?,
             expires_at: row.try_get(2).map_err(backend)?,
             permanent: row.try_get(3).map_err(backend)?,
