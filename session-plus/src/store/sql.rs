@@ -26,14 +26,18 @@ pub(crate) fn check_table_name(table: &str) -> std::result::Result<(), String> {
 /// both apply it in one statement.
 #[cfg(any(feature = "store-sqlite", feature = "store-mysql"))]
 pub(crate) fn text_patch(set: &Map<String, Value>, remove: &[String]) -> String {
+    // `serde_json::to_string`, not `Value`'s `Display`: it writes into a buffer made with room
+    // for a short text, where `Display` grows an empty string a few bytes at a time. A `Value`
+    // always serializes (its keys are strings), so neither call can fail.
+    let text = |value: &Value| serde_json::to_string(value).expect("a JSON value always serializes");
     let mut object = Map::with_capacity(set.len() + remove.len());
     for (field, value) in set {
-        object.insert(field.clone(), Value::String(value.to_string()));
+        object.insert(field.clone(), Value::String(text(value)));
     }
     for field in remove {
         object.insert(field.clone(), Value::Null);
     }
-    Value::Object(object).to_string()
+    serde_json::to_string(&object).expect("a JSON map always serializes")
 }
 
 /// The fields of a column written with [`text_patch`], each still its JSON text: a request then
