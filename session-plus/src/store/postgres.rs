@@ -174,8 +174,7 @@ impl PostgresStore {
 #[async_trait]
 impl SessionStore for PostgresStore {
     async fn load(&self, key: &str) -> Result<Option<Record>> {
-        let record = self.load_unparsed(key).await?;
-        record.map(|record| record.parse().map_err(|e| Error::Decode(Box::new(e)))).transpose()
+        UnparsedRecord::parsed(self.load_unparsed(key).await?)
     }
 
     /// The `jsonb` column as its text, one object: a request parses only the fields it reads.

@@ -69,6 +69,13 @@ impl UnparsedRecord {
         };
         Ok(Record { fields, created_at: self.created_at, expires_at: self.expires_at, permanent: self.permanent })
     }
+
+    /// What a store's `load` gives when it is made from its `load_unparsed`: the record parsed,
+    /// a field that is not JSON a [`Decode`](super::Error::Decode) error.
+    #[cfg(any(feature = "store-redis", feature = "store-sqlite", feature = "store-postgres", feature = "store-mysql"))]
+    pub(crate) fn parsed(record: Option<Self>) -> super::Result<Option<Record>> {
+        record.map(|record| record.parse().map_err(|e| super::Error::Decode(Box::new(e)))).transpose()
+    }
 }
 
 impl From<Record> for UnparsedRecord {

@@ -540,7 +540,7 @@ impl ConnectionLike for Connection {
 #[async_trait]
 impl SessionStore for RedisStore {
     async fn load(&self, key: &str) -> Result<Option<Record>> {
-        self.load_unparsed(key).await?.map(|record| record.parse().map_err(decode)).transpose()
+        UnparsedRecord::parsed(self.load_unparsed(key).await?)
     }
 
     async fn load_unparsed(&self, key: &str) -> Result<Option<UnparsedRecord>> {

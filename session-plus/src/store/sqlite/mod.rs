@@ -223,8 +223,7 @@ impl SqliteStore {
 #[async_trait]
 impl SessionStore for SqliteStore {
     async fn load(&self, key: &str) -> Result<Option<Record>> {
-        let record = self.load_unparsed(key).await?;
-        record.map(|record| record.parse().map_err(|e| Error::Decode(Box::new(e)))).transpose()
+        UnparsedRecord::parsed(self.load_unparsed(key).await?)
     }
 
     async fn load_unparsed(&self, key: &str) -> Result<Option<UnparsedRecord>> {
