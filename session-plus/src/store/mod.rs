@@ -122,7 +122,8 @@ pub trait SessionStore: Send + Sync + fmt::Debug + 'static {
     /// The record under `key`, as [`load`](Self::load) reads it, but with its fields left as
     /// the JSON text the store keeps, when it keeps them so: a request then parses only the
     /// fields it reads, not every field of the record. The default is [`load`](Self::load)'s
-    /// record, parsed; [`MemoryStore`] and `RedisStore` hand over their text.
+    /// record, parsed; [`MemoryStore`], `RedisStore`, `SqliteStore`, `PostgresStore` and
+    /// `MySqlStore` hand over their text.
     ///
     /// ```
     /// use session_plus::store::{MemoryStore, Record, SessionStore, StoredFields};
