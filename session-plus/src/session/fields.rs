@@ -213,19 +213,16 @@ impl Fields {
 
     /// The value of `field`, parsed from the text if this is its first read.
     pub(crate) fn get(&mut self, field: &str) -> Option<&Value> {
-        let Some(text) = &mut self.text else { return self.parsed.get(field) };
-        let at = match text.overlaid(field) {
-            Some(at) => at,
-            None => {
-                if is_reserved(field) || text.removed.iter().any(|removed| removed == field) {
-                    return None; // reserved fields are parsed at load; a removed one is gone
-                }
-                let value = parsed(field, text.json.text_of(field)?)?;
-                text.overlay.push((field.to_owned(), value));
-                text.overlay.len() - 1
+        if let Some(FieldRef::Text(found)) = self.find(field) {
+            let value = parsed(field, found)?;
+            if let Some(text) = &mut self.text {
+                text.overlay.push((field.to_owned(), value)); // kept: the next `get` finds it parsed
             }
-        };
-        Some(&text.overlay[at].1)
+        }
+        match self.find(field)? {
+            FieldRef::Parsed(value) => Some(value),
+            FieldRef::Text(_) => None, // not reached: a field read as text is in the overlay now
+        }
     }
 
     /// Sets `field`, without parsing the others.
