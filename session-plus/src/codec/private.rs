@@ -8,7 +8,7 @@ use base64::Engine;
 use chacha20poly1305::aead::{Aead, KeyInit, Payload};
 use chacha20poly1305::{XChaCha20Poly1305, XNonce};
 
-use super::{Error, ErrorKind, KeyRing};
+use super::{decode_base64, Error, ErrorKind, KeyRing};
 
 const PREFIX: &str = "2.";
 const NONCE_LEN: usize = 24;
@@ -32,10 +32,7 @@ pub(crate) fn seal(ring: &KeyRing, name: &str, body: &[u8]) -> Result<String, Er
 
 pub(crate) fn open(ring: &KeyRing, name: &str, value: &[u8]) -> Result<(Vec<u8>, usize), Error> {
     let rest = value.strip_prefix(PREFIX.as_bytes()).ok_or(Error::new(ErrorKind::Malformed))?;
-    // As the signed codec decodes: not into `decode`'s zero-allocated vector (glibc's `calloc`
-    // skips its thread cache).
-    let mut bytes = Vec::new();
-    B64.decode_vec(rest, &mut bytes).map_err(|_| Error::new(ErrorKind::Malformed))?;
+    let bytes = decode_base64(rest)?;
     if bytes.len() < NONCE_LEN {
         return Err(Error::new(ErrorKind::Malformed));
     }

@@ -10,7 +10,7 @@ use base64::Engine;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
-use super::{url_safe, Error, ErrorKind, Key, KeyRing};
+use super::{decode_base64, url_safe, Error, ErrorKind, Key, KeyRing};
 
 const PREFIX: &str = "1.";
 const CONTEXT: &[u8] = b"session-plus signed v1\0";
@@ -29,13 +29,8 @@ pub(crate) fn seal(ring: &KeyRing, name: &str, body: &[u8]) -> String {
 pub(crate) fn open(ring: &KeyRing, name: &str, value: &[u8]) -> Result<(Vec<u8>, usize), Error> {
     let rest = value.strip_prefix(PREFIX.as_bytes()).ok_or(Error::new(ErrorKind::Malformed))?;
     let dot = rest.iter().rposition(|&b| b == b'.').ok_or(Error::new(ErrorKind::Malformed))?;
-    let (body, tag) = (&rest[..dot], &rest[dot + 1..]);
-    // Into a vector grown and zeroed by `decode_vec` rather than `decode`'s zero-allocated one:
-    // glibc's `calloc` skips its thread cache, which makes it cost several `malloc`s.
-    let mut decoded = Vec::new();
-    B64.decode_vec(body, &mut decoded).map_err(|_| Error::new(ErrorKind::Malformed))?;
-    let body = decoded;
-    let tag = decode_tag(tag).ok_or(Error::new(ErrorKind::Malformed))?;
+    let body = decode_base64(&rest[..dot])?;
+    let tag = decode_tag(&rest[dot + 1..]).ok_or(Error::new(ErrorKind::Malformed))?;
     for (index, key) in ring.iter() {
         if mac(key, name, &body).verify_slice(&tag).is_ok() {
             return Ok((body, index));
