@@ -378,7 +378,8 @@ fn run(args: &[String], command_line: &[String]) -> Result<(), String> {
 
     let summary = Summary::new(&selected, &routes, &measured.samples, &measured.rss);
     let table = summary.table();
-    println!("\n{table}");
+    let by_round = report::rounds_table(&selected, &measured.samples);
+    println!("\n{table}\n{by_round}");
     if let Some(out) = options.get("out") {
         let invocation = format!("session-plus-bench {}", command_line.join(" "));
         let settings = format!(
@@ -386,7 +387,7 @@ fn run(args: &[String], command_line: &[String]) -> Result<(), String> {
              `wrk -t{} -c{} -d{seconds}s --latency`",
             plan.load.threads, plan.load.connections
         );
-        let markdown = report::markdown(invocation.trim(), &settings, &table, &notes);
+        let markdown = report::markdown(invocation.trim(), &settings, &table, &by_round, &notes);
         std::fs::write(out, markdown).map_err(|e| format!("cannot write {out}: {e}"))?;
         eprintln!("wrote {out}");
     }
@@ -446,11 +447,17 @@ fn measure(plan: &Plan<'_>) -> Result<Measured, String> {
     for round in 1..=rounds {
         for route in routes {
             for server in &mut servers {
-                let sample = wrk(server, route, seconds, load)?;
+                let cpu_before = process_cpu_ns(server.child.id());
+                let mut sample = wrk(server, route, seconds, load)?;
+                if let (Some(before), Some(after)) = (cpu_before, process_cpu_ns(server.child.id())) {
+                    // Not finite when wrk counted no request: the table shows `inf` or `NaN`.
+                    sample.server_cpu_us = after.saturating_sub(before) as f64 / 1000.0 / sample.requests as f64;
+                }
                 server.check_alive()?;
                 eprintln!(
-                    "round {round}/{rounds} {route:<5} {:<10} {:>9.0} req/s  p50 {:>7.3} ms  p99 {:>7.3} ms",
-                    server.variant.name, sample.rps, sample.p50_ms, sample.p99_ms
+                    "round {round}/{rounds} {route:<5} {:<10} {:>9.0} req/s  p50 {:>7.3} ms  p99 {:>7.3} ms  \
+                     server CPU {:>6.2} µs/req",
+                    server.variant.name, sample.rps, sample.p50_ms, sample.p99_ms, sample.server_cpu_us
                 );
                 if sample.socket_errors > 0 {
                     socket_errors.push(format!(
@@ -481,6 +488,19 @@ fn proc_status_mib(pid: &str, field: &str) -> f64 {
         .find_map(|line| line.strip_prefix(field)?.strip_prefix(':'))
         .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
         .map_or(0.0, |kb| kb / 1024.0)
+}
+
+/// The CPU time process `pid` has used so far, every thread's, in nanoseconds: the sum of the
+/// first field of `/proc/<pid>/task/*/schedstat` (`None` off Linux). Threads that already
+/// exited are not counted; the servers' runtimes keep theirs.
+fn process_cpu_ns(pid: u32) -> Option<u64> {
+    let tasks = std::fs::read_dir(format!("/proc/{pid}/task")).ok()?;
+    let mut total = 0;
+    for task in tasks.flatten() {
+        let stat = std::fs::read_to_string(task.path().join("schedstat")).ok()?;
+        total += stat.split_whitespace().next()?.parse::<u64>().ok()?;
+    }
+    Some(total)
 }
 
 /// The peak resident set (VmHWM) of process `pid`, in MiB.

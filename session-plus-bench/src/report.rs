@@ -18,6 +18,11 @@ pub(crate) struct Sample {
     pub(crate) non_2xx: u64,
     /// Connect, read, write and timeout errors, summed.
     pub(crate) socket_errors: u64,
+    /// Requests answered ("N requests in").
+    pub(crate) requests: u64,
+    /// The server process's CPU time per request answered, in microseconds (all its threads,
+    /// user and kernel); NaN where it could not be read.
+    pub(crate) server_cpu_us: f64,
 }
 
 /// Reads `wrk --latency` output; `None` without a `Requests/sec` line.
@@ -29,7 +34,17 @@ pub(crate) fn parse_wrk(text: &str) -> Option<Sample> {
     // "Socket errors: connect 0, read 0, write 0, timeout 0"
     let socket_errors = field("Socket errors:")
         .map_or(0, |v| v.split(',').filter_map(|part| part.split_whitespace().nth(1)?.parse::<u64>().ok()).sum());
-    Some(Sample { rps, p50_ms: latency("50%"), p99_ms: latency("99%"), non_2xx, socket_errors })
+    // "90000 requests in 3.00s, 12.00MB read"
+    let requests = text.lines().find_map(|line| line.trim().split_once(" requests in ")?.0.parse().ok()).unwrap_or(0);
+    Some(Sample {
+        rps,
+        p50_ms: latency("50%"),
+        p99_ms: latency("99%"),
+        non_2xx,
+        socket_errors,
+        requests,
+        server_cpu_us: f64::NAN,
+    })
 }
 
 /// wrk's "456.00us", "1.23ms", "1.20s", "2.00m" in milliseconds.
@@ -67,6 +82,7 @@ struct Row {
     rps_max: f64,
     p50_ms: f64,
     p99_ms: f64,
+    server_cpu_us: f64,
     rss_mib: f64,
 }
 
@@ -98,6 +114,7 @@ impl Summary {
                     rps: median(rps),
                     p50_ms: median(pick(|s| s.p50_ms)),
                     p99_ms: median(pick(|s| s.p99_ms)),
+                    server_cpu_us: median(pick(|s| s.server_cpu_us)),
                     rss_mib: rss.get(variant.name).copied().unwrap_or(f64::NAN),
                 });
             }
@@ -114,8 +131,8 @@ impl Summary {
         let rounds = self.rows.first().map_or(0, |r| r.rounds);
         let mut table = format!(
             "| route | variant | req/s (median of {rounds}) | min–max req/s | × bare axum | × tower-sessions \
-             | × SignedCookieJar | p50 ms | p99 ms | peak RSS MiB |\n\
-             |---|---|--:|--:|--:|--:|--:|--:|--:|--:|\n"
+             | × SignedCookieJar | p50 ms | p99 ms | server CPU µs / request | peak RSS MiB |\n\
+             |---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n"
         );
         for row in &self.rows {
             let ratio = |base: Option<f64>| match base {
@@ -131,12 +148,68 @@ impl Summary {
             };
             let _ = writeln!(
                 table,
-                "| `{}` | {} | {:.0} | {:.0}–{:.0} | {bare} | {tower} | {jar} | {:.3} | {:.3} | {:.1} |",
-                row.route, row.variant.label, row.rps, row.rps_min, row.rps_max, row.p50_ms, row.p99_ms, row.rss_mib
+                "| `{}` | {} | {:.0} | {:.0}–{:.0} | {bare} | {tower} | {jar} | {:.3} | {:.3} | {:.2} | {:.1} |",
+                row.route,
+                row.variant.label,
+                row.rps,
+                row.rps_min,
+                row.rps_max,
+                row.p50_ms,
+                row.p99_ms,
+                row.server_cpu_us,
+                row.rss_mib
             );
         }
         table
     }
+}
+
+/// The ratios issue 15 sets a floor on in every round: on `route`, `variant`'s req/s over
+/// `over`'s.
+const ROUND_TARGETS: [(&str, &str, &str, f64); 2] =
+    [("/csrf", "sp-memory", "signed-jar", 1.15), ("/hit", "sp-redis", "ts-redis", 1.3)];
+
+/// Each round's [`ROUND_TARGETS`] ratios, for those the run measured: req/s (with whether it
+/// meets the floor) and, beside it, the server CPU per request the other way round (`over`'s
+/// ÷ `variant`'s), which loopback's shared cores do not blur as much. Empty when the run
+/// measured none.
+pub(crate) fn rounds_table(
+    variants: &[&'static Variant],
+    samples: &BTreeMap<(&'static str, &'static str), Vec<Sample>>,
+) -> String {
+    let label = |name: &str| variants.iter().find(|v| v.name == name).map(|v| v.label);
+    let mut lines = Vec::new();
+    let mut rounds = 0;
+    for (route, variant, over, floor) in ROUND_TARGETS {
+        let (Some(runs), Some(over_runs)) = (samples.get(&(variant, route)), samples.get(&(over, route))) else {
+            continue;
+        };
+        let (Some(variant_label), Some(over_label)) = (label(variant), label(over)) else { continue };
+        rounds = rounds.max(runs.len());
+        let pairs = || runs.iter().zip(over_runs);
+        let rps: Vec<String> = pairs()
+            .map(|(a, b)| {
+                let ratio = a.rps / b.rps;
+                format!("{ratio:.2} {}", if ratio >= floor { "✓" } else { "✗" })
+            })
+            .collect();
+        let cpu: Vec<String> = pairs().map(|(a, b)| format!("{:.2}", b.server_cpu_us / a.server_cpu_us)).collect();
+        lines.push(format!("| `{route}` req/s, {variant_label} ÷ {over_label} | {floor:.2} | {} |", rps.join(" | ")));
+        lines.push(format!(
+            "| `{route}` server CPU per request, {over_label} ÷ {variant_label} | — | {} |",
+            cpu.join(" | ")
+        ));
+    }
+    if lines.is_empty() {
+        return String::new();
+    }
+    let numbers: Vec<String> = (1..=rounds).map(|r| format!("round {r}")).collect();
+    format!(
+        "| in every round | floor | {} |\n|---|--:|{}\n{}\n",
+        numbers.join(" | "),
+        "--:|".repeat(rounds),
+        lines.join("\n")
+    )
 }
 
 /// The first line of `path` that starts with `prefix`, after the prefix and a colon.
@@ -147,7 +220,7 @@ fn proc_field(path: &str, prefix: &str) -> Option<String> {
 }
 
 /// The whole Markdown report: how it was run, on what, the table, and any notes.
-pub(crate) fn markdown(invocation: &str, settings: &str, table: &str, notes: &[String]) -> String {
+pub(crate) fn markdown(invocation: &str, settings: &str, table: &str, rounds: &str, notes: &[String]) -> String {
     let cores = std::thread::available_parallelism().map_or(0, usize::from);
     let cpu = proc_field("/proc/cpuinfo", "model name").unwrap_or_else(|| "unknown CPU".into());
     let memory = proc_field("/proc/meminfo", "MemTotal")
@@ -176,9 +249,14 @@ pub(crate) fn markdown(invocation: &str, settings: &str, table: &str, notes: &[S
          - Routes: `/hit` reads `counter` from the server-side session and writes it back + 1; `/read` \
          only reads it; `/csrf` reads only the field that session-plus keeps in a signed cookie\n\
          - × tower-sessions: session-plus over tower-sessions on the same backend; × SignedCookieJar: \
-         `/csrf` only; peak RSS is the server's VmHWM over the whole run\n\n\
+         `/csrf` only; server CPU is the server process's, user and kernel, over the requests \
+         wrk counted; peak RSS is the server's VmHWM over the whole run\n\n\
          {table}"
     );
+    if !rounds.is_empty() {
+        text.push_str("\nRound by round:\n\n");
+        text.push_str(rounds);
+    }
     if !notes.is_empty() {
         text.push_str("\nNotes:\n\n");
         for note in notes {
@@ -217,7 +295,24 @@ Transfer/sec:      4.00MB
         assert_eq!(sample.p99_ms, 3.1);
         assert_eq!(sample.non_2xx, 5);
         assert_eq!(sample.socket_errors, 3);
+        assert_eq!(sample.requests, 90_000);
+        assert!(sample.server_cpu_us.is_nan(), "measured by `run`, not read from wrk");
         assert!(parse_wrk("unable to connect").is_none());
+    }
+
+    #[test]
+    fn rounds_table_checks_each_round_against_its_floor() {
+        let variants: Vec<&'static Variant> = crate::variants::VARIANTS.iter().collect();
+        let sample = |rps: f64, server_cpu_us: f64| Sample { rps, server_cpu_us, ..Sample::default() };
+        let mut samples = BTreeMap::new();
+        samples.insert(("signed-jar", "/csrf"), vec![sample(100.0, 12.0), sample(100.0, 12.0)]);
+        samples.insert(("sp-memory", "/csrf"), vec![sample(120.0, 10.0), sample(110.0, 11.0)]);
+        let table = rounds_table(&variants, &samples);
+        assert!(table.starts_with("| in every round | floor | round 1 | round 2 |\n|---|--:|--:|--:|\n"), "{table}");
+        assert!(table.contains("| 1.15 | 1.20 ✓ | 1.10 ✗ |"), "{table}");
+        assert!(table.contains("| — | 1.20 | 1.09 |"), "server CPU, the jar's over ours: {table}");
+        assert!(!table.contains("/hit"), "the Redis pair was not measured: {table}");
+        assert_eq!(rounds_table(&variants, &BTreeMap::new()), "");
     }
 
     #[test]
