@@ -2,11 +2,13 @@
 # The Flask extension beside what a Flask app uses today: the same app (flask_bench_app.py) on
 # flask-session-plus 0.6.2 (Flask 1.1.4: it needs Flask < 2.1), on Flask's own cookie session,
 # on Flask-Session 0.8 (Redis) and on session-plus-flask (release wheel), each under gunicorn
-# (gthread, 2 workers x 4 threads), loaded by wrk in interleaved rounds on /read, /hit and /csrf,
+# (gthread, 2 workers x 4 threads, 16 connections each), loaded by wrk in interleaved rounds on /read, /hit and /csrf,
 # every request as one visitor (one session, which every /hit writes), and on /hit again as 64
 # visitors (visitors.lua: concurrent requests seldom share a session, as on a real site).
-# Then the session layer alone, in process (flask_layer.py: open_session + the route's calls +
-# save_session). Prints two Markdown tables.
+# Counts how many of the one-session /hit increments each layer kept (the stored counter before
+# and after each run). Then the session layer alone, in process (flask_layer.py: open_session +
+# the route's calls + save_session), and one bare Redis round trip from Python, the floor under
+# a layer's figures. Prints three Markdown tables and that line.
 #
 #   session-plus-bench/python/flask_run.sh [ROUNDS] [SECONDS]      (defaults: 3 rounds of 5 s)
 #
@@ -46,8 +48,10 @@ ports=(3101 3102 3103 3104 3105)
 pids=()
 trap 'kill "${pids[@]}" 2>/dev/null || true' EXIT
 for port in "${ports[@]}"; do
+    # At most 16 connections per worker, so wrk's 32 are shared evenly: otherwise either worker
+    # may accept all of them in a run, and that run measures one process (a third of the rate).
     (cd "$here" && VARIANT="${variant[$port]}" exec "${venv[$port]}/bin/gunicorn" -w 2 -k gthread --threads 4 \
-        -b "127.0.0.1:$port" --log-level warning flask_bench_app:app) &
+        --worker-connections 16 -b "127.0.0.1:$port" --log-level warning flask_bench_app:app) &
     pids+=($!)
 done
 for port in "${ports[@]}"; do
@@ -59,6 +63,8 @@ cookies() {  # the session's cookies, as one Cookie header
         sed 's/;.*//; s/^[Ss]et-[Cc]ookie: //' | paste -sd';' | sed 's/;/; /g'
 }
 declare -A cookie
+# The stored counter, which every /hit increments: how many of a run's increments a layer kept.
+counter() { curl -s -H "Cookie: ${cookie[$1]}" "http://127.0.0.1:$1/read"; }
 for port in "${ports[@]}"; do cookie[$port]="$(cookies "$port")"; done
 # "/hit, 64 visitors": 64 sessions per layer, each request one of them (visitors.lua).
 visitors="$(mktemp -d)"
@@ -73,6 +79,7 @@ for round in $(seq "$rounds"); do
             if [[ $route == /hit-visitors ]]; then
                 out="$(VISITORS="$visitors/$port" wrk -t2 -c32 -d"${seconds}s" -s "$here/visitors.lua" "http://127.0.0.1:$port/hit")"
             else
+                [[ $route == /hit ]] && before="$(counter "$port")"
                 out="$(wrk -t2 -c32 -d"${seconds}s" -H "Cookie: ${cookie[$port]}" "http://127.0.0.1:$port$route")"
             fi
             if echo "$out" | grep -q "Non-2xx"; then
@@ -83,6 +90,11 @@ for round in $(seq "$rounds"); do
             rps="$(echo "$out" | awk '/Requests\/sec/ {print $2}')"
             echo "round $round $route ${label[$port]}: $rps req/s" >&2
             echo "$route $port $rps" >>"$results"
+            if [[ $route == /hit && ${variant[$port]} != cookie ]]; then
+                sleep 0.3  # requests wrk left in flight land before the count
+                answered="$(echo "$out" | awk '/requests in/ {print $1}')"
+                echo "kept $port $answered $(($(counter "$port") - before))" >>"$results"
+            fi
         done
     done
 done
@@ -101,6 +113,23 @@ for route in /read /hit /csrf /hit-visitors; do
         [[ $route == /hit-visitors ]] && shown="\`/hit\`, 64 visitors"
         echo "| $shown | ${label[$port]} | $m | $(awk -v a="$m" -v b="$fsp" 'BEGIN {printf "%.2f", a/b}') | $(awk -v a="$m" -v b="$fs" 'BEGIN {printf "%.2f", a/b}') |"
     done
+done
+
+# Eight threads in two processes increment one stored counter: how many increments each layer
+# kept (Flask's cookie session keeps none: wrk sends the same cookie each time, so it is left out).
+echo
+echo "| \`/hit\`, one session | requests answered (all rounds) | increments kept | kept | kept increments/s (median) | × Flask-Session |"
+echo "|---|--:|--:|--:|--:|--:|"
+kept_rate() {  # the median over rounds of req/s × the share of increments kept
+    paste -d' ' <(awk -v p="$1" '$1=="/hit" && $2==p {print $3}' "$results") \
+        <(awk -v p="$1" '$1=="kept" && $2==p {print $4 / $3}' "$results") | awk '{print $1 * $2}' | median
+}
+fs_kept="$(kept_rate 3103)"
+for port in "${ports[@]}"; do
+    [[ ${variant[$port]} == cookie ]] && continue
+    read -r answered kept < <(awk -v p="$port" '$1=="kept" && $2==p {a+=$3; k+=$4} END {print a, k}' "$results")
+    rate="$(kept_rate "$port")"
+    echo "| ${label[$port]} | $answered | $kept | $(awk -v k="$kept" -v a="$answered" 'BEGIN {printf "%.1f %%", 100*k/a}') | $rate | $(awk -v a="$rate" -v b="$fs_kept" 'BEGIN {printf "%.2f", a/b}') |"
 done
 rm -rf "$results" "$visitors"
 
@@ -121,3 +150,7 @@ for route in /read /hit /csrf; do
     done
 done
 rm -f "$layer"
+read -r _ _ rt_wall rt_cpu < <(cd "$here" && "$bench/bin/python" flask_layer.py --round-trip 2000)
+echo
+echo "One Redis round trip from Python (a bare redis-py \`GET\`), which every layer pays per load or"
+echo "write (\`/read\` one, \`/hit\` two): $rt_wall µs wall, $rt_cpu µs CPU."
