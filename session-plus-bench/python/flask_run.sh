@@ -2,9 +2,10 @@
 # The Flask extension beside what a Flask app uses today: the same app (flask_bench_app.py) on
 # flask-session-plus 0.6.2 (Flask 1.1.4: it needs Flask < 2.1), on Flask's own cookie session,
 # on Flask-Session 0.8 (Redis) and on session-plus-flask (release wheel), each under gunicorn
-# (gthread, 2 workers x 4 threads, 16 connections each), loaded by wrk in interleaved rounds on /read, /hit and /csrf,
-# every request as one visitor (one session, which every /hit writes), and on /hit again as 64
-# visitors (visitors.lua: concurrent requests seldom share a session, as on a real site).
+# (gthread, 2 workers x 4 threads, 16 connections each), loaded by wrk in interleaved rounds on
+# /read, /hit and /csrf, every request as one visitor (one session, which every /hit writes), and
+# on /hit again as 64 visitors (visitors.lua: concurrent requests seldom share a session, as on a
+# real site).
 # Counts how many of the one-session /hit increments each layer kept (the stored counter before
 # and after each run). Then the session layer alone, in process (flask_layer.py: open_session +
 # the route's calls + save_session), and one bare Redis round trip from Python, the floor under

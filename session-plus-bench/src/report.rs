@@ -171,8 +171,8 @@ const ROUND_TARGETS: [(&str, &str, &str, f64); 2] =
 
 /// Each round's [`ROUND_TARGETS`] ratios, for those the run measured: req/s (with whether it
 /// meets the floor) and, beside it, the server CPU per request the other way round (`over`'s
-/// ÷ `variant`'s), which loopback's shared cores do not blur as much. Empty when the run
-/// measured none.
+/// ÷ `variant`'s): how much of the difference is the server's own. Empty when the run measured
+/// none.
 pub(crate) fn rounds_table(
     variants: &[&'static Variant],
     samples: &BTreeMap<(&'static str, &'static str), Vec<Sample>>,
