@@ -8,8 +8,9 @@ mean: the wall time, which includes waiting for Redis (one round trip per load o
 does not (Redis is another process), but counts the system calls of each round trip.
 
 `python flask_layer.py --round-trip [ITERATIONS]` prints `round-trip redis-py-GET WALL_US CPU_US`:
-one bare `GET` with redis-py, the cost a layer pays per round trip whatever it does (a layer's
-`/read` makes one, its `/hit` two), so the floor under a layer's figures on this machine.
+one bare `GET` with redis-py (Flask-Session's client), for scale: a layer's `/read` makes one
+round trip, its `/hit` two. Its CPU time is the kernel's wakeups, which every client pays, and
+redis-py's own Python, which only redis-py's users do.
 """
 import os
 import statistics

@@ -8,8 +8,8 @@
 # real site).
 # Counts how many of the one-session /hit increments each layer kept (the stored counter before
 # and after each run). Then the session layer alone, in process (flask_layer.py: open_session +
-# the route's calls + save_session), and one bare Redis round trip from Python, the floor under
-# a layer's figures. Prints three Markdown tables and that line.
+# the route's calls + save_session), and one bare Redis round trip from Python, for scale.
+# Prints three Markdown tables and that line.
 #
 #   session-plus-bench/python/flask_run.sh [ROUNDS] [SECONDS]      (defaults: 3 rounds of 5 s)
 #
@@ -153,5 +153,5 @@ done
 rm -f "$layer"
 read -r _ _ rt_wall rt_cpu < <(cd "$here" && "$bench/bin/python" flask_layer.py --round-trip 2000)
 echo
-echo "One Redis round trip from Python (a bare redis-py \`GET\`), which every layer pays per load or"
-echo "write (\`/read\` one, \`/hit\` two): $rt_wall µs wall, $rt_cpu µs CPU."
+echo "One Redis round trip from Python, for scale (a bare redis-py \`GET\`, Flask-Session's client; a"
+echo "layer's \`/read\` makes one round trip, its \`/hit\` two): $rt_wall µs wall, $rt_cpu µs CPU."
