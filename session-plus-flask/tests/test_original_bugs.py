@@ -5,7 +5,7 @@ import time
 import uuid
 
 import pytest
-from flask import session
+from flask import make_response, session
 
 from conftest import MEMCACHED_URL, REDIS_URL, SECRET, is_removal, make_app, set_cookies, unique
 
@@ -108,6 +108,21 @@ def test_bug_4_vary_cookie_on_a_read():
     client.get("/login")
     response = client.get("/theme")
     assert response.headers["Vary"] == "Cookie"
+
+
+def test_vary_keeps_the_views_own_and_names_cookie_once():
+    app = make_app(fsp_sessions())
+
+    @app.route("/negotiated/<vary>")
+    def negotiated(vary):
+        response = make_response(session.get("theme", "light"))
+        response.headers["Vary"] = vary
+        return response
+
+    client = app.test_client()
+    assert client.get("/negotiated/Accept-Encoding").headers.getlist("Vary") == ["Accept-Encoding, Cookie"]
+    assert client.get("/negotiated/cookie").headers.getlist("Vary") == ["cookie"]
+    assert client.get("/negotiated/Origin, Cookie").headers.getlist("Vary") == ["Origin, Cookie"]
 
 
 def test_bug_5_unknown_ids_are_replaced_never_adopted(redis_client):

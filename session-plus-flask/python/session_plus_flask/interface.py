@@ -94,9 +94,16 @@ class SessionPlusInterface(SessionInterface):
             headers["Cache-Control"] = cache_control
         if vary is not None:
             headers["Vary"] = vary
-        if session.accessed:
-            # As Flask's own cookie session: Flask ≥ 3.1 marks every use of `flask.session`.
+        if session.accessed and not _names_cookie(vary):
+            # As Flask's own cookie session: Flask ≥ 3.1 marks every use of `flask.session`. The
+            # core has added it already whenever it saw the use (werkzeug's `vary` parses the
+            # header: checking the text first saves that on every request).
             response.vary.add("Cookie")
+
+
+def _names_cookie(vary):
+    """Whether the ``Vary`` value ``vary`` (or ``None``) names ``Cookie`` (or ``*``)."""
+    return vary is not None and any(token.strip().lower() in ("cookie", "*") for token in vary.split(","))
 
 
 class _Unavailable:
