@@ -2,6 +2,7 @@
 dict it is in Flask, and Flask's tagged value types."""
 import copy
 import datetime
+import json
 import uuid
 
 import pytest
@@ -121,6 +122,46 @@ def test_flask_tagged_types_round_trip(key):
     client = app.test_client()
     client.get(f"/set/{key}")
     assert client.get(f"/same/{key}").text == "same"
+
+
+def test_values_are_written_as_flasks_tagged_json():
+    from flask.json.provider import _default
+    from flask.sessions import session_json_serializer
+
+    from session_plus_flask.session import dumps
+
+    def reference(value):
+        return json.dumps(session_json_serializer.tag(value), separators=(",", ":"), default=_default, allow_nan=False)
+
+    for value in ["héllo", 5, 2.5, True, None, 2**70, Markup("<b>"), (1, 2), {"a": [1, b"x"]}, *VALUES.values()]:
+        assert dumps(value) == reference(value), value
+
+
+def test_a_tag_the_app_registers_applies_to_plain_values_too():
+    from flask.json.tag import JSONTag
+    from flask.sessions import session_json_serializer
+
+    from session_plus_flask.session import dumps, loads
+
+    class TagInt(JSONTag):
+        key = " int"
+
+        def check(self, value):
+            return type(value) is int
+
+        def to_json(self, value):
+            return str(value)
+
+        def to_python(self, value):
+            return int(value)
+
+    session_json_serializer.register(TagInt, index=0)
+    try:
+        assert dumps(5) == '{" int":"5"}'
+        assert loads(dumps(5)) == 5
+    finally:
+        session_json_serializer.order.remove(session_json_serializer.tags.pop(" int"))
+    assert dumps(5) == "5"
 
 
 def test_a_value_flask_cannot_store_fails_at_assignment():

@@ -45,11 +45,17 @@ def _error(error):
     return SessionUsageError(message)
 
 
+_encoder = json.JSONEncoder(separators=(",", ":"), default=_flask_default, allow_nan=False)
+# No tag of Flask's applies to a value of exactly these types (a str subclass may be Markup).
+_UNTAGGED = (str, int, float, bool, type(None))
+_FLASK_TAGS = len(session_json_serializer.order)  # an app may register more; then every value is tagged
+
+
 def dumps(value):
     """A Python value as Flask's tagged JSON text (what Flask's cookie session writes)."""
-    return json.dumps(
-        session_json_serializer.tag(value), separators=(",", ":"), default=_flask_default, allow_nan=False
-    )
+    if type(value) in _UNTAGGED and len(session_json_serializer.order) == _FLASK_TAGS:
+        return _encoder.encode(value)
+    return _encoder.encode(session_json_serializer.tag(value))
 
 
 def loads(text):
