@@ -3,6 +3,8 @@ dict it is in Flask, and Flask's tagged value types."""
 import copy
 import datetime
 import json
+import subprocess
+import sys
 import uuid
 
 import pytest
@@ -162,6 +164,26 @@ def test_a_tag_the_app_registers_applies_to_plain_values_too():
     finally:
         session_json_serializer.order.remove(session_json_serializer.tags.pop(" int"))
     assert dumps(5) == "5"
+
+
+def test_a_tag_registered_before_the_extension_is_imported_applies_too():
+    script = """
+from flask.json.tag import JSONTag
+from flask.sessions import session_json_serializer
+
+class TagInt(JSONTag):
+    key = " int"
+    def check(self, value):
+        return type(value) is int
+    def to_json(self, value):
+        return str(value)
+
+session_json_serializer.register(TagInt, index=0)
+from session_plus_flask.session import dumps
+print(dumps(5))
+"""
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == '{" int":"5"}'
 
 
 def test_a_value_flask_cannot_store_fails_at_assignment():

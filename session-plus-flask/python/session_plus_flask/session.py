@@ -9,6 +9,7 @@ without ``session.modified = True``.
 import json
 
 from flask.json.provider import _default as _flask_default
+from flask.json.tag import TaggedJSONSerializer
 from flask.sessions import SessionMixin, session_json_serializer
 from werkzeug.exceptions import HTTPException
 
@@ -48,7 +49,9 @@ def _error(error):
 _encoder = json.JSONEncoder(separators=(",", ":"), default=_flask_default, allow_nan=False)
 # No tag of Flask's applies to a value of exactly these types (a str subclass may be Markup).
 _UNTAGGED = (str, int, float, bool, type(None))
-_FLASK_TAGS = len(session_json_serializer.order)  # an app may register more; then every value is tagged
+# Flask's own tags; an app may register more (before or after this import), and then every value
+# is tagged.
+_FLASK_TAGS = len(TaggedJSONSerializer.default_tags)
 
 
 def dumps(value):
