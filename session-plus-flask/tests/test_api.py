@@ -139,35 +139,9 @@ def test_values_are_written_as_flasks_tagged_json():
         assert dumps(value) == reference(value), value
 
 
-def test_a_tag_the_app_registers_applies_to_plain_values_too():
-    from flask.json.tag import JSONTag
-    from flask.sessions import session_json_serializer
-
-    from session_plus_flask.session import dumps, loads
-
-    class TagInt(JSONTag):
-        key = " int"
-
-        def check(self, value):
-            return type(value) is int
-
-        def to_json(self, value):
-            return str(value)
-
-        def to_python(self, value):
-            return int(value)
-
-    session_json_serializer.register(TagInt, index=0)
-    try:
-        assert dumps(5) == '{" int":"5"}'
-        assert loads(dumps(5)) == 5
-    finally:
-        session_json_serializer.order.remove(session_json_serializer.tags.pop(" int"))
-    assert dumps(5) == "5"
-
-
-def test_a_tag_registered_before_the_extension_is_imported_applies_too():
-    script = """
+# An app's own tag, registered before or after the extension is imported; run in a fresh
+# interpreter, so the registration leaves this one's serializer as Flask made it.
+INT_TAG_SCRIPT = """
 from flask.json.tag import JSONTag
 from flask.sessions import session_json_serializer
 
@@ -177,13 +151,26 @@ class TagInt(JSONTag):
         return type(value) is int
     def to_json(self, value):
         return str(value)
+    def to_python(self, value):
+        return int(value)
 
+if {import_first}:
+    from session_plus_flask.session import dumps, loads
 session_json_serializer.register(TagInt, index=0)
-from session_plus_flask.session import dumps
+from session_plus_flask.session import dumps, loads
+print(dumps(5), loads(dumps(5)))
+session_json_serializer.order.remove(session_json_serializer.tags.pop(" int"))
 print(dumps(5))
 """
+
+
+@pytest.mark.parametrize("import_first", [True, False], ids=["registered-after-import", "registered-before-import"])
+def test_a_tag_the_app_registers_applies_to_plain_values_too(import_first):
+    script = INT_TAG_SCRIPT.format(import_first=import_first)
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
-    assert result.stdout.strip() == '{" int":"5"}'
+    tagged, untagged = result.stdout.splitlines()
+    assert tagged == '{" int":"5"} 5'
+    assert untagged == "5"
 
 
 def test_a_value_flask_cannot_store_fails_at_assignment():
