@@ -156,8 +156,7 @@ where
 {
     let new = f(current);
     let value = serde_json::to_value(&new).map_err(Error::Serialize)?;
-    sub.fields.insert(field, value);
-    sub.changed.insert(field.to_owned());
+    sub.set_field(field, value);
     Ok(new)
 }
 

@@ -202,14 +202,9 @@ impl Session {
             // Already over: the session ends now, as a logout of this one session would end it.
             Some(Expiry::AtDateTime(at)) if unix(at) <= now => sub.clear(spec),
             Some(expiry) => {
-                sub.fields.insert(EXPIRY_FIELD, expiry.to_value());
-                sub.changed.insert(EXPIRY_FIELD.to_owned());
+                sub.set_field(EXPIRY_FIELD, expiry.to_value());
             }
-            None => {
-                if sub.fields.remove(EXPIRY_FIELD).is_some() {
-                    sub.changed.insert(EXPIRY_FIELD.to_owned());
-                }
-            }
+            None => drop(sub.remove_field(EXPIRY_FIELD)),
         }
         Ok(())
     }

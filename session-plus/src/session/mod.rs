@@ -161,8 +161,7 @@ impl Session {
         for &index in owners {
             let mut sub = self.loaded(index).await?;
             self.check_not_saved()?;
-            sub.fields.insert(field, value.clone());
-            sub.changed.insert(field.to_owned());
+            sub.set_field(field, value.clone());
         }
         Ok(())
     }
@@ -186,8 +185,7 @@ impl Session {
         for &index in owners {
             let mut sub = self.loaded(index).await?;
             self.check_not_saved()?;
-            if let Some(value) = sub.fields.remove(field) {
-                sub.changed.insert(field.to_owned());
+            if let Some(value) = sub.remove_field(field) {
                 removed.get_or_insert(value);
             }
         }
@@ -336,8 +334,7 @@ impl Session {
             let mut sub = self.loaded(index).await?;
             self.check_not_saved()?;
             let tag = user::UserTag { id: user_id.to_owned(), generation };
-            sub.fields.insert(USER_FIELD, tag.to_value());
-            sub.changed.insert(USER_FIELD.to_owned());
+            sub.set_field(USER_FIELD, tag.to_value());
             tied = true;
         }
         if tied {

@@ -80,6 +80,9 @@ pub(crate) struct SubSession {
     pub(crate) fields: Fields,
     /// Fields set or removed by this request.
     pub(crate) changed: BTreeSet<String>,
+    /// Of the changed fields of a live record, each one's value as loaded (absent: it was
+    /// absent), for the store's [`Update::loaded`].
+    loaded: Map<String, Value>,
     cleared: bool,
     pub(crate) regenerate: bool,
     pub(crate) permanent: bool,
@@ -173,6 +176,7 @@ impl SubSession {
             existed: false,
             fields: Fields::default(),
             changed: BTreeSet::new(),
+            loaded: Map::new(),
             cleared: false,
             regenerate: false,
             permanent: false,
@@ -252,7 +256,31 @@ impl SubSession {
         }
         self.fields.clear();
         self.changed.clear();
+        self.loaded.clear();
         self.cleared = true;
+    }
+
+    /// Sets `field` in the request's copy, which the save writes.
+    pub(crate) fn set_field(&mut self, field: &str, value: Value) {
+        if !self.changed.contains(field) {
+            // Only a live record is updated (others are created whole): only its values count.
+            if self.id.is_some()
+                && let Some(loaded) = self.fields.get(field)
+            {
+                self.loaded.insert(field.to_owned(), loaded.clone());
+            }
+            self.changed.insert(field.to_owned());
+        }
+        self.fields.insert(field, value);
+    }
+
+    /// Removes `field` from the request's copy, which the save writes; returns its value.
+    pub(crate) fn remove_field(&mut self, field: &str) -> Option<Value> {
+        let value = self.fields.remove(field)?;
+        if self.changed.insert(field.to_owned()) && self.id.is_some() {
+            self.loaded.insert(field.to_owned(), value.clone());
+        }
+        Some(value)
     }
 
     /// Whether saving this session talks to its store: a server-side session this request loaded
@@ -494,7 +522,9 @@ impl SubSession {
                 // another changed it must not undo that (and the store never shortens the expiry
                 // then).
                 let permanent = self.permanent_changed.then_some(self.permanent);
-                let mut update = Update { expires_at: lifetime.expires_at(now), permanent, ..Update::default() };
+                let loaded = Some(std::mem::take(&mut self.loaded));
+                let mut update =
+                    Update { expires_at: lifetime.expires_at(now), permanent, loaded, ..Update::default() };
                 for field in &self.changed {
                     match self.fields.get(field) {
                         Some(value) => drop(update.set.insert(field.clone(), value.clone())),

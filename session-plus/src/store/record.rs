@@ -126,6 +126,11 @@ pub struct Update {
     pub expires_at: i64,
     /// The new permanence, only when this request changed it (`None`: keep the stored one).
     pub permanent: Option<bool>,
+    /// What the request loaded of the fields it changes, when known: each field's value then, a
+    /// field missing from the map having been absent. A store that rewrites whole records and
+    /// loses a compare-and-swap to a write that, since the load, changed every one of these
+    /// fields keeps that write and stops (see [`superseded_by`](Self::superseded_by)).
+    pub loaded: Option<Map<String, Value>>,
 }
 
 impl Update {
@@ -153,6 +158,41 @@ impl Update {
             record.fields.remove(field);
         }
         self.apply_times(&mut record.expires_at, &mut record.permanent);
+    }
+
+    /// Whether a record as stored now, after another write won a race with this update, already
+    /// says all this update would: each field it changes either holds this update's value, or
+    /// holds a value other than the one this request [loaded](Self::loaded), so a write since the
+    /// load changed it; the permanence is not this update's to change; and the stored expiry,
+    /// when known, is no earlier than this update's. Per-field last-writer-wins then lets this
+    /// update count as the earlier of the two writes, with nothing left to write: a request
+    /// that lost a race on one field stops instead of writing again over the winner.
+    ///
+    /// `false` when the loaded values are not known (`loaded: None`).
+    ///
+    /// ```
+    /// use serde_json::{json, Map};
+    /// use session_plus::store::Update;
+    /// let mut update = Update { expires_at: 9, loaded: Some(Map::new()), ..Update::default() };
+    /// update.set.insert("n".into(), json!(2));
+    /// update.loaded.as_mut().unwrap().insert("n".into(), json!(1));
+    /// let stored = |n: i64| json!({"n": n, "other": true}).as_object().unwrap().clone();
+    /// assert!(update.superseded_by(&stored(5), Some(9)), "another write changed `n` since the load");
+    /// assert!(update.superseded_by(&stored(2), Some(9)), "it holds this update's value");
+    /// assert!(!update.superseded_by(&stored(1), Some(9)), "`n` is as loaded: only other fields changed");
+    /// assert!(!update.superseded_by(&stored(5), Some(8)), "this update would extend the expiry");
+    /// assert!(!update.superseded_by(&stored(5), None), "the stored expiry is not known");
+    /// ```
+    pub fn superseded_by(&self, fields: &Map<String, Value>, expires_at: Option<i64>) -> bool {
+        let Some(loaded) = &self.loaded else { return false };
+        let overtaken = |field: &String, new: Option<&Value>| {
+            let stored = fields.get(field);
+            stored == new || stored != loaded.get(field)
+        };
+        self.permanent.is_none()
+            && expires_at.is_some_and(|stored| stored >= self.expires_at)
+            && self.set.iter().all(|(field, value)| overtaken(field, Some(value)))
+            && self.remove.iter().all(|field| overtaken(field, None))
     }
 
     /// Applies the update's expiry and permanence to a record's.

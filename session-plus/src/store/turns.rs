@@ -1,7 +1,8 @@
 //! Turns: this process's updates of one key take turns, so that a compare-and-swap misses only
 //! when another process (or the Python side) wrote in between, never because of a request of this
 //! process; without them, many concurrent requests on one session spend their retries on each
-//! other. Used by `FlaskStore`'s updates and by [`Session::update`](crate::Session::update).
+//! other. Used by `FlaskStore`'s updates (on Redis and Memcached only by those that retry) and by
+//! [`Session::update`](crate::Session::update).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};

@@ -74,3 +74,45 @@ async fn flask_records_on_memcached_slide_their_expiry_while_read() {
     assert_eq!(ctx.client.get("/get/user_id").await.json(), serde_json::json!(1));
     assert_eq!(*ctx.probe.ops.lock().unwrap(), ["update"], "a read near the expiry slides it");
 }
+
+/// A Flask-format update on Memcached that loses its `cas` to another process's write of the
+/// same field keeps that write (it changed the field since this request's load), and one that
+/// raced a write of another field retries and keeps both.
+#[cfg(feature = "flask")]
+#[tokio::test]
+async fn flask_records_on_memcached_keep_the_later_write_of_a_field() {
+    use serde_json::json;
+    use session_plus::store::FlaskStore;
+    let connect = || async { FlaskStore::memcached(MemcachedStore::connect(&url()).await.unwrap()) };
+    let (store, other_process) = (connect().await, connect().await);
+    let key = format!("session{}", Id::random().unwrap().as_str());
+    let now = SystemClock.now();
+    let mut record = Record { created_at: now, expires_at: now + 100, ..Record::default() };
+    record.fields.insert("hits".into(), json!(1));
+    assert!(store.create(&key, &record).await.unwrap());
+    let hits = |n: i64| {
+        let mut update = Update { expires_at: now + 100, loaded: Some(serde_json::Map::new()), ..Update::default() };
+        update.set.insert("hits".into(), json!(n + 1));
+        update.loaded.as_mut().unwrap().insert("hits".into(), json!(n));
+        update
+    };
+
+    // Both load `hits: 1`; the other process writes first.
+    assert!(store.load(&key).await.unwrap().is_some());
+    assert!(other_process.load(&key).await.unwrap().is_some());
+    let mut later = hits(1);
+    later.set.insert("hits".into(), json!(7));
+    assert!(other_process.update(&key, &later).await.unwrap());
+    assert!(store.update(&key, &hits(1)).await.unwrap());
+    assert_eq!(store.load(&key).await.unwrap().unwrap().fields["hits"], json!(7), "the later write stands");
+
+    // The other process changes another field: this update retries and both are kept.
+    assert!(other_process.load(&key).await.unwrap().is_some());
+    let mut theme = Update { expires_at: now + 100, ..Update::default() };
+    theme.set.insert("theme".into(), json!("dark"));
+    assert!(other_process.update(&key, &theme).await.unwrap());
+    assert!(store.update(&key, &hits(7)).await.unwrap());
+    let fields = store.load(&key).await.unwrap().unwrap().fields;
+    assert_eq!((&fields["hits"], &fields["theme"]), (&json!(8), &json!("dark")));
+    store.delete(&key).await.unwrap();
+}

@@ -253,6 +253,64 @@ async fn a_python_format_update_swaps_against_what_the_load_read() {
     assert_eq!(exists, 0);
 }
 
+/// A Python-format update that loses its swap to a write that changed, since the request's load,
+/// the very fields it changes keeps that write and stops: per-field last-writer-wins lets it count
+/// as the earlier write, and a retry would only overwrite the winner. Then the threads of one
+/// process need not take turns for a same-field race, and it costs one script, not two.
+#[cfg(feature = "flask")]
+#[tokio::test]
+async fn a_python_format_update_that_lost_its_field_to_a_later_write_keeps_that_write() {
+    let redis = OwnRedis::start();
+    let store = session_plus::store::FlaskStore::redis(
+        RedisStore::connect(&redis.url()).await.unwrap(),
+        session_plus::store::RecordEncoding::TaggedJson,
+    );
+    let key = new_key();
+    let expires_at = SystemClock.now() + 3600;
+    let mut record = Record { expires_at, ..Record::default() };
+    record.fields.insert("hits".into(), json!(1));
+    assert!(store.create(&key, &record).await.unwrap());
+    let mut connection = redis.connection().await;
+    let scripts = || async { redis.calls(&["evalsha", "eval"]).await };
+    // Warm the script cache, so that each swap below is one EVALSHA.
+    let mut warm = Update { expires_at, ..Update::default() };
+    warm.set.insert("warm".into(), json!(true));
+    assert!(store.update(&key, &warm).await.unwrap());
+
+    // The request loads `hits: 1`; another process writes `hits: 7` before its update.
+    assert!(store.load(&key).await.unwrap().is_some());
+    let value: String = redis::cmd("GET").arg(&key).query_async(&mut connection).await.unwrap();
+    let later = value.replace(r#""hits":1"#, r#""hits":7"#);
+    assert_ne!(later, value);
+    let () = redis::cmd("SET").arg(&key).arg(&later).arg("KEEPTTL").query_async(&mut connection).await.unwrap();
+    let mut update = Update { expires_at, loaded: Some(serde_json::Map::new()), ..Update::default() };
+    update.set.insert("hits".into(), json!(2));
+    update.loaded.as_mut().unwrap().insert("hits".into(), json!(1));
+    let before = scripts().await;
+    assert!(store.update(&key, &update).await.unwrap(), "the record is there");
+    assert_eq!(scripts().await - before, 1, "the missed swap, and no retry");
+    assert_eq!(store.load(&key).await.unwrap().unwrap().fields["hits"], json!(7), "the later write stands");
+
+    // Another field changed since the load, this one not: the retry writes it over that write.
+    let value: String = redis::cmd("GET").arg(&key).query_async(&mut connection).await.unwrap();
+    let other = value.replacen('{', r#"{"theme":"dark","#, 1);
+    let () = redis::cmd("SET").arg(&key).arg(&other).arg("KEEPTTL").query_async(&mut connection).await.unwrap();
+    update.loaded.as_mut().unwrap().insert("hits".into(), json!(7));
+    let before = scripts().await;
+    assert!(store.update(&key, &update).await.unwrap());
+    assert_eq!(scripts().await - before, 2, "a missed swap and its retry");
+    let fields = store.load(&key).await.unwrap().unwrap().fields;
+    assert_eq!((&fields["hits"], &fields["theme"]), (&json!(2), &json!("dark")), "both changes kept");
+
+    // Loaded values unknown: a miss is always retried, as before.
+    let value: String = redis::cmd("GET").arg(&key).query_async(&mut connection).await.unwrap();
+    let later = value.replace(r#""hits":2"#, r#""hits":9"#);
+    let () = redis::cmd("SET").arg(&key).arg(&later).arg("KEEPTTL").query_async(&mut connection).await.unwrap();
+    let blind = Update { loaded: None, ..update.clone() };
+    assert!(store.update(&key, &blind).await.unwrap());
+    assert_eq!(store.load(&key).await.unwrap().unwrap().fields["hits"], json!(2));
+}
+
 /// The Redis key of the session behind `client`'s cookie `name`.
 #[cfg(feature = "flask")]
 fn redis_key_of(client: &Client, name: &str) -> String {

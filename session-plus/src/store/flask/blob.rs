@@ -7,6 +7,7 @@ use std::sync::Arc;
 use super::seen::{LastSeen, Seen};
 use super::{decode, encode, RecordEncoding};
 use crate::clock::{Clock, SystemClock};
+use crate::store::turns::KeyLocks;
 #[cfg(feature = "store-memcached")]
 use crate::store::MemcachedStore;
 use crate::store::{cas_backoff, Error, Record, Result, Update, CAS_ATTEMPTS};
@@ -74,13 +75,25 @@ impl Blob {
         self.put(key, value, record.expires_at, true).await
     }
 
-    pub(super) async fn update(&self, key: &str, update: &Update, encoding: RecordEncoding) -> Result<bool> {
+    /// Updates the record under `key`; after a swap that missed and must be retried, this
+    /// process's other updates of the key that also retry wait for their turn in `turns`.
+    pub(super) async fn update(
+        &self,
+        key: &str,
+        update: &Update,
+        encoding: RecordEncoding,
+        turns: &KeyLocks,
+    ) -> Result<bool> {
         // Compare-and-swap: apply only this request's changes to the value last seen (by this
         // request's load, usually) and write only if it is still the stored one; otherwise read
         // it again and retry (see the module docs).
         let mut guess = self.last_seen.take(key);
+        let mut turn = None;
         for attempt in 0..CAS_ATTEMPTS {
             let guessed = guess.is_some();
+            // Known to be stored now, or later than the request's load: read just now, or the
+            // reply to a missed swap (not a first guess, which may be older than the load).
+            let current = !guessed || attempt > 0;
             let seen = match guess.take() {
                 Some(seen) => seen,
                 None => match self.read(key).await? {
@@ -89,6 +102,17 @@ impl Blob {
                 },
             };
             let (fields, permanent) = decode(encoding, &seen.value)?;
+            if current && update.superseded_by(&fields, seen.expires_at) {
+                // A write since the load changed every field this one changes: it stands, as
+                // the later write. (Mostly requests racing on one field, such as a counter.)
+                self.last_seen.remember(key, seen);
+                return Ok(true);
+            }
+            if attempt > 0 && turn.is_none() {
+                // Racing on other fields: take turns with this process's other retries, so they
+                // do not spend them on each other.
+                turn = Some(turns.lock(key).await);
+            }
             // Where the stored expiry is known, `apply_to` keeps the later one unless the request
             // changed permanence; where it is not (a Memcached record only Python wrote), the
             // request's applies.

@@ -17,9 +17,14 @@
 //! another request wrote in between, it retries against what that request left (on Redis the
 //! script's reply carries it; Memcached is read again), with a random backoff once misses
 //! repeat, so two requests that change different fields of one session at the same
-//! instant both keep their changes (flask-session-plus and Flask-Session lose one). The updates of
-//! one key from one process take turns (an in-process lock per key), so they never spend their
-//! retries on each other; the compare-and-swap guards against other processes and the Python side. A logout
+//! instant both keep their changes (flask-session-plus and Flask-Session lose one). Two that
+//! change the same field: the one whose swap misses finds that field changed since its load
+//! ([`Update::superseded_by`]) and stops, so the other's value stands (per-field
+//! last-writer-wins, its write counting as the earlier one); a retry would only overwrite the
+//! winner, one round trip later. On Redis and Memcached, updates of one key from one process
+//! that must retry take turns (an in-process lock per key), so they do not spend their retries on
+//! each other, while first tries and same-field races never wait; on MongoDB every update takes
+//! its turn. The compare-and-swap guards against other processes and the Python side. A logout
 //! elsewhere is never undone: an update never re-creates a record. Every update writes an expiry
 //! (`EX`, Memcached's exptime, `_expiration`), so a session slides while it is written, and while
 //! it is only read once its refresh is due. The stored permanence stays unless the request changed
@@ -235,12 +240,14 @@ impl SessionStore for FlaskStore {
     }
 
     async fn update(&self, key: &str, update: &Update) -> Result<bool> {
-        let _turn = self.writers.lock(key).await;
         match &self.backend {
             #[cfg(any(feature = "store-redis", feature = "store-memcached"))]
-            Backend::Blob(blob, encoding) => blob.update(key, update, *encoding).await,
+            Backend::Blob(blob, encoding) => blob.update(key, update, *encoding, &self.writers).await,
             #[cfg(feature = "store-mongodb")]
-            Backend::MongoDb(mongo) => mongo::update(mongo, key, update).await,
+            Backend::MongoDb(mongo) => {
+                let _turn = self.writers.lock(key).await;
+                mongo::update(mongo, key, update).await
+            }
         }
     }
 
