@@ -151,7 +151,8 @@ pub trait SessionStore: Send + Sync + fmt::Debug + 'static {
     /// Applies `update` to the record under `key`, touching only the fields it names, as one
     /// atomic step: `Ok(false)` when there is no record (it is never re-created). Without a new
     /// permanence (`update.permanent` is `None`) the stored one stays and the expiry never moves
-    /// backwards.
+    /// backwards. A store that cannot write fields one by one and loses a race may drop an update
+    /// that [`Update::superseded_by`] what it lost to, and answer `Ok(true)`.
     async fn update(&self, key: &str, update: &Update) -> Result<bool>;
 
     /// Removes the record under `key`: `Ok(true)` when there was one, `Ok(false)` when there was
