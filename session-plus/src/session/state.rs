@@ -81,8 +81,8 @@ pub(crate) struct SubSession {
     /// Fields set or removed by this request.
     pub(crate) changed: BTreeSet<String>,
     /// Of the changed fields of a live record, each one's value as loaded (absent: it was
-    /// absent), for the store's [`Update::loaded`].
-    loaded: Map<String, Value>,
+    /// absent), for [`Update::loaded`]; `None` unless the store reads it.
+    loaded: Option<Map<String, Value>>,
     cleared: bool,
     pub(crate) regenerate: bool,
     pub(crate) permanent: bool,
@@ -176,7 +176,7 @@ impl SubSession {
             existed: false,
             fields: Fields::default(),
             changed: BTreeSet::new(),
-            loaded: Map::new(),
+            loaded: None,
             cleared: false,
             regenerate: false,
             permanent: false,
@@ -256,18 +256,17 @@ impl SubSession {
         }
         self.fields.clear();
         self.changed.clear();
-        self.loaded.clear();
+        self.loaded = None; // a cleared session is saved as a new record
         self.cleared = true;
     }
 
     /// Sets `field` in the request's copy, which the save writes.
     pub(crate) fn set_field(&mut self, field: &str, value: Value) {
         if !self.changed.contains(field) {
-            // Only a live record is updated (others are created whole): only its values count.
-            if self.id.is_some()
-                && let Some(loaded) = self.fields.get(field)
+            if let Some(loaded) = &mut self.loaded
+                && let Some(value) = self.fields.get(field)
             {
-                self.loaded.insert(field.to_owned(), loaded.clone());
+                loaded.insert(field.to_owned(), value.clone());
             }
             self.changed.insert(field.to_owned());
         }
@@ -277,8 +276,10 @@ impl SubSession {
     /// Removes `field` from the request's copy, which the save writes; returns its value.
     pub(crate) fn remove_field(&mut self, field: &str) -> Option<Value> {
         let value = self.fields.remove(field)?;
-        if self.changed.insert(field.to_owned()) && self.id.is_some() {
-            self.loaded.insert(field.to_owned(), value.clone());
+        if self.changed.insert(field.to_owned())
+            && let Some(loaded) = &mut self.loaded
+        {
+            loaded.insert(field.to_owned(), value.clone());
         }
         Some(value)
     }
@@ -522,7 +523,7 @@ impl SubSession {
                 // another changed it must not undo that (and the store never shortens the expiry
                 // then).
                 let permanent = self.permanent_changed.then_some(self.permanent);
-                let loaded = Some(std::mem::take(&mut self.loaded));
+                let loaded = self.loaded.take();
                 let mut update =
                     Update { expires_at: lifetime.expires_at(now), permanent, loaded, ..Update::default() };
                 for field in &self.changed {

@@ -211,6 +211,13 @@ pub trait SessionStore: Send + Sync + fmt::Debug + 'static {
         Err(Error::Unsupported { backend: self.backend_name(), operation: "compare_and_set" })
     }
 
+    /// Whether [`update`](Self::update) reads [`Update::loaded`]. Sessions fill it only for a
+    /// store that does (a copy of each changed field's loaded value costs a request about a
+    /// thousand instructions); others get `None`.
+    fn reads_loaded_values(&self) -> bool {
+        false
+    }
+
     /// Whether the store drops expired records by itself, so no purge task is needed.
     fn expires_natively(&self) -> bool {
         false

@@ -265,6 +265,7 @@ async fn a_python_format_update_that_lost_its_field_to_a_later_write_keeps_that_
         RedisStore::connect(&redis.url()).await.unwrap(),
         session_plus::store::RecordEncoding::TaggedJson,
     );
+    assert!(store.reads_loaded_values(), "sessions fill `Update::loaded` for it");
     let key = new_key();
     let expires_at = SystemClock.now() + 3600;
     let mut record = Record { expires_at, ..Record::default() };

@@ -175,6 +175,7 @@ impl SubSession {
             created_at: record.created_at,
             expires_at: record.expires_at,
             permanent: record.permanent,
+            reads_loaded: matches!(&spec.backend, Backend::Store(store) if store.reads_loaded_values()),
         };
         match UserTag::from_fields(&found.fields) {
             Some(tag) if alive => Some(Box::new((found, tag))),
@@ -210,6 +211,8 @@ impl SubSession {
         self.stamp = found.expires_at;
         self.permanent = found.permanent;
         self.id = Some(found.id);
+        // Only a live record is updated (others are created whole): only its values count.
+        self.loaded = found.reads_loaded.then(serde_json::Map::new);
         self.key_index = found.key_index;
         self.existed = true;
     }
@@ -248,4 +251,6 @@ struct Found {
     created_at: i64,
     expires_at: i64,
     permanent: bool,
+    /// The store reads [`Update::loaded`](crate::store::Update::loaded).
+    reads_loaded: bool,
 }

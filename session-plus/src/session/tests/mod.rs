@@ -755,6 +755,8 @@ async fn an_unbound_cookie_session_ends_at_its_default_absolute_lifetime() {
 struct RecordingUpdates {
     inner: MemoryStore,
     last: std::sync::Mutex<Option<crate::store::Update>>,
+    /// What it answers to `reads_loaded_values`.
+    reads_loaded: bool,
 }
 
 #[async_trait::async_trait]
@@ -775,16 +777,20 @@ impl SessionStore for RecordingUpdates {
     async fn purge_expired(&self, now: i64) -> crate::store::Result<u64> {
         self.inner.purge_expired(now).await
     }
+    fn reads_loaded_values(&self) -> bool {
+        self.reads_loaded
+    }
     fn backend_name(&self) -> &'static str {
         "recording-updates"
     }
 }
 
-/// An update tells the store what the request loaded of each field it changes (the value before
-/// the request's first change), which a whole-record store needs to settle a same-field race.
+/// An update tells a store that reads them what the request loaded of each field it changes (the
+/// value before the request's first change), which a whole-record store needs to settle a
+/// same-field race; other stores are spared the copies.
 #[tokio::test]
 async fn an_update_carries_the_loaded_values_of_the_fields_it_changes() {
-    let store = Arc::new(RecordingUpdates::default());
+    let store = Arc::new(RecordingUpdates { reads_loaded: true, ..RecordingUpdates::default() });
     let mut fx = Fixture::with_account_store(store.clone());
     let last = || store.last.lock().unwrap().take();
     let session = fx.request();
@@ -805,4 +811,14 @@ async fn an_update_carries_the_loaded_values_of_the_fields_it_changes() {
     session.insert("account", 9).await.unwrap();
     fx.respond(session).await;
     assert_eq!(last().expect("an update").loaded, Some(json!({"account": 3}).as_object().unwrap().clone()));
+
+    let store = Arc::new(RecordingUpdates::default());
+    let mut fx = Fixture::with_account_store(store.clone());
+    for value in [1, 2] {
+        let session = fx.request();
+        session.insert("account", value).await.unwrap();
+        fx.respond(session).await;
+    }
+    let update = store.last.lock().unwrap().take().expect("an update");
+    assert_eq!((update.set.get("account"), update.loaded), (Some(&json!(2)), None));
 }

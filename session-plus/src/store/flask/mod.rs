@@ -274,6 +274,16 @@ impl SessionStore for FlaskStore {
         }
     }
 
+    fn reads_loaded_values(&self) -> bool {
+        match &self.backend {
+            // A swap that lost to a later write of the same fields stops there (`blob.rs`).
+            #[cfg(any(feature = "store-redis", feature = "store-memcached"))]
+            Backend::Blob(..) => true,
+            #[cfg(feature = "store-mongodb")]
+            Backend::MongoDb(..) => false,
+        }
+    }
+
     fn expires_natively(&self) -> bool {
         true
     }
