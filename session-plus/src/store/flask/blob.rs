@@ -103,8 +103,9 @@ impl Blob {
             };
             let (fields, permanent) = decode(encoding, &seen.value)?;
             if current && update.superseded_by(&fields, seen.expires_at) {
-                // A write since the load changed every field this one changes: it stands, as
-                // the later write. (Mostly requests racing on one field, such as a counter.)
+                // A write since the load changed every field this one changes (or wrote this
+                // one's values): it stands, as the later write. Mostly requests racing on one
+                // field, such as a counter; a retry would only write over the winner.
                 self.last_seen.remember(key, seen);
                 return Ok(true);
             }
