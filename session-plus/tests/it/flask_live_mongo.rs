@@ -274,6 +274,42 @@ async fn racing_creates_of_one_id_have_one_winner() {
     raw.collection().drop().await.unwrap();
 }
 
+/// An update that finds the fields it changes changed since the request's load, by another
+/// process, keeps that write and stops; one that finds only other fields changed writes its own
+/// and keeps theirs.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_update_keeps_a_later_write_of_its_field_and_merges_other_fields() {
+    let (_, raw) = fresh_collection().await;
+    let (store, other_process) = (FlaskStore::mongodb(raw.clone()), FlaskStore::mongodb(raw.clone()));
+    store.migrate().await.unwrap();
+    assert!(store.reads_loaded_values(), "sessions fill `Update::loaded` for it");
+    let key = format!("session{}", Id::random_uuid().unwrap().as_str());
+    let now = SystemClock.now();
+    let mut record = Record { created_at: now, expires_at: now + 100, ..Record::default() };
+    record.fields.insert("hits".into(), json!(1));
+    assert!(store.create(&key, &record).await.unwrap());
+    let hits = |loaded: i64, new: i64| {
+        let mut update = Update { expires_at: now + 100, loaded: Some(serde_json::Map::new()), ..Update::default() };
+        update.set.insert("hits".into(), json!(new));
+        update.loaded.as_mut().unwrap().insert("hits".into(), json!(loaded));
+        update
+    };
+
+    // Both loaded `hits: 1`; the other process writes 7 first.
+    assert!(other_process.update(&key, &hits(1, 7)).await.unwrap());
+    assert!(store.update(&key, &hits(1, 2)).await.unwrap());
+    assert_eq!(store.load(&key).await.unwrap().unwrap().fields["hits"], json!(7), "the later write stands");
+
+    // The other process changes another field: this update writes `hits` and keeps it.
+    let mut theme = Update { expires_at: now + 100, ..Update::default() };
+    theme.set.insert("theme".into(), json!("dark"));
+    assert!(other_process.update(&key, &theme).await.unwrap());
+    assert!(store.update(&key, &hits(7, 8)).await.unwrap());
+    let fields = store.load(&key).await.unwrap().unwrap().fields;
+    assert_eq!((&fields["hits"], &fields["theme"]), (&json!(8), &json!("dark")));
+    raw.collection().drop().await.unwrap();
+}
+
 /// A collection where the Python side left two documents with one `id` (PyMongo 3's racing
 /// upserts could) cannot get the unique index: start-up fails, naming the session, rather than
 /// running without atomic creates.

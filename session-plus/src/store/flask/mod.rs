@@ -21,10 +21,9 @@
 //! change the same field: the one whose swap misses finds that field changed since its load
 //! ([`Update::superseded_by`]) and stops, so the other's value stands (per-field
 //! last-writer-wins, its write counting as the earlier one); a retry would only overwrite the
-//! winner, one round trip later. On Redis and Memcached, updates of one key from one process
-//! that must retry take turns (an in-process lock per key), so they do not spend their retries on
-//! each other, while first tries and same-field races never wait; on MongoDB every update takes
-//! its turn. The compare-and-swap guards against other processes and the Python side. A logout
+//! winner, one round trip later. Updates of one key from one process that must retry take turns
+//! (an in-process lock per key), so they do not spend their retries on each other, while first
+//! tries and same-field races never wait. The compare-and-swap guards against other processes and the Python side. A logout
 //! elsewhere is never undone: an update never re-creates a record. Every update writes an expiry
 //! (`EX`, Memcached's exptime, `_expiration`), so a session slides while it is written, and while
 //! it is only read once its refresh is due. The stored permanence stays unless the request changed
@@ -130,7 +129,8 @@ impl FlaskStore {
     ///   creates of one id have one winner.
     /// - **Update** reads the document, applies the request's changes to its fields and writes
     ///   `val` back with a filter on the `_id` and the `val` it read (compare-and-swap: on a
-    ///   miss it reads again). Without a new permanence, `_permanent` is left alone and
+    ///   miss it reads again; an update whose fields were all changed since the request's load
+    ///   stops there, see the module docs). Without a new permanence, `_permanent` is left alone and
     ///   `_expiration` only moves forward (`$max`); with one, both are set. A document that is
     ///   gone is never re-created.
     /// - **Delete** removes every document with that `id` (`deleteMany`, as the Python side).
@@ -244,10 +244,7 @@ impl SessionStore for FlaskStore {
             #[cfg(any(feature = "store-redis", feature = "store-memcached"))]
             Backend::Blob(blob, encoding) => blob.update(key, update, *encoding, &self.writers).await,
             #[cfg(feature = "store-mongodb")]
-            Backend::MongoDb(mongo) => {
-                let _turn = self.writers.lock(key).await;
-                mongo::update(mongo, key, update).await
-            }
+            Backend::MongoDb(mongo) => mongo::update(mongo, key, update, &self.writers).await,
         }
     }
 
@@ -275,13 +272,8 @@ impl SessionStore for FlaskStore {
     }
 
     fn reads_loaded_values(&self) -> bool {
-        match &self.backend {
-            // A swap that lost to a later write of the same fields stops there (`blob.rs`).
-            #[cfg(any(feature = "store-redis", feature = "store-memcached"))]
-            Backend::Blob(..) => true,
-            #[cfg(feature = "store-mongodb")]
-            Backend::MongoDb(..) => false,
-        }
+        // A swap that lost to a later write of the same fields stops there (`blob.rs`, `mongo.rs`).
+        true
     }
 
     fn expires_natively(&self) -> bool {

@@ -10,6 +10,7 @@ use ::mongodb::IndexModel;
 use super::{tagged_json_fields, tagged_json_object};
 use crate::clock::{Clock, SystemClock};
 use crate::store::mongodb::{backend, date, decode, is_duplicate_key};
+use crate::store::turns::KeyLocks;
 use crate::store::{cas_backoff, Error, MongoDbStore, Record, Result, Update, CAS_ATTEMPTS};
 
 /// The document's key (flask-session-plus looks sessions up by `id`; `_id` is an ObjectId).
@@ -42,12 +43,7 @@ pub(super) async fn load(store: &MongoDbStore, key: &str) -> Result<Option<Recor
         return Ok(None);
     };
     let fields = tagged_json_fields(val_text(&document)?)?;
-    let expires_at = match document.get(EXPIRATION) {
-        Some(Bson::DateTime(at)) => at.timestamp_millis().div_euclid(1000),
-        Some(_) => return Err(decode("`_expiration` is not a date")),
-        // flask-session-plus fails with a KeyError (a 500); here it is no session.
-        None => return Err(decode("the document has no `_expiration`")),
-    };
+    let expires_at = expiration(&document)?;
     let permanent = permanence(&document)?;
     // No creation time in this format: the absolute lifetime starts at every load.
     Ok(Some(Record { fields, created_at: SystemClock.now(), expires_at, permanent }))
@@ -69,16 +65,30 @@ pub(super) async fn create(store: &MongoDbStore, key: &str, record: &Record) -> 
     }
 }
 
-pub(super) async fn update(store: &MongoDbStore, key: &str, update: &Update) -> Result<bool> {
+/// Updates the document of `key`; after a swap that missed and must be retried, this process's
+/// other updates of the key that also retry wait for their turn in `turns`.
+pub(super) async fn update(store: &MongoDbStore, key: &str, update: &Update, turns: &KeyLocks) -> Result<bool> {
     // Compare-and-swap on `val` (see the parent module): the Python format keeps every field in
     // it, so a field cannot be written alone.
+    let mut turn = None;
     for attempt in 0..CAS_ATTEMPTS {
         let Some(document) = store.collection().find_one(doc! { ID: key }).await.map_err(backend)? else {
             return Ok(false);
         };
         let read_id = document.get("_id").cloned().ok_or_else(|| decode("the document has no `_id`"))?;
         let read_val = document.get(VAL).cloned().unwrap_or(Bson::Null);
-        let mut record = Record { fields: tagged_json_fields(val_text(&document)?)?, ..Record::default() };
+        let fields = tagged_json_fields(val_text(&document)?)?;
+        // Read just now, so no older than the request's load.
+        if update.superseded_by(&fields, expiration(&document).ok()) {
+            // A write since the load changed every field this one changes (or wrote this one's
+            // values): it stands, as the later write (see `blob.rs`).
+            return Ok(true);
+        }
+        if attempt > 0 && turn.is_none() {
+            // Racing on other fields: take turns with this process's other retries.
+            turn = Some(turns.lock(key).await);
+        }
+        let mut record = Record { fields, ..Record::default() };
         update.apply_to(&mut record);
         let mut set = doc! { VAL: tagged_json_object(&record.fields)? };
         let mut changes = Document::new();
@@ -119,6 +129,16 @@ fn val_text(document: &Document) -> Result<&str> {
         Some(Bson::String(text)) => Ok(text),
         Some(Bson::Binary(binary)) => std::str::from_utf8(&binary.bytes).map_err(|e| Error::Decode(Box::new(e))),
         _ => Err(decode("`val` is not text")),
+    }
+}
+
+/// `_expiration` in Unix seconds.
+fn expiration(document: &Document) -> Result<i64> {
+    match document.get(EXPIRATION) {
+        Some(Bson::DateTime(at)) => Ok(at.timestamp_millis().div_euclid(1000)),
+        Some(_) => Err(decode("`_expiration` is not a date")),
+        // flask-session-plus fails with a KeyError (a 500); here it is no session.
+        None => Err(decode("the document has no `_expiration`")),
     }
 }
 
