@@ -23,8 +23,8 @@
 //! last-writer-wins, its write counting as the earlier one); a retry would only overwrite the
 //! winner, one round trip later. Updates of one key from one process that must retry take turns
 //! (an in-process lock per key), so they do not spend their retries on each other, while first
-//! tries and same-field races never wait. The compare-and-swap guards against other processes and the Python side. A logout
-//! elsewhere is never undone: an update never re-creates a record. Every update writes an expiry
+//! tries and same-field races never wait. The compare-and-swap guards against other processes
+//! and the Python side. A logout elsewhere is never undone: an update never re-creates a record. Every update writes an expiry
 //! (`EX`, Memcached's exptime, `_expiration`), so a session slides while it is written, and while
 //! it is only read once its refresh is due. The stored permanence stays unless the request changed
 //! it, and the later of the stored and the new expiry is kept. Memcached does not tell an item's
@@ -130,9 +130,9 @@ impl FlaskStore {
     /// - **Update** reads the document, applies the request's changes to its fields and writes
     ///   `val` back with a filter on the `_id` and the `val` it read (compare-and-swap: on a
     ///   miss it reads again; an update whose fields were all changed since the request's load
-    ///   stops there, see the module docs). Without a new permanence, `_permanent` is left alone and
-    ///   `_expiration` only moves forward (`$max`); with one, both are set. A document that is
-    ///   gone is never re-created.
+    ///   stops there, see the module docs). Without a new permanence, `_permanent` is left
+    ///   alone and `_expiration` only moves forward (`$max`); with one, both are set. A document
+    ///   that is gone is never re-created.
     /// - **Delete** removes every document with that `id` (`deleteMany`, as the Python side).
     /// - **Load** is `findOne` by `id`. A document without a date `_expiration`, or whose `val`
     ///   is not tagged JSON of an object, is a decode error (no session), never a panic; a
